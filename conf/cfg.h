@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * The config model: what `bootstorm` parses from YAML (conf/cfg_load.c),
+ * validates (conf/cfg_validate.c), and flattens into a snapshot
+ * (conf/snap_build.c).  Used by control only; the dataplane sees the flat
+ * snapshot.  Every element remembers where it came from (struct cfg_loc) so
+ * errors name file:line:column.
+ *
+ * Ownership: one struct cfg owns every string and array below; cfg_free()
+ * releases it all.  Addresses are IPv4 in host byte order.
+ */
+#ifndef BS_CONF_CFG_H
+#define BS_CONF_CFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "conf/snap.h"
+
+struct cfg_loc {
+	const char *file;	/* owned by struct cfg (interned) */
+	uint32_t line, col;	/* 1-based, as editors show them */
+};
+
+/* Free-form inventory variable (kickstart templates read them). */
+struct cfg_var {
+	char *key, *value;
+};
+
+struct cfg_pool {
+	struct cfg_loc loc;
+	uint32_t lo, hi;
+};
+
+struct cfg_subnet {
+	struct cfg_loc loc;
+	uint32_t net, mask;
+	uint8_t prefix;
+	uint32_t router;
+	uint32_t dns[4];
+	uint32_t n_dns;
+	uint32_t ntp;
+	char *domain;
+	uint32_t lease_s, renew_s, rebind_s;
+	uint32_t max_dynamic;
+	uint32_t next_server;
+	uint32_t mtu;
+	struct cfg_pool *pools;
+	size_t n_pools;
+};
+
+struct cfg_profile {
+	struct cfg_loc loc;
+	char *name;
+	char *boot_file[SNAP_ARCH_MAX]; /* NULL = inherit from boot: */
+	char *ipxe_url;
+	char *kernel, *initrd, *append;
+	char *kickstart;	/* template path (under http.templates) */
+	char *repo_url;
+	uint32_t next_server;
+	struct cfg_var *vars;
+	size_t n_vars;
+};
+
+struct cfg_node {
+	struct cfg_loc loc;
+	char *name;
+	uint8_t mac[6];
+	bool has_ip;
+	uint32_t ip;
+	char *profile;		/* name; NULL = boot.default_profile */
+	char *boot_file;	/* override */
+	char *ipxe_url;		/* override */
+	char *client_id;	/* hex string of option 61 */
+	struct cfg_var *vars;
+	size_t n_vars;
+};
+
+struct cfg_port {
+	struct cfg_loc loc;
+	char *devargs;		/* e.g. "net_af_packet0,iface=bsdp0" or a PCI address */
+	uint16_t rx_queues;	/* 0 = one per worker */
+};
+
+struct cfg {
+	char *path;		/* the file it was loaded from */
+
+	/* server: */
+	char *name;
+	char *instance;		/* shm name suffix, default "default" */
+	char *state_dir;	/* leases journal, generated files */
+	uint32_t server_ip;
+	uint8_t server_prefix;
+	uint8_t server_mac[6];
+	bool has_server_mac;
+	uint32_t gateway;
+
+	/* dataplane: */
+	char **eal_args;
+	size_t n_eal_args;
+	struct cfg_port *ports;
+	size_t n_ports;
+	uint16_t workers;
+	uint16_t vlan;
+	char *punt_iface;	/* kernel tap name; NULL = no punt */
+	uint32_t mtu;
+	uint32_t idle_sleep_us;	/* backoff after empty polls, 0 = busy poll */
+
+	/* dhcp: */
+	enum snap_unknown_policy unknown_policy;
+	bool proxy_dhcp;
+	uint32_t offer_hold_s;
+	uint32_t decline_hold_s;
+	uint32_t max_dynamic;
+	uint32_t max_leases;	/* lease table capacity */
+	uint32_t lease_s, renew_s, rebind_s; /* defaults for subnets */
+	struct cfg_subnet *subnets;
+	size_t n_subnets;
+
+	/* boot: */
+	uint32_t next_server;
+	char *boot_file[SNAP_ARCH_MAX];
+	char *ipxe_url;
+	char *default_profile;
+
+	/* tftp: */
+	char *tftp_root;
+	uint32_t tftp_max_blksize;
+	uint32_t tftp_max_windowsize;
+	uint32_t tftp_timeout_ms;
+	uint32_t tftp_retries;
+	uint32_t tftp_port_lo, tftp_port_hi;
+	uint32_t tftp_max_transfers;
+	uint32_t tftp_max_per_client;
+
+	/* http: */
+	uint32_t http_ip;	/* listen address, 0 = any */
+	uint16_t http_port;
+	char *http_base_url;	/* URL clients use; default http://server_ip:port */
+	char *repo_root;
+	char *templates;	/* directory of kickstart / iPXE templates */
+	char *kickstart_token;	/* optional shared secret for /ks/ */
+	uint32_t http_max_conns;
+
+	/* journal: */
+	uint32_t journal_commit_ms; /* group commit window */
+
+	struct cfg_profile *profiles;
+	size_t n_profiles;
+	struct cfg_node *nodes;
+	size_t n_nodes;
+
+	/* interned file names for cfg_loc (the YAML file, inventory CSVs) */
+	char **files;
+	size_t n_files;
+};
+
+/* One diagnostic.  The loader and validator collect them all. */
+struct cfg_err {
+	struct cfg_loc loc;
+	char msg[256];
+};
+
+struct cfg_errs {
+	struct cfg_err *v;
+	size_t n, cap;
+	size_t dropped;		/* beyond the cap kept (CFG_MAX_ERRS) */
+};
+
+#define CFG_MAX_ERRS 1000
+
+/* Loads and validates path.  Returns a config (errs->n == 0) or NULL with
+ * every problem found in errs.  Never exits, never crashes on bad input. */
+struct cfg *cfg_load(const char *path, struct cfg_errs *errs);
+/* Same from memory; name is used in messages. */
+struct cfg *cfg_load_mem(const char *name, const char *buf, size_t len,
+			 struct cfg_errs *errs);
+void cfg_free(struct cfg *c);
+
+/* "file:line:col: error: msg" lines, one per error, to f. */
+void cfg_errs_print(const struct cfg_errs *errs, FILE *f);
+void cfg_errs_free(struct cfg_errs *errs);
+
+/* Inventory helpers for control. */
+const struct cfg_node *cfg_node_by_name(const struct cfg *c, const char *name);
+const struct cfg_node *cfg_node_by_ip(const struct cfg *c, uint32_t ip);
+const struct cfg_node *cfg_node_by_mac(const struct cfg *c, const uint8_t mac[6]);
+const struct cfg_profile *cfg_profile_by_name(const struct cfg *c, const char *name);
+/* Profile of a node (its own or the default), or NULL. */
+const struct cfg_profile *cfg_node_profile(const struct cfg *c, const struct cfg_node *n);
+
+#endif

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * The TFTP server engine: plain C over byte buffers (no DPDK types).
+ * RFC 1350 RRQ, RFC 2347 OACK, 2348 blksize, 2349 timeout/tsize, 7440
+ * windowsize.  One engine per worker; it owns its transfers, their timers and
+ * its file cache.  Nothing here allocates after tftp_engine_new().
+ *
+ * Ownership of a transfer: the server TID (UDP source port of our DATA) of a
+ * transfer created by worker w is
+ *     port_lo + k * n_workers + w        (k >= 0, <= port_hi)
+ * so the dataplane sends a packet for port P to worker (P - port_lo) %
+ * n_workers (tftp_port_owner()).  RRQs to port 69 are served by whichever
+ * worker receives them.
+ *
+ * Zero copy: a DATA packet is emitted as a 4-byte header plus a pointer into
+ * the file's read-only mapping (struct tftp_out.payload).  The engine never
+ * copies file bytes; netascii transfers are served from a converted copy
+ * made once per file version by the cache, also shared.
+ */
+#ifndef BS_TFTP_H
+#define BS_TFTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf/counters.h"
+#include "conf/shm.h"
+#include "conf/snap.h"
+
+#define TFTP_PORT	     69
+#define TFTP_DEFAULT_BLKSIZE 512
+#define TFTP_MAX_HDR	     516 /* largest non-DATA packet we build (OACK/ERROR) */
+
+struct tftp_file;	/* a mapped file version, refcounted */
+
+/* One packet for the glue to send. */
+struct tftp_out {
+	uint32_t dst_ip;		/* host order */
+	uint16_t src_port, dst_port;
+	uint8_t dst_mac[6];
+	const uint8_t *hdr;		/* TFTP header: DATA opcode+block, or a whole OACK/ERROR */
+	uint16_t hdr_len;
+	const uint8_t *payload;		/* into file pages; NULL when none */
+	uint32_t payload_len;
+	struct tftp_file *file;		/* owner of payload's pages */
+	void *file_user;		/* what env->on_map returned for it */
+	int32_t payload_sum;		/* folded 16-bit one's complement sum of
+					   payload (RFC 1071), -1 = not known */
+};
+
+struct tftp_env {
+	_Atomic uint64_t *ctr;		/* this worker's counters */
+	unsigned worker, n_workers;
+	/* Sends (or queues for TX) one packet.  0 = taken; -ENOBUFS = no room
+	 * now: the engine keeps the block pending and retries in tftp_poll(). */
+	int (*send)(void *ctx, const struct tftp_out *o);
+	void (*emit_boot)(void *ctx, const struct boot_event *ev);
+	/* Optional mapping hooks (NULL in tests).  on_map is called once per
+	 * mapped file version (e.g. to rte_extmem_register it and set up an
+	 * rte_mbuf_ext_shared_info); its return value travels in
+	 * tftp_out.file_user.  on_release is called when the engine drops its
+	 * last reference: the glue then calls tftp_file_unmap() once no mbuf
+	 * points into the file any more.  Without on_release the engine unmaps
+	 * at once. */
+	void *(*on_map)(void *ctx, struct tftp_file *f, const void *addr, size_t len);
+	void (*on_release)(void *ctx, struct tftp_file *f, void *user);
+	void *ctx;
+};
+
+struct tftp_rx {
+	const uint8_t *p;	/* UDP payload */
+	size_t len;
+	uint32_t src_ip, dst_ip;	/* host order */
+	uint16_t src_port, dst_port;
+	uint8_t src_mac[6];
+	uint64_t now_ns;	/* monotonic */
+};
+
+struct tftp_limits {
+	uint32_t max_transfers;	/* capacity of the transfer table */
+	uint32_t max_files;	/* file cache entries */
+};
+
+struct tftp_engine *tftp_engine_new(const struct tftp_env *env, const struct tftp_limits *lim);
+void tftp_engine_free(struct tftp_engine *e);
+
+/* One received packet (to port 69 or to one of this worker's TIDs).
+ * Returns 0 or a drop reason (enum bs_ctr, already counted). */
+int tftp_handle(struct tftp_engine *e, const struct snap_hdr *snap, const struct tftp_rx *rx);
+
+/* Timers and paced sending: retransmits what timed out and sends pending
+ * window blocks, at most `budget` packets, fairly across transfers.  Returns
+ * packets sent.  Call every poll iteration. */
+unsigned tftp_poll(struct tftp_engine *e, const struct snap_hdr *snap, uint64_t now_ns,
+		   unsigned budget);
+
+/* Transfers in progress (for stats). */
+unsigned tftp_active(const struct tftp_engine *e);
+
+/* Worker owning server port `port`, or -1 if outside the TID range. */
+static inline int
+tftp_port_owner(const struct snap_hdr *s, uint16_t port, unsigned n_workers)
+{
+	if (port < s->tftp_port_lo || port > s->tftp_port_hi || n_workers == 0)
+		return -1;
+	return (int)((port - s->tftp_port_lo) % n_workers);
+}
+
+/* For the glue's free callback: unmaps a file the engine released. */
+void tftp_file_unmap(struct tftp_file *f);
+
+#endif
