@@ -78,6 +78,10 @@ struct lease *lease_get_or_add(struct lease_table *t, uint32_t ip);
  * used/bound counts right.  mac may differ from the slot's current one. */
 void lease_update(struct lease_table *t, struct lease *l, uint8_t state,
 		  const uint8_t mac[6], uint64_t expires_ms, uint64_t now_ms);
+/* Sets the client identifier (option 61, truncated to 32 bytes) and the
+ * hostname (option 12, already sanitised) of a slot under its seqlock. */
+void lease_set_info(struct lease *l, const uint8_t *client_id, size_t client_id_len,
+		    const char *hostname);
 /* Applies a journalled event (control's rebuild, tests): same effect the
  * engine had when it emitted it.  Returns 0, or -ENOSPC when full. */
 int lease_apply_event(struct lease_table *t, const struct lease_event *ev);
