@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Builds the lab's tiny "installer": Debian's kernel + a busybox initramfs whose /init
+#   1. loads the e1000 driver (QEMU's default NIC, whose iPXE ROM ships in ipxe-qemu;
+#      Debian builds it as a module) and brings eth0 up with udhcpc,
+#   2. fetches the kickstart named by ks= on the kernel command line (busybox wget),
+#   3. prints BOOTSTORM-KS-OK <sha256 of the kickstart> on the serial console,
+#   4. POSTs to /api/nodes/<name>/done (bs.done=URL overrides) and prints
+#      BOOTSTORM-DONE-OK <http status>, then powers off.
+# Usage: tests/e2e/mkinitramfs.sh OUTDIR   -> OUTDIR/vmlinuz, OUTDIR/initrd.img
+# Nothing large is committed: this runs at test/demo time (~1 s).
+set -euo pipefail
+out=${1:?usage: mkinitramfs.sh OUTDIR}
+mkdir -p "$out"
+
+kver=${BS_KVER:-}
+if [ -z "$kver" ]; then
+	# Newest Debian kernel installed under /boot (the host may run another kernel).
+	kver=$(ls /boot/vmlinuz-* 2>/dev/null | sed 's|/boot/vmlinuz-||' | sort -V | tail -1)
+fi
+[ -n "$kver" ] && [ -r "/boot/vmlinuz-$kver" ] || { echo "mkinitramfs: no /boot/vmlinuz-* (install linux-image-amd64)" >&2; exit 2; }
+mod=$(find "/lib/modules/$kver" -name 'e1000.ko*' | head -1)
+[ -n "$mod" ] || { echo "mkinitramfs: e1000 module for $kver not found" >&2; exit 2; }
+
+bb=$(command -v busybox || true)
+[ -n "$bb" ] || { echo "mkinitramfs: busybox not installed" >&2; exit 2; }
+
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,run,lib/modules,usr/share/udhcpc}
+cp "$bb" "$root/bin/busybox"
+ln -s busybox "$root/bin/sh"
+# (busybox 1.35 wget -T crashes: the init bounds wget with `timeout` instead.)
+# Debian's busybox is dynamically linked: copy its loader and libraries (a static
+# busybox, e.g. busybox-static, has none to copy).
+if ldd "$bb" >/dev/null 2>&1; then
+	ldd "$bb" | grep -Eo '/[^ ]+' | while read -r lib; do
+		[ -e "$lib" ] || continue
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+	# getaddrinfo (wget) dlopens NSS modules: without them busybox wget crashes.
+	libdir=$(dirname "$(ldd "$bb" | grep -Eo '/[^ ]+/libc\.so\.6' | head -1)")
+	for lib in "$libdir"/libnss_files.so.2 "$libdir"/libnss_dns.so.2; do
+		[ -e "$lib" ] && cp -L "$lib" "$root$lib"
+	done
+	printf 'hosts: files dns\n' >"$root/etc/nsswitch.conf"
+	printf '127.0.0.1 localhost\n' >"$root/etc/hosts"
+fi
+case $mod in
+*.ko) cp "$mod" "$root/lib/modules/e1000.ko" ;;
+*.ko.xz) xz -dc "$mod" >"$root/lib/modules/e1000.ko" ;;
+*.ko.zst) zstd -qdc "$mod" >"$root/lib/modules/e1000.ko" ;;
+*.ko.gz) gzip -dc "$mod" >"$root/lib/modules/e1000.ko" ;;
+esac
+
+cat >"$root/usr/share/udhcpc/default.script" <<'EOF'
+#!/bin/sh
+# udhcpc hook: configure the interface from the lease.
+case "$1" in
+deconfig) ip addr flush dev "$interface"; ip link set "$interface" up ;;
+bound|renew)
+	ip addr flush dev "$interface"
+	ip addr add "$ip/${mask:-24}" dev "$interface"
+	[ -n "$router" ] && ip route replace default via "${router%% *}" dev "$interface"
+	echo "udhcpc: $1 $ip/${mask:-24} server ${serverid:-?} boot_file=${boot_file:-}" >/dev/console
+	;;
+esac
+exit 0
+EOF
+chmod +x "$root/usr/share/udhcpc/default.script"
+
+cat >"$root/init" <<'EOF'
+#!/bin/sh
+# bootstorm lab installer stand-in. Every line that matters goes to the console.
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+say() { echo "bootstorm-init: $*" >/dev/console; }
+fail() { echo "BOOTSTORM-KS-FAIL $*" >/dev/console; sleep 1; poweroff -f; }
+
+ks=; done_url=
+for arg in $(cat /proc/cmdline); do
+	case "$arg" in
+	ks=*) ks=${arg#ks=} ;;
+	bs.done=*) done_url=${arg#bs.done=} ;;
+	esac
+done
+[ -n "$ks" ] || fail "no ks= on the kernel command line"
+
+insmod /lib/modules/e1000.ko || fail "insmod e1000"
+i=0
+while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+ip link set lo up
+ip link set eth0 up
+say "udhcpc on eth0"
+udhcpc -i eth0 -t 10 -T 2 -n -q -s /usr/share/udhcpc/default.script || fail "udhcpc: no lease"
+
+say "fetching kickstart $ks"
+n=0
+until timeout 20 wget -q -O /tmp/ks.cfg "$ks"; do
+	n=$((n + 1)); [ $n -lt 5 ] || fail "wget $ks"
+	sleep 1
+done
+sum=$(sha256sum /tmp/ks.cfg | cut -d' ' -f1)
+echo "BOOTSTORM-KS-OK $sum" >/dev/console
+head -c 2000 /tmp/ks.cfg >/dev/console
+
+if [ -z "$done_url" ]; then
+	# http://host[:port]/ks/<name>[?token=..] -> http://host[:port]/api/nodes/<name>/done
+	base=${ks%%/ks/*}
+	name=${ks##*/ks/}; name=${name%%\?*}
+	done_url="$base/api/nodes/$name/done"
+fi
+n=0
+until timeout 20 wget -q -O /tmp/done.out --post-data "sha256=$sum" "$done_url"; do
+	n=$((n + 1)); [ $n -lt 5 ] || fail "POST $done_url"
+	sleep 1
+done
+echo "BOOTSTORM-DONE-OK $done_url" >/dev/console
+sync
+poweroff -f
+EOF
+chmod +x "$root/init"
+
+cp "/boot/vmlinuz-$kver" "$out/vmlinuz"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out/initrd.img"
+echo "mkinitramfs: $out/vmlinuz ($kver) $out/initrd.img ($(stat -c %s "$out/initrd.img") bytes)"
