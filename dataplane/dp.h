@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * bootstorm-dp internals shared by main.c, port.c and worker.c.
+ *
+ * struct dp is set up by main() before any worker starts and is read-only
+ * afterwards (except `quit`).  Everything mutable on the fast path lives in
+ * one struct wrk per worker, touched only by its lcore.
+ */
+#ifndef BS_DP_H
+#define BS_DP_H
+
+#include <stdalign.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "conf/publish.h"
+#include "dataplane/net/pkt.h"
+
+#define DP_BURST	32
+#define DP_TX_MAX	256	/* per-iteration TX buffer per worker */
+#define DP_HOLD_MAX	1024	/* DHCP ACKs waiting for durability, per worker */
+#define DP_RING_SIZE	1024	/* hand-over rings */
+#define DP_MAX_PORTS	4
+
+/* Settings from the command line or the dataplane: section. */
+struct dp_opts {
+	char instance[32];
+	unsigned workers;	/* 0 = one per lcore */
+	char punt[32];		/* tap iface name, "" = no punt */
+	uint32_t idle_sleep_us;
+	uint32_t hold_ms;	/* max group-commit wait for an ACK */
+	uint32_t mtu;
+	uint32_t tftp_max_transfers;
+	uint32_t tftp_max_files;
+	uint32_t pool_mbufs;
+	bool tx_copy;		/* force the single-mbuf TFTP path */
+	bool no_wait_shm;	/* fail instead of waiting for the region */
+	bool ra;		/* answer ICMPv6 RS */
+	const char *cfg_path;
+};
+
+struct dp {
+	struct dp_opts o;
+	unsigned n_workers;
+	unsigned lcore[RTE_MAX_LCORE];	/* worker index -> lcore id */
+	uint16_t port;			/* the client-facing port */
+	uint16_t punt_port;		/* UINT16_MAX = none */
+	struct rte_ether_addr port_mac;
+	bool tx_chain;			/* port sends chained mbufs */
+	bool port_is_virtual;		/* vdev: no DMA, no extmem registration */
+	struct rte_mempool *pool;	/* headers, replies, RX */
+	struct rte_mempool *ext_pool;	/* data-less mbufs for extbuf payload */
+	struct rte_ring *dhcp_ring;	/* MP/SC, to worker 0 */
+	struct rte_ring *tftp_ring[RTE_MAX_LCORE]; /* MP/SC, to worker w */
+	struct shm_region shm;
+	unsigned tsc_per_us;
+	volatile bool quit;
+};
+
+extern struct dp g_dp;
+
+/* A DHCP reply waiting for its lease record to be durable. */
+struct dp_hold {
+	struct rte_mbuf *m;
+	uint64_t wait_seq;
+	uint64_t deadline_tsc;
+};
+
+struct dhcp_engine;
+struct tftp_engine;
+
+struct wrk {
+	alignas(RTE_CACHE_LINE_SIZE) unsigned id;
+	unsigned lcore;
+	uint16_t rxq, txq;
+	_Atomic uint64_t *ctr;
+	struct shm_reader_state rs;
+	const struct snap_hdr *snap;
+	uint64_t snap_gen;
+	struct pkt_self self;
+	struct dhcp_engine *dhcp;	/* worker 0 only */
+	struct tftp_engine *tftp;
+	struct rte_ring *lease_ring, *boot_ring;
+	/* per-iteration clocks */
+	uint64_t now_tsc, now_ns, now_wall_ms;
+	uint64_t next_tick_tsc, next_hb_tsc;
+	uint16_t ip_id;
+	unsigned idle;
+	/* TX buffer for the port, flushed once per iteration */
+	uint16_t n_tx;
+	struct rte_mbuf *tx[DP_TX_MAX];
+	/* punt buffer for the tap */
+	uint16_t n_punt;
+	struct rte_mbuf *punt[DP_BURST];
+	/* group-commit hold FIFO (seqs are increasing: one DHCP writer) */
+	unsigned hold_head, hold_n;
+	struct dp_hold hold[DP_HOLD_MAX];
+};
+
+/* port.c */
+int dp_ports_init(struct dp *dp);
+void dp_ports_close(struct dp *dp);
+
+/* worker.c */
+int dp_worker_init(struct wrk *w, unsigned id);
+void dp_worker_fini(struct wrk *w);
+int dp_worker_main(void *arg);
+
+#endif

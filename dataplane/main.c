@@ -1,0 +1,536 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * bootstorm-dp: start-up and shutdown.
+ *
+ *   bootstorm-dp [EAL args] -- [--instance NAME] [--workers N] [--punt TAP] ...
+ *   bootstorm-dp -c FILE [-- options that override the file]
+ *
+ * With -c the dataplane: section of the YAML gives the EAL arguments (its
+ * eal list, plus --vdev for every port whose devargs name a virtual device)
+ * and the settings.  Then: attach to the shared region control created
+ * (waiting for it), set up ports and workers, run until SIGINT/SIGTERM,
+ * and leave the region as a restarted dataplane expects to find it.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "conf/cfg.h"
+#include "conf/counters.h"
+#include "conf/publish.h"
+#include "dataplane/dp.h"
+
+RTE_LOG_REGISTER(bs_dp_logtype, bootstorm.dp, INFO);
+#define LOG(lvl, ...) rte_log(RTE_LOG_##lvl, bs_dp_logtype, "bootstorm-dp: " __VA_ARGS__)
+
+#define MAX_ARGS	 128
+#define PUNT_VDEV	 "net_tap_bspunt"
+#define EXT_POOL_MBUFS	 16383
+#define ATTACH_LOG_EVERY 5	/* seconds between "waiting for control" lines */
+
+struct dp g_dp;
+static struct wrk *g_wrk[RTE_MAX_LCORE];
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	g_dp.quit = true;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: bootstorm-dp [EAL args] -- [options]\n"
+		"       bootstorm-dp -c FILE [-- options]\n"
+		"options:\n"
+		"  --instance NAME      shared region /dev/shm/bootstorm-NAME (default \"default\")\n"
+		"  --workers N          worker lcores (default: all lcores)\n"
+		"  --punt TAP           kernel tap for everything not answered here\n"
+		"  --idle-sleep-us US   sleep after empty polls (default 50, 0 = busy poll)\n"
+		"  --hold-ms MS         longest a DHCP ACK waits for the journal (default 2000)\n"
+		"  --mtu N              port MTU (default: the PMD's)\n"
+		"  --tftp-transfers N   TFTP transfers per worker (default 4096)\n"
+		"  --tx-copy            copy TFTP payload instead of chaining external buffers\n"
+		"  --no-ra              do not answer IPv6 router solicitations\n"
+		"  --no-wait            fail at once when the region does not exist\n");
+}
+
+static void
+opts_default(struct dp_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	snprintf(o->instance, sizeof(o->instance), "%s", SHM_DEFAULT_INSTANCE);
+	o->idle_sleep_us = 50;
+	o->hold_ms = 2000;
+	o->tftp_max_transfers = 4096;
+	o->tftp_max_files = 256;
+	o->ra = true;
+}
+
+static int
+parse_uint(const char *s, uint32_t max, uint32_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || *s == '\0' || *end != '\0' || v > max)
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* Options after "--".  Returns 0 or -EINVAL (message printed). */
+static int
+parse_app_args(struct dp_opts *o, int argc, char **argv)
+{
+	enum { O_INSTANCE = 256, O_WORKERS, O_PUNT, O_IDLE, O_HOLD, O_MTU, O_XFERS, O_COPY,
+	       O_NORA, O_NOWAIT, O_HELP };
+	static const struct option lo[] = {
+		{ "instance", required_argument, NULL, O_INSTANCE },
+		{ "workers", required_argument, NULL, O_WORKERS },
+		{ "punt", required_argument, NULL, O_PUNT },
+		{ "idle-sleep-us", required_argument, NULL, O_IDLE },
+		{ "hold-ms", required_argument, NULL, O_HOLD },
+		{ "mtu", required_argument, NULL, O_MTU },
+		{ "tftp-transfers", required_argument, NULL, O_XFERS },
+		{ "tx-copy", no_argument, NULL, O_COPY },
+		{ "no-ra", no_argument, NULL, O_NORA },
+		{ "no-wait", no_argument, NULL, O_NOWAIT },
+		{ "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	optind = 1;
+	int c;
+	uint32_t v;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case O_INSTANCE:
+			if (strlen(optarg) >= sizeof(o->instance))
+				goto bad;
+			snprintf(o->instance, sizeof(o->instance), "%s", optarg);
+			break;
+		case O_WORKERS:
+			if (parse_uint(optarg, SHM_MAX_WORKERS, &v) || v == 0)
+				goto bad;
+			o->workers = v;
+			break;
+		case O_PUNT:
+			if (strlen(optarg) >= sizeof(o->punt))
+				goto bad;
+			snprintf(o->punt, sizeof(o->punt), "%s", optarg);
+			break;
+		case O_IDLE:
+			if (parse_uint(optarg, 1000000, &o->idle_sleep_us))
+				goto bad;
+			break;
+		case O_HOLD:
+			if (parse_uint(optarg, 600000, &o->hold_ms))
+				goto bad;
+			break;
+		case O_MTU:
+			if (parse_uint(optarg, 9600, &o->mtu))
+				goto bad;
+			break;
+		case O_XFERS:
+			if (parse_uint(optarg, 1u << 20, &o->tftp_max_transfers) ||
+			    o->tftp_max_transfers == 0)
+				goto bad;
+			break;
+		case O_COPY: o->tx_copy = true; break;
+		case O_NORA: o->ra = false; break;
+		case O_NOWAIT: o->no_wait_shm = true; break;
+		case O_HELP: usage(stdout); exit(0);
+		default: usage(stderr); return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "bootstorm-dp: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+bad:
+	fprintf(stderr, "bootstorm-dp: bad value '%s' for --%s\n", optarg, lo[c - O_INSTANCE].name);
+	return -EINVAL;
+}
+
+/* Devargs that name a virtual device go to --vdev; others (PCI addresses)
+ * to the allow list. */
+static bool
+is_vdev(const char *devargs)
+{
+	return strncmp(devargs, "net_", 4) == 0 || strncmp(devargs, "eth_", 4) == 0;
+}
+
+struct argv_buf {
+	char *v[MAX_ARGS + 1];
+	int n;
+	char *own[MAX_ARGS];	/* strings we formatted */
+	int n_own;
+};
+
+static int
+argv_add(struct argv_buf *a, char *s)
+{
+	if (a->n >= MAX_ARGS)
+		return -E2BIG;
+	a->v[a->n++] = s;
+	a->v[a->n] = NULL;
+	return 0;
+}
+
+static int
+argv_addf(struct argv_buf *a, const char *fmt, const char *s)
+{
+	char *p;
+	if (asprintf(&p, fmt, s) < 0)
+		return -ENOMEM;
+	a->own[a->n_own++] = p;
+	return argv_add(a, p);
+}
+
+static void
+argv_free(struct argv_buf *a)
+{
+	for (int i = 0; i < a->n_own; i++)
+		free(a->own[i]);
+	a->n_own = 0;
+}
+
+/* -c FILE: EAL arguments and settings from the dataplane: section. */
+static int
+from_config(const char *path, char *argv0, struct argv_buf *eal, struct dp_opts *o)
+{
+	struct cfg_errs errs = { 0 };
+	struct cfg *c = cfg_load(path, &errs);
+	if (c == NULL) {
+		cfg_errs_print(&errs, stderr);
+		cfg_errs_free(&errs);
+		return -EINVAL;
+	}
+	cfg_errs_free(&errs);
+	int rc = argv_add(eal, argv0);
+	for (size_t i = 0; rc == 0 && i < c->n_eal_args; i++)
+		rc = argv_addf(eal, "%s", c->eal_args[i]);
+	for (size_t i = 0; rc == 0 && i < c->n_ports; i++) {
+		const char *d = c->ports[i].devargs;
+		rc = argv_add(eal, is_vdev(d) ? "--vdev" : "-a");
+		if (rc == 0)
+			rc = argv_addf(eal, "%s", d);
+	}
+	if (c->instance)
+		snprintf(o->instance, sizeof(o->instance), "%s", c->instance);
+	if (c->workers)
+		o->workers = c->workers;
+	if (c->punt_iface)
+		snprintf(o->punt, sizeof(o->punt), "%s", c->punt_iface);
+	o->idle_sleep_us = c->idle_sleep_us;
+	o->mtu = c->mtu;
+	if (c->tftp_max_transfers)
+		o->tftp_max_transfers = c->tftp_max_transfers;
+	cfg_free(c);
+	return rc;
+}
+
+/* Builds the argv for rte_eal_init and parses our own options.  Forms:
+ *   prog -c FILE [-- opts]        config mode
+ *   prog [EAL args] [-- opts]     command-line mode */
+static int
+build_args(int argc, char **argv, struct argv_buf *eal, struct dp_opts *o)
+{
+	int dd = argc; /* index of "--" */
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0) {
+			dd = i;
+			break;
+		}
+	bool cfg_mode = (dd >= 3 && (strcmp(argv[1], "-c") == 0 || strcmp(argv[1], "--config") == 0) &&
+			 access(argv[2], R_OK) == 0 && strspn(argv[2], "0123456789abcdefABCDEFx") !=
+			 strlen(argv[2]));
+	int rc = 0;
+	if (cfg_mode) {
+		if (dd != 3) {
+			fprintf(stderr, "bootstorm-dp: with -c FILE, put options after --\n");
+			return -EINVAL;
+		}
+		o->cfg_path = argv[2];
+		rc = from_config(argv[2], argv[0], eal, o);
+	} else {
+		for (int i = 0; rc == 0 && i < dd; i++)
+			rc = argv_add(eal, argv[i]);
+	}
+	if (rc != 0)
+		return rc;
+	/* Our options override the file. */
+	char *app[MAX_ARGS + 1];
+	int na = 0;
+	app[na++] = argv[0];
+	for (int i = dd + 1; i < argc && na < MAX_ARGS; i++)
+		app[na++] = argv[i];
+	app[na] = NULL;
+	rc = parse_app_args(o, na, app);
+	if (rc != 0)
+		return rc;
+	if (o->punt[0]) {
+		char *p;
+		if (asprintf(&p, PUNT_VDEV ",iface=%s", o->punt) < 0)
+			return -ENOMEM;
+		eal->own[eal->n_own++] = p;
+		rc = argv_add(eal, "--vdev");
+		if (rc == 0)
+			rc = argv_add(eal, p);
+	}
+	return rc;
+}
+
+/* Waits for control to have created the region (or fails at once with
+ * --no-wait).  Returns 0, or -errno / -EINTR when told to quit. */
+static int
+attach_region(struct dp *dp)
+{
+	time_t first = time(NULL), last_log = 0;
+	for (;;) {
+		int rc = shm_attach(&dp->shm, dp->o.instance);
+		if (rc == 0)
+			return 0;
+		if (rc != -ENOENT || dp->o.no_wait_shm) {
+			LOG(ERR, "cannot attach to region /bootstorm-%s: %s\n", dp->o.instance,
+			    strerror(-rc));
+			return rc;
+		}
+		time_t now = time(NULL);
+		if (now - last_log >= ATTACH_LOG_EVERY) {
+			LOG(NOTICE, "waiting for control to create /dev/shm/bootstorm-%s "
+				    "(start `bootstorm serve`; %lds so far)\n",
+			    dp->o.instance, (long)(now - first));
+			last_log = now;
+		}
+		struct timespec ts = { 0, 200 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+		if (dp->quit)
+			return -EINTR;
+	}
+}
+
+/* A second dataplane on the same region would break the single-writer
+ * rules of the lease table and the rings. */
+static int
+claim_region(struct dp *dp)
+{
+	struct shm_hdr *h = dp->shm.hdr;
+	int32_t pid = atomic_load_explicit(&h->dp_pid, memory_order_acquire);
+	if (pid > 0 && pid != getpid() && kill(pid, 0) == 0) {
+		LOG(ERR, "another bootstorm-dp (pid %d) is attached to /bootstorm-%s\n", pid,
+		    dp->o.instance);
+		return -EBUSY;
+	}
+	if (h->max_workers < dp->n_workers) {
+		LOG(ERR, "region holds %u workers, %u requested\n", h->max_workers,
+		    dp->n_workers);
+		return -ERANGE;
+	}
+	return 0;
+}
+
+static int
+create_rings(struct dp *dp)
+{
+	char name[RTE_RING_NAMESIZE];
+	dp->dhcp_ring = rte_ring_create("bs_dhcp_ho", DP_RING_SIZE, (int)rte_socket_id(),
+					RING_F_SC_DEQ);
+	if (dp->dhcp_ring == NULL)
+		return -rte_errno;
+	for (unsigned w = 0; w < dp->n_workers; w++) {
+		snprintf(name, sizeof(name), "bs_tftp_ho%u", w);
+		dp->tftp_ring[w] = rte_ring_create(name, DP_RING_SIZE, (int)rte_socket_id(),
+						   RING_F_SC_DEQ);
+		if (dp->tftp_ring[w] == NULL)
+			return -rte_errno;
+	}
+	return 0;
+}
+
+static void
+free_ring(struct rte_ring *r)
+{
+	void *m;
+	if (r == NULL)
+		return;
+	while (rte_ring_dequeue(r, &m) == 0)
+		rte_pktmbuf_free(m);
+	rte_ring_free(r);
+}
+
+static int
+assign_lcores(struct dp *dp)
+{
+	unsigned n = 0, lc;
+	dp->lcore[n++] = rte_get_main_lcore();
+	RTE_LCORE_FOREACH_WORKER(lc) {
+		if (n == dp->n_workers)
+			break;
+		dp->lcore[n++] = lc;
+	}
+	if (n < dp->n_workers) {
+		LOG(ERR, "%u workers need %u lcores, EAL gave %u (-l)\n", dp->n_workers,
+		    dp->n_workers, rte_lcore_count());
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+init_workers(struct dp *dp)
+{
+	for (unsigned w = 0; w < dp->n_workers; w++) {
+		g_wrk[w] = rte_zmalloc_socket("bs_wrk", sizeof(struct wrk), RTE_CACHE_LINE_SIZE,
+					      (int)rte_lcore_to_socket_id(dp->lcore[w]));
+		if (g_wrk[w] == NULL)
+			return -ENOMEM;
+		int rc = dp_worker_init(g_wrk[w], w);
+		if (rc != 0) {
+			LOG(ERR, "worker %u: engines: %s\n", w, strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static void
+install_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+static void
+run(struct dp *dp)
+{
+	struct shm_hdr *h = dp->shm.hdr;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	/* release: the workers' reader slots are set up before anyone sees us */
+	atomic_store_explicit(&h->dp_workers, dp->n_workers, memory_order_relaxed);
+	atomic_store_explicit(&h->dp_started_ms,
+			      (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u,
+			      memory_order_relaxed);
+	atomic_store_explicit(&h->dp_pid, getpid(), memory_order_release);
+	for (unsigned w = 1; w < dp->n_workers; w++)
+		rte_eal_remote_launch(dp_worker_main, g_wrk[w], dp->lcore[w]);
+	LOG(INFO, "running: %u worker(s), region /bootstorm-%s, punt %s\n", dp->n_workers,
+	    dp->o.instance, dp->o.punt[0] ? dp->o.punt : "(none)");
+	dp_worker_main(g_wrk[0]);
+	rte_eal_mp_wait_lcore();
+}
+
+static void
+teardown(struct dp *dp)
+{
+	for (unsigned w = 0; w < dp->n_workers; w++) {
+		if (g_wrk[w]) {
+			dp_worker_fini(g_wrk[w]);
+			rte_free(g_wrk[w]);
+			g_wrk[w] = NULL;
+		}
+	}
+	free_ring(dp->dhcp_ring);
+	for (unsigned w = 0; w < dp->n_workers; w++)
+		free_ring(dp->tftp_ring[w]);
+	if (dp->pool)
+		LOG(INFO, "exit: mbufs in use %u (after port close: see below)\n",
+		    rte_mempool_in_use_count(dp->pool));
+	dp_ports_close(dp);
+	if (dp->pool) {
+		LOG(INFO, "exit: mbufs in use after close: %u, ext %u\n",
+		    rte_mempool_in_use_count(dp->pool),
+		    dp->ext_pool ? rte_mempool_in_use_count(dp->ext_pool) : 0);
+	}
+	if (dp->shm.hdr) {
+		struct shm_hdr *h = dp->shm.hdr;
+		atomic_store_explicit(&h->dp_workers, 0, memory_order_relaxed);
+		atomic_store_explicit(&h->dp_pid, 0, memory_order_release);
+		shm_detach(&dp->shm);
+	}
+	rte_mempool_free(dp->ext_pool);
+	rte_mempool_free(dp->pool);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct dp *dp = &g_dp;
+	struct argv_buf eal = { 0 };
+	opts_default(&dp->o);
+	int rc = build_args(argc, argv, &eal, &dp->o);
+	if (rc != 0) {
+		argv_free(&eal);
+		return 2;
+	}
+	install_signals();
+	int consumed = rte_eal_init(eal.n, eal.v);
+	if (consumed < 0) {
+		fprintf(stderr, "bootstorm-dp: EAL init failed: %s (see DPDK-NOTES: --no-pci "
+				"--no-huge -m 256 --file-prefix X -l 0-1)\n",
+			rte_strerror(rte_errno));
+		argv_free(&eal);
+		return 1;
+	}
+	dp->n_workers = dp->o.workers ? dp->o.workers : rte_lcore_count();
+	if (dp->n_workers > SHM_MAX_WORKERS)
+		dp->n_workers = SHM_MAX_WORKERS;
+	dp->tsc_per_us = (unsigned)(rte_get_tsc_hz() / 1000000u);
+	if (dp->tsc_per_us == 0)
+		dp->tsc_per_us = 1;
+	if ((rc = assign_lcores(dp)) != 0)
+		goto out;
+	uint32_t nmb = dp->o.pool_mbufs ? dp->o.pool_mbufs : 4096u * dp->n_workers + 4095u;
+	dp->pool = rte_pktmbuf_pool_create("bs_pool", nmb, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					   (int)rte_socket_id());
+	dp->ext_pool = rte_pktmbuf_pool_create("bs_ext", EXT_POOL_MBUFS, 256, 0, 0,
+					       (int)rte_socket_id());
+	if (dp->pool == NULL || dp->ext_pool == NULL) {
+		LOG(ERR, "mempool: %s (raise -m)\n", rte_strerror(rte_errno));
+		rc = -ENOMEM;
+		goto out;
+	}
+	if ((rc = create_rings(dp)) != 0)
+		goto out;
+	if ((rc = attach_region(dp)) != 0)
+		goto out;
+	if ((rc = claim_region(dp)) != 0)
+		goto out;
+	if ((rc = dp_ports_init(dp)) != 0)
+		goto out;
+	if ((rc = init_workers(dp)) != 0)
+		goto out;
+	_Atomic uint64_t *c0 = shm_worker_counters(&dp->shm, 0);
+	__atomic_store_n((uint64_t *)&c0[BS_CTR_POOL_BASE], rte_mempool_in_use_count(dp->pool),
+			 __ATOMIC_RELAXED);
+	run(dp);
+	LOG(INFO, "signal received, stopping\n");
+out:
+	teardown(dp);
+	rte_eal_cleanup();
+	argv_free(&eal);
+	return rc == 0 || rc == -EINTR ? 0 : 1;
+}

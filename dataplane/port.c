@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Ports: the client-facing port (any PMD) with one RX and one TX queue per
+ * worker, and the optional net_tap punt port (one RX queue polled by
+ * worker 0, one TX queue per worker).  Offloads are requested only where
+ * dev_info says the PMD has them (net_pcap advertises none and rejects
+ * anything else with -EINVAL).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_bus.h>
+#include <rte_ethdev.h>
+#include <rte_log.h>
+
+#include "dataplane/dp.h"
+
+extern int bs_dp_logtype;
+#define PLOG(lvl, ...) rte_log(RTE_LOG_##lvl, bs_dp_logtype, "bootstorm-dp: " __VA_ARGS__)
+
+#define RX_DESC 1024
+#define TX_DESC 1024
+
+/* Virtual PMDs known to accept chained mbufs although they do not
+ * advertise RTE_ETH_TX_OFFLOAD_MULTI_SEGS (checked on this machine:
+ * af_packet, pcap and tap copy every segment; ring passes pointers). */
+static bool
+driver_chains(const char *drv)
+{
+	static const char *const ok[] = {
+		"net_af_packet", "net_pcap", "net_tap", "net_ring", "net_null", "net_memif",
+		"net_virtio_user",
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (strcmp(drv, ok[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool
+is_punt_name(const char *name)
+{
+	return strncmp(name, "net_tap_bspunt", 14) == 0;
+}
+
+static int
+port_setup(uint16_t port, uint16_t nrxq, uint16_t ntxq, struct rte_mempool *pool,
+	   uint32_t mtu, bool *chains)
+{
+	struct rte_eth_dev_info di;
+	int rc = rte_eth_dev_info_get(port, &di);
+	if (rc != 0)
+		return rc;
+	if (nrxq > di.max_rx_queues || ntxq > di.max_tx_queues) {
+		PLOG(ERR, "port %u (%s) has %u rx / %u tx queues, %u/%u needed\n", port,
+		     di.driver_name, di.max_rx_queues, di.max_tx_queues, nrxq, ntxq);
+		return -ENOTSUP;
+	}
+	struct rte_eth_conf conf;
+	memset(&conf, 0, sizeof(conf));
+	if (nrxq > 1 && di.flow_type_rss_offloads) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf =
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) & di.flow_type_rss_offloads;
+	}
+	conf.rxmode.offloads = (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM) &
+			       di.rx_offload_capa;
+	conf.txmode.offloads = RTE_ETH_TX_OFFLOAD_MULTI_SEGS & di.tx_offload_capa;
+	*chains = (di.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) ||
+		  driver_chains(di.driver_name);
+	rc = rte_eth_dev_configure(port, nrxq, ntxq, &conf);
+	if (rc != 0) {
+		PLOG(ERR, "port %u (%s): configure: %s\n", port, di.driver_name, strerror(-rc));
+		return rc;
+	}
+	uint16_t nrx = RX_DESC, ntx = TX_DESC;
+	rte_eth_dev_adjust_nb_rx_tx_desc(port, &nrx, &ntx);
+	int socket = rte_eth_dev_socket_id(port);
+	if (socket < 0)
+		socket = 0;
+	for (uint16_t q = 0; q < nrxq; q++) {
+		rc = rte_eth_rx_queue_setup(port, q, nrx, (unsigned)socket, NULL, pool);
+		if (rc != 0)
+			return rc;
+	}
+	for (uint16_t q = 0; q < ntxq; q++) {
+		rc = rte_eth_tx_queue_setup(port, q, ntx, (unsigned)socket, NULL);
+		if (rc != 0)
+			return rc;
+	}
+	if (mtu && rte_eth_dev_set_mtu(port, (uint16_t)mtu) != 0)
+		PLOG(INFO, "port %u (%s): MTU %u not settable, keeping the PMD's\n", port,
+		     di.driver_name, mtu);
+	rc = rte_eth_dev_start(port);
+	if (rc != 0) {
+		PLOG(ERR, "port %u (%s): start: %s\n", port, di.driver_name, strerror(-rc));
+		return rc;
+	}
+	/* We answer for snap->server_mac, which may differ from the port's
+	 * own address, and for IPv6 multicast (RS): best effort. */
+	(void)rte_eth_promiscuous_enable(port);
+	(void)rte_eth_allmulticast_enable(port);
+	PLOG(INFO, "port %u: %s, %u queues, rss %s, rx offloads 0x%" PRIx64 ", chained tx %s\n",
+	     port, di.driver_name, nrxq, conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS ? "on" : "off",
+	     conf.rxmode.offloads, *chains ? "yes" : "no (copy)");
+	return 0;
+}
+
+int
+dp_ports_init(struct dp *dp)
+{
+	uint16_t pid;
+	dp->port = UINT16_MAX;
+	dp->punt_port = UINT16_MAX;
+	RTE_ETH_FOREACH_DEV(pid) {
+		char name[RTE_ETH_NAME_MAX_LEN];
+		if (rte_eth_dev_get_name_by_port(pid, name) != 0)
+			continue;
+		if (is_punt_name(name))
+			dp->punt_port = pid;
+		else if (dp->port == UINT16_MAX)
+			dp->port = pid;
+		else
+			PLOG(WARNING, "port %u (%s) ignored: one client-facing port is served\n",
+			     pid, name);
+	}
+	if (dp->port == UINT16_MAX) {
+		PLOG(ERR, "no port: give one with --vdev (e.g. net_af_packet0,iface=X) or in "
+			  "dataplane.ports\n");
+		return -ENODEV;
+	}
+	struct rte_eth_dev_info di;
+	int rc = rte_eth_dev_info_get(dp->port, &di);
+	if (rc != 0)
+		return rc;
+	const struct rte_bus *bus = di.device ? rte_bus_find_by_device(di.device) : NULL;
+	dp->port_is_virtual = bus == NULL || strcmp(rte_bus_name(bus), "vdev") == 0;
+	uint16_t nq = (uint16_t)dp->n_workers;
+	bool chains = false;
+	rc = port_setup(dp->port, nq, nq, dp->pool, dp->o.mtu, &chains);
+	if (rc != 0)
+		return rc;
+	dp->tx_chain = chains && !dp->o.tx_copy;
+	rte_eth_macaddr_get(dp->port, &dp->port_mac);
+	if (dp->punt_port != UINT16_MAX) {
+		bool c2;
+		rc = port_setup(dp->punt_port, 1, nq, dp->pool, 0, &c2);
+		if (rc != 0)
+			return rc;
+		/* The kernel must answer with the address clients know us by. */
+		rte_eth_dev_default_mac_addr_set(dp->punt_port, &dp->port_mac);
+	}
+	return 0;
+}
+
+void
+dp_ports_close(struct dp *dp)
+{
+	if (dp->port != UINT16_MAX) {
+		rte_eth_dev_stop(dp->port);
+		rte_eth_dev_close(dp->port);
+	}
+	if (dp->punt_port != UINT16_MAX) {
+		rte_eth_dev_stop(dp->punt_port);
+		rte_eth_dev_close(dp->punt_port);
+	}
+}
