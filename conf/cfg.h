@@ -155,6 +155,15 @@ struct cfg {
 	/* interned file names for cfg_loc (the YAML file, inventory CSVs) */
 	char **files;
 	size_t n_files;
+
+	/* Added by the loader (appended fields). */
+	char *base_dir;		/* absolute directory of the config file; relative
+				   paths in it were resolved against this */
+	uint32_t *by_name;	/* node indexes sorted by name (n_nodes) */
+	uint32_t *by_mac;	/* node indexes sorted by MAC (n_nodes) */
+	uint32_t *by_ip;	/* indexes of nodes with has_ip, sorted by IP */
+	size_t n_by_ip;
+	char *tftp_gen_root;	/* <state_dir>/tftp-gen, absolute */
 };
 
 /* One diagnostic.  The loader and validator collect them all. */
@@ -167,9 +176,15 @@ struct cfg_errs {
 	struct cfg_err *v;
 	size_t n, cap;
 	size_t dropped;		/* beyond the cap kept (CFG_MAX_ERRS) */
+	char **files;		/* file names the locs point at, owned here so
+				   errors outlive a failed struct cfg */
+	size_t n_files;
 };
 
 #define CFG_MAX_ERRS 1000
+#define CFG_MAX_FILE_BYTES (64u << 20) /* YAML and CSV files are refused above */
+#define CFG_MAX_DEPTH	   64u	       /* YAML nesting */
+#define CFG_MAX_NODES	   (1u << 20)  /* inventory entries */
 
 /* Loads and validates path.  Returns a config (errs->n == 0) or NULL with
  * every problem found in errs.  Never exits, never crashes on bad input. */
@@ -190,5 +205,14 @@ const struct cfg_node *cfg_node_by_mac(const struct cfg *c, const uint8_t mac[6]
 const struct cfg_profile *cfg_profile_by_name(const struct cfg *c, const char *name);
 /* Profile of a node (its own or the default), or NULL. */
 const struct cfg_profile *cfg_node_profile(const struct cfg *c, const struct cfg_node *n);
+
+/* Appended helpers. */
+/* Arch name as in SNAP_ARCH_LIST ("bios", "efi-x64"...), NULL if out of range. */
+const char *cfg_arch_name(unsigned arch);
+/* Adds an error (printf format) at loc; keeps at most CFG_MAX_ERRS. */
+void cfg_err_add(struct cfg_errs *errs, const struct cfg_loc *loc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Boot file a node gets for arch (node override, profile, boot:), NULL if none. */
+const char *cfg_node_boot_file(const struct cfg *c, const struct cfg_node *n, unsigned arch);
 
 #endif
