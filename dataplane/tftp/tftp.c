@@ -1,2 +1,664 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
-/* placeholder */
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * The TFTP engine: fixed tables, packet dispatch, RRQ admission, the poll.
+ *
+ * State is sized once in tftp_engine_new() for lim->max_transfers (100,000
+ * per worker is the design point): transfer records, timer links, a free
+ * stack, an open-addressing table keyed by (client ip, client port, server
+ * port) and one keyed by client ip for the per-client limit, both linear
+ * probing with backward-shift deletion, at most half full.  No allocation
+ * and no syscall happens on the ACK/DATA path.
+ *
+ * Fairness and pacing: tftp_poll() serves the ready queue round-robin; a
+ * transfer sends at most `pace_burst` DATA packets per round, then goes to
+ * the tail, so one fast client cannot capture the port; RFC 7440 section 4
+ * asks senders to consider pacing windows, and this spreads each window over
+ * several rounds interleaved with other transfers.
+ *
+ * Admission: RRQs beyond capacity (table full, max_transfers) or beyond
+ * tftp_max_per_client are DROPPED and counted, not answered with ERROR:
+ * PXE firmware gives up the boot on an ERROR but retransmits an
+ * unanswered RRQ with backoff, which is exactly the queueing we want in a
+ * storm.  When the last poll ran out of budget with transfers still ready
+ * (saturated), new RRQs are admitted only with a few tokens per poll
+ * (budget/16, at least 1): blocks of transfers already in flight come first.
+ *
+ * Amplification guard: a transfer sends one block (or its OACK) per timeout
+ * until the client has acknowledged something, so a spoofed RRQ yields at
+ * most 1 + retries packets; unacknowledged data per client is bounded by
+ * max_per_client * windowsize * blksize (4 * 16 * 1468 = 94 KiB with the
+ * example config); all transfers of the engine together stop opening new
+ * window blocks above lim->max_inflight_bytes (default 256 MiB).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/snap_read.h"
+#include "dataplane/net/cursor.h"
+#include "dataplane/tftp/tftp_int.h"
+
+#define TFTP_DEFAULT_MAX_INFLIGHT (256ull << 20)
+#define TFTP_DEFAULT_PACE	  4
+
+static inline int
+drop(struct tftp_engine *e, int reason)
+{
+	tftp_ctr(e, (enum bs_ctr)reason);
+	return reason;
+}
+
+static inline uint32_t
+mix(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdull;
+	k ^= k >> 33;
+	return (uint32_t)k;
+}
+
+static inline uint32_t
+key_hash(uint32_t ip, uint16_t cport, uint16_t sport)
+{
+	return mix((uint64_t)ip << 32 | (uint64_t)cport << 16 | sport);
+}
+
+static uint32_t
+pow2_at_least(uint64_t n)
+{
+	uint32_t c = 16;
+	while (c < n)
+		c <<= 1;
+	return c;
+}
+
+/* ---- 3-tuple table ---- */
+
+static uint32_t
+xtab_find(const struct tftp_engine *e, uint32_t ip, uint16_t cport, uint16_t sport)
+{
+	for (uint32_t h = key_hash(ip, cport, sport) & e->xmask;; h = (h + 1) & e->xmask) {
+		uint32_t i = e->xtab[h];
+		if (i == TW_NONE)
+			return TW_NONE;
+		const struct tftp_xfer *x = &e->x[i];
+		if (x->cip == ip && x->cport == cport && x->sport == sport)
+			return i;
+	}
+}
+
+static void
+xtab_add(struct tftp_engine *e, uint32_t i)
+{
+	const struct tftp_xfer *x = &e->x[i];
+	uint32_t h = key_hash(x->cip, x->cport, x->sport) & e->xmask;
+	while (e->xtab[h] != TW_NONE)
+		h = (h + 1) & e->xmask;
+	e->xtab[h] = i;
+}
+
+static void
+xtab_del(struct tftp_engine *e, uint32_t i)
+{
+	const struct tftp_xfer *x = &e->x[i];
+	uint32_t h = key_hash(x->cip, x->cport, x->sport) & e->xmask;
+	while (e->xtab[h] != i)
+		h = (h + 1) & e->xmask;
+	for (uint32_t j = h;;) {
+		j = (j + 1) & e->xmask;
+		uint32_t k = e->xtab[j];
+		if (k == TW_NONE)
+			break;
+		const struct tftp_xfer *y = &e->x[k];
+		uint32_t home = key_hash(y->cip, y->cport, y->sport) & e->xmask;
+		bool stays = h <= j ? (h < home && home <= j) : (h < home || home <= j);
+		if (stays)
+			continue;
+		e->xtab[h] = k;
+		h = j;
+	}
+	e->xtab[h] = TW_NONE;
+}
+
+/* ---- per-client counts ---- */
+
+static struct tftp_client *
+client_slot(struct tftp_engine *e, uint32_t ip, bool *found)
+{
+	for (uint32_t h = mix(ip) & e->cmask;; h = (h + 1) & e->cmask) {
+		struct tftp_client *c = &e->ctab[h];
+		if (c->count == 0 || c->ip == ip) {
+			*found = c->count != 0;
+			return c;
+		}
+	}
+}
+
+static uint32_t
+client_count(struct tftp_engine *e, uint32_t ip)
+{
+	bool found;
+	struct tftp_client *c = client_slot(e, ip, &found);
+	return found ? c->count : 0;
+}
+
+static void
+client_inc(struct tftp_engine *e, uint32_t ip)
+{
+	bool found;
+	struct tftp_client *c = client_slot(e, ip, &found);
+	c->ip = ip;
+	c->count++;
+}
+
+static void
+client_dec(struct tftp_engine *e, uint32_t ip)
+{
+	bool found;
+	struct tftp_client *c = client_slot(e, ip, &found);
+	if (!found || --c->count > 0)
+		return;
+	uint32_t h = (uint32_t)(c - e->ctab);
+	for (uint32_t j = h;;) {
+		j = (j + 1) & e->cmask;
+		if (e->ctab[j].count == 0)
+			break;
+		uint32_t home = mix(e->ctab[j].ip) & e->cmask;
+		bool stays = h <= j ? (h < home && home <= j) : (h < home || home <= j);
+		if (stays)
+			continue;
+		e->ctab[h] = e->ctab[j];
+		h = j;
+	}
+	e->ctab[h].count = 0;
+}
+
+/* ---- engine ---- */
+
+struct tftp_engine *
+tftp_engine_new(const struct tftp_env *env, const struct tftp_limits *lim)
+{
+	if (!env || !env->send || !lim || lim->max_transfers == 0 ||
+	    lim->max_transfers >= TW_NONE / 4)
+		return NULL;
+	struct tftp_engine *e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->env = *env;
+	e->max = lim->max_transfers;
+	e->xmask = pow2_at_least(2ull * e->max) - 1;
+	e->cmask = e->xmask;
+	e->x = calloc(e->max, sizeof(*e->x));
+	e->tw = calloc(e->max, sizeof(*e->tw));
+	e->free_stk = calloc(e->max, sizeof(*e->free_stk));
+	e->xtab = malloc(((size_t)e->xmask + 1) * sizeof(*e->xtab));
+	e->ctab = calloc((size_t)e->cmask + 1, sizeof(*e->ctab));
+	if (!env->ctr)
+		e->ctr = e->own_ctr = calloc(BS_CTR_MAX, sizeof(*e->own_ctr));
+	else
+		e->ctr = env->ctr;
+	e->env.ctr = e->ctr;
+	if (e->ctr)
+		e->cache = tftp_cache_new(&e->env, lim->max_files, lim->settle_ms);
+	if (!e->x || !e->tw || !e->free_stk || !e->xtab || !e->ctab || !e->cache || !e->ctr) {
+		tftp_engine_free(e);
+		return NULL;
+	}
+	memset(e->xtab, 0xff, ((size_t)e->xmask + 1) * sizeof(*e->xtab));
+	for (uint32_t i = 0; i < e->max; i++)
+		e->free_stk[i] = e->max - 1 - i;
+	e->n_free = e->max;
+	tftp_wheel_init(&e->wheel);
+	e->rq_head = e->rq_tail = TW_NONE;
+	e->max_inflight = lim->max_inflight_bytes ? lim->max_inflight_bytes : TFTP_DEFAULT_MAX_INFLIGHT;
+	e->pace = lim->pace_burst ? lim->pace_burst : TFTP_DEFAULT_PACE;
+	return e;
+}
+
+void
+tftp_engine_free(struct tftp_engine *e)
+{
+	if (!e)
+		return;
+	if (e->x && e->cache)
+		for (uint32_t i = 0; i < e->max; i++)
+			if (e->x[i].state == TFTP_XS_OACK || e->x[i].state == TFTP_XS_DATA ||
+			    e->x[i].state == TFTP_XS_ZOMBIE)
+				tftp_file_put(e->cache, e->x[i].file);
+	tftp_cache_free(e->cache);
+	free(e->x);
+	free(e->tw);
+	free(e->free_stk);
+	free(e->xtab);
+	free(e->ctab);
+	free(e->own_ctr);
+	free(e);
+}
+
+unsigned
+tftp_active(const struct tftp_engine *e)
+{
+	return e->n_active;
+}
+
+size_t
+tftp_bytes_per_transfer(const struct tftp_engine *e)
+{
+	size_t total = (size_t)e->max * (sizeof(*e->x) + sizeof(*e->tw) + sizeof(*e->free_stk)) +
+		       ((size_t)e->xmask + 1) * sizeof(*e->xtab) +
+		       ((size_t)e->cmask + 1) * sizeof(*e->ctab);
+	return total / e->max;
+}
+
+/* Frees slot i: out of every table; the slot itself is recycled now, or
+ * when the ready queue pops it (ZOMBIE), so the queue needs no unlink. */
+void
+tftp_xfer_release(struct tftp_engine *e, uint32_t i)
+{
+	struct tftp_xfer *x = &e->x[i];
+	xtab_del(e, i);
+	client_dec(e, x->cip);
+	tftp_wheel_del(&e->wheel, e->tw, i);
+	tftp_file_put(e->cache, x->file);
+	x->file = x->src = NULL;
+	x->sums = NULL;
+	e->n_active--;
+	if (x->in_ready) {
+		x->state = TFTP_XS_ZOMBIE;
+	} else {
+		x->state = TFTP_XS_FREE;
+		e->free_stk[e->n_free++] = i;
+	}
+}
+
+int
+tftp_send_error(struct tftp_engine *e, uint32_t ip, uint16_t sport, uint16_t dport,
+		const uint8_t mac[6], unsigned code, const char *msg)
+{
+	static const enum bs_ctr err_ctr[] = {
+		[TFTP_E_UNDEF] = BS_CTR_TFTP_ERR_UNDEF,
+		[TFTP_E_NOT_FOUND] = BS_CTR_TFTP_ERR_NOT_FOUND,
+		[TFTP_E_ACCESS] = BS_CTR_TFTP_ERR_ACCESS,
+		[TFTP_E_DISK_FULL] = BS_CTR_TFTP_ERR_UNDEF,
+		[TFTP_E_ILLEGAL_OP] = BS_CTR_TFTP_ERR_ILLEGAL_OP,
+		[TFTP_E_UNKNOWN_TID] = BS_CTR_TFTP_ERR_UNKNOWN_TID,
+		[TFTP_E_EXISTS] = BS_CTR_TFTP_ERR_UNDEF,
+		[TFTP_E_NO_USER] = BS_CTR_TFTP_ERR_UNDEF,
+		[TFTP_E_OPTION] = BS_CTR_TFTP_ERR_OPTION,
+	};
+	size_t n = tftp_build_error(e->pkt, sizeof(e->pkt), code, msg);
+	struct tftp_out o = {
+		.dst_ip = ip,
+		.src_port = sport,
+		.dst_port = dport,
+		.hdr = e->pkt,
+		.hdr_len = (uint16_t)n,
+		.payload_sum = -1,
+	};
+	memcpy(o.dst_mac, mac, 6);
+	if (n == 0 || e->env.send(e->env.ctx, &o) != 0) {
+		tftp_ctr(e, BS_CTR_DROP_TFTP_ERR_TX);
+		return -ENOBUFS;
+	}
+	tftp_ctr(e, BS_CTR_TFTP_TX);
+	tftp_ctr(e, BS_CTR_TFTP_TX_ERROR);
+	tftp_ctr(e, err_ctr[code < 9 ? code : 0]);
+	return 0;
+}
+
+static const char *
+err_msg(int code)
+{
+	switch (code) {
+	case TFTP_E_NOT_FOUND: return "File not found";
+	case TFTP_E_ACCESS: return "Access violation";
+	case TFTP_E_ILLEGAL_OP: return "Illegal TFTP operation";
+	case TFTP_E_UNKNOWN_TID: return "Unknown transfer ID";
+	case TFTP_E_OPTION: return "Option negotiation failed";
+	default: return "Server error";
+	}
+}
+
+static int
+reply_error(struct tftp_engine *e, const struct tftp_rx *rx, int code, int reason)
+{
+	if (code >= 0)
+		tftp_send_error(e, rx->src_ip, rx->dst_port, rx->src_port, rx->src_mac,
+				(unsigned)code, err_msg(code));
+	return drop(e, reason);
+}
+
+/* ---- RRQ ---- */
+
+/* Server TID for (client ip, client port): deterministic, so a
+ * retransmitted RRQ finds its transfer, and owned by this worker per the
+ * formula in tftp.h.  Returns 0 when this worker has no port. */
+static uint16_t
+pick_port(const struct tftp_engine *e, const struct snap_hdr *s, uint32_t ip, uint16_t cport)
+{
+	unsigned nw = e->env.n_workers ? e->env.n_workers : 1;
+	uint32_t lo = s->tftp_port_lo, hi = s->tftp_port_hi;
+	if (lo == 0 || hi > 65535 || lo > hi || lo + e->env.worker > hi)
+		return 0;
+	uint32_t nk = (hi - lo - e->env.worker) / nw + 1;
+	uint32_t k = key_hash(ip, cport, 0) % nk;
+	return (uint16_t)(lo + k * nw + e->env.worker);
+}
+
+/* Values this engine will use, from the request and the snapshot. */
+static void
+negotiate(const struct snap_hdr *s, const struct tftp_req *r, struct tftp_xfer *x)
+{
+	uint32_t mtu = s->tftp_mtu ? s->tftp_mtu : 1500;
+	/* IPv4 20 + UDP 8 + TFTP 4 must fit in the MTU (no fragments). */
+	uint32_t cap = mtu > 32 + TFTP_BLKSIZE_MIN ? mtu - 32 : TFTP_BLKSIZE_MIN;
+	if (s->tftp_max_blksize && s->tftp_max_blksize < cap)
+		cap = s->tftp_max_blksize;
+	if (cap < TFTP_BLKSIZE_MIN)
+		cap = TFTP_BLKSIZE_MIN;
+	if (cap > TFTP_BLKSIZE_MAX)
+		cap = TFTP_BLKSIZE_MAX;
+	x->opts = 0;
+	x->blksize = TFTP_DEFAULT_BLKSIZE;
+	if (r->opts & TFTP_OPTB_BLKSIZE) {
+		x->blksize = (uint16_t)(r->blksize < cap ? r->blksize : cap);
+		x->opts |= TFTP_OPTB_BLKSIZE;
+	}
+	x->wsize = 1;
+	if (r->opts & TFTP_OPTB_WINDOW) {
+		uint32_t wcap = s->tftp_max_windowsize ? s->tftp_max_windowsize : 1;
+		x->wsize = (uint16_t)(r->windowsize < wcap ? r->windowsize : wcap);
+		x->opts |= TFTP_OPTB_WINDOW;
+	}
+	x->rto0_ms = s->tftp_timeout_ms ? s->tftp_timeout_ms : 1000;
+	if (r->opts & TFTP_OPTB_TIMEOUT) {
+		x->timeout_s = (uint8_t)r->timeout_s;
+		x->rto0_ms = r->timeout_s * 1000u;
+		x->opts |= TFTP_OPTB_TIMEOUT;
+	}
+	if (r->opts & TFTP_OPTB_TSIZE)
+		x->opts |= TFTP_OPTB_TSIZE;
+	x->rto_ms = x->rto0_ms;
+	uint32_t retries = s->tftp_retries ? s->tftp_retries : 5;
+	x->retries0 = x->retries_left = (uint8_t)(retries > 255 ? 255 : retries);
+}
+
+static void
+count_opts(struct tftp_engine *e, const struct tftp_req *r, unsigned opts)
+{
+	if (opts & TFTP_OPTB_BLKSIZE)
+		tftp_ctr(e, BS_CTR_TFTP_OPT_BLKSIZE);
+	if (opts & TFTP_OPTB_TSIZE)
+		tftp_ctr(e, BS_CTR_TFTP_OPT_TSIZE);
+	if (opts & TFTP_OPTB_TIMEOUT)
+		tftp_ctr(e, BS_CTR_TFTP_OPT_TIMEOUT);
+	if (opts & TFTP_OPTB_WINDOW)
+		tftp_ctr(e, BS_CTR_TFTP_OPT_WINDOWSIZE);
+	if (r->n_unknown)
+		bs_ctr_add(e->ctr, BS_CTR_TFTP_OPT_UNKNOWN, r->n_unknown);
+	if (r->n_ignored)
+		bs_ctr_add(e->ctr, BS_CTR_TFTP_OPT_IGNORED, r->n_ignored);
+}
+
+/* Admission checks for a new transfer (not a duplicate RRQ). */
+static int
+admit(struct tftp_engine *e, const struct snap_hdr *s, uint32_t ip)
+{
+	uint32_t cap = s->tftp_max_transfers && s->tftp_max_transfers < e->max ?
+			       s->tftp_max_transfers : e->max;
+	if (e->n_free == 0 || e->n_active >= cap)
+		return BS_CTR_DROP_TFTP_FULL;
+	if (s->tftp_max_per_client && client_count(e, ip) >= s->tftp_max_per_client)
+		return BS_CTR_DROP_TFTP_PER_CLIENT;
+	if (e->saturated) {
+		if (e->admit == 0)
+			return BS_CTR_DROP_TFTP_SATURATED;
+		e->admit--;
+	}
+	return 0;
+}
+
+/* A new RRQ from a (client ip, port) that already has a transfer: the
+ * same request retransmitted (same version, nothing acknowledged yet) is
+ * dropped; anything else means the client gave the old one up. */
+static bool
+is_dup(const struct tftp_xfer *x, const struct tftp_file *f)
+{
+	return x->file == f && (x->state == TFTP_XS_OACK || x->base == 1);
+}
+
+static int
+start_xfer(struct tftp_engine *e, const struct snap_hdr *s, const struct tftp_rx *rx,
+	   const struct tftp_req *r, struct tftp_file *f, uint16_t sport)
+{
+	struct tftp_file *src = f;
+	if (r->netascii) {
+		src = tftp_cache_ascii(e->cache, f);
+		if (!src) {
+			tftp_file_put(e->cache, f);
+			return reply_error(e, rx, TFTP_E_UNDEF, BS_CTR_DROP_TFTP_OPEN_FAIL);
+		}
+	}
+	uint32_t i = e->free_stk[--e->n_free];
+	struct tftp_xfer *x = &e->x[i];
+	*x = (struct tftp_xfer){ .cip = rx->src_ip, .cport = rx->src_port, .sport = sport };
+	negotiate(s, r, x);
+	uint64_t nb = src->size / x->blksize + 1;
+	if (nb >= UINT32_MAX / 2) {
+		e->free_stk[e->n_free++] = i;
+		tftp_file_put(e->cache, f);
+		return reply_error(e, rx, TFTP_E_UNDEF, BS_CTR_DROP_TFTP_OPEN_FAIL);
+	}
+	x->nblocks = (uint32_t)nb;
+	x->file = f;
+	x->src = src;
+	x->sums = tftp_cache_sums(e->cache, src, x->blksize); /* NULL: sums unknown */
+	memcpy(x->mac, rx->src_mac, 6);
+	x->base = x->next = 1;
+	x->unverified = 1;
+	x->prog_blk = TFTP_PROGRESS_BYTES / x->blksize;
+	x->state = x->opts ? TFTP_XS_OACK : TFTP_XS_DATA;
+	x->deadline_ns = rx->now_ns + (uint64_t)x->rto_ms * 1000000ull;
+	count_opts(e, r, x->opts);
+	xtab_add(e, i);
+	client_inc(e, x->cip);
+	e->n_active++;
+	tftp_wheel_add(&e->wheel, e->tw, i, x->deadline_ns);
+	tftp_xfer_ready(e, i);
+	tftp_ctr(e, BS_CTR_TFTP_XFER_START);
+	tftp_emit(e, x, BOOT_STAGE_TFTP_START);
+	return 0;
+}
+
+static int
+handle_rrq(struct tftp_engine *e, const struct snap_hdr *s, const struct tftp_rx *rx)
+{
+	struct tftp_req r;
+	int err, rc;
+	tftp_ctr(e, BS_CTR_TFTP_RX_RRQ);
+	rc = tftp_parse_req(rx->p + 2, rx->len - 2, &r, &err);
+	if (rc)
+		return reply_error(e, rx, err, rc);
+	uint16_t sport = pick_port(e, s, rx->src_ip, rx->src_port);
+	if (sport == 0)
+		return drop(e, BS_CTR_DROP_TFTP_NO_PORT);
+	uint32_t old = xtab_find(e, rx->src_ip, rx->src_port, sport);
+	if (old == TW_NONE && (rc = admit(e, s, rx->src_ip)) != 0)
+		return drop(e, rc);
+	struct tftp_file *f;
+	rc = tftp_cache_get(e->cache, s, r.name, rx->now_ns, &f, &err);
+	if (rc)
+		return reply_error(e, rx, err, rc);
+	if (old != TW_NONE) {
+		if (is_dup(&e->x[old], f)) {
+			tftp_file_put(e->cache, f);
+			return drop(e, BS_CTR_DROP_TFTP_DUP_RRQ);
+		}
+		tftp_xfer_end(e, old, BOOT_STAGE_TFTP_FAILED);
+		if (e->n_free == 0) {
+			tftp_file_put(e->cache, f);
+			return drop(e, BS_CTR_DROP_TFTP_FULL);
+		}
+	}
+	return start_xfer(e, s, rx, &r, f, sport);
+}
+
+/* ---- dispatch ---- */
+
+static int
+handle_port69(struct tftp_engine *e, const struct snap_hdr *s, const struct tftp_rx *rx,
+	      uint16_t op)
+{
+	switch (op) {
+	case TFTP_OP_RRQ:
+		return handle_rrq(e, s, rx);
+	case TFTP_OP_WRQ:
+		/* Uploads are not configured: RFC 1350 error 2. */
+		tftp_ctr(e, BS_CTR_TFTP_RX_WRQ);
+		return reply_error(e, rx, TFTP_E_ACCESS, BS_CTR_DROP_TFTP_WRQ);
+	case TFTP_OP_ERROR:
+		/* RFC 1350 section 7: an ERROR is never acknowledged. */
+		tftp_ctr(e, BS_CTR_TFTP_RX_ERROR);
+		return drop(e, BS_CTR_DROP_TFTP_ERROR_STRAY);
+	default:
+		tftp_ctr(e, op == TFTP_OP_ACK ? BS_CTR_TFTP_RX_ACK : BS_CTR_TFTP_RX_OTHER);
+		return reply_error(e, rx, TFTP_E_ILLEGAL_OP, BS_CTR_DROP_TFTP_ILLEGAL_OP);
+	}
+}
+
+static int
+handle_tid(struct tftp_engine *e, const struct tftp_rx *rx, uint16_t op)
+{
+	uint32_t i = xtab_find(e, rx->src_ip, rx->src_port, rx->dst_port);
+	if (op == TFTP_OP_ACK)
+		tftp_ctr(e, BS_CTR_TFTP_RX_ACK);
+	else if (op == TFTP_OP_ERROR)
+		tftp_ctr(e, BS_CTR_TFTP_RX_ERROR);
+	else
+		tftp_ctr(e, BS_CTR_TFTP_RX_OTHER);
+	if (i == TW_NONE) {
+		/* RFC 1350 section 4: a packet from an unknown TID gets ERROR
+		 * 5 and does not disturb any transfer; ERRORs are never
+		 * answered. */
+		if (op == TFTP_OP_ERROR)
+			return drop(e, BS_CTR_DROP_TFTP_ERROR_STRAY);
+		return reply_error(e, rx, TFTP_E_UNKNOWN_TID, BS_CTR_DROP_TFTP_UNKNOWN_TID);
+	}
+	switch (op) {
+	case TFTP_OP_ACK: {
+		if (rx->len < 4)
+			return drop(e, BS_CTR_DROP_TFTP_SHORT);
+		uint16_t blk = (uint16_t)(rx->p[2] << 8 | rx->p[3]);
+		uint64_t before = e->ctr[BS_CTR_DROP_TFTP_ACK_DUP] + e->ctr[BS_CTR_DROP_TFTP_ACK_STALE] +
+				  e->ctr[BS_CTR_DROP_TFTP_ACK_BEFORE_OACK];
+		tftp_xfer_ack(e, i, blk, rx->now_ns);
+		uint64_t after = e->ctr[BS_CTR_DROP_TFTP_ACK_DUP] + e->ctr[BS_CTR_DROP_TFTP_ACK_STALE] +
+				 e->ctr[BS_CTR_DROP_TFTP_ACK_BEFORE_OACK];
+		return after != before ? BS_CTR_DROP_TFTP_ACK_DUP : 0;
+	}
+	case TFTP_OP_ERROR:
+		/* RFC 1350 section 7: the client ended the transfer. */
+		tftp_xfer_end(e, i, BOOT_STAGE_TFTP_FAILED);
+		return drop(e, BS_CTR_DROP_TFTP_CLIENT_ERROR);
+	default:
+		/* DATA/RRQ/WRQ/OACK on a read transfer: illegal; ERROR ends
+		 * the transfer (RFC 1350 section 7). */
+		tftp_xfer_end(e, i, BOOT_STAGE_TFTP_FAILED);
+		return reply_error(e, rx, TFTP_E_ILLEGAL_OP, BS_CTR_DROP_TFTP_ILLEGAL_OP);
+	}
+}
+
+int
+tftp_handle(struct tftp_engine *e, const struct snap_hdr *s, const struct tftp_rx *rx)
+{
+	tftp_ctr(e, BS_CTR_TFTP_RX);
+	e->now_ns = rx->now_ns;
+	if (!rx->p || rx->len < 2)
+		return drop(e, BS_CTR_DROP_TFTP_SHORT);
+	if (rx->src_port == 0 || rx->src_ip == 0 || rx->src_ip == UINT32_MAX ||
+	    (rx->src_ip >> 28) == 0xe)
+		return drop(e, BS_CTR_DROP_TFTP_BAD_SRC);
+	struct cur c = cur_init(rx->p, rx->len);
+	uint16_t op = cur_be16(&c);
+	if (rx->dst_port == TFTP_PORT)
+		return handle_port69(e, s, rx, op);
+	int owner = tftp_port_owner(s, rx->dst_port, e->env.n_workers ? e->env.n_workers : 1);
+	if (owner < 0 || (unsigned)owner != e->env.worker)
+		return drop(e, BS_CTR_DROP_TFTP_BAD_PORT);
+	return handle_tid(e, rx, op);
+}
+
+/* ---- poll ---- */
+
+static uint32_t
+rq_pop(struct tftp_engine *e)
+{
+	uint32_t i = e->rq_head;
+	e->rq_head = e->x[i].rq_next;
+	if (e->rq_head == TW_NONE)
+		e->rq_tail = TW_NONE;
+	e->x[i].in_ready = 0;
+	e->n_ready--;
+	return i;
+}
+
+static void
+rq_push_front(struct tftp_engine *e, uint32_t i)
+{
+	struct tftp_xfer *x = &e->x[i];
+	x->in_ready = 1;
+	x->rq_next = e->rq_head;
+	e->rq_head = i;
+	if (e->rq_tail == TW_NONE)
+		e->rq_tail = i;
+	e->n_ready++;
+}
+
+/* Can this transfer send more now?  (Held back by the global cap counts as
+ * no: its next ACK or timeout queues it again.) */
+static bool
+has_more(const struct tftp_engine *e, const struct tftp_xfer *x)
+{
+	if (x->state != TFTP_XS_DATA)
+		return false;
+	uint64_t lim = (uint64_t)x->base + (x->unverified ? 1 : x->wsize);
+	if (x->next > x->nblocks || x->next >= lim)
+		return false;
+	return x->next == x->base || e->inflight + x->blksize <= e->max_inflight;
+}
+
+unsigned
+tftp_poll(struct tftp_engine *e, const struct snap_hdr *snap, uint64_t now_ns, unsigned budget)
+{
+	(void)snap; /* transfers carry the values negotiated at RRQ time */
+	e->now_ns = now_ns;
+	tftp_wheel_advance(&e->wheel, e->tw, now_ns, tftp_xfer_timer, e);
+	unsigned left = budget;
+	bool blocked = false;
+	/* Rounds over the queue: each transfer present at the start of a
+	 * round gets up to `pace` packets, then goes to the tail. */
+	while (left && e->n_ready && !blocked) {
+		unsigned n = e->n_ready, before = left;
+		while (n-- && left) {
+			uint32_t i = rq_pop(e);
+			struct tftp_xfer *x = &e->x[i];
+			if (x->state == TFTP_XS_ZOMBIE) {
+				x->state = TFTP_XS_FREE;
+				e->free_stk[e->n_free++] = i;
+				continue;
+			}
+			if (!tftp_xfer_service(e, i, e->pace, &left, now_ns)) {
+				rq_push_front(e, i);
+				blocked = true;
+				break;
+			}
+			if (has_more(e, x))
+				tftp_xfer_ready(e, i);
+		}
+		if (left == before)
+			break;
+	}
+	e->saturated = e->n_ready > 0 && (left == 0 || blocked);
+	e->admit = e->saturated ? (budget / 16 ? budget / 16 : 1) : 0;
+	return budget - left;
+}

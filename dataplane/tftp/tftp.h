@@ -80,6 +80,13 @@ struct tftp_rx {
 struct tftp_limits {
 	uint32_t max_transfers;	/* capacity of the transfer table */
 	uint32_t max_files;	/* file cache entries */
+	/* Appended (tftp room); 0 = default for each. */
+	uint64_t max_inflight_bytes; /* global cap on sent-but-unacked DATA bytes
+					(amplification guard), default 256 MiB */
+	uint32_t settle_ms;	/* a file version is served once its mtime is at
+				   least this old (written-in-place guard), default 500;
+				   UINT32_MAX = 0 ms (tests) */
+	uint32_t pace_burst;	/* DATA packets of one transfer per poll round, default 4 */
 };
 
 struct tftp_engine *tftp_engine_new(const struct tftp_env *env, const struct tftp_limits *lim);
@@ -109,5 +116,9 @@ tftp_port_owner(const struct snap_hdr *s, uint16_t port, unsigned n_workers)
 
 /* For the glue's free callback: unmaps a file the engine released. */
 void tftp_file_unmap(struct tftp_file *f);
+
+/* Bytes of engine state per transfer slot (transfer record, lookup slots,
+ * per-client slot, free list, timer links) as allocated by this engine. */
+size_t tftp_bytes_per_transfer(const struct tftp_engine *e);
 
 #endif

@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * The transfer state machine: OACK -> (ACK 0) -> DATA windows -> last ACK.
+ *
+ * Sending happens only from tftp_poll() through the ready queue; ACKs and
+ * timeouts only move the window and queue the transfer.  Rules:
+ *   - a duplicate ACK (no progress) is ignored: only the timer resends, so
+ *     the Sorcerer's Apprentice syndrome cannot start (RFC 1123 4.2.3.1);
+ *   - an ACK inside the window that is not its last block moves the window
+ *     to the block after it and sends from there (RFC 7440 section 4);
+ *   - an ACK for a block never sent, or before the window, is stale;
+ *   - a timeout rewinds to the oldest unacknowledged block, with
+ *     exponential backoff of the timeout (capped at TFTP_RTO_MAX_MS) and at
+ *     most `retries` times in a row without progress;
+ *   - the last block is shorter than blksize, 0 bytes when the size is a
+ *     multiple of blksize (RFC 1350 section 6);
+ *   - block numbers wrap from 65535 to 0.
+ * Nothing here allocates or makes a syscall (checksum tables were
+ * allocated at RRQ time; a block's sum is computed the first time any
+ * transfer sends it and cached in the file version).
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "dataplane/tftp/tftp_int.h"
+
+void
+tftp_emit(struct tftp_engine *e, const struct tftp_xfer *x, enum boot_stage stage)
+{
+	if (!e->env.emit_boot)
+		return;
+	struct boot_event ev = { 0 };
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts); /* vDSO, not a syscall */
+	ev.ts_ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	uint64_t total = x->src ? x->src->size : 0;
+	uint64_t acked = x->state == TFTP_XS_DATA ? (uint64_t)(x->base - 1) * x->blksize : 0;
+	ev.bytes = stage == BOOT_STAGE_TFTP_DONE ? total : (acked < total ? acked : total);
+	ev.total = total;
+	ev.ip = x->cip;
+	memcpy(ev.mac, x->mac, 6);
+	ev.stage = (uint8_t)stage;
+	ev.arch = 0xff;
+	if (x->file)
+		memcpy(ev.file, x->file->name, sizeof(ev.file));
+	ev.file[sizeof(ev.file) - 1] = 0;
+	e->env.emit_boot(e->env.ctx, &ev);
+}
+
+void
+tftp_xfer_ready(struct tftp_engine *e, uint32_t i)
+{
+	struct tftp_xfer *x = &e->x[i];
+	if (x->in_ready)
+		return;
+	x->in_ready = 1;
+	x->rq_next = TW_NONE;
+	if (e->rq_tail == TW_NONE)
+		e->rq_head = i;
+	else
+		e->x[e->rq_tail].rq_next = i;
+	e->rq_tail = i;
+	e->n_ready++;
+}
+
+/* Moves the window, keeping the global unacked-bytes account. */
+static inline void
+set_window(struct tftp_engine *e, struct tftp_xfer *x, uint32_t base, uint32_t next)
+{
+	e->inflight -= (uint64_t)(x->next - x->base) * x->blksize;
+	e->inflight += (uint64_t)(next - base) * x->blksize;
+	x->base = base;
+	x->next = next;
+}
+
+void
+tftp_xfer_end(struct tftp_engine *e, uint32_t i, enum boot_stage stage)
+{
+	struct tftp_xfer *x = &e->x[i];
+	tftp_emit(e, x, stage);
+	tftp_ctr(e, stage == BOOT_STAGE_TFTP_DONE ? BS_CTR_TFTP_XFER_DONE : BS_CTR_TFTP_XFER_FAILED);
+	if (x->state == TFTP_XS_DATA)
+		set_window(e, x, x->base, x->base);
+	tftp_xfer_release(e, i);
+}
+
+static inline uint64_t
+rto_ns(const struct tftp_xfer *x)
+{
+	return (uint64_t)x->rto_ms * 1000000ull;
+}
+
+void
+tftp_xfer_ack(struct tftp_engine *e, uint32_t i, uint16_t block, uint64_t now_ns)
+{
+	struct tftp_xfer *x = &e->x[i];
+	if (x->state == TFTP_XS_OACK) {
+		/* RFC 2347: the client confirms our OACK with ACK 0. */
+		if (block != 0) {
+			tftp_ctr(e, BS_CTR_DROP_TFTP_ACK_BEFORE_OACK);
+			return;
+		}
+		x->state = TFTP_XS_DATA;
+		x->base = x->next = 1;
+		goto progress;
+	}
+	uint32_t last = x->base - 1;			/* highest block acked */
+	uint32_t d = (uint16_t)(block - (uint16_t)last); /* forward distance */
+	if (d == 0) {
+		tftp_ctr(e, BS_CTR_DROP_TFTP_ACK_DUP);
+		return;
+	}
+	if (d > x->next - x->base) {
+		tftp_ctr(e, BS_CTR_DROP_TFTP_ACK_STALE);
+		return;
+	}
+	uint32_t a = last + d;
+	if (a == x->nblocks) {
+		set_window(e, x, a + 1, a + 1);
+		tftp_xfer_end(e, i, BOOT_STAGE_TFTP_DONE);
+		return;
+	}
+	if (a + 1 < x->next) {
+		/* RFC 7440 section 4: the receiver saw a gap and acked the
+		 * last block it holds in order: restart after it. */
+		tftp_ctr(e, BS_CTR_TFTP_WINDOW_REWIND);
+		set_window(e, x, a + 1, a + 1);
+	} else {
+		set_window(e, x, a + 1, x->next);
+	}
+	if (a >= x->prog_blk) {
+		tftp_emit(e, x, BOOT_STAGE_TFTP_PROGRESS);
+		x->prog_blk = a + TFTP_PROGRESS_BYTES / x->blksize;
+	}
+progress:
+	x->unverified = 0;
+	x->retries_left = x->retries0;
+	x->rto_ms = x->rto0_ms;
+	x->deadline_ns = now_ns + rto_ns(x); /* lazy: the wheel is not touched */
+	tftp_xfer_ready(e, i);
+}
+
+void
+tftp_xfer_timer(void *ctx, uint32_t i)
+{
+	struct tftp_engine *e = ctx;
+	struct tftp_xfer *x = &e->x[i];
+	if (x->state != TFTP_XS_OACK && x->state != TFTP_XS_DATA)
+		return;
+	if (x->deadline_ns > e->now_ns || x->in_ready) {
+		/* Not due (an ACK moved it), or still waiting for its turn to
+		 * send: that is our delay, not the client's, so no retry is
+		 * spent. */
+		if (x->deadline_ns <= e->now_ns)
+			x->deadline_ns = e->now_ns + rto_ns(x);
+		tftp_wheel_add(&e->wheel, e->tw, i, x->deadline_ns);
+		return;
+	}
+	if (x->retries_left == 0) {
+		tftp_ctr(e, BS_CTR_TFTP_XFER_TIMEOUT);
+		tftp_xfer_end(e, i, BOOT_STAGE_TFTP_FAILED);
+		return;
+	}
+	x->retries_left--;
+	tftp_ctr(e, BS_CTR_TFTP_TIMEOUTS);
+	x->rto_ms = x->rto_ms * 2 > TFTP_RTO_MAX_MS ? TFTP_RTO_MAX_MS : x->rto_ms * 2;
+	if (x->rto_ms < x->rto0_ms)
+		x->rto_ms = x->rto0_ms;
+	x->deadline_ns = e->now_ns + rto_ns(x);
+	tftp_wheel_add(&e->wheel, e->tw, i, x->deadline_ns);
+	if (x->state == TFTP_XS_DATA)
+		set_window(e, x, x->base, x->base); /* resend the window */
+	tftp_xfer_ready(e, i);
+}
+
+static int
+send_oack(struct tftp_engine *e, struct tftp_xfer *x)
+{
+	size_t n = tftp_build_oack(e->pkt, sizeof(e->pkt), x->opts, x->blksize, x->src->size,
+				  x->timeout_s, x->wsize);
+	struct tftp_out o = {
+		.dst_ip = x->cip,
+		.src_port = x->sport,
+		.dst_port = x->cport,
+		.hdr = e->pkt,
+		.hdr_len = (uint16_t)n,
+		.payload_sum = -1,
+	};
+	memcpy(o.dst_mac, x->mac, 6);
+	int rc = e->env.send(e->env.ctx, &o);
+	if (rc == 0) {
+		tftp_ctr(e, BS_CTR_TFTP_TX);
+		tftp_ctr(e, BS_CTR_TFTP_TX_OACK);
+	}
+	return rc;
+}
+
+static int
+send_block(struct tftp_engine *e, struct tftp_xfer *x, uint32_t b)
+{
+	uint64_t off = (uint64_t)(b - 1) * x->blksize;
+	uint32_t len = b < x->nblocks ? x->blksize : (uint32_t)(x->src->size - off);
+	tftp_put_data_hdr(e->pkt, (uint16_t)b);
+	struct tftp_out o = {
+		.dst_ip = x->cip,
+		.src_port = x->sport,
+		.dst_port = x->cport,
+		.hdr = e->pkt,
+		.hdr_len = 4,
+		.payload = len ? x->src->data + off : NULL,
+		.payload_len = len,
+		.file = x->src,
+		.file_user = x->src->user,
+		.payload_sum = -1,
+	};
+	memcpy(o.dst_mac, x->mac, 6);
+	if (x->sums) {
+		uint32_t v = x->sums->v[b - 1];
+		if (!v) {
+			v = 0x10000u | tftp_raw_sum(o.payload, len);
+			x->sums->v[b - 1] = v;
+			bs_ctr_add(e->ctr, BS_CTR_TFTP_SUM_BYTES, len);
+		}
+		o.payload_sum = (int32_t)(v & 0xffff);
+	}
+	int rc = e->env.send(e->env.ctx, &o);
+	if (rc != 0)
+		return rc;
+	tftp_ctr(e, BS_CTR_TFTP_TX);
+	tftp_ctr(e, BS_CTR_TFTP_TX_DATA);
+	bs_ctr_add(e->ctr, BS_CTR_TFTP_PAYLOAD_BYTES, len);
+	if (b <= x->hi) {
+		tftp_ctr(e, BS_CTR_TFTP_TX_RETRANS);
+	} else {
+		x->hi = b;
+		if ((uint16_t)b == 0)
+			tftp_ctr(e, BS_CTR_TFTP_ROLLOVER);
+	}
+	return 0;
+}
+
+bool
+tftp_xfer_service(struct tftp_engine *e, uint32_t i, unsigned quota, unsigned *budget,
+		  uint64_t now_ns)
+{
+	struct tftp_xfer *x = &e->x[i];
+	if (x->state == TFTP_XS_OACK) {
+		int rc = send_oack(e, x);
+		if (rc == -ENOBUFS) {
+			tftp_ctr(e, BS_CTR_TFTP_TX_BUSY);
+			return false;
+		}
+		(*budget)--;
+		x->deadline_ns = now_ns + rto_ns(x);
+		return true;
+	}
+	/* A transfer nobody has acknowledged yet (spoofable RRQ) sends one
+	 * block per timeout at most: the amplification is bounded by
+	 * (1 + retries) packets per RRQ. */
+	uint64_t lim = (uint64_t)x->base + (x->unverified ? 1 : x->wsize);
+	unsigned n = 0;
+	while (n < quota && *budget && x->next <= x->nblocks && x->next < lim) {
+		/* Global cap on unacked bytes: a transfer with nothing in
+		 * flight may always send one block (progress for all). */
+		if (x->next > x->base && e->inflight + x->blksize > e->max_inflight)
+			break;
+		int rc = send_block(e, x, x->next);
+		if (rc == -ENOBUFS) {
+			tftp_ctr(e, BS_CTR_TFTP_TX_BUSY);
+			if (n)
+				x->deadline_ns = now_ns + rto_ns(x);
+			return false;
+		}
+		/* Any other error: treated as sent and lost; the timer
+		 * resends. */
+		set_window(e, x, x->base, x->next + 1);
+		n++;
+		(*budget)--;
+	}
+	if (n)
+		x->deadline_ns = now_ns + rto_ns(x);
+	return true;
+}
