@@ -321,16 +321,15 @@ tftp_on_release(void *ctx, struct tftp_file *f, void *user)
 		dp_file_free(NULL, df);
 }
 
-/* Payload sum in memory order for pkt_build_udp.  The engine gives the
- * RFC 1071 sum of the payload as big-endian 16-bit words; rte_raw_cksum
- * loads host-order words, which on little-endian is the byte swap. */
+/* Payload sum for pkt_build_udp.  The engine's payload_sum is computed
+ * with host-order 16-bit loads (tftp_raw_sum), the same "memory order" as
+ * rte_raw_cksum, so it adds in directly; -1 means we sum it ourselves. */
 static uint16_t
 payload_sum(const struct tftp_out *o)
 {
 	if (o->payload_sum < 0)
 		return rte_raw_cksum(o->payload, o->payload_len);
-	uint16_t s = (uint16_t)o->payload_sum;
-	return rte_cpu_to_be_16(s);
+	return (uint16_t)o->payload_sum;
 }
 
 static int

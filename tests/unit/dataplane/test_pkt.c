@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * dataplane/net/pkt.c: classification boundary cases and the builders'
+ * checksums.  Frames are built with pkt_build_udp (from a "client" self)
+ * and then mutated, so each case states the one thing it breaks.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <rte_ip.h>
+
+#include "conf/counters.h"
+#include "dataplane/net/pkt.h"
+
+#define SRV_IP 0x0a4d0001u /* 10.77.0.1 */
+#define CLI_IP 0x0a4d0064u /* 10.77.0.100 */
+
+static const struct pkt_self srv = {
+	.mac = { 0x02, 0, 0, 0x77, 0, 1 },
+	.ip = SRV_IP, .prefix = 24, .tftp_lo = 40000, .tftp_hi = 59999,
+};
+static const struct pkt_self cli = {
+	.mac = { 0x52, 0x54, 0, 0, 0, 1 },
+	.ip = CLI_IP, .prefix = 24,
+};
+static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+static uint8_t frame[2048];
+
+/* A UDP datagram from the client to (dst_ip, dport) with `pay` bytes. */
+static size_t
+mk_udp(const uint8_t dmac[6], uint32_t dst_ip, uint16_t dport, size_t pay,
+       const struct pkt_self *from)
+{
+	memset(frame, 0, sizeof(frame));
+	size_t hl = PKT_ETH_LEN + (from->vlan ? 4 : 0) + PKT_IP_LEN + PKT_UDP_LEN;
+	for (size_t i = 0; i < pay; i++)
+		frame[hl + i] = (uint8_t)(i * 7 + 1);
+	size_t n = pkt_build_udp(frame, hl, from, dmac, from->ip, dst_ip, 68, dport, pay,
+				 rte_raw_cksum(frame + hl, pay), 1);
+	assert_int_equal(n, hl);
+	return hl + pay;
+}
+
+static int
+classify(const uint8_t *p, size_t len, struct pkt_info *pi)
+{
+	return pkt_classify(&srv, p, len, PKT_CSUM_UNKNOWN, PKT_CSUM_UNKNOWN, pi);
+}
+
+static void
+fix_ip_csum(uint8_t *ih)
+{
+	memset(ih + 10, 0, 2);
+	uint16_t c = (uint16_t)~rte_raw_cksum(ih, (ih[0] & 0xf) * 4u);
+	memcpy(ih + 10, &c, 2);
+}
+
+static void
+test_udp_dispatch(void **state)
+{
+	(void)state;
+	struct pkt_info pi;
+	static const struct {
+		uint32_t dst;
+		uint16_t port;
+		int want_rc;
+		enum pkt_class want_cls;
+	} t[] = {
+		{ 0xffffffffu, 67, 0, PKT_C_DHCP },
+		{ 0x0a4d00ffu, 67, 0, PKT_C_DHCP },	/* directed broadcast */
+		{ SRV_IP, 4011, 0, PKT_C_DHCP },
+		{ SRV_IP, 69, 0, PKT_C_TFTP },
+		{ SRV_IP, 39999, 0, PKT_C_PUNT },	/* just below the TID range */
+		{ SRV_IP, 40000, 0, PKT_C_TFTP_TID },
+		{ SRV_IP, 59999, 0, PKT_C_TFTP_TID },
+		{ SRV_IP, 60000, 0, PKT_C_PUNT },
+		{ 0xffffffffu, 69, BS_CTR_DROP_BCAST, 0 }, /* TFTP is unicast only */
+		{ 0xffffffffu, 5353, BS_CTR_DROP_BCAST, 0 },
+		{ 0x0a4d0002u, 67, BS_CTR_DROP_NOT_FOR_US, 0 },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		size_t n = mk_udp(t[i].dst == SRV_IP ? srv.mac : bcast, t[i].dst, t[i].port, 300,
+				  &cli);
+		int rc = classify(frame, n, &pi);
+		assert_int_equal(rc, t[i].want_rc);
+		if (rc == 0) {
+			assert_int_equal(pi.cls, t[i].want_cls);
+			assert_int_equal(pi.pay_len, 300);
+			assert_int_equal(pi.pay_off, 42);
+			assert_int_equal(pi.src_ip, CLI_IP);
+			assert_memory_equal(pi.src_mac, cli.mac, 6);
+		}
+	}
+}
+
+static void
+test_l2(void **state)
+{
+	(void)state;
+	struct pkt_info pi;
+	size_t n = mk_udp(srv.mac, SRV_IP, 69, 20, &cli);
+	/* runt: one byte short of an Ethernet header */
+	assert_int_equal(classify(frame, 13, &pi), BS_CTR_DROP_RUNT);
+	/* our own frame echoed back by AF_PACKET */
+	memcpy(frame + 6, srv.mac, 6);
+	assert_int_equal(classify(frame, n, &pi), BS_CTR_DROP_OWN_MAC);
+	/* unicast to another MAC */
+	n = mk_udp(cli.mac, SRV_IP, 69, 20, &cli);
+	assert_int_equal(classify(frame, n, &pi), BS_CTR_DROP_NOT_FOR_US);
+	/* unknown ethertype: unicast vs broadcast */
+	n = mk_udp(srv.mac, SRV_IP, 69, 20, &cli);
+	frame[12] = 0x88;
+	frame[13] = 0xcc;
+	assert_int_equal(classify(frame, n, &pi), BS_CTR_DROP_ETHERTYPE);
+	memcpy(frame, bcast, 6);
+	assert_int_equal(classify(frame, n, &pi), BS_CTR_DROP_BCAST);
+}
+
+static void
+test_vlan(void **state)
+{
+	(void)state;
+	struct pkt_info pi;
+	struct pkt_self tagged_cli = cli, tagged_srv = srv;
+	tagged_cli.vlan = 5;
+	tagged_srv.vlan = 5;
+	size_t n = mk_udp(bcast, 0xffffffffu, 67, 300, &tagged_cli);
+	/* tag on an untagged config */
+	assert_int_equal(classify(frame, n, &pi), BS_CTR_DROP_VLAN);
+	/* matching tag */
+	assert_int_equal(pkt_classify(&tagged_srv, frame, n, 0, 0, &pi), 0);
+	assert_true(pi.tagged);
+	assert_int_equal(pi.l2_len, 18);
+	assert_int_equal(pi.cls, PKT_C_DHCP);
+	/* other tag */
+	frame[15] = 6;
+	assert_int_equal(pkt_classify(&tagged_srv, frame, n, 0, 0, &pi), BS_CTR_DROP_VLAN);
+	/* untagged frame on a tagged config */
+	n = mk_udp(bcast, 0xffffffffu, 67, 300, &cli);
+	assert_int_equal(pkt_classify(&tagged_srv, frame, n, 0, 0, &pi), BS_CTR_DROP_VLAN);
+	/* strip then insert gives back the same frame */
+	n = mk_udp(bcast, 0xffffffffu, 67, 300, &tagged_cli);
+	uint8_t copy[400];
+	memcpy(copy, frame, n);
+	uint8_t *p = pkt_vlan_strip(frame);
+	assert_int_equal(pkt_classify(&srv, p, n - 4, 0, 0, &pi), 0);
+	p = pkt_vlan_insert(p, 5);
+	assert_ptr_equal(p, frame);
+	assert_memory_equal(copy, frame, n);
+}
+
+static void
+test_ipv4_header(void **state)
+{
+	(void)state;
+	struct pkt_info pi;
+	uint8_t *ih = frame + 14;
+	size_t n = mk_udp(srv.mac, SRV_IP, 69, 20, &cli); /* 14 + 20 + 8 + 20 = 62 */
+
+	ih[0] = 0x65; /* version 6 */
+	fix_ip_csum(ih);
+	assert_int_equal(classify(frame, n, &pi), BS_CTR_DROP_IP_HDR);
+	ih[0] = 0x44; /* IHL 4 words < 5 */
+	assert_int_equal(classify(frame, n, &pi), BS_CTR_DROP_IP_HDR);
+	ih[0] = 0x4f; /* IHL 60 bytes > the 48 left */
+	assert_int_equal(classify(frame, n, &pi), BS_CTR_DROP_IP_HDR);
+	/* total length: frame holds 48 bytes of IP */
+	n = mk_udp(srv.mac, SRV_IP, 69, 20, &cli);
+	ih[2] = 0;
+	ih[3] = 49; /* one more than the frame */
+	fix_ip_csum(ih);
+	assert_int_equal(classify(frame, n, &pi), BS_CTR_DROP_IP_LEN);
+	ih[3] = 19; /* shorter than the header */
+	fix_ip_csum(ih);
+	assert_int_equal(classify(frame, n, &pi), BS_CTR_DROP_IP_LEN);
+	/* padding after the datagram is fine (Ethernet minimum) */
+	n = mk_udp(srv.mac, SRV_IP, 69, 4, &cli);
+	assert_int_equal(classify(frame, n + 14, &pi), 0);
+	assert_int_equal(pi.pay_len, 4);
+	/* checksum */
+	n = mk_udp(srv.mac, SRV_IP, 69, 20, &cli);
+	ih[10] ^= 1;
+	assert_int_equal(classify(frame, n, &pi), BS_CTR_DROP_IP_CSUM);
+	assert_int_equal(pkt_classify(&srv, frame, n, PKT_CSUM_GOOD, PKT_CSUM_UNKNOWN, &pi), 0);
+	ih[10] ^= 1;
+	assert_int_equal(pkt_classify(&srv, frame, n, PKT_CSUM_BAD, PKT_CSUM_UNKNOWN, &pi),
+			 BS_CTR_DROP_IP_CSUM);
+	/* fragments: MF, then an offset */
+	ih[6] = 0x20;
+	fix_ip_csum(ih);
+	assert_int_equal(classify(frame, n, &pi), BS_CTR_DROP_IP_FRAG);
+	ih[6] = 0;
+	ih[7] = 1;
+	fix_ip_csum(ih);
+	assert_int_equal(classify(frame, n, &pi), BS_CTR_DROP_IP_FRAG);
+	/* DF alone is not a fragment */
+	ih[6] = 0x40;
+	ih[7] = 0;
+	fix_ip_csum(ih);
+	assert_int_equal(classify(frame, n, &pi), 0);
+}
+
+static void
+test_udp_header(void **state)
+{
+	(void)state;
+	struct pkt_info pi;
+	uint8_t *uh = frame + 34;
+	size_t n = mk_udp(srv.mac, SRV_IP, 69, 20, &cli); /* UDP length 28 */
+	uint8_t csum[2];
+	memcpy(csum, uh + 6, 2);
+	uh[4] = 0;
+	uh[5] = 29; /* lies: one more than the IP payload */
+	assert_int_equal(classify(frame, n, &pi), BS_CTR_DROP_UDP_LEN);
+	uh[5] = 7; /* shorter than its header */
+	assert_int_equal(classify(frame, n, &pi), BS_CTR_DROP_UDP_LEN);
+	uh[5] = 28;
+	assert_int_equal(classify(frame, n, &pi), 0);
+	uh[6] ^= 0x10;
+	assert_int_equal(classify(frame, n, &pi), BS_CTR_DROP_UDP_CSUM);
+	assert_int_equal(pkt_classify(&srv, frame, n, PKT_CSUM_UNKNOWN, PKT_CSUM_GOOD, &pi), 0);
+	/* RFC 768: zero means no checksum */
+	memset(uh + 6, 0, 2);
+	assert_int_equal(classify(frame, n, &pi), 0);
+	memcpy(uh + 6, csum, 2);
+	/* a shorter UDP length inside a longer IP payload: payload follows UDP */
+	uh[5] = 20;
+	memset(uh + 6, 0, 2);
+	assert_int_equal(classify(frame, n, &pi), 0);
+	assert_int_equal(pi.pay_len, 12);
+	/* IP payload too short for a UDP header */
+	n = mk_udp(srv.mac, SRV_IP, 69, 0, &cli);
+	frame[16] = 0;
+	frame[17] = 27;
+	fix_ip_csum(frame + 14);
+	assert_int_equal(classify(frame, n, &pi), BS_CTR_DROP_RUNT);
+}
+
+static void
+test_arp(void **state)
+{
+	(void)state;
+	struct pkt_info pi;
+	uint8_t f[64] = { 0 };
+	memcpy(f, bcast, 6);
+	memcpy(f + 6, cli.mac, 6);
+	f[12] = 8; f[13] = 6;
+	uint8_t arp[28] = { 0, 1, 8, 0, 6, 4, 0, 1 };
+	memcpy(arp + 8, cli.mac, 6);
+	arp[14] = 10; arp[15] = 77; arp[16] = 0; arp[17] = 100;
+	arp[24] = 10; arp[25] = 77; arp[26] = 0; arp[27] = 1;
+	memcpy(f + 14, arp, 28);
+	assert_int_equal(classify(f, 42, &pi), 0);
+	assert_int_equal(pi.cls, PKT_C_ARP_REQUEST);
+	assert_int_equal(classify(f, 41, &pi), BS_CTR_DROP_RUNT);
+	size_t n = pkt_arp_reply(f, 42, sizeof(f), &srv, &pi);
+	assert_int_equal(n, 60);
+	assert_memory_equal(f, cli.mac, 6);
+	assert_memory_equal(f + 6, srv.mac, 6);
+	assert_int_equal(f[21], 2);			/* op reply */
+	assert_memory_equal(f + 22, srv.mac, 6);	/* sha */
+	assert_memory_equal(f + 28, "\x0a\x4d\x00\x01", 4);
+	assert_memory_equal(f + 32, cli.mac, 6);	/* tha */
+	assert_memory_equal(f + 38, "\x0a\x4d\x00\x64", 4);
+	/* for someone else */
+	memcpy(f, bcast, 6);
+	memcpy(f + 6, cli.mac, 6);
+	memcpy(f + 14, arp, 28);
+	f[41] = 2;
+	assert_int_equal(classify(f, 42, &pi), BS_CTR_DROP_NOT_FOR_US);
+	/* not Ethernet/IPv4 */
+	f[41] = 1;
+	f[18] = 8;
+	assert_int_equal(classify(f, 42, &pi), BS_CTR_DROP_ARP);
+	/* a reply to us goes to the kernel */
+	memcpy(f + 14, arp, 28);
+	f[21] = 2;
+	assert_int_equal(classify(f, 42, &pi), 0);
+	assert_int_equal(pi.cls, PKT_C_PUNT);
+	/* gratuitous ARP */
+	n = pkt_garp(f, sizeof(f), &srv);
+	assert_int_equal(n, 60);
+	assert_memory_equal(f, bcast, 6);
+	assert_memory_equal(f + 28, f + 38, 4);
+}
+
+static void
+test_icmp_echo(void **state)
+{
+	(void)state;
+	struct pkt_info pi;
+	uint8_t f[128] = { 0 };
+	memcpy(f, srv.mac, 6);
+	memcpy(f + 6, cli.mac, 6);
+	f[12] = 8;
+	uint8_t *ih = f + 14, *ic = f + 34;
+	ih[0] = 0x45;
+	ih[3] = 20 + 8 + 16;
+	ih[8] = 64;
+	ih[9] = 1;
+	memcpy(ih + 12, "\x0a\x4d\x00\x64\x0a\x4d\x00\x01", 8);
+	fix_ip_csum(ih);
+	ic[0] = 8;
+	for (int i = 0; i < 20; i++)
+		ic[4 + i] = (uint8_t)i;
+	uint16_t c = (uint16_t)~rte_raw_cksum(ic, 24);
+	memcpy(ic + 2, &c, 2);
+	size_t n = 14 + 44;
+	assert_int_equal(classify(f, n, &pi), 0);
+	assert_int_equal(pi.cls, PKT_C_ICMP_ECHO);
+	ic[2] ^= 1;
+	assert_int_equal(classify(f, n, &pi), BS_CTR_DROP_ICMP);
+	ic[2] ^= 1;
+	assert_int_equal(classify(f, n, &pi), 0);
+	assert_int_equal(pkt_icmp_echo_reply(f, n + 2, &srv, &pi), n);
+	assert_int_equal(ic[0], 0);
+	assert_int_equal(rte_raw_cksum(ih, 20), 0xffff);
+	assert_int_equal(rte_raw_cksum(ic, 24), 0xffff);
+	assert_memory_equal(ih + 16, "\x0a\x4d\x00\x64", 4);
+	assert_memory_equal(f, cli.mac, 6);
+	/* not echo: kernel */
+	memcpy(f, srv.mac, 6);
+	memcpy(f + 6, cli.mac, 6);
+	memcpy(ih + 12, "\x0a\x4d\x00\x64\x0a\x4d\x00\x01", 8);
+	fix_ip_csum(ih);
+	ic[0] = 13;
+	assert_int_equal(classify(f, n, &pi), 0);
+	assert_int_equal(pi.cls, PKT_C_PUNT);
+}
+
+static void
+test_build_udp_sums(void **state)
+{
+	(void)state;
+	/* header sum + a payload sum at an odd offset (hdr of 3 bytes) must
+	 * equal the sum of the contiguous datagram */
+	uint8_t pay[101];
+	for (size_t i = 0; i < sizeof(pay); i++)
+		pay[i] = (uint8_t)(i * 13 + 5);
+	uint16_t s = pkt_sum_add(rte_raw_cksum(pay, 3), pkt_sum_at(rte_raw_cksum(pay + 3, 98), 3));
+	assert_int_equal(s, rte_raw_cksum(pay, 101));
+	/* too large for IPv4 */
+	assert_int_equal(pkt_build_udp(frame, sizeof(frame), &srv, cli.mac, SRV_IP, CLI_IP, 69,
+				       1000, 65508, 0, 0), 0);
+	/* no room for headers */
+	assert_int_equal(pkt_build_udp(frame, 41, &srv, cli.mac, SRV_IP, CLI_IP, 69, 1000, 0, 0,
+				       0), 0);
+	/* built by the server, valid to the client */
+	size_t n = mk_udp(cli.mac, CLI_IP, 1000, 1400, &srv);
+	struct pkt_info pi;
+	struct pkt_self c2 = cli;
+	assert_int_equal(pkt_classify(&c2, frame, n, 0, 0, &pi), 0);
+}
+
+static void
+test_rs_ra(void **state)
+{
+	(void)state;
+	struct pkt_info pi;
+	uint8_t f[128] = { 0 };
+	memcpy(f, "\x33\x33\x00\x00\x00\x02", 6);
+	memcpy(f + 6, cli.mac, 6);
+	f[12] = 0x86;
+	f[13] = 0xdd;
+	f[14] = 0x60;
+	f[19] = 16;	/* payload length */
+	f[20] = 58;
+	f[21] = 255;
+	f[54] = 133;
+	assert_int_equal(classify(f, 14 + 40 + 16, &pi), 0);
+	assert_int_equal(pi.cls, PKT_C_RS6);
+	f[21] = 254; /* RFC 4861 6.1.1: not from on-link */
+	assert_int_equal(classify(f, 14 + 40 + 16, &pi), 0);
+	assert_int_equal(pi.cls, PKT_C_PUNT);
+	f[19] = 17;
+	assert_int_equal(classify(f, 14 + 40 + 16, &pi), BS_CTR_DROP_IP_LEN);
+	uint8_t ra[128];
+	size_t n = pkt_ra_reply(ra, sizeof(ra), f, 70, &srv, &pi);
+	assert_int_equal(n, 14 + 40 + 24);
+	assert_int_equal(ra[54], 134);
+	/* checksum over pseudo header + message is all ones */
+	uint8_t ph[8] = { 0, 0, 0, 24, 0, 0, 0, 58 };
+	uint16_t s = pkt_sum_add(rte_raw_cksum(ra + 22, 32), rte_raw_cksum(ph, 8));
+	s = pkt_sum_add(s, rte_raw_cksum(ra + 54, 24));
+	assert_int_equal(s, 0xffff);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_udp_dispatch),
+		cmocka_unit_test(test_l2),
+		cmocka_unit_test(test_vlan),
+		cmocka_unit_test(test_ipv4_header),
+		cmocka_unit_test(test_udp_header),
+		cmocka_unit_test(test_arp),
+		cmocka_unit_test(test_icmp_echo),
+		cmocka_unit_test(test_build_udp_sums),
+		cmocka_unit_test(test_rs_ra),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
