@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -1454,12 +1455,18 @@ report(uint64_t t_end)
 				printf(" %s=%" PRIu64, fail_names[k], st.fails[k]);
 		printf("\n");
 	}
+	/* the generator's own CPU: shows whether it, not the server, was the limit */
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+		     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+	printf("storm: generator cpu %.2f s (%.0f%% of one core)\n", cpu, el > 0 ? 100 * cpu / el : 0);
 	printf("RESULT nodes=%u ok=%u failed=%u elapsed_s=%.3f last_s=%.3f p50_ms=%.1f p99_ms=%.1f "
 	       "max_ms=%.1f mbps=%.1f rx_pps=%.0f tx_pps=%.0f dhcp_rexmit=%" PRIu64
-	       " tftp_rexmit=%" PRIu64 " dup=%" PRIu64 "\n",
+	       " tftp_rexmit=%" PRIu64 " dup=%" PRIu64 " cpu_s=%.2f\n",
 	       opt.n, ok, failed, el, last_s, p50, p99, mx, (double)st.payload_bytes / 1e6 / el,
 	       (double)st.rx_pkts / el, (double)st.tx_pkts / el, st.dhcp_rexmit, st.tftp_rexmit,
-	       st.dup_blocks);
+	       st.dup_blocks, cpu);
 	free(t);
 }
 
