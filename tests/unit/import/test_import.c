@@ -11,10 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "conf/cfg.h"
 #include "control/import/bs_import.h"
 
 #ifndef IMPORT_DATA
@@ -198,6 +200,133 @@ test_dhcpd_fixture(void **state)
 	assert_has(r, F "273: failover peer \"dhcp-failover\" { }: declaration not supported");
 	assert_int_equal(count(r, "\n"), 11);
 #undef F
+	out_free(&o);
+}
+
+/* ---- the config loader accepts what we write ------------------------- */
+
+static void
+touch(const char *dir, const char *rel)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	char *slash = strrchr(p, '/');
+	*slash = '\0';
+	mkdir(p, 0755);
+	*slash = '/';
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs("boot loader\n", f);
+	fclose(f);
+}
+
+static void
+rm_tree(const char *dir)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Loads yaml with cfg_load_mem after pointing tftp.root at a temporary
+ * directory holding the boot files (the validator checks they exist: on
+ * the old server they do, here they must be made). */
+static struct cfg *
+load_imported(const char *yaml, const char *const *files, char *dir, struct cfg_errs *errs)
+{
+	assert_non_null(mkdtemp(dir));
+	for (const char *const *f = files; *f; f++)
+		touch(dir, *f);
+	char *doc = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&doc, &len);
+	assert_non_null(m);
+	const char *root = strstr(yaml, "tftp:\n  root: ");
+	if (root) {
+		fwrite(yaml, 1, (size_t)(root - yaml), m);
+		fprintf(m, "tftp:\n  root: \"%s\"\n", dir);
+		fputs(strchr(root + 14, '\n') + 1, m);
+	} else {
+		fprintf(m, "%stftp:\n  root: \"%s\"\n", yaml, dir);
+	}
+	assert_int_equal(fclose(m), 0);
+	char name[600];
+	snprintf(name, sizeof(name), "%s/imported.yaml", dir);
+	struct cfg *c = cfg_load_mem(name, doc, len, errs);
+	if (!c)
+		cfg_errs_print(errs, stderr);
+	free(doc);
+	return c;
+}
+
+static void
+test_loader_accepts_dnsmasq(void **state)
+{
+	(void)state;
+	static const char *const files[] = { "pxelinux.0", "grubx64.efi", "grubaa64.efi", NULL };
+	char dir[] = "/tmp/bs-import-cfg-XXXXXX";
+	struct out o;
+	struct cfg_errs errs = { 0 };
+
+	run_path(bs_import_dnsmasq, IMPORT_DATA "/dnsmasq-pxe.conf", &o);
+	assert_int_equal(o.rc, 0);
+	struct cfg *c = load_imported(o.yaml, files, dir, &errs);
+	assert_non_null(c);
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(c->n_subnets, 2);
+	assert_int_equal(c->subnets[0].n_pools, 2);
+	assert_int_equal(c->subnets[0].lease_s, 12 * 3600);
+	assert_int_equal(c->subnets[1].router, 0x0a4e00feu); /* 10.78.0.254 */
+	assert_int_equal(c->unknown_policy, SNAP_UNKNOWN_ALLOW);
+	assert_string_equal(c->boot_file[SNAP_ARCH_BIOS], "pxelinux.0");
+	assert_string_equal(c->boot_file[SNAP_ARCH_EFI_X64], "grubx64.efi");
+	assert_string_equal(c->boot_file[SNAP_ARCH_EFI_ARM64], "grubaa64.efi");
+	assert_string_equal(c->ipxe_url, "http://10.77.0.1/ipxe/boot");
+	assert_int_equal(c->n_nodes, 4);
+	const struct cfg_node *n = cfg_node_by_name(c, "node003");
+	assert_non_null(n);
+	assert_true(n->has_ip);
+	assert_int_equal(n->ip, 0x0a4d000du); /* 10.77.0.13 */
+	cfg_free(c);
+	cfg_errs_free(&errs);
+	rm_tree(dir);
+	out_free(&o);
+}
+
+static void
+test_loader_accepts_dhcpd(void **state)
+{
+	(void)state;
+	static const char *const files[] = { "bios/pxelinux.0", "efi/grubx64.efi",
+					     "efi/grubaa64.efi", NULL };
+	char dir[] = "/tmp/bs-import-cfg-XXXXXX";
+	struct out o;
+	struct cfg_errs errs = { 0 };
+
+	run_path(bs_import_dhcpd, IMPORT_DATA "/dhcpd-cluster.conf", &o);
+	assert_int_equal(o.rc, 0);
+	struct cfg *c = load_imported(o.yaml, files, dir, &errs);
+	assert_non_null(c);
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(c->server_ip, 0xac100001u); /* 172.16.0.1 */
+	assert_int_equal(c->server_prefix, 22);
+	assert_int_equal(c->unknown_policy, SNAP_UNKNOWN_DENY);
+	assert_int_equal(c->lease_s, 3600);
+	assert_int_equal(c->n_subnets, 2);
+	assert_int_equal(c->subnets[0].prefix, 22);
+	assert_int_equal(c->subnets[0].n_dns, 2);
+	assert_int_equal(c->subnets[0].n_pools, 2);
+	assert_int_equal(c->n_nodes, 51);
+	const struct cfg_node *n = cfg_node_by_name(c, "hydra007-gpu");
+	assert_non_null(n);
+	assert_int_equal(n->ip, 0xac100111u); /* 172.16.1.17 */
+	n = cfg_node_by_name(c, "login1");
+	assert_non_null(n);
+	assert_false(n->has_ip);
+	assert_string_equal(c->boot_file[SNAP_ARCH_EFI_X64], "efi/grubx64.efi");
+	cfg_free(c);
+	cfg_errs_free(&errs);
+	rm_tree(dir);
 	out_free(&o);
 }
 
@@ -470,6 +599,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dnsmasq_fixture),
 		cmocka_unit_test(test_dhcpd_fixture),
+		cmocka_unit_test(test_loader_accepts_dnsmasq),
+		cmocka_unit_test(test_loader_accepts_dhcpd),
 		cmocka_unit_test(test_dnsmasq_cases),
 		cmocka_unit_test(test_dhcpd_cases),
 		cmocka_unit_test(test_nesting_and_garbage),
