@@ -37,7 +37,8 @@ struct dp_opts {
 	uint32_t mtu;
 	uint32_t tftp_max_transfers;
 	uint32_t tftp_max_files;
-	uint32_t pool_mbufs;
+	uint32_t pool_mbufs;	/* 0 = sized from workers */
+	uint32_t ext_mbufs;	/* 0 = default */
 	bool tx_copy;		/* force the single-mbuf TFTP path */
 	bool no_wait_shm;	/* fail instead of waiting for the region */
 	bool ra;		/* answer ICMPv6 RS */
@@ -101,6 +102,17 @@ struct wrk {
 	unsigned hold_head, hold_n;
 	struct dp_hold hold[DP_HOLD_MAX];
 };
+
+extern struct wrk *g_wrk[RTE_MAX_LCORE];
+
+/* dp.c */
+int dp_create_pools(struct dp *dp);
+int dp_create_rings(struct dp *dp);
+int dp_assign_lcores(struct dp *dp);
+int dp_claim_region(struct dp *dp);
+int dp_init_workers(struct dp *dp);
+void dp_run(struct dp *dp);
+void dp_teardown(struct dp *dp);
 
 /* port.c */
 int dp_ports_init(struct dp *dp);
