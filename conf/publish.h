@@ -53,6 +53,10 @@ struct shm_reader_state {
 	unsigned worker;
 	uint64_t gen;			/* generation in use, 0 = none */
 	const struct snap_hdr *snap;	/* snapshot in use, NULL = none */
+	/* Appended: the last generation snap_verify() refused (it is not
+	 * retried; the previous snapshot stays in use) and why. */
+	uint64_t rejected_gen;
+	const char *rejected_why;
 };
 void shm_reader_online(struct shm_reader_state *st, struct shm_region *r, unsigned worker);
 /* Once per poll iteration: follows a new generation if one was published

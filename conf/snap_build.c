@@ -1,2 +1,461 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
-/* placeholder: implemented by its owner */
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * struct cfg -> flat snapshot (conf/snap.h), and the verifier the dataplane
+ * runs on every snapshot it is about to trust.
+ *
+ * Layout built here (every table 8-byte aligned, in this order):
+ *   snap_hdr | subnets | pools | profiles | nodes (by name) | mac_index |
+ *   ip_index | strings
+ * Profiles are resolved: a profile's boot file per arch falls back to
+ * boot.files, its iPXE URL to boot.ipxe.  When no default_profile is
+ * configured but boot: names files, an unnamed profile carrying boot: is
+ * appended and made the default, so a config without profiles still boots.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "conf/shm.h"
+#include "conf/snap_build.h"
+#include "conf/snap_read.h"
+
+/* ------------------------------------------------------------------ */
+/* String blob */
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+/* Appends s (NUL included) and returns its offset; "" and NULL are 0. */
+static uint32_t
+str_add(struct sbuf *b, const char *s)
+{
+	if (!s || !*s)
+		return 0;
+	size_t n = strlen(s) + 1;
+	if (b->len + n > UINT32_MAX / 2) {
+		b->oom = true;
+		return 0;
+	}
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap * 2 > b->len + n ? b->cap * 2 : b->len + n + 4096;
+		char *p = realloc(b->p, cap);
+		if (!p) {
+			b->oom = true;
+			return 0;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	return (uint32_t)(b->len - n);
+}
+
+static uint32_t
+pow2_at_least(uint64_t n)
+{
+	uint64_t p = 1;
+	while (p < n)
+		p <<= 1;
+	return (uint32_t)p;
+}
+
+static size_t
+align8(size_t x)
+{
+	return (x + 7) & ~(size_t)7;
+}
+
+/* ------------------------------------------------------------------ */
+/* Tables */
+
+static bool
+has_boot_defaults(const struct cfg *c)
+{
+	if (c->ipxe_url)
+		return true;
+	for (unsigned a = 0; a < SNAP_ARCH_MAX; a++)
+		if (c->boot_file[a])
+			return true;
+	return false;
+}
+
+static void
+fill_profile(const struct cfg *c, const struct cfg_profile *p, struct snap_profile *sp,
+	     struct sbuf *sb)
+{
+	sp->name = str_add(sb, p ? p->name : NULL);
+	for (unsigned a = 0; a < SNAP_ARCH_MAX; a++)
+		sp->boot_file[a] =
+			str_add(sb, p && p->boot_file[a] ? p->boot_file[a] : c->boot_file[a]);
+	sp->ipxe_url = str_add(sb, p && p->ipxe_url ? p->ipxe_url : c->ipxe_url);
+	sp->kernel = str_add(sb, p ? p->kernel : NULL);
+	sp->initrd = str_add(sb, p ? p->initrd : NULL);
+	sp->append = str_add(sb, p ? p->append : NULL);
+	sp->next_server = p ? p->next_server : 0;
+}
+
+static uint32_t
+profile_index(const struct cfg *c, const char *name)
+{
+	if (!name)
+		return SNAP_NONE;
+	for (size_t i = 0; i < c->n_profiles; i++)
+		if (c->profiles[i].name && !strcmp(c->profiles[i].name, name))
+			return (uint32_t)i;
+	return SNAP_NONE;
+}
+
+static uint32_t
+subnet_index(const struct cfg *c, uint32_t ip)
+{
+	for (size_t i = 0; i < c->n_subnets; i++)
+		if ((ip & c->subnets[i].mask) == c->subnets[i].net)
+			return (uint32_t)i;
+	return SNAP_NONE;
+}
+
+/* Linear-probing insert; the table is at least twice the key count, so a
+ * free slot always exists. */
+static void
+index_put(uint32_t *idx, uint32_t cap, uint32_t h, uint32_t node)
+{
+	for (uint32_t i = h & (cap - 1);; i = (i + 1) & (cap - 1)) {
+		if (idx[i] == SNAP_NONE) {
+			idx[i] = node;
+			return;
+		}
+	}
+}
+
+struct counts {
+	size_t subnets, pools, profiles, nodes, nodes_ip;
+	uint32_t mac_cap, ip_cap;
+	bool implicit_profile;
+};
+
+static void
+count_tables(const struct cfg *c, struct counts *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->subnets = c->n_subnets;
+	for (size_t i = 0; i < c->n_subnets; i++)
+		k->pools += c->subnets[i].n_pools;
+	k->implicit_profile = !c->default_profile && has_boot_defaults(c);
+	k->profiles = c->n_profiles + k->implicit_profile;
+	k->nodes = c->n_nodes;
+	for (size_t i = 0; i < c->n_nodes; i++)
+		k->nodes_ip += c->nodes[i].has_ip;
+	k->mac_cap = k->nodes ? pow2_at_least(2 * (uint64_t)k->nodes) : 0;
+	k->ip_cap = k->nodes_ip ? pow2_at_least(2 * (uint64_t)k->nodes_ip) : 0;
+}
+
+static void
+fill_header(const struct cfg *c, struct snap_hdr *h, struct sbuf *sb, uint64_t gen,
+	    const struct counts *k)
+{
+	h->magic = SNAP_MAGIC;
+	h->abi = SHM_ABI;
+	h->gen = gen;
+	h->server_ip = c->server_ip;
+	h->server_prefix = c->server_prefix;
+	if (c->has_server_mac)
+		memcpy(h->server_mac, c->server_mac, 6);
+	h->vlan = c->vlan;
+	h->server_name = str_add(sb, c->name);
+	h->unknown_policy = c->unknown_policy;
+	h->proxy_dhcp = c->proxy_dhcp;
+	h->default_profile = k->implicit_profile ? (uint32_t)c->n_profiles :
+						   profile_index(c, c->default_profile);
+	h->offer_hold_s = c->offer_hold_s;
+	h->decline_hold_s = c->decline_hold_s;
+	h->max_dynamic = c->max_dynamic;
+	h->tftp_root = str_add(sb, c->tftp_root);
+	h->tftp_gen_root = str_add(sb, c->tftp_gen_root);
+	h->tftp_max_blksize = c->tftp_max_blksize;
+	h->tftp_max_windowsize = c->tftp_max_windowsize;
+	h->tftp_timeout_ms = c->tftp_timeout_ms;
+	h->tftp_retries = c->tftp_retries;
+	h->tftp_port_lo = c->tftp_port_lo;
+	h->tftp_port_hi = c->tftp_port_hi;
+	h->tftp_max_transfers = c->tftp_max_transfers;
+	h->tftp_max_per_client = c->tftp_max_per_client;
+	h->tftp_mtu = c->mtu;
+	h->http_base_url = str_add(sb, c->http_base_url);
+}
+
+static void
+fill_subnets(const struct cfg *c, struct snap_subnet *ss, struct snap_pool *sp,
+	     struct sbuf *sb)
+{
+	uint32_t np = 0;
+	for (size_t i = 0; i < c->n_subnets; i++) {
+		const struct cfg_subnet *s = &c->subnets[i];
+		struct snap_subnet *o = &ss[i];
+		o->net = s->net;
+		o->mask = s->mask;
+		o->router = s->router;
+		memcpy(o->dns, s->dns, sizeof(o->dns));
+		o->n_dns = s->n_dns;
+		o->ntp = s->ntp;
+		o->domain = str_add(sb, s->domain);
+		o->lease_s = s->lease_s;
+		o->renew_s = s->renew_s;
+		o->rebind_s = s->rebind_s;
+		o->first_pool = np;
+		o->n_pools = (uint32_t)s->n_pools;
+		o->max_dynamic = s->max_dynamic;
+		o->next_server = s->next_server;
+		o->mtu = s->mtu;
+		for (size_t j = 0; j < s->n_pools; j++, np++) {
+			sp[np].lo = s->pools[j].lo;
+			sp[np].hi = s->pools[j].hi;
+			sp[np].subnet = (uint32_t)i;
+		}
+	}
+}
+
+static void
+fill_nodes(const struct cfg *c, struct snap_node *sn, uint32_t *mac_idx, uint32_t mac_cap,
+	   uint32_t *ip_idx, uint32_t ip_cap, struct sbuf *sb)
+{
+	memset(mac_idx, 0xff, (size_t)mac_cap * sizeof(uint32_t)); /* SNAP_NONE */
+	memset(ip_idx, 0xff, (size_t)ip_cap * sizeof(uint32_t));
+	for (uint32_t i = 0; i < c->n_nodes; i++) {
+		/* Sorted by name: the table order is by_name. */
+		const struct cfg_node *n = &c->nodes[c->by_name ? c->by_name[i] : i];
+		struct snap_node *o = &sn[i];
+		memcpy(o->mac, n->mac, 6);
+		o->has_ip = n->has_ip;
+		o->ip = n->has_ip ? n->ip : 0;
+		o->name = str_add(sb, n->name);
+		o->profile = profile_index(c, n->profile);
+		o->subnet = n->has_ip ? subnet_index(c, n->ip) : SNAP_NONE;
+		o->boot_file = str_add(sb, n->boot_file);
+		o->ipxe_url = str_add(sb, n->ipxe_url);
+		o->client_id = str_add(sb, n->client_id);
+		index_put(mac_idx, mac_cap, snap_mac_hash(o->mac), i);
+		if (n->has_ip)
+			index_put(ip_idx, ip_cap, snap_ip_hash(o->ip), i);
+	}
+}
+
+int
+snap_build(const struct cfg *c, uint64_t gen, struct snap_hdr **out, size_t *len)
+{
+	struct sbuf sb = { 0 };
+	struct counts k;
+	struct snap_hdr h = { 0 };
+	int rc = -ENOMEM;
+
+	*out = NULL;
+	if (!c || gen == 0)
+		return -EINVAL;
+	count_tables(c, &k);
+	/* Offset 0 is the empty string. */
+	if (!(sb.p = malloc(sb.cap = 4096)))
+		return -ENOMEM;
+	sb.p[0] = 0;
+	sb.len = 1;
+
+	/* Tables other than strings go into scratch arrays first, because
+	 * their string offsets are only known while we fill them. */
+	struct snap_subnet *ss = calloc(k.subnets + 1, sizeof(*ss));
+	struct snap_pool *sp = calloc(k.pools + 1, sizeof(*sp));
+	struct snap_profile *spr = calloc(k.profiles + 1, sizeof(*spr));
+	struct snap_node *sn = calloc(k.nodes + 1, sizeof(*sn));
+	uint32_t *mi = calloc((size_t)k.mac_cap + 1, sizeof(uint32_t));
+	uint32_t *ii = calloc((size_t)k.ip_cap + 1, sizeof(uint32_t));
+	if (!ss || !sp || !spr || !sn || !mi || !ii || sb.oom)
+		goto out;
+
+	fill_header(c, &h, &sb, gen, &k);
+	fill_subnets(c, ss, sp, &sb);
+	for (size_t i = 0; i < c->n_profiles; i++)
+		fill_profile(c, &c->profiles[i], &spr[i], &sb);
+	if (k.implicit_profile)
+		fill_profile(c, NULL, &spr[c->n_profiles], &sb);
+	fill_nodes(c, sn, mi, k.mac_cap, ii, k.ip_cap, &sb);
+	if (sb.oom)
+		goto out;
+
+	size_t off = align8(sizeof(struct snap_hdr));
+#define PLACE(tab, n, esz)                          \
+	do {                                        \
+		h.tab.off = (uint32_t)off;          \
+		h.tab.count = (uint32_t)(n);        \
+		off = align8(off + (size_t)(n) * (esz)); \
+	} while (0)
+	PLACE(subnets, k.subnets, sizeof(*ss));
+	PLACE(pools, k.pools, sizeof(*sp));
+	PLACE(profiles, k.profiles, sizeof(*spr));
+	PLACE(nodes, k.nodes, sizeof(*sn));
+	PLACE(mac_index, k.mac_cap, sizeof(uint32_t));
+	PLACE(ip_index, k.ip_cap, sizeof(uint32_t));
+	PLACE(strings, sb.len, 1);
+#undef PLACE
+	if (off > UINT32_MAX) {
+		rc = -E2BIG;
+		goto out;
+	}
+	h.size = (uint32_t)off;
+	uint8_t *buf = calloc(1, off);
+	if (!buf)
+		goto out;
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + h.subnets.off, ss, k.subnets * sizeof(*ss));
+	memcpy(buf + h.pools.off, sp, k.pools * sizeof(*sp));
+	memcpy(buf + h.profiles.off, spr, k.profiles * sizeof(*spr));
+	memcpy(buf + h.nodes.off, sn, k.nodes * sizeof(*sn));
+	memcpy(buf + h.mac_index.off, mi, (size_t)k.mac_cap * sizeof(uint32_t));
+	memcpy(buf + h.ip_index.off, ii, (size_t)k.ip_cap * sizeof(uint32_t));
+	memcpy(buf + h.strings.off, sb.p, sb.len);
+	/* crc computed with the crc field zero (it is: calloc + h.crc == 0). */
+	((struct snap_hdr *)buf)->crc = (uint32_t)crc32(0L, buf, (uInt)off);
+	*out = (struct snap_hdr *)buf;
+	*len = off;
+	rc = 0;
+out:
+	free(ss);
+	free(sp);
+	free(spr);
+	free(sn);
+	free(mi);
+	free(ii);
+	free(sb.p);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Verification: everything snap_read.h trusts, checked once. */
+
+#define BAD(msg)                 \
+	do {                     \
+		if (why)         \
+			*why = msg; \
+		return -EINVAL;  \
+	} while (0)
+
+static bool
+tab_ok(const struct snap_hdr *s, const struct snap_tab *t, size_t esz)
+{
+	/* 64-bit arithmetic: off + count * esz cannot wrap. */
+	uint64_t end = (uint64_t)t->off + (uint64_t)t->count * esz;
+	if (t->count == 0)
+		return t->off <= s->size;
+	return t->off >= sizeof(struct snap_hdr) && t->off % 4 == 0 && end <= s->size;
+}
+
+static uint32_t
+snap_crc(const struct snap_hdr *s)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	const size_t at = offsetof(struct snap_hdr, crc);
+	static const uint8_t zero[4];
+	uLong crc = crc32(0L, p, (uInt)at);
+	crc = crc32(crc, zero, 4);
+	return (uint32_t)crc32(crc, p + at + 4, (uInt)(s->size - at - 4));
+}
+
+static bool
+str_ok(const struct snap_hdr *s, uint32_t off)
+{
+	return off < s->strings.count;
+}
+
+static bool
+index_ok(const struct snap_hdr *s, const struct snap_tab *t)
+{
+	if (t->count & (t->count - 1))
+		return false; /* lookups mask with count - 1 */
+	const uint32_t *idx = snap_at(s, t->off);
+	for (uint32_t i = 0; i < t->count; i++)
+		if (idx[i] != SNAP_NONE && idx[i] >= s->nodes.count)
+			return false;
+	return true;
+}
+
+static const char *
+verify_tables(const struct snap_hdr *s)
+{
+	for (uint32_t i = 0; i < s->subnets.count; i++) {
+		const struct snap_subnet *sn = snap_subnet(s, i);
+		if (sn->n_dns > 4 || !str_ok(s, sn->domain) ||
+		    (uint64_t)sn->first_pool + sn->n_pools > s->pools.count)
+			return "subnet entry out of bounds";
+	}
+	for (uint32_t i = 0; i < s->pools.count; i++) {
+		const struct snap_pool *p = snap_pool(s, i);
+		if (p->subnet >= s->subnets.count || p->lo > p->hi)
+			return "pool entry out of bounds";
+	}
+	for (uint32_t i = 0; i < s->profiles.count; i++) {
+		const struct snap_profile *p = snap_profile(s, i);
+		bool ok = str_ok(s, p->name) && str_ok(s, p->ipxe_url) && str_ok(s, p->kernel) &&
+			  str_ok(s, p->initrd) && str_ok(s, p->append);
+		for (unsigned a = 0; a < SNAP_ARCH_MAX; a++)
+			ok = ok && str_ok(s, p->boot_file[a]);
+		if (!ok)
+			return "profile string out of bounds";
+	}
+	for (uint32_t i = 0; i < s->nodes.count; i++) {
+		const struct snap_node *n = snap_node(s, i);
+		if (!str_ok(s, n->name) || !str_ok(s, n->boot_file) || !str_ok(s, n->ipxe_url) ||
+		    !str_ok(s, n->client_id))
+			return "node string out of bounds";
+		if ((n->profile != SNAP_NONE && n->profile >= s->profiles.count) ||
+		    (n->subnet != SNAP_NONE && n->subnet >= s->subnets.count) || n->has_ip > 1)
+			return "node reference out of bounds";
+	}
+	if (!index_ok(s, &s->mac_index))
+		return "bad mac_index";
+	if (!index_ok(s, &s->ip_index))
+		return "bad ip_index";
+	return NULL;
+}
+
+int
+snap_verify(const struct snap_hdr *s, size_t bytes, const char **why)
+{
+	if (!s || bytes < sizeof(*s))
+		BAD("shorter than a snapshot header");
+	if ((uintptr_t)s % 8)
+		BAD("misaligned snapshot");
+	if (s->magic != SNAP_MAGIC)
+		BAD("bad magic");
+	if (s->abi != SHM_ABI)
+		BAD("ABI mismatch");
+	if (s->size < sizeof(*s) || s->size > bytes)
+		BAD("bad size");
+	if (s->gen == 0)
+		BAD("generation 0");
+	if (snap_crc(s) != s->crc)
+		BAD("crc mismatch");
+	if (!tab_ok(s, &s->subnets, sizeof(struct snap_subnet)) ||
+	    !tab_ok(s, &s->pools, sizeof(struct snap_pool)) ||
+	    !tab_ok(s, &s->profiles, sizeof(struct snap_profile)) ||
+	    !tab_ok(s, &s->nodes, sizeof(struct snap_node)) ||
+	    !tab_ok(s, &s->mac_index, sizeof(uint32_t)) ||
+	    !tab_ok(s, &s->ip_index, sizeof(uint32_t)) || !tab_ok(s, &s->strings, 1))
+		BAD("table out of bounds");
+	/* Blob starts with "" and ends with NUL: every offset inside it is a
+	 * terminated string. */
+	const char *blob = snap_at(s, s->strings.off);
+	if (s->strings.count == 0 || blob[0] != 0 || blob[s->strings.count - 1] != 0)
+		BAD("string blob not NUL-terminated");
+	if (!str_ok(s, s->server_name) || !str_ok(s, s->tftp_root) ||
+	    !str_ok(s, s->tftp_gen_root) || !str_ok(s, s->http_base_url))
+		BAD("header string out of bounds");
+	if (s->unknown_policy >= SNAP_UNKNOWN_MAX)
+		BAD("bad unknown_policy");
+	if (s->default_profile != SNAP_NONE && s->default_profile >= s->profiles.count)
+		BAD("bad default_profile");
+	const char *w = verify_tables(s);
+	if (w)
+		BAD(w);
+	return 0;
+}
