@@ -1357,7 +1357,7 @@ nodes_init(void)
 		uint64_t at = opt.spread_ms ? rnd() % opt.spread_ms : 0;
 		timer_arm((int32_t)i, at);
 	}
-	for (unsigned k = 0; k < opt.nfiles; k++) {
+	for (unsigned k = 0; k < opt.nfiles && !opt.dhcp_only; k++) {
 		files_xf[k] = xfile_get(opt.files[k]);
 		if (files_xf[k] < 0)
 			return -ENOENT;
