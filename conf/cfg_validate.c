@@ -124,7 +124,11 @@ check_subnets(struct ld *l, struct pref **pools_out, size_t *n_out)
 		const struct cfg_subnet *s = &c->subnets[i];
 		char ctx[40], a[16], b[16];
 		snprintf(ctx, sizeof(ctx), "dhcp.subnets[%zu]", i);
-		check_times(l, l->sub_map[i], ctx, s->lease_s, s->renew_s, s->rebind_s);
+		/* Only a subnet that sets its own times; inherited ones were
+		 * checked (and reported) under dhcp:. */
+		if (yget(l->sub_map[i], "lease_time") || yget(l->sub_map[i], "renew_time") ||
+		    yget(l->sub_map[i], "rebind_time"))
+			check_times(l, l->sub_map[i], ctx, s->lease_s, s->renew_s, s->rebind_s);
 		for (size_t j = 0; j < i; j++) {
 			const struct cfg_subnet *t = &c->subnets[j];
 			uint32_t m = s->mask & t->mask; /* the wider of the two */
@@ -310,31 +314,45 @@ pool_of(const struct pref *pv, size_t np, uint32_t ip)
 	return ip <= p->hi ? p : NULL;
 }
 
+/* Indexes are sorted by key, then by node order: a run of equal keys
+ * starts with the first occurrence, which every later one names. */
 static void
 check_dups(struct ld *l)
 {
 	const struct cfg *c = l->c;
 	char where[300], a[18];
+	uint32_t fn = 0, fm = 0, fi = 0; /* first of the current run */
 	for (size_t i = 1; i < c->n_nodes; i++) {
 		uint32_t x = c->by_name[i - 1], y = c->by_name[i];
-		if (!strcmp(c->nodes[x].name, c->nodes[y].name))
+		if (strcmp(c->nodes[x].name, c->nodes[y].name))
+			fn = (uint32_t)i;
+		else
 			ld_err_at(l, &l->nl[y].name, "duplicate node name '%s' (first at %s)",
-				  c->nodes[y].name, loc_str(&l->nl[x].name, where, sizeof(where)));
+				  c->nodes[y].name,
+				  loc_str(&l->nl[c->by_name[fn]].name, where, sizeof(where)));
 		x = c->by_mac[i - 1];
 		y = c->by_mac[i];
-		if (!memcmp(c->nodes[x].mac, c->nodes[y].mac, 6))
+		if (memcmp(c->nodes[x].mac, c->nodes[y].mac, 6)) {
+			fm = (uint32_t)i;
+		} else {
+			uint32_t f = c->by_mac[fm];
 			ld_err_at(l, &l->nl[y].mac,
 				  "duplicate MAC %s: node '%s' and node '%s' (first at %s)",
 				  cfgp_mac_str(c->nodes[y].mac, a), c->nodes[y].name,
-				  c->nodes[x].name, loc_str(&l->nl[x].mac, where, sizeof(where)));
+				  c->nodes[f].name, loc_str(&l->nl[f].mac, where, sizeof(where)));
+		}
 	}
 	for (size_t i = 1; i < c->n_by_ip; i++) {
 		uint32_t x = c->by_ip[i - 1], y = c->by_ip[i];
-		if (c->nodes[x].ip == c->nodes[y].ip)
+		if (c->nodes[x].ip != c->nodes[y].ip) {
+			fi = (uint32_t)i;
+		} else {
+			uint32_t f = c->by_ip[fi];
 			ld_err_at(l, &l->nl[y].ip,
 				  "duplicate IP %s: node '%s' and node '%s' (first at %s)",
 				  cfgp_ip_str(c->nodes[y].ip, a), c->nodes[y].name,
-				  c->nodes[x].name, loc_str(&l->nl[x].ip, where, sizeof(where)));
+				  c->nodes[f].name, loc_str(&l->nl[f].ip, where, sizeof(where)));
+		}
 	}
 }
 

@@ -215,8 +215,9 @@ yb_parser_error(struct ybuild *b, const yaml_parser_t *p)
 		return;
 	}
 	if (p->context)
-		snprintf(msg, sizeof(msg), "%s %s", p->problem ? p->problem : "syntax error",
-			 p->context);
+		snprintf(msg, sizeof(msg), "%s %s (started at line %zu, column %zu)",
+			 p->problem ? p->problem : "syntax error", p->context,
+			 p->context_mark.line + 1, p->context_mark.column + 1);
 	else
 		snprintf(msg, sizeof(msg), "%s", p->problem ? p->problem : "syntax error");
 	/* Reader errors (bad UTF-8, control characters) carry an offset, not a
