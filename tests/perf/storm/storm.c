@@ -43,7 +43,9 @@
 
 #define MAX_NODES 65536
 #define MAX_FILES 16
-#define FRAME_SZ 2048		/* RX ring frame; fits a 1500-MTU frame + headers */
+#define FRAME_STD 2048		/* RX ring frame; fits a 1500-MTU frame + headers */
+#define FRAME_JUMBO 16384	/* for --mtu up to 16000 */
+#define FRAME_MAX FRAME_JUMBO
 #define TX_BATCH 128
 #define WHEEL_SLOTS 4096	/* 1 ms ticks: 4 s span, longer deadlines wait rounds */
 #define NIL (-1)
@@ -144,6 +146,7 @@ struct opts {
 	uint64_t seed;
 	uint8_t base_mac[6];
 	unsigned arch;
+	unsigned mtu;
 	bool broadcast;
 	bool verify;
 	const char *root;
@@ -355,7 +358,8 @@ xfile_get(const char *name)
 
 static struct mmsghdr tx_msgs[TX_BATCH];
 static struct iovec tx_iov[TX_BATCH];
-static uint8_t tx_buf[TX_BATCH][FRAME_SZ];
+static uint8_t tx_buf[TX_BATCH][FRAME_MAX];
+static unsigned frame_sz = FRAME_STD;
 static unsigned tx_n;
 
 static void
@@ -382,7 +386,7 @@ static void
 tx_udp(const uint8_t *smac, const uint8_t *dmac, uint32_t sip, uint32_t dip, uint16_t sport,
        uint16_t dport, const uint8_t *payload, size_t plen)
 {
-	if (plen + HDRS > FRAME_SZ)
+	if (plen + HDRS > ETH_HLEN_ + opt.mtu)
 		return;
 	if (tx_n == TX_BATCH)
 		tx_flush();
@@ -1045,7 +1049,7 @@ rx_drain(void)
 {
 	unsigned got = 0;
 	for (;;) {
-		struct tpacket2_hdr *h = (struct tpacket2_hdr *)(ring + (size_t)ring_pos * FRAME_SZ);
+		struct tpacket2_hdr *h = (struct tpacket2_hdr *)(ring + (size_t)ring_pos * frame_sz);
 		if (!(__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER))
 			break;
 		const struct sockaddr_ll *sll =
@@ -1116,12 +1120,15 @@ sock_open(void)
 	int v = TPACKET_V2;
 	if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v)) < 0)
 		goto fail;
-	unsigned ring_mb = 64;
+	/* 64 MiB of standard frames (32768), or 256 MiB of jumbo ones (16384):
+	 * room for a burst from the server while we verify payload */
+	frame_sz = opt.mtu > 1500 ? FRAME_JUMBO : FRAME_STD;
+	unsigned ring_mb = opt.mtu > 1500 ? 256 : 64;
 	struct tpacket_req req = {
 		.tp_block_size = 1u << 20,
 		.tp_block_nr = ring_mb,
-		.tp_frame_size = FRAME_SZ,
-		.tp_frame_nr = ((1u << 20) / FRAME_SZ) * ring_mb,
+		.tp_frame_size = frame_sz,
+		.tp_frame_nr = ((1u << 20) / frame_sz) * ring_mb,
 	};
 	if (setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) < 0)
 		goto fail;
@@ -1208,7 +1215,8 @@ usage(void)
 		"  --arch A           option 93 / 60 arch (default 0, BIOS)\n"
 		"  --no-broadcast     clear the DHCP broadcast flag\n"
 		"  --pcap FILE        record the client side (--pcap-snaplen, default 128)\n"
-		"  --times FILE       write per-node boot times (ms), one a line\n",
+		"  --times FILE       write per-node boot times (ms), one a line\n"
+		"  --mtu M            link MTU (default 1500; up to 16000 for jumbo blksize)\n",
 		MAX_NODES);
 }
 
@@ -1223,7 +1231,7 @@ split_files(char *s)
 enum {
 	O_CONC = 256, O_BLK, O_WIN, O_NOTSIZE, O_FILES, O_ROOT, O_NOVERIFY, O_DHCPONLY, O_TFTPONLY,
 	O_CIP, O_TIMEOUT, O_RETRIES, O_DTRIES, O_SCALE, O_SPREAD, O_MAXT, O_PROG, O_SEED, O_MAC,
-	O_ARCH, O_NOBC, O_PCAP, O_SNAP, O_TIMES,
+	O_ARCH, O_NOBC, O_PCAP, O_SNAP, O_TIMES, O_MTU,
 };
 
 static int
@@ -1243,6 +1251,7 @@ parse_args(int argc, char **argv)
 		{ "mac", 1, 0, O_MAC },		 { "arch", 1, 0, O_ARCH },
 		{ "no-broadcast", 0, 0, O_NOBC }, { "pcap", 1, 0, O_PCAP },
 		{ "pcap-snaplen", 1, 0, O_SNAP }, { "times", 1, 0, O_TIMES },
+		{ "mtu", 1, 0, O_MTU },
 		{ "help", 0, 0, 'h' },		 { 0, 0, 0, 0 },
 	};
 	opt.n = 100;
@@ -1258,6 +1267,7 @@ parse_args(int argc, char **argv)
 	opt.verify = true;
 	opt.broadcast = true;
 	opt.pcap_snaplen = 128;
+	opt.mtu = 1500;
 	const uint8_t bm[6] = { 0x02, 0xb5, 0, 0, 0, 0 };
 	memcpy(opt.base_mac, bm, 6);
 	split_files(default_files);
@@ -1300,12 +1310,16 @@ parse_args(int argc, char **argv)
 		case O_PCAP: opt.pcap_path = optarg; break;
 		case O_SNAP: opt.pcap_snaplen = (unsigned)strtoul(optarg, NULL, 0); break;
 		case O_TIMES: opt.times_path = optarg; break;
+		case O_MTU: opt.mtu = (unsigned)strtoul(optarg, NULL, 0); break;
 		default: return -EINVAL;
 		}
 	}
 	if (!opt.ifname || opt.n == 0 || opt.n > MAX_NODES || opt.arch > 0xffff)
 		return -EINVAL;
-	if (opt.blksize && (opt.blksize < 8 || opt.blksize > FRAME_SZ - HDRS - 4 - 64))
+	if (opt.mtu < 576 || opt.mtu > FRAME_JUMBO - 384)
+		return -EINVAL;
+	/* a DATA packet must fit the MTU: IP + UDP + TFTP headers (RFC 2348) */
+	if (opt.blksize && (opt.blksize < 8 || opt.blksize > opt.mtu - IP_HLEN - UDP_HLEN - 4))
 		return -EINVAL;
 	if (opt.windowsize == 0 || opt.windowsize > 64 || opt.dhcp_tries == 0 || opt.timeout_ms == 0)
 		return -EINVAL;
