@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Generated boot files for the TFTP engine, under <state_dir>/tftp-gen/
+ * (snap tftp_gen_root, searched before tftp.root):
+ *   pxelinux.cfg/01-<mac with dashes>  per inventory node: its profile's
+ *                                      kernel, initrd and rendered append
+ *   pxelinux.cfg/default               menu: local boot, one entry per profile
+ * Templates: <templates>/pxelinux-node.cfg and pxelinux-default.cfg when
+ * present, else the built-in ones below.  Every file is written to a temp
+ * name and renamed, so the TFTP engine never serves a half-written one, and
+ * only when its content changed.  Files of nodes no longer in the
+ * inventory are removed.
+ */
+#ifndef BS_CONTROL_PXEGEN_H
+#define BS_CONTROL_PXEGEN_H
+
+#include <stddef.h>
+
+#include "conf/cfg.h"
+
+struct pxegen_stats {
+	size_t written, unchanged, removed, failed;
+};
+
+extern const char pxegen_node_tmpl[];
+extern const char pxegen_default_tmpl[];
+extern const char ipxe_node_tmpl[];
+
+/* Returns 0 or -errno (first failure; the others are still attempted). */
+int pxegen_write(const struct cfg *c, const char *gen_root, struct pxegen_stats *st);
+
+/* Writes buf to dir_fd/name atomically (temp + rename) unless the file
+ * already holds exactly buf.  Returns 1 written, 0 unchanged, -errno. */
+int write_file_atomic(int dir_fd, const char *name, const char *buf, size_t len);
+
+#endif
