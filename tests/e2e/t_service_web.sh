@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# The live web view (control/web/index.html) in headless Chromium against a fake
+# API: a python http.server on 127.0.0.1 serves the page at / and canned
+# /api/status + /api/nodes (the field names of control/api.c, plus nodes with
+# missing fields and numeric stages the page must tolerate).  Checks the DOM after
+# the page polled: one cell per node, the colour class per stage, the legend
+# counts, rates, the errors list, and the details panel of the node named in the
+# URL (#node=...).  Saves a screenshot ($BS_WEB_SHOT, default
+# /tmp/bootstorm-web.png).
+# Exit: 0 pass, 1 fail, 77 when no Chromium is installed (nothing else skips).
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+PAGE=$ROOT/control/web/index.html
+SHOT=${BS_WEB_SHOT:-/tmp/bootstorm-web.png}
+CHROME=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
+[ -n "$CHROME" ] || { echo "no chromium/chromium-browser/google-chrome in PATH"; exit 77; }
+command -v python3 >/dev/null || { echo "FAIL: python3 missing"; exit 1; }
+
+WORK=$(mktemp -d /tmp/bs-web-XXXXXX)
+SRV_PID=
+cleanup() {
+	[ -n "$SRV_PID" ] && kill "$SRV_PID" 2>/dev/null && wait "$SRV_PID" 2>/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+cat >"$WORK/fake_api.py" <<'PY'
+"""Fake bootstorm control API for the web view test (127.0.0.1 only)."""
+import json, sys, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+page, portfile = sys.argv[1], sys.argv[2]
+now = int(time.time() * 1000)
+STAGES = ["none", "dhcp-discover", "dhcp-bound", "tftp-start", "tftp", "tftp-done",
+          "tftp-failed", "http", "installing", "done", "failed"]
+nodes = []
+for i in range(1, 121):
+    st = STAGES[i % len(STAGES)]
+    n = {"name": "node%03d" % i, "mac": "52:54:00:00:%02x:%02x" % (i >> 8, i & 255),
+         "ip": "10.77.0.%d" % (10 + i), "profile": "centos7", "stage": st,
+         "last_seen_ms": now - i * 1000}
+    if st in ("tftp-start", "tftp", "tftp-done"):
+        # every other TFTP node fetches the kernel: kernel/initrd category
+        n["file"] = "centos7/vmlinuz" if i % 2 else "pxelinux.0"
+        n["bytes"], n["total"] = i * 100000, 12000000
+        n["progress"] = 100.0 * n["bytes"] / n["total"]
+    nodes.append(n)
+# tolerance: no name, numeric stage, bare object, junk entry
+nodes.append({"mac": "52:54:00:ff:00:01", "stage": 9})
+nodes.append({"ip": "10.77.1.1"})
+nodes.append("junk")
+status = {"name": "lab", "version": "0.1.0", "uptime_s": 754, "config_gen": 3,
+          "config": "/etc/bootstorm/lab.yaml",
+          "dataplane": {"alive": True, "pid": 4242, "workers": 2},
+          "journal": {"ok": True, "durable_seq": 1234, "records": 1234, "fsyncs": 80,
+                      "fsync_avg_us": 210.0, "fsync_max_us": 950.0, "file_bytes": 98765},
+          "leases": {"bound": 96, "used": 110, "cap": 65536},
+          "rates": {"dhcp_per_s": 412.5, "tftp_mbytes_per_s": 87.25, "http_per_s": 33.0},
+          "nodes": {"by_stage": {}}}
+
+class H(BaseHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+    def send(self, code, ctype, body):
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+    def do_GET(self):
+        path = self.path.split("?")[0]
+        if path == "/":
+            self.send(200, "text/html; charset=utf-8", open(page, "rb").read())
+        elif path == "/api/status":
+            # rates move from poll to poll so the sparkline has a shape
+            H.polls = getattr(H, "polls", 0) + 1
+            k = H.polls
+            status["rates"]["dhcp_per_s"] = 412.5 if k == 1 else 300 + 100 * ((k * 7) % 5)
+            status["rates"]["tftp_mbytes_per_s"] = 87.25 if k == 1 else 60 + 9 * ((k * 3) % 7)
+            status["rates"]["http_per_s"] = 33.0 if k == 1 else 10 + 4 * (k % 6)
+            self.send(200, "application/json", json.dumps(status).encode())
+        elif path == "/api/nodes":
+            self.send(200, "application/json", json.dumps({"nodes": nodes}).encode())
+        else:
+            # anything else (a remote asset, a favicon) is a 404 and logged
+            sys.stderr.write("404 %s\n" % self.path)
+            self.send(404, "text/plain", b"not found\n")
+
+srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+open(portfile, "w").write(str(srv.server_address[1]))
+srv.serve_forever()
+PY
+
+python3 "$WORK/fake_api.py" "$PAGE" "$WORK/port" 2>"$WORK/api.log" &
+SRV_PID=$!
+for _ in $(seq 50); do [ -s "$WORK/port" ] && break; sleep 0.1; done
+[ -s "$WORK/port" ] || fail "fake API did not start: $(cat "$WORK/api.log")"
+URL="http://127.0.0.1:$(cat "$WORK/port")/#node=node042"
+
+chrome() {
+	# A fresh profile per run; everything that would phone home is off.
+	timeout 60 "$CHROME" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+		--disable-background-networking --disable-component-update --disable-sync \
+		--user-data-dir="$WORK/profile-$1" --virtual-time-budget=${BS_WEB_BUDGET_MS:-12000} "${@:2}" 2>>"$WORK/chrome.log"
+}
+
+chrome dom --dump-dom "$URL" >"$WORK/dom.html" || fail "chromium --dump-dom failed: $(tail -5 "$WORK/chrome.log")"
+chrome shot --window-size=1280,800 --screenshot="$SHOT" "$URL" >/dev/null ||
+	fail "chromium --screenshot failed: $(tail -5 "$WORK/chrome.log")"
+[ -s "$SHOT" ] || fail "no screenshot at $SHOT"
+
+python3 - "$WORK/dom.html" <<'PY' || exit 1
+import re, sys
+from html.parser import HTMLParser
+
+class P(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.cells, self.ids, self.stack, self.text = [], {}, [], {}
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        cls = (a.get("class") or "").split()
+        if "cell" in cls:
+            self.cells.append((a.get("data-key"), a.get("data-stage"), cls))
+        self.stack.append(a.get("id"))
+    def handle_endtag(self, tag):
+        if self.stack:
+            self.stack.pop()
+    def handle_data(self, d):
+        for i in self.stack:
+            if i:
+                self.text[i] = self.text.get(i, "") + d
+
+dom = open(sys.argv[1]).read()
+p = P()
+p.feed(dom)
+errors = []
+def check(cond, msg):
+    if not cond:
+        errors.append(msg)
+
+# 120 named nodes + 2 partial ones; the "junk" entry is skipped
+check(len(p.cells) == 122, "cells: %d, want 122" % len(p.cells))
+want = {"waiting": 0, "dhcp": 0, "loader": 0, "kernel": 0, "installing": 0, "done": 0, "failed": 0}
+STAGES = ["none", "dhcp-discover", "dhcp-bound", "tftp-start", "tftp", "tftp-done",
+          "tftp-failed", "http", "installing", "done", "failed"]
+CAT = {"none": "waiting", "dhcp-discover": "dhcp", "dhcp-bound": "dhcp", "tftp-failed": "failed",
+       "http": "kernel", "installing": "installing", "done": "done", "failed": "failed"}
+for i in range(1, 121):
+    st = STAGES[i % len(STAGES)]
+    c = CAT.get(st) or ("kernel" if i % 2 else "loader")
+    want[c] += 1
+want["done"] += 1      # {"stage": 9} numeric = done
+want["waiting"] += 1   # no stage at all
+got = {}
+for key, stage, cls in p.cells:
+    check("st-" + str(stage) in cls, "cell %s: class %s vs data-stage %s" % (key, cls, stage))
+    got[stage] = got.get(stage, 0) + 1
+for k, v in want.items():
+    check(got.get(k, 0) == v, "stage %s: %d cells, want %d" % (k, got.get(k, 0), v))
+    check(p.text.get("n-" + k, "").strip() == str(v),
+          "legend %s: %r, want %d" % (k, p.text.get("n-" + k), v))
+cellmap = {k: s for k, s, _ in p.cells}
+check(cellmap.get("node009") == "done", "node009 (stage done) is %s" % cellmap.get("node009"))
+check(cellmap.get("node011") == "waiting", "node011 (stage none) is %s" % cellmap.get("node011"))
+check(cellmap.get("node004") == "loader", "node004 (tftp pxelinux.0) is %s" % cellmap.get("node004"))
+check(cellmap.get("node005") == "kernel", "node005 (tftp-done vmlinuz) is %s" % cellmap.get("node005"))
+check(cellmap.get("52:54:00:ff:00:01") == "done", "nameless node keyed by MAC")
+check("10.77.1.1" in cellmap, "node with only an IP is keyed by it")
+check(re.fullmatch(r"\d+\.\d /s", p.text.get("r-dhcp", "")), "DHCP rate: %r" % p.text.get("r-dhcp"))
+check(re.fullmatch(r"\d+\.\d\d MB/s", p.text.get("r-tftp", "")), "TFTP rate: %r" % p.text.get("r-tftp"))
+check("alive" in p.text.get("dp", ""), "dataplane badge: %r" % p.text.get("dp"))
+check("live" in p.text.get("conn", ""), "connection badge: %r" % p.text.get("conn"))
+check("lab" in p.text.get("server", "") and "gen 3" in p.text.get("server", ""),
+      "server line: %r" % p.text.get("server"))
+errs = p.text.get("errlist", "")
+check("node(s) failed" in errs and "node006" in errs, "errors list: %r" % errs)
+det = p.text.get("details", "")
+check("node042" in det and "52:54:00:00:00:2a" in det and "10.77.0.52" in det,
+      "details of node042: %r" % det[:300])
+check(not re.search(r'(src|href)=["\']?https?://', dom), "page references a remote asset")
+if errors:
+    print("FAIL: " + "\n  ".join(errors))
+    sys.exit(1)
+print("dom: %d cells, by stage %s" % (len(p.cells), got))
+PY
+
+if grep -q '^404' "$WORK/api.log"; then
+	# favicon.ico is the browser's own request; anything else is the page's
+	grep -v 'favicon' "$WORK/api.log" | grep -q '^404' && fail "page requested unknown paths: $(cat "$WORK/api.log")"
+fi
+echo "screenshot: $SHOT"
+echo "PASS: t_service_web"
