@@ -1059,7 +1059,9 @@ rx_drain(void)
 		/* hand the frame back to the kernel */
 		__atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
 		ring_pos = (ring_pos + 1) % ring_frames;
-		if (++got >= 4096)
+		/* return to the loop now and then: it flushes the ACKs
+		 * collected so far, so a window never waits on a long drain */
+		if (++got >= 256)
 			break;
 	}
 	return got;
