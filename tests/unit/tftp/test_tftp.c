@@ -196,6 +196,64 @@ test_rollover(void **state)
 	free(d);
 }
 
+/* 1 GiB (sparse) file: offsets past 2^32 bits, tsize, every block handed
+ * out with the right length, without reassembling it in memory. */
+static void
+test_one_gib(void **state)
+{
+	struct th *t = *state;
+	const uint64_t size = 1ull << 30;
+	char p[512];
+	th_path(t, "huge", p, sizeof(p));
+	int fd = open(p, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)size - 3), 0);
+	assert_int_equal(pwrite(fd, "end", 3, (off_t)size - 3), 3);
+	close(fd);
+	struct timespec ts[2];
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec -= 10;
+	ts[1] = ts[0];
+	utimensat(AT_FDCWD, p, ts, 0);
+	t->s->tftp_mtu = 65535;
+	t->s->tftp_max_blksize = 65464;
+	t->s->tftp_max_windowsize = 64;
+	const char *o[] = { "blksize", "65464", "windowsize", "64", "tsize", "0", NULL };
+	struct th_pkt *pk = answer(t, 5100, "huge", o);
+	assert_int_equal(th_op(pk), 6);
+	assert_int_equal(th_oack_opt(pk, "tsize"), (long)size);
+	uint16_t sport = pk->src_port;
+	th_ack(t, 5100, sport, 0);
+	uint64_t got = 0;
+	uint32_t expect = 1;
+	bool done = false;
+	const uint8_t *lastp = NULL;
+	uint32_t lastlen = 0;
+	for (int step = 0; step < 100000 && !done; step++) {
+		t->npk = 0;
+		th_poll(t, 256);
+		for (unsigned k = 0; k < t->npk; k++) {
+			struct th_pkt *d = &t->pk[k];
+			assert_int_equal(th_blk(d), (uint16_t)expect);
+			got += d->payload_len;
+			lastp = d->payload;
+			lastlen = d->payload_len;
+			bool last = d->payload_len < 65464;
+			if (last || expect % 64 == 0)
+				th_ack(t, 5100, sport, (uint16_t)expect);
+			expect++;
+			done = last;
+		}
+	}
+	assert_true(done);
+	assert_int_equal(got, size);
+	assert_int_equal(expect - 1, size / 65464 + 1);
+	assert_int_equal(lastlen, size % 65464);
+	(void)lastp;
+	assert_int_equal(tftp_active(t->e), 0);
+	assert_int_equal(C(t, TFTP_COPY_BYTES), 0);
+}
+
 /* ---- losses ---- */
 
 static bool
@@ -859,6 +917,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sizes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_size_multiple_ends_with_empty_block, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollover, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_gib, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_window_losses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dup_and_reordered_acks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout_retries, setup, teardown),
