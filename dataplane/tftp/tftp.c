@@ -549,12 +549,7 @@ handle_tid(struct tftp_engine *e, const struct tftp_rx *rx, uint16_t op)
 		if (rx->len < 4)
 			return drop(e, BS_CTR_DROP_TFTP_SHORT);
 		uint16_t blk = (uint16_t)(rx->p[2] << 8 | rx->p[3]);
-		uint64_t before = e->ctr[BS_CTR_DROP_TFTP_ACK_DUP] + e->ctr[BS_CTR_DROP_TFTP_ACK_STALE] +
-				  e->ctr[BS_CTR_DROP_TFTP_ACK_BEFORE_OACK];
-		tftp_xfer_ack(e, i, blk, rx->now_ns);
-		uint64_t after = e->ctr[BS_CTR_DROP_TFTP_ACK_DUP] + e->ctr[BS_CTR_DROP_TFTP_ACK_STALE] +
-				 e->ctr[BS_CTR_DROP_TFTP_ACK_BEFORE_OACK];
-		return after != before ? BS_CTR_DROP_TFTP_ACK_DUP : 0;
+		return tftp_xfer_ack(e, i, blk, rx->now_ns);
 	}
 	case TFTP_OP_ERROR:
 		/* RFC 1350 section 7: the client ended the transfer. */
@@ -573,6 +568,12 @@ tftp_handle(struct tftp_engine *e, const struct snap_hdr *s, const struct tftp_r
 {
 	tftp_ctr(e, BS_CTR_TFTP_RX);
 	e->now_ns = rx->now_ns;
+	if (!e->wheel.started) {
+		/* start the wheel's clock at the first packet, so timers armed
+		 * before the first poll are not a turn late */
+		e->wheel.started = true;
+		e->wheel.tick = rx->now_ns >> TW_SHIFT;
+	}
 	if (!rx->p || rx->len < 2)
 		return drop(e, BS_CTR_DROP_TFTP_SHORT);
 	if (rx->src_port == 0 || rx->src_ip == 0 || rx->src_ip == UINT32_MAX ||

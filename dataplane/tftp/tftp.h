@@ -34,7 +34,12 @@
 
 struct tftp_file;	/* a mapped file version, refcounted */
 
-/* One packet for the glue to send. */
+/* One packet for the glue to send.  hdr points into the engine and is valid
+ * only during the send() call (copy it into the header mbuf); payload stays
+ * valid while the file version is referenced (see on_release).
+ * payload_sum is what rte_raw_cksum(payload, payload_len) would return
+ * (native-endian 16-bit words, odd trailing byte zero padded, folded):
+ * add it to the header/pseudo-header sum instead of reading the payload. */
 struct tftp_out {
 	uint32_t dst_ip;		/* host order */
 	uint16_t src_port, dst_port;
@@ -93,7 +98,12 @@ struct tftp_engine *tftp_engine_new(const struct tftp_env *env, const struct tft
 void tftp_engine_free(struct tftp_engine *e);
 
 /* One received packet (to port 69 or to one of this worker's TIDs).
- * Returns 0 or a drop reason (enum bs_ctr, already counted). */
+ * Returns 0 or a drop reason (enum bs_ctr, already counted).  Answers that
+ * are ERROR packets go out through send() at once; DATA and OACK go out
+ * only from tftp_poll() (fair, paced).  RRQs beyond capacity are dropped
+ * (counted), not answered: PXE firmware retries an unanswered RRQ but gives
+ * up on an ERROR.  See tftp.c for admission and amplification rules and
+ * tftp_cache.c for path resolution and the file-version rules. */
 int tftp_handle(struct tftp_engine *e, const struct snap_hdr *snap, const struct tftp_rx *rx);
 
 /* Timers and paced sending: retransmits what timed out and sends pending

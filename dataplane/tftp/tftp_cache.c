@@ -42,6 +42,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,7 +76,10 @@ struct tftp_cache {
 	char root_real[PATH_MAX], gen_real[PATH_MAX];
 };
 
-static bool no_openat2; /* set once if the kernel lacks it */
+/* Set once if the kernel lacks openat2; shared by the workers' engines.
+ * Relaxed atomics: a worker that has not seen it yet just gets ENOSYS
+ * once more. */
+static _Atomic bool no_openat2;
 
 static inline void
 ctr(struct tftp_cache *c, enum bs_ctr id)
@@ -402,7 +406,7 @@ static int
 open_beneath(int dirfd, const char *real_root, const char *name)
 {
 	const uint64_t fl = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
-	if (!no_openat2) {
+	if (!atomic_load_explicit(&no_openat2, memory_order_relaxed)) {
 		struct open_how how = {
 			.flags = fl,
 			.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
@@ -412,7 +416,7 @@ open_beneath(int dirfd, const char *real_root, const char *name)
 			return (int)fd;
 		if (errno != ENOSYS)
 			return -errno;
-		no_openat2 = true;
+		atomic_store_explicit(&no_openat2, true, memory_order_relaxed);
 	}
 	int fd = openat(dirfd, name, (int)fl);
 	if (fd < 0)

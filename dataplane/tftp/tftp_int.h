@@ -257,7 +257,8 @@ tftp_ctr(struct tftp_engine *e, enum bs_ctr id)
 }
 
 /* tftp_xfer.c */
-void tftp_xfer_ack(struct tftp_engine *e, uint32_t i, uint16_t block, uint64_t now_ns);
+/* Returns 0 or the drop reason (counted) for a duplicate/stale ACK. */
+int tftp_xfer_ack(struct tftp_engine *e, uint32_t i, uint16_t block, uint64_t now_ns);
 void tftp_xfer_timer(void *ctx, uint32_t i);
 /* Sends up to min(quota, *budget) packets of transfer i; returns false
  * when the TX path refused (-ENOBUFS): stop this poll. */

@@ -91,7 +91,7 @@ rto_ns(const struct tftp_xfer *x)
 	return (uint64_t)x->rto_ms * 1000000ull;
 }
 
-void
+int
 tftp_xfer_ack(struct tftp_engine *e, uint32_t i, uint16_t block, uint64_t now_ns)
 {
 	struct tftp_xfer *x = &e->x[i];
@@ -99,7 +99,7 @@ tftp_xfer_ack(struct tftp_engine *e, uint32_t i, uint16_t block, uint64_t now_ns
 		/* RFC 2347: the client confirms our OACK with ACK 0. */
 		if (block != 0) {
 			tftp_ctr(e, BS_CTR_DROP_TFTP_ACK_BEFORE_OACK);
-			return;
+			return BS_CTR_DROP_TFTP_ACK_BEFORE_OACK;
 		}
 		x->state = TFTP_XS_DATA;
 		x->base = x->next = 1;
@@ -109,17 +109,17 @@ tftp_xfer_ack(struct tftp_engine *e, uint32_t i, uint16_t block, uint64_t now_ns
 	uint32_t d = (uint16_t)(block - (uint16_t)last); /* forward distance */
 	if (d == 0) {
 		tftp_ctr(e, BS_CTR_DROP_TFTP_ACK_DUP);
-		return;
+		return BS_CTR_DROP_TFTP_ACK_DUP;
 	}
 	if (d > x->next - x->base) {
 		tftp_ctr(e, BS_CTR_DROP_TFTP_ACK_STALE);
-		return;
+		return BS_CTR_DROP_TFTP_ACK_STALE;
 	}
 	uint32_t a = last + d;
 	if (a == x->nblocks) {
 		set_window(e, x, a + 1, a + 1);
 		tftp_xfer_end(e, i, BOOT_STAGE_TFTP_DONE);
-		return;
+		return 0;
 	}
 	if (a + 1 < x->next) {
 		/* RFC 7440 section 4: the receiver saw a gap and acked the
@@ -139,6 +139,7 @@ progress:
 	x->rto_ms = x->rto0_ms;
 	x->deadline_ns = now_ns + rto_ns(x); /* lazy: the wheel is not touched */
 	tftp_xfer_ready(e, i);
+	return 0;
 }
 
 void
