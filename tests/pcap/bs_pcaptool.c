@@ -13,6 +13,7 @@
  *       POOL_* are taken from worker 0), plus dp_pid=...
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>

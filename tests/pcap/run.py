@@ -161,7 +161,7 @@ def case_l2l3():
                              ARP(op=1, hwsrc=CLI_MAC, psrc="10.77.0.100", pdst=SRV_IP))
     bad["DROP_BCAST"] = bytes(Ether(dst=BCAST, src=CLI_MAC) / IP(src="10.77.0.100", dst="255.255.255.255") /
                               UDP(sport=5353, dport=5353) / b"storm")
-    f += [Ether(v) for v in bad.values()]
+    f += [Raw(load=v) for v in bad.values()]
     # A broadcast storm: 200 broadcasts for no service of ours.
     storm = [Ether(dst=BCAST, src="52:54:00:bb:00:%02x" % (i % 256)) /
              IP(src="10.77.0.%d" % (100 + i % 50), dst="255.255.255.255") /
@@ -353,7 +353,7 @@ def run_case(name, args):
     cfg = os.path.join(work, "pcap.yaml")
     with open(cfg, "w") as fh:
         fh.write(CONFIG.format(instance=instance, work=work, tid=TID))
-    wrpcap(os.path.join(work, "in.pcap"), frames)
+    wrpcap(os.path.join(work, "in.pcap"), frames, linktype=1)
     ready = os.path.join(work, "ready")
     tool = subprocess.Popen([args.tool, "serve", cfg, "--ready", ready] + tool_args,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -362,7 +362,8 @@ def run_case(name, args):
     try:
         t0 = time.time()
         while not os.path.exists(ready):
-            check(tool.poll() is None, "bs_pcaptool serve exited: %s" % tool.stderr.read())
+            if tool.poll() is not None:
+                raise Fail("bs_pcaptool serve exited: %s" % tool.stderr.read())
             check(time.time() - t0 < 10, "region not ready in 10 s")
             time.sleep(0.05)
         dp = subprocess.Popen([args.dp, "-c", cfg, "--"] + extra, stdout=dplog, stderr=subprocess.STDOUT)
