@@ -29,6 +29,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -448,13 +449,17 @@ shm_publish(struct shm_region *r, const struct snap_hdr *s, uint32_t timeout_ms)
 
 	uint64_t deadline = now_ms(CLOCK_MONOTONIC) + timeout_ms;
 	int slot;
-	while ((slot = pick_slot(h, cur)) < 0) {
+	for (unsigned tries = 0; (slot = pick_slot(h, cur)) < 0; tries++) {
 		if (now_ms(CLOCK_MONOTONIC) >= deadline)
 			return -EBUSY;
-		/* Workers report every poll iteration (microseconds); a short
-		 * sleep keeps this loop off the CPU. */
-		struct timespec ts = { 0, 200 * 1000 };
-		nanosleep(&ts, NULL);
+		/* Workers report every poll iteration (microseconds): yield a
+		 * few times first, then sleep so a stuck reader costs no CPU. */
+		if (tries < 64) {
+			sched_yield();
+		} else {
+			struct timespec ts = { 0, 200 * 1000 };
+			nanosleep(&ts, NULL);
+		}
 	}
 
 	/* RELAXED: only control interprets slot_gen; 0 while rewriting tells a

@@ -1,0 +1,589 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * The shared region and config publication:
+ *   - hammer: reader threads (own mapping, like the dataplane) verify the
+ *     crc of every snapshot they hold, before and after using it, while the
+ *     writer publishes thousands of generations: no torn snapshot, ever;
+ *   - a slot held by a reader is never reused: a reader that stops
+ *     reporting makes shm_publish fail with -EBUSY after its timeout, and
+ *     the held snapshot stays intact; a dead dataplane's readers do not
+ *     block;
+ *   - a corrupt published snapshot is refused by the reader;
+ *   - ABI / magic / layout mismatches refused by shm_attach;
+ *   - re-attach to an existing region keeps leases and the generation;
+ *   - the event rings work through rte_ring without rte_eal_init.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cmocka.h>
+
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include "conf/cfg.h"
+#include "conf/leases.h"
+#include "conf/publish.h"
+#include "conf/snap_build.h"
+#include "conf/snap_read.h"
+
+static char inst[32];
+
+static const struct shm_create_params params = {
+	.instance = inst,
+	.max_workers = 4,
+	.ring_size = 64,
+	.lease_cap = 64,
+	.slot_size = 64 * 1024,
+};
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Two different snapshots (so a torn mix of them cannot pass the crc). */
+static struct snap_hdr *variant[2];
+
+static struct snap_hdr *
+build_variant(const char *yaml)
+{
+	struct cfg_errs e = { 0 };
+	struct cfg *c = cfg_load_mem("v.yaml", yaml, strlen(yaml), &e);
+	if (!c) {
+		cfg_errs_print(&e, stderr);
+		return NULL;
+	}
+	struct snap_hdr *s;
+	size_t len;
+	int rc = snap_build(c, 1, &s, &len);
+	cfg_free(c);
+	cfg_errs_free(&e);
+	return rc == 0 ? s : NULL;
+}
+
+/* A copy of variant v with generation gen (crc recomputed); free() it. */
+static struct snap_hdr *
+snap_gen(unsigned v, uint64_t gen)
+{
+	const struct snap_hdr *src = variant[v % 2];
+	struct snap_hdr *s = malloc(src->size);
+	memcpy(s, src, src->size);
+	s->gen = gen;
+	s->crc = 0;
+	s->crc = (uint32_t)crc32(0L, (const Bytef *)s, s->size);
+	return s;
+}
+
+static int
+publish_gen(struct shm_region *r, uint64_t gen, uint32_t timeout_ms)
+{
+	struct snap_hdr *s = snap_gen((unsigned)gen, gen);
+	int rc = shm_publish(r, s, timeout_ms);
+	free(s);
+	return rc;
+}
+
+static const uint8_t probe_mac[6] = { 0x52, 0x54, 0, 0, 0, 0x05 };
+
+static int
+group_setup(void **state)
+{
+	(void)state;
+	snprintf(inst, sizeof(inst), "cft-%d", (int)getpid());
+	/* Variant 0: 20 nodes; variant 1: 40 nodes, other names and pool. */
+	variant[0] = build_variant("server: {ip: 10.5.0.1/24}\n"
+				   "dhcp: {subnets: [{subnet: 10.5.0.0/24, "
+				   "pools: [10.5.0.100-10.5.0.199]}]}\n"
+				   "nodes:\n"
+				   "  - {range: 'a[01-20]', mac: '52:54:00:00:00:01', ip: 10.5.0.11}\n");
+	variant[1] = build_variant("server: {ip: 10.5.0.1/24}\n"
+				   "dhcp: {subnets: [{subnet: 10.5.0.0/24, "
+				   "pools: [10.5.0.150-10.5.0.250]}]}\n"
+				   "nodes:\n"
+				   "  - {range: 'b[01-40]', mac: '52:54:00:00:00:01', ip: 10.5.0.51}\n");
+	return variant[0] && variant[1] ? 0 : -1;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	free(variant[0]);
+	free(variant[1]);
+	shm_unlink_instance(inst);
+	return 0;
+}
+
+/* A fresh region for each test. */
+static int
+setup_region(void **state)
+{
+	static struct shm_region r;
+	bool reused = true;
+	shm_unlink_instance(inst);
+	if (shm_create(&r, &params, &reused) < 0 || reused)
+		return -1;
+	atomic_store(&r.hdr->dp_pid, getpid()); /* readers count as live */
+	*state = &r;
+	return 0;
+}
+
+static int
+teardown_region(void **state)
+{
+	shm_detach(*state);
+	shm_unlink_instance(inst);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Hammer */
+
+#define HAMMER_GENS 3000
+#define HAMMER_READERS 3
+
+struct rd_arg {
+	struct shm_region *a; /* the reader side's own mapping */
+	unsigned worker;
+	_Atomic bool *stop;
+	uint64_t torn, seen, polls, lookups_bad, backwards;
+	uint64_t last_gen;
+};
+
+static bool
+snap_intact(const struct snap_hdr *s, uint64_t gen, size_t slot_size)
+{
+	return s->gen == gen && snap_verify(s, slot_size, NULL) == 0;
+}
+
+static void *
+reader_main(void *p)
+{
+	struct rd_arg *ra = p;
+	struct shm_reader_state st;
+	size_t slot_size = ra->a->hdr->slot_size;
+	shm_reader_online(&st, ra->a, ra->worker);
+	uint64_t deadline = mono_ms() + 30000;
+	for (uint64_t it = 0; !atomic_load(ra->stop) && mono_ms() < deadline; it++) {
+		const struct snap_hdr *s = shm_reader_poll(&st);
+		ra->polls++;
+		if (!s)
+			continue;
+		uint64_t gen = st.gen;
+		if (gen < ra->last_gen)
+			ra->backwards++;
+		if (gen != ra->last_gen)
+			ra->seen++;
+		ra->last_gen = gen;
+		/* Before use: whole snapshot checksummed. */
+		if (!snap_intact(s, gen, slot_size)) {
+			ra->torn++;
+			continue;
+		}
+		/* Use it: the probe MAC is a00005 or b00005 depending on
+		 * the variant (gen parity). */
+		const struct snap_node *n = snap_find_mac(s, probe_mac);
+		const char *want = gen % 2 ? "b05" : "a05";
+		if (!n || strcmp(snap_str(s, n->name), want))
+			ra->lookups_bad++;
+		/* After use: still the same bytes (nobody wrote the slot). */
+		if (!snap_intact(s, gen, slot_size))
+			ra->torn++;
+		/* Dataplane workers own their cores; here 4 threads share 2,
+		 * so let the writer run. */
+		sched_yield();
+		/* Worker 2 keeps leaving and rejoining (the online handshake). */
+		if (ra->worker == 2 && it % 64 == 63) {
+			shm_reader_offline(&st);
+			ra->last_gen = 0;
+			shm_reader_online(&st, ra->a, ra->worker);
+		}
+	}
+	shm_reader_offline(&st);
+	return NULL;
+}
+
+static void
+test_hammer(void **state)
+{
+	struct shm_region *r = *state, a;
+	assert_int_equal(publish_gen(r, 1, 1000), 0);
+	assert_int_equal(shm_attach(&a, inst), 0);
+	assert_ptr_not_equal(a.hdr, r->hdr); /* position independence for real */
+
+	_Atomic bool stop = false;
+	pthread_t th[HAMMER_READERS];
+	struct rd_arg ra[HAMMER_READERS];
+	for (unsigned i = 0; i < HAMMER_READERS; i++) {
+		ra[i] = (struct rd_arg){ .a = &a, .worker = i, .stop = &stop };
+		assert_int_equal(pthread_create(&th[i], NULL, reader_main, &ra[i]), 0);
+	}
+	unsigned busy = 0;
+	uint64_t t0 = mono_ms();
+	for (uint64_t g = 2; g <= HAMMER_GENS + 1; g++) {
+		int rc = publish_gen(r, g, 5000);
+		busy += rc == -EBUSY;
+		assert_true(rc == 0 || rc == -EBUSY);
+		if (rc < 0)
+			break;
+		/* Give readers a turn now and then (2 cores, 4 threads). */
+		if (g % 16 == 0)
+			sched_yield();
+	}
+	uint64_t t1 = mono_ms();
+	atomic_store(&stop, true);
+	uint64_t total_seen = 0;
+	for (unsigned i = 0; i < HAMMER_READERS; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(ra[i].torn, 0);
+		assert_int_equal(ra[i].lookups_bad, 0);
+		assert_int_equal(ra[i].backwards, 0);
+		total_seen += ra[i].seen;
+	}
+	assert_int_equal(busy, 0);
+	assert_int_equal(shm_published_gen(r), HAMMER_GENS + 1);
+	/* The readers really followed the publications. */
+	assert_true(total_seen > HAMMER_GENS / 10);
+	printf("hammer: %u generations in %llu ms, readers saw %llu/%llu/%llu generations\n",
+	       HAMMER_GENS, (unsigned long long)(t1 - t0), (unsigned long long)ra[0].seen,
+	       (unsigned long long)ra[1].seen, (unsigned long long)ra[2].seen);
+	shm_detach(&a);
+}
+
+/* ------------------------------------------------------------------ */
+/* Slots held by readers */
+
+static void
+test_held_slot_never_reused(void **state)
+{
+	struct shm_region *r = *state;
+	struct shm_reader_state st;
+	assert_int_equal(publish_gen(r, 1, 100), 0);
+	shm_reader_online(&st, r, 0);
+	assert_int_equal(st.gen, 1);
+	const struct snap_hdr *held = st.snap;
+	assert_non_null(held);
+	size_t sz = held->size;
+	uint8_t *copy = malloc(sz);
+	memcpy(copy, held, sz);
+
+	/* Two free slots: these succeed without the reader moving. */
+	assert_int_equal(publish_gen(r, 2, 100), 0);
+	assert_int_equal(publish_gen(r, 3, 100), 0);
+	/* The third would need the reader's slot (or gen 2's, which the
+	 * reader might also be about to take): -EBUSY after the timeout. */
+	uint64_t t0 = mono_ms();
+	assert_int_equal(publish_gen(r, 4, 150), -EBUSY);
+	uint64_t waited = mono_ms() - t0;
+	assert_true(waited >= 150);
+	assert_true(waited < 2000);
+	assert_memory_equal(held, copy, sz);
+	assert_int_equal(snap_verify(held, r->hdr->slot_size, NULL), 0);
+	assert_int_equal(shm_published_gen(r), 3);
+
+	/* The reader reports quiescence: publication proceeds. */
+	assert_non_null(shm_reader_poll(&st));
+	assert_int_equal(st.gen, 3);
+	assert_int_equal(publish_gen(r, 4, 100), 0);
+	/* An offline reader blocks nothing. */
+	shm_reader_offline(&st);
+	for (uint64_t g = 5; g < 12; g++)
+		assert_int_equal(publish_gen(r, g, 100), 0);
+	/* Generations must grow. */
+	assert_int_equal(publish_gen(r, 11, 100), -EINVAL);
+	free(copy);
+}
+
+static void
+test_dead_dataplane_does_not_block(void **state)
+{
+	struct shm_region *r = *state;
+	struct shm_reader_state st;
+	assert_int_equal(publish_gen(r, 1, 100), 0);
+	shm_reader_online(&st, r, 1);
+	assert_int_equal(st.gen, 1);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0)
+		_exit(0);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	/* A crashed dataplane leaves its pid and reader gens behind. */
+	atomic_store(&r->hdr->dp_pid, child);
+	for (uint64_t g = 2; g < 8; g++)
+		assert_int_equal(publish_gen(r, g, 50), 0);
+	/* Back alive (our pid): the stale reader blocks again. */
+	atomic_store(&r->hdr->dp_pid, getpid());
+	atomic_store(&r->hdr->readers[1].gen, 6);
+	assert_int_equal(publish_gen(r, 8, 50), 0);
+	assert_int_equal(publish_gen(r, 9, 50), -EBUSY);
+}
+
+static void
+test_corrupt_snapshot_refused(void **state)
+{
+	struct shm_region *r = *state;
+	struct shm_reader_state st;
+	shm_reader_online(&st, r, 0);
+	assert_null(st.snap); /* nothing published yet */
+	assert_null(shm_reader_poll(&st));
+	assert_int_equal(publish_gen(r, 1, 100), 0);
+	assert_non_null(shm_reader_poll(&st));
+	assert_int_equal(st.gen, 1);
+
+	assert_int_equal(publish_gen(r, 2, 100), 0);
+	uint64_t pub = atomic_load(&r->hdr->pub);
+	uint8_t *slot = (uint8_t *)r->hdr + r->hdr->slot_off[SHM_PUB_SLOT(pub)];
+	slot[sizeof(struct snap_hdr) + 3] ^= 0x40; /* a control bug / stray write */
+	const struct snap_hdr *s = shm_reader_poll(&st);
+	assert_non_null(s);
+	assert_int_equal(st.gen, 1); /* kept the good one */
+	assert_int_equal(st.rejected_gen, 2);
+	assert_string_equal(st.rejected_why, "crc mismatch");
+	assert_int_equal(atomic_load(&r->hdr->readers[0].gen), 1);
+
+	assert_int_equal(publish_gen(r, 3, 100), 0);
+	assert_non_null(shm_reader_poll(&st));
+	assert_int_equal(st.gen, 3);
+
+	/* shm_publish itself refuses a snapshot that does not verify, and
+	 * one larger than a slot. */
+	struct snap_hdr *bad = snap_gen(0, 4);
+	bad->crc ^= 1;
+	assert_int_equal(shm_publish(r, bad, 10), -EINVAL);
+	bad->crc ^= 1;
+	bad->size = (uint32_t)r->hdr->slot_size + 64;
+	assert_int_equal(shm_publish(r, bad, 10), -E2BIG);
+	free(bad);
+	shm_reader_offline(&st);
+}
+
+/* ------------------------------------------------------------------ */
+/* Attach checks */
+
+/* Runs shm_attach with stderr captured into buf. */
+static int
+attach_capture(struct shm_region *a, char *buf, size_t cap)
+{
+	FILE *tmp = tmpfile();
+	int saved = dup(2);
+	fflush(stderr);
+	dup2(fileno(tmp), 2);
+	int rc = shm_attach(a, inst);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tmp);
+	size_t n = fread(buf, 1, cap - 1, tmp);
+	buf[n] = 0;
+	fclose(tmp);
+	return rc;
+}
+
+static void
+test_attach_refusals(void **state)
+{
+	struct shm_region *r = *state, a;
+	char msg[512];
+	assert_int_equal(shm_attach(&a, inst), 0);
+	shm_detach(&a);
+
+	r->hdr->abi = SHM_ABI + 1;
+	assert_int_equal(attach_capture(&a, msg, sizeof(msg)), -EPROTO);
+	char want[128];
+	snprintf(want, sizeof(want), "has ABI version %u but this build speaks ABI version %u",
+		 SHM_ABI + 1, SHM_ABI);
+	assert_non_null(strstr(msg, want));
+	r->hdr->abi = SHM_ABI;
+
+	r->hdr->magic ^= 0xff;
+	assert_int_equal(attach_capture(&a, msg, sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "bad magic"));
+	r->hdr->magic = 0; /* still being created */
+	assert_int_equal(attach_capture(&a, msg, sizeof(msg)), -EAGAIN);
+	r->hdr->magic = SHM_MAGIC;
+
+	uint64_t saved = r->hdr->slot_off[2];
+	r->hdr->slot_off[2] = r->hdr->region_size - 64; /* slot runs past the end */
+	assert_int_equal(attach_capture(&a, msg, sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, "inconsistent layout"));
+	r->hdr->slot_off[2] = saved;
+	saved = r->hdr->region_size;
+	r->hdr->region_size += 4096;
+	assert_int_equal(attach_capture(&a, msg, sizeof(msg)), -EINVAL);
+	r->hdr->region_size = saved;
+
+	assert_int_equal(shm_attach(&a, inst), 0);
+	shm_detach(&a);
+	assert_int_equal(shm_attach(&a, "cft-no-such-instance"), -ENOENT);
+	assert_int_equal(shm_attach(&a, "bad/name"), -EINVAL);
+}
+
+static void
+test_create_reuse(void **state)
+{
+	struct shm_region *r = *state, r2;
+	bool reused = false;
+	struct lease_table *t = shm_leases(r);
+	struct lease *l = lease_get_or_add(t, 0x0a050063u);
+	assert_non_null(l);
+	assert_int_equal(publish_gen(r, 5, 100), 0);
+
+	/* Same ABI and geometry: re-attached, state kept. */
+	assert_int_equal(shm_create(&r2, &params, &reused), 0);
+	assert_true(reused);
+	assert_non_null(lease_by_ip(shm_leases(&r2), 0x0a050063u));
+	assert_int_equal(shm_published_gen(&r2), 5);
+	shm_detach(&r2);
+
+	/* Another ABI while the dataplane (us) is alive: refused. */
+	r->hdr->abi = SHM_ABI + 7;
+	FILE *tmp = tmpfile();
+	int saved = dup(2);
+	dup2(fileno(tmp), 2);
+	int rc = shm_create(&r2, &params, &reused);
+	dup2(saved, 2);
+	close(saved);
+	fclose(tmp);
+	assert_int_equal(rc, -EBUSY);
+	/* ... and replaced once the dataplane is gone. */
+	atomic_store(&r->hdr->dp_pid, 0);
+	assert_int_equal(shm_create(&r2, &params, &reused), 0);
+	assert_false(reused);
+	assert_int_equal(shm_published_gen(&r2), 0);
+	assert_null(lease_by_ip(shm_leases(&r2), 0x0a050063u));
+	shm_detach(&r2);
+
+	/* Other geometry: a new region. */
+	struct shm_create_params p2 = params;
+	p2.max_workers = 2;
+	assert_int_equal(shm_create(&r2, &p2, &reused), 0);
+	assert_false(reused);
+	assert_int_equal(r2.hdr->max_workers, 2);
+	assert_null(shm_lease_ring(&r2, 2));
+	assert_null(shm_worker_counters(&r2, 2));
+	shm_detach(&r2);
+
+	/* Bad parameters. */
+	p2.ring_size = 100;
+	assert_int_equal(shm_create(&r2, &p2, &reused), -EINVAL);
+	p2 = params;
+	p2.max_workers = SHM_MAX_WORKERS + 1;
+	assert_int_equal(shm_create(&r2, &p2, &reused), -EINVAL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Rings and counters without an EAL (this binary never calls
+ * rte_eal_init) */
+
+struct ring_arg {
+	struct rte_ring *ring;
+	uint64_t n, bad;
+};
+
+static void *
+consumer_main(void *p)
+{
+	struct ring_arg *ra = p;
+	uint64_t next = 0, deadline = mono_ms() + 20000;
+	struct boot_event ev[16];
+	while (next < ra->n && mono_ms() < deadline) {
+		unsigned k = rte_ring_dequeue_burst_elem(ra->ring, ev, sizeof(ev[0]), 16, NULL);
+		for (unsigned i = 0; i < k; i++, next++)
+			if (ev[i].bytes != next || ev[i].total != ~next)
+				ra->bad++;
+	}
+	ra->bad += ra->n - next;
+	return NULL;
+}
+
+static void
+test_rings_without_eal(void **state)
+{
+	struct shm_region *r = *state, a;
+	assert_int_equal(shm_attach(&a, inst), 0);
+	struct rte_ring *prod = shm_lease_ring(r, 3), *cons = shm_lease_ring(&a, 3);
+	assert_non_null(prod);
+	assert_int_equal(rte_ring_get_capacity(prod), params.ring_size - 1);
+
+	/* Fill to capacity, one more fails, drain in order. */
+	struct lease_event ev = { 0 };
+	for (unsigned i = 0; i < params.ring_size - 1; i++) {
+		ev.seq = 1000 + i;
+		ev.ip = i;
+		assert_int_equal(rte_ring_enqueue_elem(prod, &ev, sizeof(ev)), 0);
+	}
+	assert_int_equal(rte_ring_enqueue_elem(prod, &ev, sizeof(ev)), -ENOBUFS);
+	struct lease_event out[8];
+	unsigned got = 0;
+	unsigned k;
+	while ((k = rte_ring_dequeue_burst_elem(cons, out, sizeof(out[0]), 8, NULL)) > 0) {
+		for (unsigned i = 0; i < k; i++, got++) {
+			assert_int_equal(out[i].seq, 1000 + got);
+			assert_int_equal(out[i].ip, got);
+		}
+	}
+	assert_int_equal(got, params.ring_size - 1);
+
+	/* SP/SC across threads and mappings. */
+	struct ring_arg ra = { .ring = shm_boot_ring(&a, 0), .n = 200000 };
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, consumer_main, &ra), 0);
+	struct rte_ring *bp = shm_boot_ring(r, 0);
+	uint64_t deadline = mono_ms() + 20000;
+	for (uint64_t i = 0; i < ra.n && mono_ms() < deadline;) {
+		struct boot_event be = { .bytes = i, .total = ~i };
+		if (rte_ring_enqueue_elem(bp, &be, sizeof(be)) == 0)
+			i++;
+		else
+			sched_yield();
+	}
+	pthread_join(th, NULL);
+	assert_int_equal(ra.bad, 0);
+
+	/* Counters: written through one mapping, read through the other. */
+	_Atomic uint64_t *cw = shm_worker_counters(r, 1), *cr = shm_worker_counters(&a, 1);
+	atomic_store_explicit(&cw[7], 42, memory_order_relaxed);
+	assert_int_equal(atomic_load_explicit(&cr[7], memory_order_relaxed), 42);
+	assert_int_equal(atomic_load_explicit(&shm_worker_counters(&a, 0)[7],
+					      memory_order_relaxed),
+			 0);
+	assert_int_equal(lease_table_check(shm_leases(&a), a.hdr->leases_size), 0);
+	shm_detach(&a);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_hammer, setup_region, teardown_region),
+		cmocka_unit_test_setup_teardown(test_held_slot_never_reused, setup_region,
+						teardown_region),
+		cmocka_unit_test_setup_teardown(test_dead_dataplane_does_not_block, setup_region,
+						teardown_region),
+		cmocka_unit_test_setup_teardown(test_corrupt_snapshot_refused, setup_region,
+						teardown_region),
+		cmocka_unit_test_setup_teardown(test_attach_refusals, setup_region,
+						teardown_region),
+		cmocka_unit_test_setup_teardown(test_create_reuse, setup_region, teardown_region),
+		cmocka_unit_test_setup_teardown(test_rings_without_eal, setup_region,
+						teardown_region),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
