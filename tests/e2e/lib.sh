@@ -177,10 +177,11 @@ bs() { in_srv "$BS_BUILD/control/bootstorm" "$@" -c "$CONF"; }
 peer_start() {
 	need_cmd dnsmasq dnsmasq-base
 	"$LAB" peer on >/dev/null || fail "lab peer on"
-	local ipxe_opts=()
+	local ipxe_opts=(--dhcp-boot=pxelinux.0,,$SERVER_IP)
 	if [ -n "${E2E_IPXE_URL:-}" ]; then
-		# iPXE (option 175 present) gets the HTTP script; firmware PXE gets pxelinux.0.
-		ipxe_opts=(--dhcp-match=set:ipxe,175 "--dhcp-boot=tag:ipxe,$E2E_IPXE_URL")
+		# iPXE (option 175, or user class "iPXE") gets the HTTP script; firmware PXE gets pxelinux.0.
+		ipxe_opts=(--dhcp-match=set:ipxe,175 --dhcp-match=set:ipxe,77,iPXE "--dhcp-boot=tag:ipxe,$E2E_IPXE_URL"
+			"--dhcp-boot=tag:!ipxe,pxelinux.0,,$SERVER_IP")
 	fi
 	local hosts=() n
 	for n in 1 2 3 4 5 6 7 8; do hosts+=("--dhcp-host=$(vm_mac $n),$(vm_ip $n),$(vm_name $n)"); done
@@ -188,7 +189,7 @@ peer_start() {
 		--conf-file=/dev/null --port=0 --interface=bs-dp0 --bind-interfaces --no-resolv \
 		--dhcp-range=10.77.0.100,10.77.0.199,255.255.255.0,${E2E_LEASE:-1h} \
 		--dhcp-leasefile="$WORK/state/dnsmasq.leases" --dhcp-authoritative \
-		"${hosts[@]}" "${ipxe_opts[@]}" --dhcp-boot=pxelinux.0,,$SERVER_IP \
+		"${hosts[@]}" "${ipxe_opts[@]}" \
 		--enable-tftp --tftp-root="$WORK/tftp" --log-dhcp --pid-file="$WORK/dnsmasq.pid" \
 		--user=root --group=root
 	PEER_DNSMASQ_PID=$LAST_PID
@@ -277,13 +278,16 @@ vm_start() { # N firmware
 	fi
 	local accel_opts=(-accel "$ACCEL")
 	[ "$ACCEL" = tcg ] && accel_opts=(-accel tcg,thread=single)
+	# SeaBIOS sercon mirrors the text console (iPXE, pxelinux) to the serial log;
+	# reboot-timeout + -no-reboot end the VM 1 s after a failed boot instead of retrying.
+	[ "$fw" = bios ] && extra=(-fw_cfg name=etc/sercon-port,string=0x3f8)
 	# vnet_hdr=off: QEMU completes guest checksums itself, so frames on the bridge
 	# carry real checksums (the dataplane's af_packet port sees them as sent).
 	spawn "$WORK/vm$n.qemu.log" ip netns exec "$CLI" "$QEMU" "${accel_opts[@]}" -M pc -m 256 \
 		-nodefaults -display none -no-reboot -serial "file:$WORK/vm$n.serial" \
 		-netdev "tap,id=n0,ifname=bs-vm$n,script=no,downscript=no,vnet_hdr=off" \
 		-device "e1000,netdev=n0,mac=$(vm_mac "$n"),bootindex=1" \
-		"${extra[@]}" -boot order=n
+		"${extra[@]}" -boot order=n,reboot-timeout=1000
 	eval "VM${n}_PID=$LAST_PID"
 	log "vm$n started ($fw, $ACCEL, pid $LAST_PID)"
 }

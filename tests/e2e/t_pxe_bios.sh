@@ -10,7 +10,8 @@ source "$(dirname "$0")/lib.sh"
 need_qemu
 e2e_init --clients 0 --vms 1
 build_boot_files
-E2E_IPXE_URL="" write_config
+E2E_IPXE_URL=""
+write_config
 server_start
 vm_start 1 bios
 vm_wait 1 240 || { vm_serial_tail 1; fail "vm1 did not finish the PXE flow within 240 s"; }
