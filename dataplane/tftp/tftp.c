@@ -27,8 +27,10 @@
  * until the client has acknowledged something, so a spoofed RRQ yields at
  * most 1 + retries packets; unacknowledged data per client is bounded by
  * max_per_client * windowsize * blksize (4 * 16 * 1468 = 94 KiB with the
- * example config); all transfers of the engine together stop opening new
- * window blocks above lim->max_inflight_bytes (default 256 MiB).
+ * example config); all transfers of the engine together reserve at most
+ * lim->max_inflight_bytes (default 256 MiB) of window: a transfer reserves
+ * its whole next window before sending it, or waits on the cap queue
+ * (released in FIFO order as ACKs free room).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -210,6 +212,7 @@ tftp_engine_new(const struct tftp_env *env, const struct tftp_limits *lim)
 	e->n_free = e->max;
 	tftp_wheel_init(&e->wheel);
 	e->rq_head = e->rq_tail = TW_NONE;
+	e->cw_head = e->cw_tail = TW_NONE;
 	e->max_inflight = lim->max_inflight_bytes ? lim->max_inflight_bytes : TFTP_DEFAULT_MAX_INFLIGHT;
 	e->pace = lim->pace_burst ? lim->pace_burst : TFTP_DEFAULT_PACE;
 	return e;
@@ -454,7 +457,7 @@ start_xfer(struct tftp_engine *e, const struct snap_hdr *s, const struct tftp_rx
 	x->src = src;
 	x->sums = tftp_cache_sums(e->cache, src, x->blksize); /* NULL: sums unknown */
 	memcpy(x->mac, rx->src_mac, 6);
-	x->base = x->next = 1;
+	x->base = x->next = x->wend = 1;
 	x->unverified = 1;
 	x->prog_blk = TFTP_PROGRESS_BYTES / x->blksize;
 	x->state = x->opts ? TFTP_XS_OACK : TFTP_XS_DATA;
@@ -622,10 +625,39 @@ has_more(const struct tftp_engine *e, const struct tftp_xfer *x)
 {
 	if (x->state != TFTP_XS_DATA)
 		return false;
+	(void)e;
 	uint64_t lim = (uint64_t)x->base + (x->unverified ? 1 : x->wsize);
-	if (x->next > x->nblocks || x->next >= lim)
-		return false;
-	return x->next == x->base || e->inflight + x->blksize <= e->max_inflight;
+	return x->next <= x->nblocks && x->next < lim;
+}
+
+/* Moves windows waiting on the global cap to the ready queue, as many as
+ * the room left allows (they reserve when served). */
+static void
+cap_release(struct tftp_engine *e)
+{
+	uint64_t room = e->max_inflight > e->inflight ? e->max_inflight - e->inflight : 0;
+	while (e->cw_head != TW_NONE) {
+		uint32_t i = e->cw_head;
+		struct tftp_xfer *x = &e->x[i];
+		uint64_t need = (uint64_t)x->wsize * x->blksize;
+		if (x->state != TFTP_XS_ZOMBIE && need > room && e->inflight)
+			break;
+		e->cw_head = x->rq_next;
+		if (e->cw_head == TW_NONE)
+			e->cw_tail = TW_NONE;
+		e->n_wait--;
+		x->in_ready = 0;
+		x->in_wait = 0;
+		if (x->state == TFTP_XS_ZOMBIE) {
+			x->state = TFTP_XS_FREE;
+			e->free_stk[e->n_free++] = i;
+			continue;
+		}
+		room = need < room ? room - need : 0;
+		tftp_xfer_ready(e, i);
+		if (room == 0)
+			break;
+	}
 }
 
 unsigned
@@ -634,6 +666,8 @@ tftp_poll(struct tftp_engine *e, const struct snap_hdr *snap, uint64_t now_ns, u
 	(void)snap; /* transfers carry the values negotiated at RRQ time */
 	e->now_ns = now_ns;
 	tftp_wheel_advance(&e->wheel, e->tw, now_ns, tftp_xfer_timer, e);
+	if (e->n_wait)
+		cap_release(e);
 	unsigned left = budget;
 	bool blocked = false;
 	/* Rounds over the queue: each transfer present at the start of a
@@ -653,7 +687,7 @@ tftp_poll(struct tftp_engine *e, const struct snap_hdr *snap, uint64_t now_ns, u
 				blocked = true;
 				break;
 			}
-			if (has_more(e, x))
+			if (!x->in_wait && has_more(e, x))
 				tftp_xfer_ready(e, i);
 		}
 		if (left == before)

@@ -194,8 +194,8 @@ enum tftp_xstate {
  * of >= 8 bytes is more than any file we map); the wire carries the low 16
  * bits, so block 65536 goes out as 0 (rollover as tftp-hpa, atftp, iPXE
  * and PXELINUX expect).
- * Invariants (state DATA): 1 <= base <= next <= nblocks + 1,
- *   next - base <= wsize, hi >= next - 1 (highest block ever sent);
+ * Invariants (state DATA): 1 <= base <= next <= wend <= nblocks + 1,
+ *   wend - base <= wsize, hi >= next - 1 (highest block ever sent);
  *   blocks [base, next) are sent and unacknowledged. */
 struct tftp_xfer {
 	uint32_t cip;		/* key: client ip, client port, server port */
@@ -203,10 +203,12 @@ struct tftp_xfer {
 	uint8_t state;		/* enum tftp_xstate */
 	uint8_t opts;		/* TFTP_OPTB_* acknowledged in our OACK */
 	uint8_t retries_left;
-	uint8_t in_ready : 1, unverified : 1;
+	uint8_t in_ready : 1, in_wait : 1, unverified : 1; /* in_ready: on the ready
+				or (in_wait) the cap queue */
 	uint16_t blksize;
 	uint16_t wsize;
 	uint32_t base, next, hi, nblocks;
+	uint32_t wend;		/* blocks [base, wend) reserved in the global cap */
 	uint32_t rto_ms, rto0_ms;
 	uint32_t rq_next;	/* ready queue link */
 	uint32_t prog_blk;	/* next block at which a PROGRESS event is due */
@@ -241,7 +243,8 @@ struct tftp_engine {
 	uint32_t cmask;
 	struct tftp_wheel wheel;
 	uint32_t rq_head, rq_tail;	/* ready queue (FIFO, TW_NONE = empty) */
-	uint64_t inflight, max_inflight; /* unacked DATA bytes, all transfers */
+	uint64_t inflight, max_inflight; /* reserved window bytes, all transfers */
+	uint32_t cw_head, cw_tail, n_wait; /* cap queue: windows waiting for room */
 	uint32_t pace;			/* packets per transfer per round */
 	uint32_t admit;			/* RRQ tokens while saturated */
 	bool saturated;			/* last poll ran out of budget */

@@ -64,14 +64,45 @@ tftp_xfer_ready(struct tftp_engine *e, uint32_t i)
 	e->n_ready++;
 }
 
-/* Moves the window, keeping the global unacked-bytes account. */
+/* Moves the window.  The global account holds what every transfer has
+ * reserved: (wend - base) blocks each; base only grows, next <= wend. */
 static inline void
 set_window(struct tftp_engine *e, struct tftp_xfer *x, uint32_t base, uint32_t next)
 {
-	e->inflight -= (uint64_t)(x->next - x->base) * x->blksize;
-	e->inflight += (uint64_t)(next - base) * x->blksize;
+	e->inflight -= (uint64_t)(base - x->base) * x->blksize;
 	x->base = base;
 	x->next = next;
+}
+
+/* Reserves the rest of the window before sending it.  Above the global cap
+ * (amplification guard) the transfer waits on the cap queue, whole: a
+ * window is never left half sent, which would stall an RFC 7440 client
+ * until its timeout.  With nothing reserved anywhere, one always passes. */
+static bool
+reserve_window(struct tftp_engine *e, uint32_t i, struct tftp_xfer *x)
+{
+	uint64_t end = (uint64_t)x->base + (x->unverified ? 1 : x->wsize);
+	if (end > (uint64_t)x->nblocks + 1)
+		end = (uint64_t)x->nblocks + 1;
+	if (end <= x->wend)
+		return true;
+	uint64_t need = (end - x->wend) * x->blksize;
+	if (e->inflight && e->inflight + need > e->max_inflight) {
+		x->in_ready = 1;
+		x->in_wait = 1;
+		x->rq_next = TW_NONE;
+		if (e->cw_tail == TW_NONE)
+			e->cw_head = i;
+		else
+			e->x[e->cw_tail].rq_next = i;
+		e->cw_tail = i;
+		e->n_wait++;
+		tftp_ctr(e, BS_CTR_TFTP_CAP_WAIT);
+		return false;
+	}
+	e->inflight += need;
+	x->wend = (uint32_t)end;
+	return true;
 }
 
 void
@@ -81,7 +112,7 @@ tftp_xfer_end(struct tftp_engine *e, uint32_t i, enum boot_stage stage)
 	tftp_emit(e, x, stage);
 	tftp_ctr(e, stage == BOOT_STAGE_TFTP_DONE ? BS_CTR_TFTP_XFER_DONE : BS_CTR_TFTP_XFER_FAILED);
 	if (x->state == TFTP_XS_DATA)
-		set_window(e, x, x->base, x->base);
+		e->inflight -= (uint64_t)(x->wend - x->base) * x->blksize;
 	tftp_xfer_release(e, i);
 }
 
@@ -102,7 +133,7 @@ tftp_xfer_ack(struct tftp_engine *e, uint32_t i, uint16_t block, uint64_t now_ns
 			return BS_CTR_DROP_TFTP_ACK_BEFORE_OACK;
 		}
 		x->state = TFTP_XS_DATA;
-		x->base = x->next = 1;
+		x->base = x->next = x->wend = 1;
 		goto progress;
 	}
 	uint32_t last = x->base - 1;			/* highest block acked */
@@ -257,15 +288,12 @@ tftp_xfer_service(struct tftp_engine *e, uint32_t i, unsigned quota, unsigned *b
 		return true;
 	}
 	/* A transfer nobody has acknowledged yet (spoofable RRQ) sends one
-	 * block per timeout at most: the amplification is bounded by
-	 * (1 + retries) packets per RRQ. */
-	uint64_t lim = (uint64_t)x->base + (x->unverified ? 1 : x->wsize);
+	 * block per timeout at most (reserve_window): the amplification is
+	 * bounded by (1 + retries) packets per RRQ. */
+	if (x->next == x->wend && !reserve_window(e, i, x))
+		return true;
 	unsigned n = 0;
-	while (n < quota && *budget && x->next <= x->nblocks && x->next < lim) {
-		/* Global cap on unacked bytes: a transfer with nothing in
-		 * flight may always send one block (progress for all). */
-		if (x->next > x->base && e->inflight + x->blksize > e->max_inflight)
-			break;
+	while (n < quota && *budget && x->next < x->wend) {
 		int rc = send_block(e, x, x->next);
 		if (rc == -ENOBUFS) {
 			tftp_ctr(e, BS_CTR_TFTP_TX_BUSY);
@@ -275,7 +303,7 @@ tftp_xfer_service(struct tftp_engine *e, uint32_t i, unsigned quota, unsigned *b
 		}
 		/* Any other error: treated as sent and lost; the timer
 		 * resends. */
-		set_window(e, x, x->base, x->next + 1);
+		x->next++;
 		n++;
 		(*budget)--;
 	}

@@ -781,6 +781,66 @@ test_saturation_prefers_running(void **state)
 	assert_int_equal(rx_from(t, 0x0e000002, 1, TFTP_PORT, rrq, sizeof(rrq) - 1), 0);
 }
 
+/* Global cap on reserved window bytes: 3 windows of 16 x 512 for 10
+ * transfers.  Unacked blocks never exceed it, windows are never left half
+ * sent (no retransmissions needed), everybody finishes. */
+static void
+test_global_cap(void **state)
+{
+	struct th *t = *state;
+	enum { N = 10, W = 16, BS = 512 };
+	uint8_t *d = th_pattern(40000, 14);
+	th_write(t, "g", d, 40000);
+	free(d);
+	struct tftp_env env = { .ctr = t->ctr, .n_workers = 1, .send = th_send, .ctx = t };
+	struct tftp_limits lim = { .max_transfers = 64, .settle_ms = UINT32_MAX,
+				   .max_inflight_bytes = 3 * W * BS };
+	tftp_engine_free(t->e);
+	t->e = tftp_engine_new(&env, &lim);
+	static const uint8_t rrq[] = "\0\1g\0octet\0windowsize\00016\0";
+	for (unsigned i = 0; i < N; i++)
+		assert_int_equal(rx_from(t, 0x0f000001u + i, 7, TFTP_PORT, rrq, sizeof(rrq) - 1), 0);
+	uint16_t sport[N] = { 0 }, have[N] = { 0 }, acked[N] = { 0 };
+	unsigned done = 0, max_unacked = 0;
+	for (int round = 0; round < 5000 && done < N; round++) {
+		t->npk = 0;
+		th_poll(t, 7);
+		for (unsigned k = 0; k < t->npk; k++) {
+			struct th_pkt *p = &t->pk[k];
+			unsigned i = p->dst_ip - 0x0f000001u;
+			sport[i] = p->src_port;
+			if (th_op(p) == 6) {
+				uint8_t a0[4] = { 0, 4, 0, 0 };
+				rx_from(t, p->dst_ip, 7, sport[i], a0, 4);
+				continue;
+			}
+			assert_int_equal(th_blk(p), (uint16_t)(have[i] + 1));
+			have[i]++;
+		}
+		unsigned unacked = 0;
+		for (unsigned i = 0; i < N; i++)
+			unacked += have[i] - acked[i];
+		if (unacked > max_unacked)
+			max_unacked = unacked;
+		/* ACK every complete window (and the last block) */
+		for (unsigned i = 0; i < N; i++) {
+			bool last = (size_t)have[i] * BS > 40000;
+			if (have[i] != acked[i] && (have[i] % W == 0 || last)) {
+				uint8_t a[4] = { 0, 4, (uint8_t)(have[i] >> 8), (uint8_t)have[i] };
+				rx_from(t, 0x0f000001u + i, 7, sport[i], a, 4);
+				acked[i] = have[i];
+				done += last;
+			}
+		}
+	}
+	assert_int_equal(done, N);
+	assert_true(max_unacked <= 3 * W);
+	assert_true(max_unacked >= 2 * W);
+	assert_true(C(t, TFTP_CAP_WAIT) > 0);
+	assert_int_equal(C(t, TFTP_TX_RETRANS), 0);
+	assert_int_equal(C(t, TFTP_XFER_DONE), N);
+}
+
 static void
 test_enobufs_retry(void **state)
 {
@@ -931,6 +991,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_fairness, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_capacity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_saturation_prefers_running, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_global_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enobufs_retry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
