@@ -163,12 +163,12 @@ helper BOOTSTORM_NIC=lo BOOTSTORM_MODE=none -- --dry-run; HRC=$?
 expect 0 'left as it is' "mode none"
 helper -- --dry-run --bogus; HRC=$?
 expect 2 'unknown option --bogus' "bad option"
-# A NIC the kernel does not use: a dummy interface without address, in a
+# A NIC the kernel does not use: a veth end without address, in a
 # namespace of our own (root only: namespaces need it).
 if [ "$(id -u)" = 0 ]; then
 	NS=bs-svc-$$
 	ip netns add "$NS" || fail "ip netns add"
-	ip -n "$NS" link add bsdummy0 type dummy || fail "dummy interface"
+	ip -n "$NS" link add bsdummy0 type veth peer name bsdummy1 || fail "veth pair in $NS"
 	mkdir -p "$SYS/bus/pci/devices/0000:98:00.0/net/bsdummy0" "$SYS/class/net/bsdummy0"
 	ln -s ../../../bus/pci/devices/0000:98:00.0 "$SYS/class/net/bsdummy0/device"
 	env_free=$WORK/env.free
