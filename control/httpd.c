@@ -414,21 +414,20 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		log_req(&h, LOG_LVL_WARN, 405, "method not allowed");
 		return queue(&h, 405, r);
 	}
-	if (strcmp(method, "POST") == 0) {
-		/* MHD calls us first with the headers, then per body chunk,
-		 * then once more with *upload_size == 0 */
-		if (!rq) {
-			rq = calloc(1, sizeof(*rq));
-			if (!rq)
-				return MHD_NO;
-			*con_cls = rq;
-			return MHD_YES;
-		}
-		if (*upload_size) {
-			rq->body += *upload_size;
-			*upload_size = 0; /* discarded: done/failed carry no data we need */
-			return rq->body > HTTP_MAX_BODY ? MHD_NO : MHD_YES;
-		}
+	/* MHD calls us first with the headers (answering then makes 0.9.75
+	 * close the connection: no keep-alive), then per body chunk, then once
+	 * more with *upload_size == 0: answer on that last call. */
+	if (!rq) {
+		rq = calloc(1, sizeof(*rq));
+		if (!rq)
+			return MHD_NO;
+		*con_cls = rq;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		rq->body += *upload_size;
+		*upload_size = 0; /* discarded: done/failed carry no data we need */
+		return rq->body > HTTP_MAX_BODY ? MHD_NO : MHD_YES;
 	}
 	return route(&h);
 }
@@ -482,13 +481,13 @@ httpd_start(struct ctl *c)
 	per_ip = max_conns / 2 > 16 ? max_conns / 2 : max_conns;
 	c->mhd = MHD_start_daemon(
 		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, ntohs(sa.sin_port), NULL, NULL,
-		on_request, c, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+		on_request, c, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, c, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS, MHD_OPTION_CONNECTION_LIMIT,
 		max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONN_TIMEOUT_S,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, c, MHD_OPTION_NOTIFY_COMPLETED, on_completed, c,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, c,
 		MHD_OPTION_END);
 	if (!c->mhd) {
 		char ip[16];

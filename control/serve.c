@@ -192,7 +192,8 @@ install_cfg(struct ctl *c, struct cfg *cfg)
 	c->gen_fd = gen;
 	c->commit_ms = cfg->journal_commit_ms;
 	pthread_rwlock_unlock(&c->cfg_lock);
-	cfg_free(old);
+	if (old != cfg)
+		cfg_free(old);
 }
 
 static void
