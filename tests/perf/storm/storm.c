@@ -138,6 +138,8 @@ struct opts {
 	uint32_t server_ip;	/* tftp-only */
 	unsigned timeout_ms;	/* TFTP retransmission timeout */
 	unsigned retries;	/* TFTP retries per packet */
+	bool tftp_backoff;	/* double the timeout per retry */
+	unsigned backoff_cap;	/* ... up to this many times --timeout */
 	unsigned dhcp_tries;	/* DISCOVER/REQUEST transmissions */
 	double backoff_scale;	/* scales RFC 2131 4 s/8 s/16 s... */
 	unsigned spread_ms;	/* start times uniform in [0, spread) */
@@ -731,6 +733,20 @@ tftp_parse_oack(struct node *n, struct cur *c)
 	return !c->bad;
 }
 
+/* Retransmission timeout after `tries` timeouts in a row: fixed, or (the
+ * default, as iPXE's retry timer does) doubling, capped at --backoff-cap
+ * times the base.  A server that sheds load by dropping RRQs relies on it. */
+static uint64_t
+tftp_backoff_ms(unsigned tries)
+{
+	uint64_t t = opt.timeout_ms;
+	for (unsigned k = 0; opt.tftp_backoff && k < tries && t < (uint64_t)opt.timeout_ms * opt.backoff_cap; k++)
+		t *= 2;
+	if (opt.tftp_backoff && t > (uint64_t)opt.timeout_ms * opt.backoff_cap)
+		t = (uint64_t)opt.timeout_ms * opt.backoff_cap;
+	return t;
+}
+
 static void
 tftp_timeout(int32_t i)
 {
@@ -745,7 +761,7 @@ tftp_timeout(int32_t i)
 	else
 		tftp_send_ack(n, (uint16_t)n->nblk);
 	n->gap_acked = false;
-	timer_arm(i, now_ms() + opt.timeout_ms);
+	timer_arm(i, now_ms() + tftp_backoff_ms(n->tries));
 }
 
 static void
@@ -1122,10 +1138,13 @@ sock_open(void)
 	int v = TPACKET_V2;
 	if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v)) < 0)
 		goto fail;
-	/* 64 MiB of standard frames (32768), or 256 MiB of jumbo ones (16384):
-	 * room for a burst from the server while we verify payload */
+	/* Room for every window in flight at once (N clients x windowsize
+	 * frames, +25 %), at least 64 MiB, at most 1 GiB: a windowed server
+	 * may legitimately have all of them on the wire while we verify. */
 	frame_sz = opt.mtu > 1500 ? FRAME_JUMBO : FRAME_STD;
-	unsigned ring_mb = opt.mtu > 1500 ? 256 : 64;
+	uint64_t want = (uint64_t)opt.n * (opt.windowsize + 2) * frame_sz / 4 * 5;
+	uint64_t mb = want >> 20;
+	unsigned ring_mb = mb < 64 ? 64 : mb > 1024 ? 1024 : (unsigned)mb;
 	struct tpacket_req req = {
 		.tp_block_size = 1u << 20,
 		.tp_block_nr = ring_mb,
@@ -1205,7 +1224,9 @@ usage(void)
 		"  --dhcp-only        stop each node at its DHCPACK\n"
 		"  --tftp-only IP     no DHCP: clients take addresses from --client-ip, server IP\n"
 		"  --client-ip A      first client address for --tftp-only\n"
-		"  --timeout MS       TFTP retransmission timeout (default 1000)\n"
+		"  --timeout MS       TFTP retransmission timeout (default 1000), doubled per\n"
+		"                     retry up to --backoff-cap x (default 8) as iPXE does\n"
+		"  --fixed-timeout    no doubling: every retry after --timeout\n"
 		"  --retries R        TFTP retries per packet before the node fails (default 5)\n"
 		"  --dhcp-tries T     DHCP transmissions per step before failing (default 5)\n"
 		"  --backoff-scale F  scale of the 4 s DHCP backoff (default 1.0)\n"
@@ -1233,7 +1254,7 @@ split_files(char *s)
 enum {
 	O_CONC = 256, O_BLK, O_WIN, O_NOTSIZE, O_FILES, O_ROOT, O_NOVERIFY, O_DHCPONLY, O_TFTPONLY,
 	O_CIP, O_TIMEOUT, O_RETRIES, O_DTRIES, O_SCALE, O_SPREAD, O_MAXT, O_PROG, O_SEED, O_MAC,
-	O_ARCH, O_NOBC, O_PCAP, O_SNAP, O_TIMES, O_MTU,
+	O_ARCH, O_NOBC, O_PCAP, O_SNAP, O_TIMES, O_MTU, O_FIXED, O_CAP,
 };
 
 static int
@@ -1253,7 +1274,8 @@ parse_args(int argc, char **argv)
 		{ "mac", 1, 0, O_MAC },		 { "arch", 1, 0, O_ARCH },
 		{ "no-broadcast", 0, 0, O_NOBC }, { "pcap", 1, 0, O_PCAP },
 		{ "pcap-snaplen", 1, 0, O_SNAP }, { "times", 1, 0, O_TIMES },
-		{ "mtu", 1, 0, O_MTU },
+		{ "mtu", 1, 0, O_MTU },		 { "fixed-timeout", 0, 0, O_FIXED },
+		{ "backoff-cap", 1, 0, O_CAP },
 		{ "help", 0, 0, 'h' },		 { 0, 0, 0, 0 },
 	};
 	opt.n = 100;
@@ -1261,6 +1283,8 @@ parse_args(int argc, char **argv)
 	opt.windowsize = 8;
 	opt.tsize = true;
 	opt.timeout_ms = 1000;
+	opt.tftp_backoff = true;
+	opt.backoff_cap = 8;
 	opt.retries = 5;
 	opt.dhcp_tries = 5;
 	opt.backoff_scale = 1.0;
@@ -1313,6 +1337,8 @@ parse_args(int argc, char **argv)
 		case O_SNAP: opt.pcap_snaplen = (unsigned)strtoul(optarg, NULL, 0); break;
 		case O_TIMES: opt.times_path = optarg; break;
 		case O_MTU: opt.mtu = (unsigned)strtoul(optarg, NULL, 0); break;
+		case O_FIXED: opt.tftp_backoff = false; break;
+		case O_CAP: opt.backoff_cap = (unsigned)strtoul(optarg, NULL, 0); break;
 		default: return -EINVAL;
 		}
 	}
@@ -1323,7 +1349,8 @@ parse_args(int argc, char **argv)
 	/* a DATA packet must fit the MTU: IP + UDP + TFTP headers (RFC 2348) */
 	if (opt.blksize && (opt.blksize < 8 || opt.blksize > opt.mtu - IP_HLEN - UDP_HLEN - 4))
 		return -EINVAL;
-	if (opt.windowsize == 0 || opt.windowsize > 64 || opt.dhcp_tries == 0 || opt.timeout_ms == 0)
+	if (opt.windowsize == 0 || opt.windowsize > 64 || opt.dhcp_tries == 0 || opt.timeout_ms == 0 ||
+	    opt.backoff_cap == 0 || opt.backoff_cap > 64)
 		return -EINVAL;
 	if (opt.tftp_only && (!opt.client_ip || opt.nfiles == 0))
 		return -EINVAL;
@@ -1420,6 +1447,19 @@ progress(double el)
 		(double)st.payload_bytes / 1e6, el > 0 ? (double)st.payload_bytes / 1e6 / el : 0.0);
 }
 
+/* Frames the kernel could not put in our RX ring (ring full): when not
+ * zero, the generator, not the server, lost packets. */
+static uint64_t ring_drops;
+
+static void
+read_ring_drops(void)
+{
+	struct tpacket_stats ps;
+	socklen_t sl = sizeof(ps);
+	if (getsockopt(sock, SOL_PACKET, PACKET_STATISTICS, &ps, &sl) == 0)
+		ring_drops += ps.tp_drops;
+}
+
 static void
 report(uint64_t t_end)
 {
@@ -1476,13 +1516,16 @@ report(uint64_t t_end)
 	getrusage(RUSAGE_SELF, &ru);
 	double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
 		     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-	printf("storm: generator cpu %.2f s (%.0f%% of one core)\n", cpu, el > 0 ? 100 * cpu / el : 0);
+	read_ring_drops();
+	printf("storm: generator cpu %.2f s (%.0f%% of one core), rx ring drops %" PRIu64 "\n", cpu,
+	       el > 0 ? 100 * cpu / el : 0, ring_drops);
 	printf("RESULT nodes=%u ok=%u failed=%u elapsed_s=%.3f last_s=%.3f p50_ms=%.1f p99_ms=%.1f "
 	       "max_ms=%.1f mbps=%.1f rx_pps=%.0f tx_pps=%.0f dhcp_rexmit=%" PRIu64
-	       " tftp_rexmit=%" PRIu64 " dup=%" PRIu64 " cpu_s=%.2f\n",
+	       " tftp_rexmit=%" PRIu64 " dup=%" PRIu64 " cpu_s=%.2f ring_drops=%" PRIu64
+	       " payload_mb=%.1f deadline=%" PRIu64 "\n",
 	       opt.n, ok, failed, el, last_s, p50, p99, mx, (double)st.payload_bytes / 1e6 / el,
 	       (double)st.rx_pkts / el, (double)st.tx_pkts / el, st.dhcp_rexmit, st.tftp_rexmit,
-	       st.dup_blocks, cpu);
+	       st.dup_blocks, cpu, ring_drops, (double)st.payload_bytes / 1e6, st.fails[F_DEADLINE]);
 	free(t);
 }
 
@@ -1520,6 +1563,8 @@ main(int argc, char **argv)
 	}
 	/* drop what arrived before we were ready */
 	rx_drain();
+	read_ring_drops();
+	ring_drops = 0;
 	if (opt.tftp_only && resolve_server() < 0) {
 		fprintf(stderr, "storm: no ARP reply from the TFTP server\n");
 		return 1;
