@@ -167,7 +167,14 @@ tftp_xfer_ack(struct tftp_engine *e, uint32_t i, uint16_t block, uint64_t now_ns
 progress:
 	x->unverified = 0;
 	x->retries_left = x->retries0;
-	x->rto_ms = x->rto0_ms;
+	if (x->rto_ms != x->rto0_ms) {
+		/* after a backoff the wheel entry sits at the long timeout:
+		 * re-link it at the short one (rare: only after losses) */
+		x->rto_ms = x->rto0_ms;
+		x->deadline_ns = now_ns + rto_ns(x);
+		tftp_wheel_del(&e->wheel, e->tw, i);
+		tftp_wheel_add(&e->wheel, e->tw, i, x->deadline_ns);
+	}
 	x->deadline_ns = now_ns + rto_ns(x); /* lazy: the wheel is not touched */
 	tftp_xfer_ready(e, i);
 	return 0;

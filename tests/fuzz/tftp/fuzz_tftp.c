@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "conf/snap_read.h"
-#include "dataplane/tftp/tftp.h"
+#include "dataplane/tftp/tftp_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -177,7 +177,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		now += 5000000000ull; /* up to 2000 s: timeout option 255 s x retries */
 		tftp_poll(e, snap, now, 64);
 	}
-	if (tftp_active(e) != 0)
+	/* every reservation of the global cap was given back */
+	if (tftp_active(e) != 0 || e->inflight != 0 || e->n_free + e->n_ready + e->n_wait < e->max)
 		abort();
 	tftp_engine_free(e);
 	return 0;
