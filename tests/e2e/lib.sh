@@ -332,3 +332,37 @@ if isinstance(d, dict) and "node" in d and isinstance(d["node"], dict): d = d["n
 st = str(d.get("state", d.get("status", ""))).lower()
 sys.exit(0 if st == "done" or d.get("done") is True else 1)'
 }
+
+# ---------------------------------------------------------------- clients
+
+# Static address for client N when a test is not about DHCP (10.77.0.(49+N), outside
+# the pool and the inventory).
+client_static() { # N
+	local ip="10.77.0.$((49 + $1))"
+	in_client "$1" ip addr replace "$ip/24" dev cl0
+	echo "$ip"
+}
+
+# The MAC the server answers ARP with.
+server_mac() {
+	if [ "$BS_SERVER" = dnsmasq ]; then
+		in_srv cat /sys/class/net/bs-dp0/address
+	else
+		echo "$SERVER_MAC"
+	fi
+}
+
+# Lease lines as the server reports them: `bootstorm leases` or dnsmasq's lease file.
+server_leases() {
+	if [ "$BS_SERVER" = dnsmasq ]; then
+		cat "$WORK/state/dnsmasq.leases" 2>/dev/null
+	else
+		bs leases 2>&1
+	fi
+}
+
+# An active lease for MAC (and IP when given) is listed.
+lease_active() { # mac [ip]
+	server_leases | grep -i -- "$1" | grep -viE 'released|free|expired|declined' |
+		{ if [ -n "${2:-}" ]; then grep -qw -- "$2"; else grep -q .; fi; }
+}
