@@ -562,7 +562,7 @@ static const struct kdef subnet_keys[] = {
 	KF("dns", fn_dns),
 	K("ntp", KT_IP, struct cfg_subnet, ntp, 0, 0),
 	K("domain", KT_STR, struct cfg_subnet, domain, 0, 0),
-	K("lease_time", KT_DUR_S, struct cfg_subnet, lease_s, 60, UINT32_MAX),
+	K("lease_time", KT_DUR_S, struct cfg_subnet, lease_s, 10, UINT32_MAX),
 	K("renew_time", KT_DUR_S, struct cfg_subnet, renew_s, 1, UINT32_MAX),
 	K("rebind_time", KT_DUR_S, struct cfg_subnet, rebind_s, 1, UINT32_MAX),
 	KF("pools", fn_pools),
@@ -609,7 +609,7 @@ fn_subnets(struct ld *l, const struct ynode *v, void *obj)
 static const struct kdef dhcp_keys[] = {
 	KF("unknown_clients", fn_unknown),
 	K("proxy", KT_BOOL, struct cfg, proxy_dhcp, 0, 0),
-	K("lease_time", KT_DUR_S, struct cfg, lease_s, 60, UINT32_MAX),
+	K("lease_time", KT_DUR_S, struct cfg, lease_s, 10, UINT32_MAX),
 	K("renew_time", KT_DUR_S, struct cfg, renew_s, 1, UINT32_MAX),
 	K("rebind_time", KT_DUR_S, struct cfg, rebind_s, 1, UINT32_MAX),
 	K("offer_hold", KT_DUR_S, struct cfg, offer_hold_s, 1, 3600),

@@ -286,8 +286,11 @@ handle_ks(struct hreq *h, const char *tail)
 	LOG_INFO("http", "kickstart of %s to %s (%s)", n->name, h->peer_s, ks_auth_name(auth));
 	ret = render_reply(h, "kickstart", path, NULL, c->cfg, n,
 			   n->has_ip ? n->ip : leased ? leased : 0);
-	bv_set_stage(&c->bv, n->mac, leased ? leased : n->has_ip ? n->ip : 0, BOOT_STAGE_INSTALLING,
-		     p->kickstart, ctl_now_ms());
+	/* Only the node's own fetch is boot progress: an admin reading a
+	 * kickstart with the token must not move a finished node back. */
+	if (auth != KS_ALLOW_TOKEN)
+		bv_set_stage(&c->bv, n->mac, leased ? leased : n->has_ip ? n->ip : 0,
+			     BOOT_STAGE_INSTALLING, p->kickstart, ctl_now_ms());
 out:
 	pthread_rwlock_unlock(&c->cfg_lock);
 	return ret;

@@ -23,6 +23,8 @@ SERVER_IP=10.77.0.1
 SERVER_MAC=02:00:00:77:00:01
 INSTANCE=${BS_E2E_INSTANCE:-e2e}
 HTTP=http://$SERVER_IP
+# The admin token of the e2e config: lets the test itself read a node's kickstart.
+KS_TOKEN=e2e-admin-token
 E2E_PIDS=()
 WORK=
 
@@ -121,6 +123,10 @@ write_config() {
 	sed -e "s|@WORK@|$WORK|g" -e "s|@INSTANCE@|$INSTANCE|g" -e "s|@LEASE@|$lease|g" \
 		-e "s|@IPXE_LINE@|$ipxe_line|" "$ROOT/tests/data/e2e/bootstorm.yaml.in" >"$WORK/bootstorm.yaml"
 	cp "$ROOT"/tests/data/e2e/templates/* "$WORK/templates/" 2>/dev/null || true
+	# The config names pxelinux.0 as the BIOS boot file and a missing boot file is a
+	# config error: tests that boot no VM get the real file all the same.
+	[ -e "$WORK/tftp/pxelinux.0" ] || cp /usr/lib/PXELINUX/pxelinux.0 "$WORK/tftp/" ||
+		fail "pxelinux.0 missing (package pxelinux)"
 	CONF=$WORK/bootstorm.yaml
 }
 
@@ -316,7 +322,7 @@ vm_check_ks() { # N
 	name=$(vm_name "$n")
 	got=$(grep -ao 'BOOTSTORM-KS-OK [0-9a-f]\{64\}' "$WORK/vm$n.serial" | head -1 | cut -d' ' -f2)
 	[ -n "$got" ] || { vm_serial_tail "$n"; fail "vm$n: no BOOTSTORM-KS-OK marker on the serial console"; }
-	want=$(in_srv curl -sf -m 5 "$HTTP/ks/$name" | sha256sum | cut -d' ' -f1)
+	want=$(in_srv curl -sf -m 5 "$HTTP/ks/$name?token=$KS_TOKEN" | sha256sum | cut -d' ' -f1)
 	[ "$got" = "$want" ] || fail "vm$n: kickstart sha256 $got != server's $want"
 	log "vm$n: kickstart $got matches the server's rendering"
 }

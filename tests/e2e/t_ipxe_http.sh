@@ -9,8 +9,9 @@ source "$(dirname "$0")/lib.sh"
 need_qemu
 e2e_init --clients 0 --vms 1
 build_boot_files
-# No pxelinux on the TFTP side: a boot that falls back to TFTP must fail.
-rm -f "$WORK/tftp/pxelinux.0"
+# No usable pxelinux on the TFTP side (an empty file: the config still names
+# one): a boot that falls back to TFTP must fail.
+: >"$WORK/tftp/pxelinux.0"
 E2E_IPXE_URL="$HTTP/ipxe/boot"
 write_config
 server_start
