@@ -124,6 +124,11 @@ dp_ports_init(struct dp *dp)
 			PLOG(WARNING, "port %u (%s) ignored: one client-facing port is served\n",
 			     pid, name);
 	}
+	if (dp->o.punt[0] && dp->punt_port == UINT16_MAX) {
+		PLOG(ERR, "punt tap %s was not created (see the net_tap messages above)\n",
+		     dp->o.punt);
+		return -ENODEV;
+	}
 	if (dp->port == UINT16_MAX) {
 		PLOG(ERR, "no port: give one with --vdev (e.g. net_af_packet0,iface=X) or in "
 			  "dataplane.ports\n");
@@ -148,7 +153,9 @@ dp_ports_init(struct dp *dp)
 		if (rc != 0)
 			return rc;
 		/* The kernel must answer with the address clients know us by. */
-		rte_eth_dev_default_mac_addr_set(dp->punt_port, &dp->port_mac);
+		rc = rte_eth_dev_default_mac_addr_set(dp->punt_port, &dp->port_mac);
+		if (rc != 0)
+			PLOG(WARNING, "punt tap: cannot set its MAC: %s\n", strerror(-rc));
 	}
 	return 0;
 }

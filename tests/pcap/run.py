@@ -24,7 +24,7 @@ import time
 import logging
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.all import (ARP, BOOTP, DHCP, ICMP, IP, UDP, Dot1Q, Ether, ICMPv6ND_RA,  # noqa: E402
-                       ICMPv6ND_RS, IPv6, Raw, rdpcap, wrpcap)
+                       ICMPv6ND_RS, IPv6, TCP, Raw, rdpcap, wrpcap)
 
 SRV_MAC = "02:00:00:77:00:01"
 SRV_IP = "10.77.0.1"
@@ -46,7 +46,7 @@ dataplane:
     - dev: net_pcap0,rx_pcap={work}/in.pcap,tx_pcap={work}/out.pcap
   workers: 1
   idle_sleep_us: 100
-dhcp:
+{punt}dhcp:
   unknown_clients: allow
   lease_time: 1h
   max_leases: 1024
@@ -309,7 +309,44 @@ def case_tftp(copy=False):
     return f, (["--tx-copy"] if copy else []), checker, []
 
 
+PUNT_IF = "bspunt0"
+# The dataplane runs inside `unshare -n` (a network namespace that dies with
+# it).  net_tap creates the tap there; once it exists the kernel side gets
+# our address and a static neighbour (so its answers need no ARP).  The
+# input replays in a loop (infinite_rx) with fillers, so the requests keep
+# coming after the kernel side is configured.
+PUNT_NS_CMDS = [
+    "sysctl -qw net.ipv6.conf.{i}.disable_ipv6=1",
+    "ip addr add 10.77.0.1/24 dev {i}",
+    "ip neigh replace 10.77.0.100 lladdr %s dev {i}" % CLI_MAC,
+]
+
+
+def case_punt():
+    """TCP to the server and a UDP port nobody serves go to the kernel
+    through the tap; the kernel's answers (RST, ICMP port unreachable) come
+    back out of the port."""
+    f = [Ether(dst=SRV_MAC, src=CLI_MAC) / IP(src="10.77.0.100", dst=SRV_IP) /
+         TCP(sport=33000, dport=80, flags="S", seq=1000),
+         Ether(dst=SRV_MAC, src=CLI_MAC) / IP(src="10.77.0.100", dst=SRV_IP) /
+         UDP(sport=33001, dport=9) / b"discard?"]
+    f += filler(4000)
+
+    def checker(out, ctr, ctx):
+        check(ctr["PUNT_TX"] >= 2, "frames punted (got %d)" % ctr["PUNT_TX"])
+        rst = [p for p in out if TCP in p and p[TCP].flags.R and p[TCP].dport == 33000]
+        check(len(rst) >= 1, "the kernel's RST came back out of the port (%d)" % len(rst))
+        check(rst[0][IP].src == SRV_IP and rst[0][Ether].src == SRV_MAC, "RST addressing")
+        check(rst[0][TCP].ack == 1001, "RST acknowledges the SYN")
+        unr = [p for p in out if ICMP in p and p[ICMP].type == 3 and p[ICMP].code == 3]
+        check(len(unr) >= 1, "ICMP port unreachable from the kernel (%d; PUNT_RX %d, TX_PKTS %d, out %d)" % (
+            len(unr), ctr["PUNT_RX"], ctr["TX_PKTS"], len(out)))
+        check(ctr["PUNT_RX"] >= 2, "PUNT_RX counted (%d)" % ctr["PUNT_RX"])
+    return f, [], checker, []
+
+
 CASES = {
+    "punt": case_punt,
     "l2l3": case_l2l3,
     "dhcp": lambda: case_dhcp(True),
     "dhcp_hold_timeout": lambda: case_dhcp(False),
@@ -342,6 +379,37 @@ def stop(proc, timeout=10):
         return None
 
 
+def punt_run(dp, args, instance):
+    """Configures the kernel side of the tap inside the dataplane's
+    namespace, then lets the looping input run until the kernel answered."""
+    ns = ["nsenter", "-t", str(dp.pid), "-n"]
+    t0 = time.time()
+    while subprocess.run(ns + ["ip", "link", "show", PUNT_IF], capture_output=True).returncode != 0:
+        check(dp.poll() is None, "bootstorm-dp exited early (rc %s)" % dp.returncode)
+        check(time.time() - t0 < 10, "tap %s not created in 10 s" % PUNT_IF)
+        time.sleep(0.05)
+    # After the workers run (the tap's MAC is set then, which flushes the
+    # kernel's neighbour table).
+    while True:
+        ctr = read_counters(args.tool, instance)
+        if ctr and ctr["dp_pid"] == dp.pid and ctr["PUNT_TX"] > 0:
+            break
+        check(time.time() - t0 < 10, "dataplane did not start punting in 10 s")
+        time.sleep(0.05)
+    for c in PUNT_NS_CMDS:
+        r = subprocess.run(ns + c.format(i=PUNT_IF).split(), capture_output=True, text=True)
+        check(r.returncode == 0, "%s: %s" % (c, r.stderr))
+    t0 = time.time()
+    while time.time() - t0 < 5:
+        ctr = read_counters(args.tool, instance)
+        if ctr and ctr["PUNT_RX"] >= 4:
+            break
+        time.sleep(0.1)
+    r = subprocess.run(ns + ["nstat", "-az", "UdpNoPorts", "IcmpOutDestUnreachs", "IcmpOutRateLimitGlobal",
+                             "IcmpOutRateLimitHost"], capture_output=True, text=True)
+    print(r.stdout)
+
+
 def run_case(name, args):
     frames, extra, checker, tool_args = CASES[name]()
     work = tempfile.mkdtemp(prefix="bs-pcap-%s-" % name)
@@ -352,8 +420,15 @@ def run_case(name, args):
         fh.write("# ks for ${name}\n")
     ctx = {"file": tftp_file(work)}
     cfg = os.path.join(work, "pcap.yaml")
+    punt = name == "punt"
     with open(cfg, "w") as fh:
-        fh.write(CONFIG.format(instance=instance, work=work, tid=TID))
+        fh.write(CONFIG.format(instance=instance, work=work, tid=TID,
+                               punt=("  punt: %s\n" % PUNT_IF) if punt else ""))
+    if punt:
+        with open(cfg) as fh:
+            text = fh.read().replace("tx_pcap=", "infinite_rx=1,tx_pcap=")
+        with open(cfg, "w") as fh:
+            fh.write(text)
     wrpcap(os.path.join(work, "in.pcap"), frames, linktype=1)
     ready = os.path.join(work, "ready")
     tool = subprocess.Popen([args.tool, "serve", cfg, "--ready", ready] + tool_args,
@@ -367,7 +442,13 @@ def run_case(name, args):
                 raise Fail("bs_pcaptool serve exited: %s" % tool.stderr.read())
             check(time.time() - t0 < 10, "region not ready in 10 s")
             time.sleep(0.05)
-        dp = subprocess.Popen([args.dp, "-c", cfg, "--"] + extra, stdout=dplog, stderr=subprocess.STDOUT)
+        cmd = [args.dp, "-c", cfg, "--"] + extra
+        if punt:
+            cmd = ["unshare", "-n"] + cmd
+        dp = subprocess.Popen(cmd, stdout=dplog, stderr=subprocess.STDOUT)
+        if punt:
+            punt_run(dp, args, instance)
+            frames = None
         # Wait for every input frame to be received, then for the output to
         # settle (holds released, the pool gauge refreshed).
         t0 = time.time()
@@ -376,7 +457,7 @@ def run_case(name, args):
             check(dp.poll() is None, "bootstorm-dp exited early (rc %s)" % dp.returncode)
             check(time.time() - t0 < 20, "input not consumed in 20 s: %s" % (ctr and ctr.get("RX_PKTS")))
             ctr = read_counters(args.tool, instance)
-            if ctr and ctr["dp_pid"] == dp.pid and ctr["RX_PKTS"] >= len(frames):
+            if ctr and ctr["dp_pid"] == dp.pid and (frames is None or ctr["RX_PKTS"] >= len(frames)):
                 break
             time.sleep(0.1)
         last = None
@@ -385,12 +466,13 @@ def run_case(name, args):
             time.sleep(0.4)
             ctr = read_counters(args.tool, instance)
             key = (ctr["TX_PKTS"], ctr["DHCP_HELD"], ctr["DROP_HOLD_TIMEOUT"])
-            if key == last and ctr["POOL_INUSE"] == ctr["POOL_BASE"]:
+            if frames is None or (key == last and ctr["POOL_INUSE"] == ctr["POOL_BASE"]):
                 break
             last = key
-        check(ctr["RX_PKTS"] == len(frames), "RX_PKTS %d != %d frames" % (ctr["RX_PKTS"], len(frames)))
-        check(ctr["POOL_INUSE"] == ctr["POOL_BASE"],
-              "mbufs leaked: in use %d, baseline %d" % (ctr["POOL_INUSE"], ctr["POOL_BASE"]))
+        if frames is not None:  # a looping input has frames in flight
+            check(ctr["RX_PKTS"] == len(frames), "RX_PKTS %d != %d frames" % (ctr["RX_PKTS"], len(frames)))
+            check(ctr["POOL_INUSE"] == ctr["POOL_BASE"],
+                  "mbufs leaked: in use %d, baseline %d" % (ctr["POOL_INUSE"], ctr["POOL_BASE"]))
         rc = stop(dp)
         check(rc == 0, "bootstorm-dp did not exit cleanly on SIGTERM (rc %s)" % rc)
         dplog.seek(0)
