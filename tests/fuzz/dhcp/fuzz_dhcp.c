@@ -88,9 +88,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		build_snaps();
 	if (size == 0)
 		return 0;
-	if (h)
-		th_free(h);
-	h = th_new(snaps[(data[0] >> 3) & 3], 256);
+	if (!h)
+		h = th_new(snaps[(data[0] >> 3) & 3], 256);
+	else
+		th_reset(h, snaps[(data[0] >> 3) & 3]);
 	for (unsigned k = 0; k < 64 && size > 0; k++) {
 		const uint8_t *end = memmem(data, size, sep, sizeof(sep));
 		size_t n = end ? (size_t)(end - data) : size;

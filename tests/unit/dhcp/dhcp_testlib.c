@@ -310,16 +310,9 @@ cap_boot(void *ctx, const struct boot_event *ev)
 		h->bev[h->nbev++] = *ev;
 }
 
-struct th *
-th_new(struct snap_hdr *snap, uint32_t lease_cap)
+static void
+th_engine(struct th *h)
 {
-	struct th *h = calloc(1, sizeof(*h));
-	if (!h)
-		abort();
-	h->snap = snap;
-	h->leases = calloc(1, lease_table_size(lease_cap));
-	if (!h->leases || lease_table_init(h->leases, lease_cap) != 0)
-		abort();
 	struct dhcp_env env = {
 		.leases = h->leases,
 		.ctr = h->ctr,
@@ -331,7 +324,35 @@ th_new(struct snap_hdr *snap, uint32_t lease_cap)
 	if (!h->e)
 		abort();
 	h->now = 1700000000000ull;
+}
+
+struct th *
+th_new(struct snap_hdr *snap, uint32_t lease_cap)
+{
+	struct th *h = calloc(1, sizeof(*h));
+	if (!h)
+		abort();
+	h->snap = snap;
+	h->lease_cap = lease_cap;
+	h->leases = calloc(1, lease_table_size(lease_cap));
+	if (!h->leases || lease_table_init(h->leases, lease_cap) != 0)
+		abort();
+	th_engine(h);
 	return h;
+}
+
+void
+th_reset(struct th *h, struct snap_hdr *snap)
+{
+	dhcp_engine_free(h->e);
+	memset(h->leases, 0, lease_table_size(h->lease_cap));
+	if (lease_table_init(h->leases, h->lease_cap) != 0)
+		abort();
+	memset(h->ctr, 0, sizeof(h->ctr));
+	h->nev = h->nbev = 0;
+	h->ring_full = h->relay_mac = false;
+	h->snap = snap;
+	th_engine(h);
 }
 
 void

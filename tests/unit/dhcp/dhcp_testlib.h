@@ -95,10 +95,14 @@ struct th {
 	uint8_t txbuf[DHCP_MAX_REPLY];
 	struct dhcp_tx tx;
 	uint64_t now;
+	uint32_t lease_cap;
 };
 
 struct th *th_new(struct snap_hdr *snap, uint32_t lease_cap);
 void th_free(struct th *h);
+/* Fresh engine, empty lease table (same capacity), no events: cheap
+ * enough to run per fuzz input. */
+void th_reset(struct th *h, struct snap_hdr *snap);
 /* Feeds p (to dst_ip:dst_port, from src_ip:68 and src_mac = chaddr). */
 int th_send(struct th *h, const struct pk *p, uint32_t src_ip, uint32_t dst_ip, uint16_t dst_port);
 int th_send_raw(struct th *h, const uint8_t *p, size_t len, uint32_t src_ip, uint32_t dst_ip,
