@@ -93,6 +93,24 @@ pick_file(const struct dhcp_ctx *c, const struct snap_profile *prof)
 	return "";
 }
 
+/* Dotted quad into out[16] without printf (this runs once per reply). */
+static void
+ip4_str(uint32_t a, char out[16])
+{
+	char *p = out;
+	for (int shift = 24; shift >= 0; shift -= 8) {
+		unsigned v = (a >> shift) & 255;
+		if (v >= 100)
+			*p++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*p++ = (char)('0' + v / 10 % 10);
+		*p++ = (char)('0' + v % 10);
+		if (shift)
+			*p++ = '.';
+	}
+	*p = '\0';
+}
+
 bool
 dhcp_boot_select(const struct dhcp_ctx *c, struct dhcp_boot *b)
 {
@@ -105,9 +123,7 @@ dhcp_boot_select(const struct dhcp_ctx *c, struct dhcp_boot *b)
 		b->next_server = c->sub->next_server;
 	else
 		b->next_server = c->snap->server_ip;
-	uint32_t a = b->next_server;
-	snprintf(b->server_str, sizeof(b->server_str), "%u.%u.%u.%u", a >> 24, (a >> 16) & 255,
-		 (a >> 8) & 255, a & 255);
+	ip4_str(b->next_server, b->server_str);
 	return b->file[0] != '\0';
 }
 
@@ -123,7 +139,9 @@ dhcp_emit_boot(const struct dhcp_ctx *c, uint8_t stage, uint32_t ip, const char 
 	memcpy(ev.mac, c->m->chaddr, 6);
 	ev.stage = stage;
 	ev.arch = c->cls.has_arch && c->cls.arch_raw < 0xff ? (uint8_t)c->cls.arch_raw : 0xff;
-	if (file)
-		snprintf(ev.file, sizeof(ev.file), "%s", file);
+	if (file) {
+		size_t n = strnlen(file, sizeof(ev.file) - 1);
+		memcpy(ev.file, file, n); /* ev was zeroed: NUL-terminated */
+	}
 	c->e->env.emit_boot(c->e->env.ctx, &ev);
 }
