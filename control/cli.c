@@ -30,6 +30,7 @@ usage(FILE *f)
 		"  leases  [-c FILE | --url URL]       the lease table\n"
 		"  nodes   [-c FILE | --url URL]       boot progress per node\n"
 		"  watch   [-c FILE | --url URL]       live terminal view (q or Ctrl-C quits)\n"
+		"  import  dnsmasq|dhcpd FILE [-o OUT] translate a dnsmasq.conf / dhcpd.conf\n"
 		"  --help, --version\n"
 		"\n"
 		"The client commands read the JSON API of a running server; its URL comes\n"
@@ -339,6 +340,8 @@ cli_main(int argc, char **argv)
 		return cmd_serve(argc - 1, argv + 1);
 	if (strcmp(cmd, "watch") == 0)
 		return cmd_watch(argc - 1, argv + 1);
+	if (strcmp(cmd, "import") == 0)
+		return cmd_import(argc - 1, argv + 1);
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "leases") == 0 || strcmp(cmd, "nodes") == 0) {
 		if (client_opts(argc - 1, argv + 1, base, sizeof(base)) < 0) {
 			usage(stderr);

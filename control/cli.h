@@ -12,5 +12,6 @@ int cli_main(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 
 #endif
