@@ -335,7 +335,7 @@ api_node_done() { # name
 import json, sys
 d = json.load(sys.stdin)
 if isinstance(d, dict) and "node" in d and isinstance(d["node"], dict): d = d["node"]
-st = str(d.get("state", d.get("status", ""))).lower()
+st = str(d.get("stage", d.get("state", d.get("status", "")))).lower()
 sys.exit(0 if st == "done" or d.get("done") is True else 1)'
 }
 
