@@ -268,6 +268,14 @@ lease_set_info(struct lease *l, const uint8_t *client_id, size_t client_id_len,
 	write_end(l);
 }
 
+void
+lease_set_seq(struct lease *l, uint64_t seq)
+{
+	write_begin(l);
+	l->journal_seq = seq;
+	write_end(l);
+}
+
 uint64_t
 lease_next_seq(struct lease_table *t)
 {
@@ -315,9 +323,7 @@ lease_apply_event(struct lease_table *t, const struct lease_event *ev)
 		host[sizeof(host) - 1] = '\0';
 		lease_set_info(l, ev->client_id, ev->client_id_len, host);
 	}
-	write_begin(l);
-	l->journal_seq = ev->seq;
-	write_end(l);
+	lease_set_seq(l, ev->seq);
 seq:
 	if (ev->seq > atomic_load_explicit(&t->last_seq, memory_order_relaxed))
 		atomic_store_explicit(&t->last_seq, ev->seq, memory_order_relaxed);

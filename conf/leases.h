@@ -82,6 +82,10 @@ void lease_update(struct lease_table *t, struct lease *l, uint8_t state,
  * hostname (option 12, already sanitised) of a slot under its seqlock. */
 void lease_set_info(struct lease *l, const uint8_t *client_id, size_t client_id_len,
 		    const char *hostname);
+/* Records the journal seq of the event that made the slot what it is, so a
+ * control restarted on this region finds changes its predecessor took from
+ * the ring but never wrote (journal_reconcile: slot seq > durable seq). */
+void lease_set_seq(struct lease *l, uint64_t seq);
 /* Applies a journalled event (control's rebuild, tests): same effect the
  * engine had when it emitted it.  Returns 0, or -ENOSPC when full. */
 int lease_apply_event(struct lease_table *t, const struct lease_event *ev);

@@ -394,6 +394,13 @@ emit_apply(struct dhcp_engine *e, const struct snap_hdr *snap, struct lease *l, 
 	set_lease(e, snap, l, state, who->mac, expires, now);
 	if (kind == LEASE_EV_GRANT || kind == LEASE_EV_RENEW)
 		lease_set_info(l, ev.client_id, ev.client_id_len, ev.hostname);
+	/* The slot names its event: a control killed after taking the event
+	 * from the ring but before writing it leaves a gap in the journal that
+	 * its successor can only see here (journal_reconcile re-journals slots
+	 * whose seq is above the durable one).  Without it, the successor's
+	 * next fsync raises durable_seq past the gap and releases the held
+	 * ACK of a lease that is on no disk. */
+	lease_set_seq(l, ev.seq);
 	*seq = ev.seq;
 	return 0;
 }
