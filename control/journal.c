@@ -265,6 +265,12 @@ replay(struct journal *j, const struct journal_params *p)
 			return -errno;
 		atomic_store(&j->st.truncated_bytes, size - s.good_end);
 		size = s.good_end;
+	} else if (size >= JOURNAL_HDR_LEN && fdatasync(j->fd) < 0) {
+		/* What a killed predecessor wrote but never synced is in the
+		 * page cache and replayed as if durable: sync it before
+		 * durable_seq claims it, or the ACKs the dataplane still holds
+		 * for it would leave on the strength of a cache. */
+		return -errno;
 	}
 	if (s.corrupt) {
 		LOG_ERR("journal", "%s: %llu corrupt records skipped (crc mismatch)", j->path,
