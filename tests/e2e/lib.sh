@@ -149,7 +149,7 @@ bootstorm_start() {
 	# Control creates the shared region and publishes the config; the dataplane
 	# attaches to it.  Both run in the server namespace (shm is shared: /dev/shm is
 	# the same mount in every network namespace).
-	spawn "$WORK/control.log" ip netns exec "$SRV" "$BS_BIN" serve -c "$CONF"
+	spawn "$WORK/control.log" ip netns exec "$SRV" "$BS_BIN" serve -c "$CONF" --foreground
 	CTL_PID=$LAST_PID
 	local i
 	for ((i = 0; i < 100; i++)); do
