@@ -143,6 +143,10 @@ test_dora_dynamic(void **st)
 	assert_int_not_equal(h->tx.wait_seq, 0);
 	assert_int_equal(h->tx.wait_seq, h->ev[0].seq);
 	assert_int_equal(slot(h, ip).state, LEASE_BOUND);
+	/* The slot carries the seq of the event that made it what it is: a
+	 * restarted control re-journals slots above its durable seq (a killed
+	 * one may have dropped events it had taken from the ring). */
+	assert_int_equal(slot(h, ip).journal_seq, h->ev[0].seq);
 	assert_int_equal(th_ctr(h, BS_CTR_DHCP_RX_DISCOVER), 1);
 	assert_int_equal(th_ctr(h, BS_CTR_DHCP_RX_REQUEST), 1);
 	assert_int_equal(th_ctr(h, BS_CTR_DHCP_TX_OFFER), 1);
