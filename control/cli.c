@@ -30,6 +30,7 @@ usage(FILE *f)
 		"  leases  [-c FILE | --url URL]       the lease table\n"
 		"  nodes   [-c FILE | --url URL]       boot progress per node\n"
 		"  watch   [-c FILE | --url URL]       live terminal view (q or Ctrl-C quits)\n"
+		"  summary [-c FILE | --url URL]       what a storm did: nodes booted, time, bytes\n"
 		"  import  dnsmasq|dhcpd FILE [-o OUT] translate a dnsmasq.conf / dhcpd.conf\n"
 		"  --help, --version\n"
 		"\n"
@@ -320,6 +321,267 @@ cmd_nodes(const char *base)
 	return EXIT_OK;
 }
 
+/* ---- summary ----------------------------------------------------------- */
+
+static int
+cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Decimal units, as `status` prints MB/s. */
+static void
+fmt_bytes(double b, char *out, size_t cap)
+{
+	if (b < 1e3)
+		snprintf(out, cap, "%.0f B", b);
+	else if (b < 1e6)
+		snprintf(out, cap, "%.1f kB", b / 1e3);
+	else if (b < 1e9)
+		snprintf(out, cap, "%.1f MB", b / 1e6);
+	else
+		snprintf(out, cap, "%.2f GB", b / 1e9);
+}
+
+/* Value of the unlabelled sample `name VALUE` in Prometheus text, or -1.
+ * /metrics is the one place control exports HTTP body bytes. */
+static long long
+metric_value(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		if (strncmp(l, name, n) == 0 && l[n] == ' ')
+			return strtoll(l + n + 1, NULL, 10);
+	}
+	return -1;
+}
+
+static void
+fmt_ms(long long ms, char *out, size_t cap)
+{
+	if (ms < 1000)
+		snprintf(out, cap, "%lld ms", ms);
+	else
+		snprintf(out, cap, "%.1f s", (double)ms / 1000.0);
+}
+
+static bool
+stage_is(json_t *v, const char *stage)
+{
+	return strcmp(jstr(v, "stage"), stage) == 0;
+}
+
+static bool
+is_done(json_t *v)
+{
+	return stage_is(v, "done");
+}
+
+static bool
+is_failed(json_t *v)
+{
+	return stage_is(v, "failed") || stage_is(v, "tftp-failed");
+}
+
+static bool
+is_unfinished(json_t *v)
+{
+	return !stage_is(v, "none") && !stage_is(v, "done") && !stage_is(v, "tftp-done") &&
+	       !is_failed(v);
+}
+
+/* Up to `max` names of the nodes pick() selects: "a, b, c, ...". */
+static void
+names_in(json_t *nodes, bool (*pick)(json_t *), char *out, size_t cap, int max)
+{
+	size_t i, off = 0;
+	int k = 0;
+	json_t *v;
+
+	out[0] = '\0';
+	json_array_foreach(nodes, i, v) {
+		const char *name;
+		int w;
+
+		if (!pick(v))
+			continue;
+		name = json_is_string(json_object_get(v, "name")) ? jstr(v, "name") : jstr(v, "mac");
+		if (k++ == max) {
+			snprintf(out + off, cap - off, ", ...");
+			break;
+		}
+		w = snprintf(out + off, cap - off, "%s%s", off ? ", " : "", name);
+		if (w < 0 || (size_t)w >= cap - off)
+			break;
+		off += (size_t)w;
+	}
+}
+
+/*
+ * After a storm: how many nodes finished and how, how long it took, what
+ * was served.  "Booted" is `done` (the installer reported back over the
+ * API) or `tftp-done` (every boot file was served; a node without an
+ * installer, e.g. a simulated one, stops there).  Times come from the boot
+ * view: per node, first sighting (its first DHCP message) to the moment it
+ * entered its final stage.
+ */
+static int
+cmd_summary(const char *base)
+{
+	json_t *st = NULL, *cj = NULL, *nj = NULL, *ctr, *arr, *v, *http, *le, *jr, *dp;
+	long long *times = NULL, first = 0, last = 0, n_done = 0, n_tftp = 0, n_failed = 0;
+	long long n_busy = 0, n_seen = 0, n_inv = 0, n_unknown = 0, reqs = 0, errs = 0;
+	char *metrics = NULL, b1[32], b2[32], names[256];
+	const char *slow = "-", *k;
+	size_t i, nt = 0, mlen;
+	int hst = 0, rc;
+
+	rc = fetch_or_fail(base, "/api/status", &st);
+	if (!rc)
+		rc = fetch_or_fail(base, "/api/counters", &cj);
+	if (!rc)
+		rc = fetch_or_fail(base, "/api/nodes", &nj);
+	if (rc)
+		goto out;
+	{
+		char url[1200];
+
+		snprintf(url, sizeof(url), "%s/metrics", base);
+		if (httpc_get(url, 3000, &hst, &metrics, &mlen) < 0 || hst != 200) {
+			free(metrics);
+			metrics = NULL;
+		}
+	}
+	ctr = json_object_get(cj, "counters");
+	arr = json_object_get(nj, "nodes");
+	times = calloc(json_array_size(arr) + 1, sizeof(*times));
+	if (!times) {
+		rc = EXIT_RUNTIME;
+		goto out;
+	}
+	json_array_foreach(arr, i, v) {
+		bool inv = json_is_string(json_object_get(v, "name"));
+		long long fs = jint(v, "first_seen_ms"), ss = jint(v, "stage_since_ms");
+
+		n_inv += inv;
+		if (stage_is(v, "none"))
+			continue; /* an inventory node that never showed up */
+		n_seen++;
+		n_unknown += !inv;
+		if (fs && (!first || fs < first))
+			first = fs;
+		if (stage_is(v, "done") || stage_is(v, "tftp-done")) {
+			n_done += stage_is(v, "done");
+			n_tftp += stage_is(v, "tftp-done");
+			if (ss > last)
+				last = ss;
+			if (fs && ss >= fs)
+				times[nt++] = ss - fs;
+		} else if (stage_is(v, "failed") || stage_is(v, "tftp-failed")) {
+			n_failed++;
+		} else {
+			n_busy++;
+		}
+	}
+	/* the slowest node, named */
+	{
+		long long worst = -1;
+
+		json_array_foreach(arr, i, v) {
+			long long fs = jint(v, "first_seen_ms"), ss = jint(v, "stage_since_ms");
+
+			if (!(stage_is(v, "done") || stage_is(v, "tftp-done")) || !fs || ss < fs)
+				continue;
+			if (ss - fs > worst) {
+				worst = ss - fs;
+				slow = json_is_string(json_object_get(v, "name")) ? jstr(v, "name") : jstr(v, "mac");
+			}
+		}
+	}
+	qsort(times, nt, sizeof(*times), cmp_ll);
+
+	printf("bootstorm summary: %s (bootstorm %s), server up %llds\n", jstr(st, "name"),
+	       jstr(st, "version"), jint(st, "uptime_s"));
+	printf("nodes       %lld seen (%lld of %lld inventory nodes, %lld unknown clients)\n", n_seen,
+	       n_seen - n_unknown, n_inv, n_unknown);
+	names_in(arr, is_done, names, sizeof(names), 6);
+	printf("booted      %lld: %lld done (installer reported%s%s), %lld tftp-done (boot files served)\n",
+	       n_done + n_tftp, n_done, n_done ? ": " : "", names, n_tftp);
+	names_in(arr, is_failed, names, sizeof(names), 6);
+	printf("failed      %lld%s%s\n", n_failed, n_failed ? ": " : "", names);
+	names_in(arr, is_unfinished, names, sizeof(names), 6);
+	printf("unfinished  %lld%s%s\n", n_busy, n_busy ? ": " : "", names);
+	if (nt) {
+		char p50[24], p90[24], mx[24];
+
+		fmt_ms(times[(nt - 1) / 2], p50, sizeof(p50));
+		fmt_ms(times[(size_t)((double)(nt - 1) * 0.9)], p90, sizeof(p90));
+		fmt_ms(times[nt - 1], mx, sizeof(mx));
+		printf("elapsed     %.1f s from the first DHCP message to the last node booted; "
+		       "per node p50 %s, p90 %s, max %s (%s)\n",
+		       (double)(last - first) / 1000.0, p50, p90, mx, slow);
+	} else {
+		printf("elapsed     - (no node booted)\n");
+	}
+	le = json_object_get(st, "leases");
+	printf("DHCP        %lld leases bound (%lld in the table, capacity %lld); "
+	       "DISCOVER %lld, REQUEST %lld -> OFFER %lld, ACK %lld, NAK %lld\n",
+	       jint(le, "bound"), jint(le, "used"), jint(le, "cap"), jint(ctr, "DHCP_RX_DISCOVER"),
+	       jint(ctr, "DHCP_RX_REQUEST"), jint(ctr, "DHCP_TX_OFFER"), jint(ctr, "DHCP_TX_ACK"),
+	       jint(ctr, "DHCP_TX_NAK"));
+	fmt_bytes((double)jint(ctr, "TFTP_PAYLOAD_BYTES"), b1, sizeof(b1));
+	printf("TFTP        %s served in %lld transfers (%lld failed, %lld DATA retransmitted, "
+	       "%lld not-found answers)\n",
+	       b1, jint(ctr, "TFTP_XFER_DONE"), jint(ctr, "TFTP_XFER_FAILED"),
+	       jint(ctr, "TFTP_TX_RETRANS"), jint(ctr, "TFTP_ERR_NOT_FOUND"));
+	http = json_object_get(st, "http");
+	json_object_foreach(http, k, v) {
+		long long n = json_integer_value(v);
+
+		reqs += n;
+		if (k[0] == '4' || k[0] == '5' || strcmp(k, "other") == 0)
+			errs += n;
+	}
+	if (metrics && metric_value(metrics, "bootstorm_http_body_bytes_total") >= 0)
+		fmt_bytes((double)metric_value(metrics, "bootstorm_http_body_bytes_total"), b2, sizeof(b2));
+	else
+		snprintf(b2, sizeof(b2), "-");
+	/* control counts every request, the API polls of `watch` included */
+	printf("HTTP        %s served in %lld requests (boot files, kickstarts, reports and API "
+	       "calls; %lld answered 4xx/5xx)\n", b2, reqs, errs);
+	jr = json_object_get(st, "journal");
+	printf("journal     %s, %lld lease records, %lld fsyncs\n",
+	       json_is_true(json_object_get(jr, "ok")) ? "ok" : "FAILING", jint(jr, "records"),
+	       jint(jr, "fsyncs"));
+	dp = json_object_get(st, "dataplane");
+	printf("dataplane   %s, %lld worker%s, %lld packets dropped",
+	       json_is_true(json_object_get(dp, "alive")) ? "alive" : "DOWN", jint(dp, "workers"),
+	       jint(dp, "workers") == 1 ? "" : "s", jint(json_object_get(st, "counters"), "drops"));
+	{
+		int shown = 0;
+
+		/* the reasons, named: a drop is only alarming when its reason is */
+		json_object_foreach(ctr, k, v) {
+			if (strncmp(k, "DROP_", 5) != 0 || json_integer_value(v) == 0)
+				continue;
+			printf("%s%s %lld", shown ? ", " : " (", k, (long long)json_integer_value(v));
+			if (++shown == 4)
+				break;
+		}
+		printf("%s\n", shown ? ")" : "");
+	}
+out:
+	free(times);
+	free(metrics);
+	json_decref(st);
+	json_decref(cj);
+	json_decref(nj);
+	return rc;
+}
+
 int
 cli_main(int argc, char **argv)
 {
@@ -342,7 +604,8 @@ cli_main(int argc, char **argv)
 		return cmd_watch(argc - 1, argv + 1);
 	if (strcmp(cmd, "import") == 0)
 		return cmd_import(argc - 1, argv + 1);
-	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "leases") == 0 || strcmp(cmd, "nodes") == 0) {
+	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "leases") == 0 || strcmp(cmd, "nodes") == 0 ||
+	    strcmp(cmd, "summary") == 0) {
 		if (client_opts(argc - 1, argv + 1, base, sizeof(base)) < 0) {
 			usage(stderr);
 			return EXIT_USAGE;
@@ -351,6 +614,8 @@ cli_main(int argc, char **argv)
 			return cmd_status(base);
 		if (strcmp(cmd, "leases") == 0)
 			return cmd_leases(base);
+		if (strcmp(cmd, "summary") == 0)
+			return cmd_summary(base);
 		return cmd_nodes(base);
 	}
 	fprintf(stderr, "bootstorm: unknown command '%s'\n", cmd);
