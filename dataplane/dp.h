@@ -83,6 +83,7 @@ struct wrk {
 	struct shm_reader_state rs;
 	const struct snap_hdr *snap;
 	uint64_t snap_gen;
+	uint64_t reject_logged;	/* last rs.rejected_gen reported */
 	struct pkt_self self;
 	struct dhcp_engine *dhcp;	/* worker 0 only */
 	struct tftp_engine *tftp;

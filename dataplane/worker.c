@@ -549,6 +549,14 @@ follow_config(struct wrk *w)
 {
 	const struct snap_hdr *s = shm_reader_poll(&w->rs);
 	w->snap = s;
+	/* A publication that fails snap_verify() is refused once and the old
+	 * snapshot kept (conf/publish.c); without a word here control would
+	 * report a generation the dataplane never serves. */
+	if (w->rs.rejected_gen != w->reject_logged) {
+		w->reject_logged = w->rs.rejected_gen;
+		WLOG(ERR, "config generation %" PRIu64 " refused (%s): still serving %" PRIu64 "\n",
+		     w->rs.rejected_gen, w->rs.rejected_why ? w->rs.rejected_why : "?", w->snap_gen);
+	}
 	if (s == NULL || s->gen == w->snap_gen)
 		return;
 	static const uint8_t zero[6];
