@@ -26,6 +26,7 @@ TM=(tmux -L "bsdemo$$") # a private tmux server: nobody else's sessions are touc
 cleanup() {
 	local rc=$?
 	"${TM[@]}" kill-server 2>/dev/null
+	rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/bsdemo$$" # the server leaves its socket
 	rm -rf "$T"
 	exit $rc
 }
