@@ -31,6 +31,9 @@ extern int bs_dp_logtype;
 #define IDLE_SPINS	 64	/* empty iterations before the first sleep */
 #define HEARTBEAT_US	 100000
 #define TICK_US		 1000000
+/* Highest refcnt of a file version's shared info before sends of its pages
+ * are deferred: room below UINT16_MAX for what other paths may add. */
+#define DP_EXT_REF_MAX	 (UINT16_MAX - 1024)
 
 /* A mapped file version as the mbufs see it: the shared info's refcnt is
  * 1 for the engine's reference plus 1 per mbuf attached to its pages; the
@@ -373,6 +376,15 @@ tftp_send(void *ctx, const struct tftp_out *o)
 		bs_ctr_add(w->ctr, BS_CTR_TX_COPY_BYTES, o->payload_len);
 	} else if (chain) {
 		struct dp_file *df = o->file_user;
+		/* The shared info's refcnt is 16 bits: past 65535 mbufs in flight
+		 * on one file version it would wrap and the pages be unmapped
+		 * under live mbufs.  Defer (the engine keeps the block and retries
+		 * next poll) until TX completions bring it down. */
+		if (rte_mbuf_ext_refcnt_read(&df->shinfo) >= DP_EXT_REF_MAX) {
+			rte_pktmbuf_free(h);
+			bs_ctr_inc(w->ctr, BS_CTR_TFTP_EXTREF_WAIT);
+			return -ENOBUFS;
+		}
 		struct rte_mbuf *pm = rte_pktmbuf_alloc(g_dp.ext_pool);
 		if (pm == NULL) {
 			rte_pktmbuf_free(h);
