@@ -374,7 +374,7 @@ th_send_raw(struct th *h, const uint8_t *p, size_t len, uint32_t src_ip, uint32_
 		.len = len,
 		.src_ip = src_ip,
 		.dst_ip = dst_ip,
-		.src_port = dst_port == DHCP_SERVER_PORT && src_ip && len > 24 &&
+		.src_port = dst_port == DHCP_SERVER_PORT && src_ip && len >= 28 &&
 					(p[24] | p[25] | p[26] | p[27]) ?
 				    DHCP_SERVER_PORT :
 				    DHCP_CLIENT_PORT,
