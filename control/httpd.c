@@ -19,6 +19,7 @@
 #include "control/log.h"
 #include "control/pxegen.h"
 #include "control/tmpl.h"
+#include "control/web/bs_web.h"
 
 struct req {
 	size_t body;	/* POST bytes seen (discarded) */
@@ -96,6 +97,24 @@ reply_owned(struct hreq *h, unsigned status, const char *type, char *body, size_
 	log_req(h, status >= 500 ? LOG_LVL_ERR : status >= 400 ? LOG_LVL_WARN : LOG_LVL_DEBUG, status,
 		NULL);
 	return queue(h, status, r);
+}
+
+/* The live web view (control/web/index.html, embedded at build time): a
+ * static page that polls /api/status and /api/nodes itself. */
+static enum MHD_Result
+reply_page(struct hreq *h)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		bs_web_index_html_len, (void *)bs_web_index_html, MHD_RESPMEM_PERSISTENT);
+
+	if (r) {
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+		/* A new build must not be hidden behind a cached old page. */
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	}
+	atomic_fetch_add_explicit(&h->c->http_bytes, bs_web_index_html_len, memory_order_relaxed);
+	log_req(h, LOG_LVL_DEBUG, 200, NULL);
+	return queue(h, 200, r);
 }
 
 static const char *
@@ -389,9 +408,7 @@ route(struct hreq *h)
 	if (prefix(h->url, "/ipxe/", &tail))
 		return handle_ipxe(h, tail);
 	if (strcmp(h->url, "/") == 0)
-		return reply_text(h, 200,
-				  "bootstorm: /repo/ /boot/ /ks/<node> /ipxe/<node> /api/status /api/nodes /api/leases /api/counters /metrics\n",
-				  NULL);
+		return reply_page(h);
 	return reply_text(h, 404, "404 Not Found\n", NULL);
 }
 
