@@ -409,6 +409,9 @@ route(struct hreq *h)
 		return handle_ipxe(h, tail);
 	if (strcmp(h->url, "/") == 0)
 		return reply_page(h);
+	/* Every browser asks; a 404 per page load would be log noise. */
+	if (strcmp(h->url, "/favicon.ico") == 0)
+		return reply_text(h, 204, "", NULL);
 	return reply_text(h, 404, "404 Not Found\n", NULL);
 }
 
