@@ -180,6 +180,10 @@ set_stage(struct bv_node *e, uint8_t stage, const char *file, uint64_t now_ms)
 		e->stage_ms = now_ms;
 	e->stage = stage;
 	if (file) {
+		/* bytes/total describe e->file: a new file starts from nothing
+		 * (a kickstart must not show the last initrd's 100 %). */
+		if (strncmp(e->file, file, sizeof(e->file) - 1) != 0)
+			e->bytes = e->total = 0;
 		strncpy(e->file, file, sizeof(e->file) - 1);
 		e->file[sizeof(e->file) - 1] = '\0';
 	}
@@ -201,6 +205,8 @@ bv_event(struct bootview *bv, const struct boot_event *ev)
 	if (e) {
 		if (ev->arch != 0xff)
 			e->arch = ev->arch;
+		/* stage (and file) first: a new file resets bytes/total */
+		set_stage(e, ev->stage, ev->file[0] ? file : NULL, ev->ts_ms);
 		switch (ev->stage) {
 		case BOOT_STAGE_TFTP_START:
 			e->tftp_files++;
@@ -216,7 +222,6 @@ bv_event(struct bootview *bv, const struct boot_event *ev)
 		default:
 			break;
 		}
-		set_stage(e, ev->stage, ev->file[0] ? file : NULL, ev->ts_ms);
 	}
 	pthread_mutex_unlock(&bv->mu);
 }
@@ -236,7 +241,8 @@ bv_set_stage(struct bootview *bv, const uint8_t *mac, uint32_t ip, uint8_t stage
 			    (e->stage == BOOT_STAGE_INSTALLING || e->stage == BOOT_STAGE_DONE ||
 			     e->stage == BOOT_STAGE_FAILED);
 
-		if (stage == BOOT_STAGE_HTTP)
+		/* both come from an HTTP fetch (a kickstart is INSTALLING) */
+		if (stage == BOOT_STAGE_HTTP || stage == BOOT_STAGE_INSTALLING)
 			e->http_files++;
 		if (!keep)
 			set_stage(e, stage, file, now_ms);

@@ -53,7 +53,12 @@ test_correlation(void **state)
 	bv_set_stage(&bv, NULL, 0x0a000064u, BOOT_STAGE_HTTP, "repo/x.rpm", 2001);
 	assert_true(bv_get_ip(&bv, 0x0a000064u, &n));
 	assert_int_equal(n.stage, BOOT_STAGE_INSTALLING);
-	assert_int_equal(n.http_files, 1);
+	/* the kickstart and the rpm were both fetched over HTTP */
+	assert_int_equal(n.http_files, 2);
+	/* the initrd's 500/1000 does not stick to the kickstart */
+	assert_string_equal(n.file, "c.ks");
+	assert_int_equal(n.bytes, 0);
+	assert_int_equal(n.total, 0);
 	bv_set_stage(&bv, mac1, 0, BOOT_STAGE_DONE, NULL, 3000);
 	assert_true(bv_get_mac(&bv, mac1, &n));
 	assert_int_equal(n.stage, BOOT_STAGE_DONE);
