@@ -331,8 +331,8 @@ cmp_ll(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Decimal units, as `status` prints MB/s. */
-static void
+/* Decimal units, as `status` and watch's rates line print MB/s. */
+void
 fmt_bytes(double b, char *out, size_t cap)
 {
 	if (b < 1e3)

@@ -17,6 +17,8 @@ const char *jstr(json_t *o, const char *k);
 long long jint(json_t *o, const char *k);
 double jnum(json_t *o, const char *k);
 void fmt_age(long long ms_ago, char *buf, size_t cap);
+/* Bytes in decimal units: "512 B", "1.5 kB", "7.3 MB", "42.00 GB". */
+void fmt_bytes(double b, char *out, size_t cap);
 long long now_wall_ms(void);
 
 #endif

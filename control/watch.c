@@ -53,19 +53,6 @@ bar(char *out, size_t cap, double frac, int width)
 	out[width + 2] = '\0';
 }
 
-/* Decimal units, as the rates line prints MB/s. */
-static void
-human(double b, char *out, size_t cap)
-{
-	if (b < 1e3)
-		snprintf(out, cap, "%.0f B", b);
-	else if (b < 1e6)
-		snprintf(out, cap, "%.1f kB", b / 1e3);
-	else if (b < 1e9)
-		snprintf(out, cap, "%.1f MB", b / 1e6);
-	else
-		snprintf(out, cap, "%.2f GB", b / 1e9);
-}
 
 static const char *const stage_order[] = {
 	"none", "dhcp-discover", "dhcp-bound", "tftp-start", "tftp", "tftp-done",
@@ -222,8 +209,8 @@ frame(const char *base, struct screen *sc, const char *footer)
 		n_active--;
 		if (json_is_number(json_object_get(v, "progress"))) {
 			bar(b, sizeof(b), jnum(v, "progress") / 100.0, w_bar);
-			human((double)jint(v, "bytes"), h1, sizeof(h1));
-			human((double)jint(v, "total"), h2, sizeof(h2));
+			fmt_bytes((double)jint(v, "bytes"), h1, sizeof(h1));
+			fmt_bytes((double)jint(v, "total"), h2, sizeof(h2));
 			put(sc, "  %-12.12s %-15s %-13.13s %-*.*s %s %5.1f%%  %s/%s", name, jstr(v, "ip"),
 			    jstr(v, "stage"), w_file, w_file, jstr(v, "file"), b, jnum(v, "progress"), h1, h2);
 		} else {
