@@ -277,5 +277,7 @@ http_date_parse(const char *s, time_t *t)
 	if (!end || *skip_ows(end) != '\0')
 		return false;
 	*t = timegm(&tm);
-	return *t != (time_t)-1;
+	/* timegm normalises (second 60 of 31 Dec 9999 is year 10000): a date
+	 * that IMF-fixdate's 4-digit year cannot write back is refused. */
+	return *t != (time_t)-1 && tm.tm_year <= 9999 - 1900;
 }
