@@ -54,12 +54,41 @@ struct tftp_out {
 					   payload (RFC 1071), -1 = not known */
 };
 
+/* A run of consecutive DATA blocks of one transfer, for the glue's burst
+ * path (env->send_data).  Block k (0 <= k < n) has the wire number
+ * (uint16_t)(first + k), its payload at payload + k * blksize, blksize
+ * bytes long except block n - 1, which is last_len long (shorter, even 0,
+ * when it ends the file).  The low 16 bits of sums[k] are the folded
+ * memory-order sum of block k's payload, as tftp_out.payload_sum (always
+ * known here).  Everything but payload is valid only during the call. */
+struct tftp_data_run {
+	uint32_t dst_ip;		/* host order */
+	uint16_t src_port, dst_port;
+	uint8_t dst_mac[6];
+	uint16_t first;
+	uint16_t n;
+	uint16_t blksize;
+	uint16_t last_len;
+	const uint8_t *payload;
+	const uint32_t *sums;
+	struct tftp_file *file;
+	void *file_user;
+};
+
+#define TFTP_RUN_MAX 16 /* blocks per send_data call, at most */
+
 struct tftp_env {
 	_Atomic uint64_t *ctr;		/* this worker's counters */
 	unsigned worker, n_workers;
 	/* Sends (or queues for TX) one packet.  0 = taken; -ENOBUFS = no room
 	 * now: the engine keeps the block pending and retries in tftp_poll(). */
 	int (*send)(void *ctx, const struct tftp_out *o);
+	/* Optional: queues the first blocks of a run of DATA and returns how
+	 * many it took, in order (r->n = all; fewer = no room for the rest,
+	 * which stay pending as after -ENOBUFS).  A block the glue cannot
+	 * build is counted by the glue and reported taken (the timer resends
+	 * it).  NULL: every DATA goes through send(). */
+	unsigned (*send_data)(void *ctx, const struct tftp_data_run *r);
 	void (*emit_boot)(void *ctx, const struct boot_event *ev);
 	/* Optional mapping hooks (NULL in tests).  on_map is called once per
 	 * mapped file version (e.g. to rte_extmem_register it and set up an

@@ -77,6 +77,38 @@ th_send(void *ctx, const struct tftp_out *o)
 	return 0;
 }
 
+/* The burst path (env.send_data) as the glue sees it: a run of DATA
+ * blocks, recorded as the single packets send() would have been given, so
+ * every test checks both paths (th_runs picks the one engines use). */
+static bool th_runs;
+
+static inline unsigned
+th_send_data(void *ctx, const struct tftp_data_run *r)
+{
+	struct th *t = ctx;
+	for (unsigned k = 0; k < r->n; k++) {
+		uint16_t blk = (uint16_t)(r->first + k);
+		uint32_t len = k + 1u == r->n ? r->last_len : r->blksize;
+		const uint8_t hdr[4] = { 0, 3, (uint8_t)(blk >> 8), (uint8_t)blk };
+		struct tftp_out o = {
+			.dst_ip = r->dst_ip,
+			.src_port = r->src_port,
+			.dst_port = r->dst_port,
+			.hdr = hdr,
+			.hdr_len = 4,
+			.payload = len ? r->payload + (size_t)k * r->blksize : NULL,
+			.payload_len = len,
+			.file = r->file,
+			.file_user = r->file_user,
+			.payload_sum = (uint16_t)r->sums[k],
+		};
+		memcpy(o.dst_mac, r->dst_mac, 6);
+		if (th_send(t, &o) != 0)
+			return k;
+	}
+	return r->n;
+}
+
 static inline void
 th_emit(void *ctx, const struct boot_event *ev)
 {
@@ -185,6 +217,7 @@ th_engine(struct th *t, uint32_t max_transfers, uint32_t settle_ms)
 		.worker = 0,
 		.n_workers = 1,
 		.send = th_send,
+		.send_data = th_runs ? th_send_data : NULL,
 		.emit_boot = th_emit,
 		.ctx = t,
 	};
