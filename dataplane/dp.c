@@ -44,7 +44,14 @@ dp_create_pools(struct dp *dp)
 	/* Data-less mbufs that carry TFTP payload as external buffers. */
 	dp->ext_pool = rte_pktmbuf_pool_create("bs_ext", dp->o.ext_mbufs ? dp->o.ext_mbufs :
 					       EXT_POOL_MBUFS, 256, 0, 0, (int)rte_socket_id());
-	if (dp->pool == NULL || dp->ext_pool == NULL) {
+	/* TFTP DATA headers (tftp_send_data): room for the frame's headers
+	 * only, and nothing else ever comes from this pool, so a header can
+	 * be taken raw (see there).  As many as carriers. */
+	dp->hdr_pool = rte_pktmbuf_pool_create("bs_hdr", dp->o.ext_mbufs ? dp->o.ext_mbufs :
+					       EXT_POOL_MBUFS, 256, 0,
+					       RTE_PKTMBUF_HEADROOM + PKT_TMPL_COPY,
+					       (int)rte_socket_id());
+	if (dp->pool == NULL || dp->ext_pool == NULL || dp->hdr_pool == NULL) {
 		LOG(ERR, "mempool: %s (raise -m)\n", rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
@@ -177,9 +184,10 @@ dp_teardown(struct dp *dp)
 		    rte_mempool_in_use_count(dp->pool));
 	dp_ports_close(dp);
 	if (dp->pool) {
-		LOG(INFO, "exit: mbufs in use after close: %u, ext %u\n",
+		LOG(INFO, "exit: mbufs in use after close: %u, ext %u, hdr %u\n",
 		    rte_mempool_in_use_count(dp->pool),
-		    dp->ext_pool ? rte_mempool_in_use_count(dp->ext_pool) : 0);
+		    dp->ext_pool ? rte_mempool_in_use_count(dp->ext_pool) : 0,
+		    dp->hdr_pool ? rte_mempool_in_use_count(dp->hdr_pool) : 0);
 	}
 	if (dp->shm.hdr) {
 		struct shm_hdr *h = dp->shm.hdr;
@@ -187,6 +195,7 @@ dp_teardown(struct dp *dp)
 		atomic_store_explicit(&h->dp_pid, 0, memory_order_release);
 		shm_detach(&dp->shm);
 	}
+	rte_mempool_free(dp->hdr_pool);
 	rte_mempool_free(dp->ext_pool);
 	rte_mempool_free(dp->pool);
 }

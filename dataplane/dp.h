@@ -56,6 +56,7 @@ struct dp {
 	bool port_is_virtual;		/* vdev: no DMA, no extmem registration */
 	struct rte_mempool *pool;	/* headers, replies, RX */
 	struct rte_mempool *ext_pool;	/* data-less mbufs for extbuf payload */
+	struct rte_mempool *hdr_pool;	/* TFTP DATA headers (tftp_send_data) */
 	struct rte_ring *dhcp_ring;	/* MP/SC, to worker 0 */
 	struct rte_ring *tftp_ring[RTE_MAX_LCORE]; /* MP/SC, to worker w */
 	struct shm_region shm;
@@ -93,6 +94,10 @@ struct wrk {
 	uint64_t next_tick_tsc, next_hb_tsc;
 	uint16_t ip_id;
 	unsigned idle;
+	/* TFTP DATA header template (tftp_send_data), for this address/VLAN */
+	struct pkt_udp_tmpl data_tmpl;
+	uint32_t data_tmpl_ip;
+	uint16_t data_tmpl_vlan;
 	/* TX buffer for the port, flushed once per iteration */
 	uint16_t n_tx;
 	struct rte_mbuf *tx[DP_TX_MAX];

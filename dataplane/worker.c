@@ -407,6 +407,138 @@ tftp_send(void *ctx, const struct tftp_out *o)
 	return 0;
 }
 
+/* A run of DATA through tftp_send(), one packet at a time: the copy path
+ * (no chaining, or a file without a shared info). */
+static unsigned
+tftp_send_run_single(struct wrk *w, const struct tftp_data_run *r)
+{
+	uint8_t hdr[4] = { 0, 3, 0, 0 };
+	for (unsigned k = 0; k < r->n; k++) {
+		uint16_t blk = (uint16_t)(r->first + k);
+		uint32_t len = k + 1u == r->n ? r->last_len : r->blksize;
+		hdr[2] = (uint8_t)(blk >> 8);
+		hdr[3] = (uint8_t)blk;
+		struct tftp_out o = {
+			.dst_ip = r->dst_ip,
+			.src_port = r->src_port,
+			.dst_port = r->dst_port,
+			.hdr = hdr,
+			.hdr_len = 4,
+			.payload = len ? r->payload + (size_t)k * r->blksize : NULL,
+			.payload_len = len,
+			.file = r->file,
+			.file_user = r->file_user,
+			.payload_sum = (uint16_t)r->sums[k],
+		};
+		memcpy(o.dst_mac, r->dst_mac, 6);
+		if (tftp_send(w, &o) != 0)
+			return k;
+	}
+	return r->n;
+}
+
+/* The DATA fast path (env.send_data): the run's Ethernet/IPv4/UDP/TFTP
+ * header is built once per run from the worker's template (peer, lengths
+ * and IPv4 checksum patched in, RFC 1624) and stamped per packet with its
+ * block number and a UDP checksum from the template's partial sum and the
+ * block's cached payload sum; header and
+ * carrier mbufs come from one bulk allocation each; the file's shared
+ * info takes one reference update for the run.  Same frames as
+ * tftp_send() (unit test: pkt_udp_tmpl vs pkt_build_udp). */
+static unsigned
+tftp_send_data(void *ctx, const struct tftp_data_run *r)
+{
+	struct wrk *w = ctx;
+	struct dp_file *df = r->file_user;
+	if (!g_dp.tx_chain || df == NULL)
+		return tftp_send_run_single(w, r);
+	unsigned n = r->n < tx_room(w) ? r->n : tx_room(w);
+	if (n > TFTP_RUN_MAX)
+		n = TFTP_RUN_MAX;
+	/* 16-bit refcount of the shared info: see tftp_send(). */
+	unsigned ref = rte_mbuf_ext_refcnt_read(&df->shinfo);
+	if (ref + n > DP_EXT_REF_MAX) {
+		n = ref >= DP_EXT_REF_MAX ? 0 : DP_EXT_REF_MAX - ref;
+		if (n == 0) {
+			bs_ctr_inc(w->ctr, BS_CTR_TFTP_EXTREF_WAIT);
+			return 0;
+		}
+	}
+	if (n == 0)
+		return 0;
+	if (w->data_tmpl.len == 0 || w->data_tmpl_ip != w->self.ip ||
+	    w->data_tmpl_vlan != w->self.vlan) {
+		/* our address or VLAN changed (config): rebuild the base */
+		static const uint8_t data_hdr[4] = { 0, 3, 0, 0 };
+		static const uint8_t zero_mac[6];
+		if (pkt_udp_tmpl_init(&w->data_tmpl, &w->self, zero_mac, w->self.ip, 0, 0, 0,
+				      data_hdr, sizeof(data_hdr)) != 0) {
+			bs_ctr_add(w->ctr, BS_CTR_DROP_TX_BUILD, n);
+			return n; /* cannot be built: counted, the timer resends */
+		}
+		w->data_tmpl_ip = w->self.ip;
+		w->data_tmpl_vlan = w->self.vlan;
+	}
+	/* Both kinds of mbuf are taken raw, without rte_pktmbuf_reset():
+	 * each pool holds nothing but its kind, and a freed mbuf comes back
+	 * with next NULL, nb_segs 1, refcnt 1 (rte_mbuf_raw_free's contract).
+	 * A header keeps what rte_pktmbuf_init gave it (ol_flags, offloads,
+	 * port, data_off: nothing here or in a PMD's TX changes them); we set
+	 * its lengths, chain and segment count.  A carrier comes back detached
+	 * (rte_pktmbuf_detach: ol_flags 0) and attach_extbuf sets every field
+	 * a PMD reads of a second segment. */
+	struct rte_mbuf *hm[TFTP_RUN_MAX], *pm[TFTP_RUN_MAX];
+	if (rte_mempool_get_bulk(g_dp.hdr_pool, (void **)hm, n) != 0)
+		return 0;
+	if (rte_mempool_get_bulk(g_dp.ext_pool, (void **)pm, n) != 0) {
+		rte_mempool_put_bulk(g_dp.hdr_pool, (void **)hm, n);
+		return 0;
+	}
+	/* IP id 0: DATA leaves with DF set, an atomic datagram, whose id
+	 * RFC 6864 4.1 lets the source set to any value; a constant one
+	 * makes each run's IPv4 header, checksum included, constant. */
+	struct pkt_udp_tmpl t, tl;
+	pkt_udp_tmpl_aim(&t, &w->data_tmpl, r->dst_mac, r->dst_ip, r->src_port, r->dst_port);
+	bool short_last = n == r->n && r->last_len != r->blksize;
+	if (short_last) {
+		tl = t;
+		pkt_udp_tmpl_fix(&tl, r->last_len, 0);
+	}
+	pkt_udp_tmpl_fix(&t, r->blksize, 0);
+	bool have_iova = df->iova != RTE_BAD_IOVA;
+	const uint8_t *p = r->payload;
+	unsigned attached = 0;
+	for (unsigned k = 0; k < n; k++, p += r->blksize) {
+		bool last = k + 1u == r->n;
+		uint16_t len = last ? r->last_len : r->blksize;
+		uint16_t bw = pkt_be16_word((uint16_t)(r->first + k));
+		struct rte_mbuf *h = hm[k];
+		uint8_t *o = rte_pktmbuf_mtod(h, uint8_t *);
+		pkt_udp_tmpl_stamp(last && short_last ? &tl : &t, o, (uint32_t)bw + (uint16_t)r->sums[k]);
+		memcpy(o + t.len - 2, &bw, 2); /* block number */
+		h->data_len = t.len;
+		h->pkt_len = (uint32_t)t.len + len;
+		if (len) {
+			struct rte_mbuf *c = pm[k];
+			rte_iova_t iova = RTE_BAD_IOVA;
+			if (have_iova)
+				iova = df->iova + (size_t)(p - (const uint8_t *)df->addr);
+			rte_pktmbuf_attach_extbuf(c, (void *)(uintptr_t)p, iova, len, &df->shinfo);
+			c->data_len = len;
+			c->pkt_len = len;
+			h->next = c;
+			h->nb_segs = 2;
+			attached++;
+		} else {
+			rte_pktmbuf_free(pm[k]); /* empty last block: headers only */
+		}
+		w->tx[w->n_tx++] = h;
+	}
+	if (attached)
+		rte_mbuf_ext_refcnt_update(&df->shinfo, (int16_t)attached);
+	return n;
+}
+
 static void
 tftp_in(struct wrk *w, struct rte_mbuf *m, const struct pkt_info *pi)
 {
@@ -742,6 +874,7 @@ dp_worker_init(struct wrk *w, unsigned id)
 		.worker = id,
 		.n_workers = g_dp.n_workers,
 		.send = tftp_send,
+		.send_data = tftp_send_data,
 		.emit_boot = emit_boot,
 		.on_map = tftp_on_map,
 		.on_release = tftp_on_release,

@@ -6,6 +6,8 @@
  */
 #include "dataplane/net/pkt.h"
 
+#include <errno.h>
+
 #include <rte_ip.h>
 
 #include "conf/counters.h"
@@ -358,6 +360,32 @@ pkt_build_udp(uint8_t *buf, size_t cap, const struct pkt_self *self, const uint8
 		c = 0xffff; /* RFC 768: a computed zero is sent as all ones */
 	memcpy(uh + 6, &c, 2);
 	return w.len;
+}
+
+int
+pkt_udp_tmpl_init(struct pkt_udp_tmpl *t, const struct pkt_self *self, const uint8_t dst_mac[6],
+		  uint32_t src_ip, uint32_t dst_ip, uint16_t sport, uint16_t dport, const uint8_t *app,
+		  size_t app_len)
+{
+	memset(t, 0, sizeof(*t));
+	if (app_len > PKT_TMPL_APP_MAX || (app_len & 1))
+		return -EINVAL; /* odd: the payload's sum would need a swap */
+	size_t n = pkt_build_udp(t->b, PKT_MAX_HDR, self, dst_mac, src_ip, dst_ip, sport, dport,
+				 app_len, 0, 0);
+	if (n == 0)
+		return -EINVAL;
+	memcpy(t->b + n, app, app_len);
+	t->len = (uint8_t)(n + app_len);
+	t->app_len = (uint8_t)app_len;
+	t->ip_off = (uint8_t)(n - PKT_IP_LEN - PKT_UDP_LEN);
+	uint8_t *ih = t->b + t->ip_off, *uh = ih + PKT_IP_LEN;
+	memset(ih + 2, 0, 4);	/* total length, id */
+	memset(ih + 10, 0, 2);	/* checksum */
+	memset(uh + 4, 0, 4);	/* length, checksum */
+	t->ip_sum = rte_raw_cksum(ih, PKT_IP_LEN);
+	t->udp_sum = pkt_sum_add(pkt_udp_phdr_sum(src_ip, dst_ip, 0),
+				 rte_raw_cksum(uh, PKT_UDP_LEN + app_len));
+	return 0;
 }
 
 size_t

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define PKT_ETH_LEN	14
 #define PKT_VLAN_LEN	4
@@ -107,6 +108,114 @@ uint16_t pkt_sum_at(uint16_t sum, size_t off);
 size_t pkt_build_udp(uint8_t *buf, size_t cap, const struct pkt_self *self,
 		     const uint8_t dst_mac[6], uint32_t src_ip, uint32_t dst_ip, uint16_t sport,
 		     uint16_t dport, size_t pay_len, uint16_t pay_sum, uint16_t ip_id);
+
+/* Header template for a stream of UDP datagrams to one peer that differ
+ * only in IP id, length, a few application header bytes and payload (TFTP
+ * DATA): built once with pkt_udp_tmpl_init() (pkt_build_udp() plus the
+ * application bytes), aimed at a peer with pkt_udp_tmpl_aim(), fixed for
+ * a length with pkt_udp_tmpl_fix(), and stamped per packet with
+ * pkt_udp_tmpl_stamp(): each step adds the words it changes to partial
+ * sums (the incremental update of RFC 1624) instead of summing the
+ * headers again.  The result is byte for byte what pkt_build_udp() writes
+ * (unit test). */
+#define PKT_TMPL_APP_MAX 8
+#define PKT_TMPL_COPY	 64 /* pkt_udp_tmpl_put writes this many bytes at out */
+struct pkt_udp_tmpl {
+	uint8_t b[PKT_TMPL_COPY];
+	uint8_t len;		/* header bytes: Ethernet..UDP + application */
+	uint8_t ip_off;		/* 14, or 18 when tagged */
+	uint8_t app_len;
+	uint32_t ip_sum;	/* IPv4 header with length, id, checksum zero */
+	uint32_t udp_sum;	/* pseudo header + UDP header + application
+				   bytes, with both lengths and checksum zero */
+};
+
+/* 0, or -EINVAL when app_len is odd or > PKT_TMPL_APP_MAX. */
+int pkt_udp_tmpl_init(struct pkt_udp_tmpl *t, const struct pkt_self *self,
+		      const uint8_t dst_mac[6], uint32_t src_ip, uint32_t dst_ip, uint16_t sport,
+		      uint16_t dport, const uint8_t *app, size_t app_len);
+
+/* A 16-bit big-endian field's value as a native load of its two bytes
+ * reads it: the word rte_raw_cksum adds for it. */
+static inline uint16_t
+pkt_be16_word(uint16_t v)
+{
+	const uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+	uint16_t w;
+	memcpy(&w, b, 2);
+	return w;
+}
+
+static inline uint16_t
+pkt_fold(uint32_t s)
+{
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+/* The sum of a 32-bit big-endian field's two words as they sit in memory. */
+static inline uint32_t
+pkt_be32_words(uint32_t v)
+{
+	return (uint32_t)pkt_be16_word((uint16_t)(v >> 16)) + pkt_be16_word((uint16_t)v);
+}
+
+/* *t = *base aimed at another peer: base was built (pkt_udp_tmpl_init)
+ * with dst_ip 0 and both ports 0; the destination MAC, address and ports
+ * are patched and their words added to the partial sums.  A dozen
+ * stores instead of building the headers. */
+static inline void
+pkt_udp_tmpl_aim(struct pkt_udp_tmpl *t, const struct pkt_udp_tmpl *base, const uint8_t dst_mac[6],
+		 uint32_t dst_ip, uint16_t sport, uint16_t dport)
+{
+	*t = *base;
+	memcpy(t->b, dst_mac, 6);
+	uint8_t *ih = t->b + t->ip_off, *uh = ih + PKT_IP_LEN;
+	uint32_t dip = pkt_be32_words(dst_ip);
+	uint16_t sp = pkt_be16_word(sport), dp = pkt_be16_word(dport);
+	const uint8_t d[4] = { (uint8_t)(dst_ip >> 24), (uint8_t)(dst_ip >> 16),
+			       (uint8_t)(dst_ip >> 8), (uint8_t)dst_ip };
+	memcpy(ih + 16, d, 4);
+	memcpy(uh, &sp, 2);
+	memcpy(uh + 2, &dp, 2);
+	t->ip_sum = pkt_fold(base->ip_sum + dip);
+	t->udp_sum = pkt_fold(base->udp_sum + dip + sp + dp);
+}
+
+/* Fixes the per-datagram header fields of t for pay_len bytes after the
+ * application bytes and IP id ip_id: both lengths, the id and the IPv4
+ * checksum are written into t->b, and the UDP length's words are folded
+ * into t->udp_sum.  Call once per length (a run of equal blocks and its
+ * shorter last one), on a copy of the aimed template. */
+static inline void
+pkt_udp_tmpl_fix(struct pkt_udp_tmpl *t, uint16_t pay_len, uint16_t ip_id)
+{
+	uint8_t *ih = t->b + t->ip_off, *uh = ih + PKT_IP_LEN;
+	uint16_t ulen = (uint16_t)(PKT_UDP_LEN + t->app_len + pay_len);
+	uint16_t tot = pkt_be16_word((uint16_t)(PKT_IP_LEN + ulen));
+	uint16_t id = pkt_be16_word(ip_id), ul = pkt_be16_word(ulen);
+	memcpy(ih + 2, &tot, 2);
+	memcpy(ih + 4, &id, 2);
+	memcpy(uh + 4, &ul, 2);
+	uint16_t c = (uint16_t)~pkt_fold(t->ip_sum + tot + id);
+	memcpy(ih + 10, &c, 2);
+	t->udp_sum = pkt_fold(t->udp_sum + 2u * ul);
+}
+
+/* Writes a fixed template at out (PKT_TMPL_COPY bytes of room; t->len of
+ * them are the frame's headers) with its UDP checksum.  var_sum: folded
+ * memory-order sum of the application bytes the caller changes afterwards
+ * (words at even offsets, zero in the template) plus the payload's. */
+static inline void
+pkt_udp_tmpl_stamp(const struct pkt_udp_tmpl *t, uint8_t *out, uint32_t var_sum)
+{
+	memcpy(out, t->b, PKT_TMPL_COPY);
+	uint16_t c = (uint16_t)~pkt_fold(t->udp_sum + var_sum);
+	if (c == 0)
+		c = 0xffff; /* RFC 768: a computed zero is sent as all ones */
+	memcpy(out + t->ip_off + PKT_IP_LEN + 6, &c, 2);
+}
 
 /* Turns an ARP request (classified PKT_C_ARP_REQUEST) into our reply in
  * place (RFC 826 "swap fields, set opcode to reply").  Returns the new

@@ -5,6 +5,7 @@
  * and then mutated, so each case states the one thing it breaks.
  */
 #include <setjmp.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -333,6 +334,80 @@ test_icmp_echo(void **state)
 	assert_int_equal(pi.cls, PKT_C_PUNT);
 }
 
+/* pkt_build_udp's frame for a TFTP DATA of block `blk` with a payload
+ * whose memory-order sum is psum (payload bytes are not part of the
+ * headers, only of the checksum). */
+static size_t
+ref_data_hdr(uint8_t *out, const struct pkt_self *self, const uint8_t dmac[6], uint32_t dip,
+	     uint16_t sport, uint16_t dport, uint16_t blk, uint16_t pay, uint16_t psum,
+	     uint16_t ip_id)
+{
+	const uint8_t th[4] = { 0, 3, (uint8_t)(blk >> 8), (uint8_t)blk };
+	uint16_t sum = pkt_sum_add(rte_raw_cksum(th, 4), psum);
+	size_t n = pkt_build_udp(out, PKT_MAX_HDR, self, dmac, self->ip, dip, sport, dport,
+				 4u + pay, sum, ip_id);
+	assert_true(n > 0);
+	memcpy(out + n, th, 4);
+	return n + 4;
+}
+
+/* The DATA header template (init once, aim, fix, stamp: partial sums
+ * updated per RFC 1624) writes exactly pkt_build_udp's bytes: tagged and
+ * untagged, random peers, lengths, ids, blocks and payload sums, and every
+ * payload sum for one header, so that the UDP checksum that computes to 0
+ * (sent as 0xffff, RFC 768) is among them. */
+static void
+test_udp_template(void **state)
+{
+	(void)state;
+	static const uint8_t app[4] = { 0, 3, 0, 0 };
+	static const uint8_t zmac[6];
+	uint8_t ref[128], got[128];
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	unsigned zero_sums = 0;
+	for (int tagged = 0; tagged < 2; tagged++) {
+		struct pkt_self self = srv;
+		self.vlan = tagged ? 0x123 : 0;
+		struct pkt_udp_tmpl base;
+		assert_int_equal(pkt_udp_tmpl_init(&base, &self, zmac, self.ip, 0, 0, 0, app, 4), 0);
+		for (int i = 0; i < 3000; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			uint8_t dmac[6] = { (uint8_t)x, (uint8_t)(x >> 8), (uint8_t)(x >> 16),
+					    (uint8_t)(x >> 24), (uint8_t)(x >> 32), (uint8_t)(x >> 40) };
+			uint32_t dip = (uint32_t)(x >> 13);
+			uint16_t sport = (uint16_t)(x >> 3), dport = (uint16_t)(x >> 29);
+			uint16_t blk = (uint16_t)(x >> 41), id = i % 5 ? 0 : (uint16_t)(x >> 17);
+			uint16_t pay = (uint16_t)((x >> 50) % 9001);
+			uint16_t psum = (uint16_t)(x >> 7);
+			size_t rn = ref_data_hdr(ref, &self, dmac, dip, sport, dport, blk, pay, psum, id);
+			struct pkt_udp_tmpl t;
+			pkt_udp_tmpl_aim(&t, &base, dmac, dip, sport, dport);
+			pkt_udp_tmpl_fix(&t, pay, id);
+			assert_int_equal(t.len, rn);
+			uint16_t bw = pkt_be16_word(blk);
+			/* all payload sums for the first header, one for the others */
+			for (uint32_t ps = i ? psum : 0; ps <= (i ? psum : 0xffffu); ps++) {
+				if (!i)
+					rn = ref_data_hdr(ref, &self, dmac, dip, sport, dport, blk, pay,
+							  (uint16_t)ps, id);
+				pkt_udp_tmpl_stamp(&t, got, (uint32_t)bw + ps);
+				memcpy(got + t.len - 2, &bw, 2);
+				if (memcmp(ref, got, rn) != 0)
+					fail_msg("tagged %d case %d psum %u: template differs", tagged,
+						 i, ps);
+				size_t uo = rn - 4 - PKT_UDP_LEN;
+				zero_sums += ref[uo + 6] == 0xff && ref[uo + 7] == 0xff;
+			}
+		}
+	}
+	assert_true(zero_sums > 0); /* the RFC 768 case was exercised */
+	/* odd or too long application headers are refused */
+	struct pkt_udp_tmpl t;
+	assert_int_equal(pkt_udp_tmpl_init(&t, &srv, zmac, SRV_IP, 0, 0, 0, app, 3), -EINVAL);
+	assert_int_equal(pkt_udp_tmpl_init(&t, &srv, zmac, SRV_IP, 0, 0, 0, app,
+					   PKT_TMPL_APP_MAX + 2), -EINVAL);
+}
+
 static void
 test_build_udp_sums(void **state)
 {
@@ -402,6 +477,7 @@ main(void)
 		cmocka_unit_test(test_arp),
 		cmocka_unit_test(test_icmp_echo),
 		cmocka_unit_test(test_build_udp_sums),
+		cmocka_unit_test(test_udp_template),
 		cmocka_unit_test(test_rs_ra),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
