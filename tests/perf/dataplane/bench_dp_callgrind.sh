@@ -70,9 +70,14 @@ run() {
 	# Collection is on only inside dp_worker_main (worker thread) and
 	# bench_tx_complete (generator): the worker loop's Ir is the dump's
 	# total less the TX completion (a function entered and left inside the
-	# dump, so its inclusive count is exact).
-	total=$(callgrind_annotate --threshold=100 --auto=no "$cg.1" 2>/dev/null |
-		awk '/PROGRAM TOTALS/ && !done { gsub(",", "", $1); print $1; done = 1 }')
+	# dump, so its inclusive count is exact).  The total is the file's
+	# "totals:" line, the sum of every cost line (what the functions
+	# executed), not its "summary:" line (callgrind_annotate's PROGRAM
+	# TOTALS): the summary also holds ~6.3 M Ir that no function owns and
+	# that does not grow with the packets (the same in runs of 8 and 16
+	# phases), which added ~190 Ir to every per-packet figure before
+	# 2026-12-01.
+	total=$(sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$cg.1" | head -1)
 	free=$(incl "$cg.1" bench_tx_complete)
 	worker=$(( ${total:-0} - ${free:-0} ))
 	awk -v m="$mode" -v w="${worker:-0}" -v f="${free:-0}" -v p="$pk" 'BEGIN {
