@@ -508,6 +508,8 @@ tftp_send_data(void *ctx, const struct tftp_data_run *r)
 	bool have_iova = df->iova != RTE_BAD_IOVA;
 	const uint8_t *p = r->payload;
 	unsigned attached = 0;
+	struct rte_mbuf **tx = w->tx + w->n_tx;
+	w->n_tx = (uint16_t)(w->n_tx + n);
 	for (unsigned k = 0; k < n; k++, p += r->blksize) {
 		bool last = k + 1u == r->n;
 		uint16_t len = last ? r->last_len : r->blksize;
@@ -532,7 +534,7 @@ tftp_send_data(void *ctx, const struct tftp_data_run *r)
 		} else {
 			rte_pktmbuf_free(pm[k]); /* empty last block: headers only */
 		}
-		w->tx[w->n_tx++] = h;
+		tx[k] = h;
 	}
 	if (attached)
 		rte_mbuf_ext_refcnt_update(&df->shinfo, (int16_t)attached);

@@ -303,9 +303,15 @@ send_run(struct tftp_engine *e, struct tftp_xfer *x, unsigned k)
 	/* The run's sums are read straight from the file version's table
 	 * (filled here where missing); a stack copy without one. */
 	uint32_t tmp[TFTP_RUN_MAX];
-	uint32_t *sv = x->sums ? x->sums->v + (b0 - 1) : tmp;
-	for (unsigned j = 0; j < k; j++) {
-		if (sv[j] && x->sums)
+	uint32_t *sv = tmp;
+	unsigned j = 0;
+	if (x->sums) {
+		sv = x->sums->v + (b0 - 1);
+		while (j < k && sv[j])
+			j++; /* usually all of them: another transfer sent these */
+	}
+	for (; j < k; j++) {
+		if (sv != tmp && sv[j])
 			continue;
 		uint32_t len = j + 1 < k ? x->blksize : last_len;
 		sv[j] = 0x10000u | tftp_raw_sum(p0 + (size_t)j * x->blksize, len);
