@@ -36,9 +36,10 @@ struct wrk *g_wrk[RTE_MAX_LCORE];
 int
 dp_create_pools(struct dp *dp)
 {
-	/* Per worker: RX and TX descriptors (1024 each), the TX buffer, the
-	 * hold queue, hand-over rings; plus the punt port. */
-	uint32_t nmb = dp->o.pool_mbufs ? dp->o.pool_mbufs : 4096u * dp->n_workers + 4095u;
+	/* Per worker: RX and TX descriptors (1024 each), the TX buffer,
+	 * hand-over rings; plus the punt port and worker 0's hold queue. */
+	uint32_t nmb = dp->o.pool_mbufs ? dp->o.pool_mbufs
+					: 4096u * dp->n_workers + 4095u + DP_HOLD_MAX;
 	dp->pool = rte_pktmbuf_pool_create("bs_pool", nmb, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 					   (int)rte_socket_id());
 	/* Data-less mbufs that carry TFTP payload as external buffers. */
