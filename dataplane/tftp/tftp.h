@@ -77,6 +77,33 @@ struct tftp_data_run {
 
 #define TFTP_RUN_MAX 16 /* blocks per send_data call, at most */
 
+/* Block k of a run as the single packet send() would be given (the glue's
+ * copy path, tests); hdr (4 bytes) receives the DATA header. */
+static inline void
+tftp_run_out(const struct tftp_data_run *r, unsigned k, uint8_t hdr[4], struct tftp_out *o)
+{
+	uint16_t blk = (uint16_t)(r->first + k);
+	uint32_t len = k + 1u == r->n ? r->last_len : r->blksize;
+	hdr[0] = 0;
+	hdr[1] = 3;
+	hdr[2] = (uint8_t)(blk >> 8);
+	hdr[3] = (uint8_t)blk;
+	*o = (struct tftp_out){
+		.dst_ip = r->dst_ip,
+		.src_port = r->src_port,
+		.dst_port = r->dst_port,
+		.hdr = hdr,
+		.hdr_len = 4,
+		.payload = len ? r->payload + (size_t)k * r->blksize : NULL,
+		.payload_len = len,
+		.file = r->file,
+		.file_user = r->file_user,
+		.payload_sum = (uint16_t)r->sums[k],
+	};
+	for (int i = 0; i < 6; i++)
+		o->dst_mac[i] = r->dst_mac[i];
+}
+
 struct tftp_env {
 	_Atomic uint64_t *ctr;		/* this worker's counters */
 	unsigned worker, n_workers;

@@ -87,22 +87,9 @@ th_send_data(void *ctx, const struct tftp_data_run *r)
 {
 	struct th *t = ctx;
 	for (unsigned k = 0; k < r->n; k++) {
-		uint16_t blk = (uint16_t)(r->first + k);
-		uint32_t len = k + 1u == r->n ? r->last_len : r->blksize;
-		const uint8_t hdr[4] = { 0, 3, (uint8_t)(blk >> 8), (uint8_t)blk };
-		struct tftp_out o = {
-			.dst_ip = r->dst_ip,
-			.src_port = r->src_port,
-			.dst_port = r->dst_port,
-			.hdr = hdr,
-			.hdr_len = 4,
-			.payload = len ? r->payload + (size_t)k * r->blksize : NULL,
-			.payload_len = len,
-			.file = r->file,
-			.file_user = r->file_user,
-			.payload_sum = (uint16_t)r->sums[k],
-		};
-		memcpy(o.dst_mac, r->dst_mac, 6);
+		uint8_t hdr[4];
+		struct tftp_out o;
+		tftp_run_out(r, k, hdr, &o);
 		if (th_send(t, &o) != 0)
 			return k;
 	}
