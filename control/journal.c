@@ -187,9 +187,10 @@ map_file(int fd, const uint8_t **img, size_t *size)
 long
 journal_read_file(const char *path, void (*cb)(const struct lease_event *, void *), void *arg)
 {
-	const uint8_t *img;
-	struct scan s;
-	size_t size;
+	const uint8_t *img = NULL;
+	struct scan s = { 0 }; /* set by scan_image; zeroed for gcc -O3's
+				  -Wmaybe-uninitialized, which cannot see that */
+	size_t size = 0;
 	int fd, rc;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
