@@ -126,28 +126,14 @@ chrome_snap() { # dom_out png_out
 # done count; exit 0 only when the cell exists with class st-done and
 # data-stage done (the markup renderNodes() in index.html writes).
 dom_vm01() { # dom file
-	python3 - "$1" <<'PY'
+	PYTHONPATH="$E2E_DIR" python3 - "$1" <<'PY'
 import sys
-from html.parser import HTMLParser
-class P(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.cell, self.stack, self.text = None, [], {}
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        cls = (a.get("class") or "").split()
-        if "cell" in cls and a.get("data-key") == "vm01":
-            self.cell = (a.get("data-stage"), cls)
-        self.stack.append(a.get("id"))
-    def handle_endtag(self, tag):
-        if self.stack:
-            self.stack.pop()
-    def handle_data(self, d):
-        for i in self.stack:
-            if i:
-                self.text[i] = self.text.get(i, "") + d
-p = P()
-p.feed(open(sys.argv[1]).read())
+from types import SimpleNamespace
+from webdom import parse
+
+cells, text = parse(sys.argv[1])
+vm01 = [(st, cls) for key, st, cls in cells if key == "vm01"]
+p = SimpleNamespace(cell=vm01[-1] if vm01 else None, text=text)
 conn = p.text.get("conn", "").strip()
 if not p.cell:
     print("no vm01 cell (conn: %s)" % conn)

@@ -112,31 +112,13 @@ chrome shot --window-size=1280,800 --screenshot="$SHOT" "$URL" >/dev/null ||
 	fail "chromium --screenshot failed: $(tail -5 "$WORK/chrome.log")"
 [ -s "$SHOT" ] || fail "no screenshot at $SHOT"
 
-python3 - "$WORK/dom.html" <<'PY' || exit 1
+PYTHONPATH="$E2E_DIR" python3 - "$WORK/dom.html" <<'PY' || exit 1
 import re, sys
-from html.parser import HTMLParser
+from types import SimpleNamespace
+from webdom import parse
 
-class P(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.cells, self.ids, self.stack, self.text = [], {}, [], {}
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        cls = (a.get("class") or "").split()
-        if "cell" in cls:
-            self.cells.append((a.get("data-key"), a.get("data-stage"), cls))
-        self.stack.append(a.get("id"))
-    def handle_endtag(self, tag):
-        if self.stack:
-            self.stack.pop()
-    def handle_data(self, d):
-        for i in self.stack:
-            if i:
-                self.text[i] = self.text.get(i, "") + d
-
-dom = open(sys.argv[1]).read()
-p = P()
-p.feed(dom)
+cells, text = parse(sys.argv[1])
+p = SimpleNamespace(cells=cells, text=text)
 errors = []
 def check(cond, msg):
     if not cond:
