@@ -242,9 +242,9 @@ static int
 replay(struct journal *j, const struct journal_params *p)
 {
 	struct replay_ctx ctx = { j, p };
-	const uint8_t *img;
-	struct scan s;
-	size_t size;
+	const uint8_t *img = NULL;
+	struct scan s = { 0 };	/* zeroed for gcc -O3, as in journal_read_file */
+	size_t size = 0;
 	int rc;
 
 	rc = map_file(j->fd, &img, &size);
