@@ -112,13 +112,14 @@ chrome shot --window-size=1280,800 --screenshot="$SHOT" "$URL" >/dev/null ||
 	fail "chromium --screenshot failed: $(tail -5 "$WORK/chrome.log")"
 [ -s "$SHOT" ] || fail "no screenshot at $SHOT"
 
-PYTHONPATH="$E2E_DIR" python3 - "$WORK/dom.html" <<'PY' || exit 1
+PYTHONPATH="$ROOT/tests/e2e" python3 - "$WORK/dom.html" <<'PY' || exit 1
 import re, sys
 from types import SimpleNamespace
 from webdom import parse
 
 cells, text = parse(sys.argv[1])
 p = SimpleNamespace(cells=cells, text=text)
+dom = open(sys.argv[1]).read()
 errors = []
 def check(cond, msg):
     if not cond:
