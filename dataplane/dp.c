@@ -43,13 +43,12 @@ dp_create_pools(struct dp *dp)
 	dp->pool = rte_pktmbuf_pool_create("bs_pool", nmb, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 					   (int)rte_socket_id());
 	/* Data-less mbufs that carry TFTP payload as external buffers. */
-	dp->ext_pool = rte_pktmbuf_pool_create("bs_ext", dp->o.ext_mbufs ? dp->o.ext_mbufs :
-					       EXT_POOL_MBUFS, 256, 0, 0, (int)rte_socket_id());
+	uint32_t next = dp->o.ext_mbufs ? dp->o.ext_mbufs : EXT_POOL_MBUFS;
+	dp->ext_pool = rte_pktmbuf_pool_create("bs_ext", next, 256, 0, 0, (int)rte_socket_id());
 	/* TFTP DATA headers (tftp_send_data): room for the frame's headers
 	 * only, and nothing else ever comes from this pool, so a header can
 	 * be taken raw (see there).  As many as carriers. */
-	dp->hdr_pool = rte_pktmbuf_pool_create("bs_hdr", dp->o.ext_mbufs ? dp->o.ext_mbufs :
-					       EXT_POOL_MBUFS, 256, 0,
+	dp->hdr_pool = rte_pktmbuf_pool_create("bs_hdr", next, 256, 0,
 					       RTE_PKTMBUF_HEADROOM + PKT_TMPL_COPY,
 					       (int)rte_socket_id());
 	if (dp->pool == NULL || dp->ext_pool == NULL || dp->hdr_pool == NULL) {

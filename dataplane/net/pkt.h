@@ -119,7 +119,7 @@ size_t pkt_build_udp(uint8_t *buf, size_t cap, const struct pkt_self *self,
  * headers again.  The result is byte for byte what pkt_build_udp() writes
  * (unit test). */
 #define PKT_TMPL_APP_MAX 8
-#define PKT_TMPL_COPY	 64 /* pkt_udp_tmpl_put writes this many bytes at out */
+#define PKT_TMPL_COPY	 64 /* pkt_udp_tmpl_stamp writes this many bytes at out */
 struct pkt_udp_tmpl {
 	uint8_t b[PKT_TMPL_COPY];
 	uint8_t len;		/* header bytes: Ethernet..UDP + application */

@@ -214,14 +214,10 @@ tftp_xfer_timer(void *ctx, uint32_t i)
 }
 
 /* The payload sum of block b (1-based), cached in the file version's sum
- * table the first time any transfer sends it. */
+ * table (x->sums, not NULL) the first time any transfer sends it. */
 static inline uint16_t
 block_sum(struct tftp_engine *e, struct tftp_xfer *x, uint32_t b, const uint8_t *p, uint32_t len)
 {
-	if (!x->sums) {
-		bs_ctr_add(e->ctr, BS_CTR_TFTP_SUM_BYTES, len);
-		return tftp_raw_sum(p, len);
-	}
 	uint32_t v = x->sums->v[b - 1];
 	if (!v) {
 		v = 0x10000u | tftp_raw_sum(p, len);
