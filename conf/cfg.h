@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "conf/snap.h"
+#include "shm/snap.h"
 
 struct cfg_loc {
 	const char *file;	/* owned by struct cfg (interned) */

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "conf/cfg_priv.h"
-#include "conf/shm.h"
+#include "shm/shm.h"
 
 /* ------------------------------------------------------------------ */
 /* Errors */

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "control/cli.h"
+#include "control/cli/cli.h"
 
 int
 main(int argc, char **argv)

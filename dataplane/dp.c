@@ -21,8 +21,8 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
-#include "conf/counters.h"
-#include "conf/publish.h"
+#include "shm/counters.h"
+#include "shm/publish.h"
 #include "dataplane/dp.h"
 
 RTE_LOG_REGISTER(bs_dp_logtype, bootstorm.dp, INFO);

@@ -18,7 +18,7 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
-#include "conf/publish.h"
+#include "shm/publish.h"
 #include "dataplane/net/pkt.h"
 
 #define DP_BURST	32

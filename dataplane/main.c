@@ -31,8 +31,8 @@
 #include <rte_mbuf.h>
 
 #include "conf/cfg.h"
-#include "conf/counters.h"
-#include "conf/publish.h"
+#include "shm/counters.h"
+#include "shm/publish.h"
 #include "dataplane/dp.h"
 
 extern int bs_dp_logtype;

@@ -19,8 +19,8 @@
 #include <rte_malloc.h>
 #include <rte_memory.h>
 
-#include "conf/counters.h"
-#include "conf/snap_read.h"
+#include "shm/counters.h"
+#include "shm/snap_read.h"
 #include "dataplane/dhcp/dhcp.h"
 #include "dataplane/dp.h"
 #include "dataplane/tftp/tftp.h"

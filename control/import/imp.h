@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "conf/snap.h"
+#include "shm/snap.h"
 
 #define IMP_MAX_DNS  4u		/* cfg_subnet.dns[] */
 #define IMP_MAX_LINE 4096u	/* longer dnsmasq lines are reported */

@@ -295,7 +295,7 @@ int
 imp_arch_from_code(unsigned code)
 {
 	/* RFC 4578 section 2.1 and the IANA "Processor Architecture Types"
-	 * registry; the same folding as conf/snap.h's SNAP_ARCH_LIST. */
+	 * registry; the same folding as shm/snap.h's SNAP_ARCH_LIST. */
 	switch (code) {
 	case 0: return SNAP_ARCH_BIOS;
 	case 6: return SNAP_ARCH_EFI_IA32;

@@ -28,10 +28,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "conf/counters.h"
-#include "conf/leases.h"
-#include "conf/shm.h"
-#include "conf/snap.h"
+#include "shm/counters.h"
+#include "shm/leases.h"
+#include "shm/shm.h"
+#include "shm/snap.h"
 
 #define DHCP_SERVER_PORT 67
 #define DHCP_CLIENT_PORT 68

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "conf/snap_read.h"
+#include "shm/snap_read.h"
 #include "dataplane/dhcp/dhcp.h"
 #include "dataplane/dhcp/dhcp_msg.h"
 

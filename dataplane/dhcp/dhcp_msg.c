@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "conf/counters.h"
+#include "shm/counters.h"
 #include "dataplane/dhcp/dhcp.h"
 #include "dataplane/dhcp/dhcp_msg.h"
 

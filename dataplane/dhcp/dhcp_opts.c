@@ -5,7 +5,7 @@
 #include <endian.h>
 #include <string.h>
 
-#include "conf/counters.h"
+#include "shm/counters.h"
 #include "dataplane/dhcp/dhcp_opts.h"
 #include "dataplane/dhcp/dhcp_wire.h"
 

@@ -10,7 +10,7 @@
 
 #include <rte_ip.h>
 
-#include "conf/counters.h"
+#include "shm/counters.h"
 #include "dataplane/net/cursor.h"
 
 #define ARP_OP_REQUEST	1

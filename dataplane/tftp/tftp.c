@@ -36,7 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf/snap_read.h"
+#include "shm/snap_read.h"
 #include "dataplane/net/cursor.h"
 #include "dataplane/tftp/tftp_int.h"
 

@@ -24,9 +24,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "conf/counters.h"
-#include "conf/shm.h"
-#include "conf/snap.h"
+#include "shm/counters.h"
+#include "shm/shm.h"
+#include "shm/snap.h"
 
 #define TFTP_PORT	     69
 #define TFTP_DEFAULT_BLKSIZE 512

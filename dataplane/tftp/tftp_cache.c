@@ -52,7 +52,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "conf/snap_read.h"
+#include "shm/snap_read.h"
 #include "dataplane/tftp/tftp_int.h"
 
 #define TFTP_ASCII_MAX	(64ull << 20)  /* largest file served as netascii */

@@ -6,7 +6,7 @@
 
 ACKS.tsv: tshark fields "epoch<TAB>yiaddr<TAB>chaddr" of every DHCPACK captured
 on the client side.  --journal: the lease journal, read here with its own
-decoder of the on-disk format (control/journal.h), independently of bootstorm's
+decoder of the on-disk format (control/daemon/journal.h), independently of bootstorm's
 code: a valid record has its whole frame and a matching CRC; a torn or corrupt
 tail is reported.  --leases: output of `bootstorm leases`.
 
@@ -53,7 +53,7 @@ def read_journal(path):
             kind = pay[35]
             st["records"] += 1
             st["max_seq"] = max(st["max_seq"], seq)
-            # lease_event kinds (conf/shm.h): 0 grant, 1 renew; a later
+            # lease_event kinds (shm/shm.h): 0 grant, 1 renew; a later
             # release/decline/expire for the same address ends the binding.
             key = (ip_str(ip), mac)
             if kind in (0, 1):

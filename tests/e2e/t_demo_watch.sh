@@ -18,7 +18,7 @@ source "$(dirname "$0")/lib.sh"
 need_cmd tmux
 need_cmd flock util-linux
 need_qemu
-[ -x "$BS_BUILD/tests/perf/storm/bs-storm" ] || fail "bs-storm not built in $BS_BUILD"
+[ -x "$BS_BUILD/tools/storm/bs-storm" ] || fail "bs-storm not built in $BS_BUILD"
 [ -x "$BS_BUILD/control/bootstorm" ] || fail "bootstorm not built in $BS_BUILD"
 
 T=$(mktemp -d /tmp/bs-demo-t.XXXXXX)

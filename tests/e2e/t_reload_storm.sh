@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Config reload storm under load: a new config every 100 ms for ~20 s (the
-# YAML rewritten by rename, then SIGHUP to control: control/serve.c reloads on
+# YAML rewritten by rename, then SIGHUP to control: control/daemon/serve.c reloads on
 # SIGHUP and on an inotify change of the file), while real clients run:
 #   bs-c1  tftp-hpa, 3 MiB at 512-byte blocks, in a loop (sha256 each time)
 #   bs-c2  curl tftp:// --tftp-blksize 1468, 4 MiB, in a loop (sha256)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The live web view (control/web/index.html) in headless Chromium against a fake
 # API: a python http.server on 127.0.0.1 serves the page at / and canned
-# /api/status + /api/nodes (the field names of control/api.c, plus nodes with
+# /api/status + /api/nodes (the field names of control/daemon/api.c, plus nodes with
 # missing fields and numeric stages the page must tolerate).  Checks the DOM after
 # the page polled: one cell per node, the colour class per stage, the legend
 # counts, rates, the errors list, and the details panel of the node named in the

@@ -26,8 +26,8 @@
 #include <rte_ring_elem.h>
 
 #include "conf/cfg.h"
-#include "conf/counters.h"
-#include "conf/publish.h"
+#include "shm/counters.h"
+#include "shm/publish.h"
 #include "conf/snap_build.h"
 
 static volatile sig_atomic_t quit;

@@ -15,7 +15,7 @@
 # Exits non-zero if any check fails.  Bounded: every run has --max-time.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
-STORM=${1:-${BS_STORM:-$here/build-bench/tests/perf/storm/bs-storm}}
+STORM=${1:-${BS_STORM:-$here/build-bench/tools/storm/bs-storm}}
 [ -x "$STORM" ] || { echo "selftest: $STORM missing" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "selftest: needs root" >&2; exit 1; }
 

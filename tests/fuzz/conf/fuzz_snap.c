@@ -12,7 +12,8 @@
 #include <zlib.h>
 
 #include "conf/snap_build.h"
-#include "conf/snap_read.h"
+#include "shm/snap_verify.h"
+#include "shm/snap_read.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

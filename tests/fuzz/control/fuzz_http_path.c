@@ -36,7 +36,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "control/httputil.h"
+#include "control/daemon/httputil.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

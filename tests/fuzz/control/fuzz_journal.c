@@ -36,8 +36,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "conf/leases.h"
-#include "control/journal.h"
+#include "shm/leases.h"
+#include "control/daemon/journal.h"
 #include "control/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

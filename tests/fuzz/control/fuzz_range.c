@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "control/httputil.h"
+#include "control/daemon/httputil.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

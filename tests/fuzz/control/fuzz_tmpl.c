@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "control/tmpl.h"
+#include "control/daemon/tmpl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# Writes the named seed journals of corpus_journal/ (control/journal.h format:
+# Writes the named seed journals of corpus_journal/ (control/daemon/journal.h format:
 # "BSJOURN1", u32 version 1, u32 reserved; records u32 len, u32 crc32,
 # payload = u8 type 1 + the lease_event fields, little endian).
 # Run from this directory; the output is committed, this documents it.

@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf/counters.h"
-#include "conf/leases.h"
+#include "shm/counters.h"
+#include "shm/leases.h"
 #include "tests/unit/dhcp/dhcp_testlib.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "conf/snap_read.h"
+#include "shm/snap_read.h"
 #include "dataplane/tftp/tftp_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -20,9 +20,9 @@
 #include <unistd.h>
 
 #include "conf/cfg.h"
-#include "conf/publish.h"
+#include "shm/publish.h"
 #include "conf/snap_build.h"
-#include "conf/snap_read.h"
+#include "shm/snap_read.h"
 
 #define RUNS 9
 

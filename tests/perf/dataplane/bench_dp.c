@@ -83,8 +83,8 @@
 #endif
 
 #include "conf/cfg.h"
-#include "conf/counters.h"
-#include "conf/publish.h"
+#include "shm/counters.h"
+#include "shm/publish.h"
 #include "conf/snap_build.h"
 #include "dataplane/dp.h"
 #include "dataplane/net/pkt.h"

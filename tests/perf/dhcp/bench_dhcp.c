@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "conf/leases.h"
+#include "shm/leases.h"
 #include "tests/unit/dhcp/dhcp_testlib.h"
 
 #define N_RESV 4000

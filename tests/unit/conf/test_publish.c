@@ -35,10 +35,11 @@
 #include <rte_ring_elem.h>
 
 #include "conf/cfg.h"
-#include "conf/leases.h"
-#include "conf/publish.h"
+#include "shm/leases.h"
+#include "shm/publish.h"
 #include "conf/snap_build.h"
-#include "conf/snap_read.h"
+#include "shm/snap_verify.h"
+#include "shm/snap_read.h"
 
 static char inst[32];
 

@@ -17,9 +17,10 @@
 #include <cmocka.h>
 
 #include "conf/cfg.h"
-#include "conf/shm.h"
+#include "shm/shm.h"
 #include "conf/snap_build.h"
-#include "conf/snap_read.h"
+#include "shm/snap_verify.h"
+#include "shm/snap_read.h"
 
 #define N_NODES 10000
 

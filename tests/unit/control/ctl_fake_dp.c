@@ -23,9 +23,9 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
-#include "conf/counters.h"
-#include "conf/leases.h"
-#include "conf/publish.h"
+#include "shm/counters.h"
+#include "shm/leases.h"
+#include "shm/publish.h"
 
 static uint64_t
 now_ms(clockid_t clk)

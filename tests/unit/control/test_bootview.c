@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "control/bootview.h"
+#include "control/daemon/bootview.h"
 
 static struct boot_event
 bev(uint8_t macl, uint32_t ip, uint8_t stage, const char *file, uint64_t bytes, uint64_t total)

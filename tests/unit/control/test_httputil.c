@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "control/httputil.h"
+#include "control/daemon/httputil.h"
 
 static void
 test_range_table(void **state)

@@ -19,8 +19,8 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
-#include "conf/leases.h"
-#include "control/journal.h"
+#include "shm/leases.h"
+#include "control/daemon/journal.h"
 
 static char dir[64], path[128];
 

@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "control/kickstart.h"
-#include "control/pxegen.h"
+#include "control/daemon/kickstart.h"
+#include "control/daemon/pxegen.h"
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))
 

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "control/tmpl.h"
+#include "control/daemon/tmpl.h"
 
 static struct tmpl_vars vs;
 

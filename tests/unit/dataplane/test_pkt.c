@@ -14,7 +14,7 @@
 #include <cmocka.h>
 #include <rte_ip.h>
 
-#include "conf/counters.h"
+#include "shm/counters.h"
 #include "dataplane/net/pkt.h"
 
 #define SRV_IP 0x0a4d0001u /* 10.77.0.1 */

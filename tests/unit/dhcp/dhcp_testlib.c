@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf/leases.h"
-#include "conf/snap_read.h"
+#include "shm/leases.h"
+#include "shm/snap_read.h"
 #include "tests/unit/dhcp/dhcp_testlib.h"
 
 void

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "conf/counters.h"
+#include "shm/counters.h"
 #include "dataplane/dhcp/dhcp_msg.h"
 #include "dataplane/dhcp/dhcp_opts.h"
 #include "tests/unit/dhcp/dhcp_testlib.h"

@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "conf/counters.h"
-#include "conf/leases.h"
+#include "shm/counters.h"
+#include "shm/leases.h"
 #include "dataplane/dhcp/dhcp_wire.h"
 #include "tests/unit/dhcp/dhcp_testlib.h"
 

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "conf/leases.h"
+#include "shm/leases.h"
 
 static struct lease_table *
 mk(uint32_t cap)

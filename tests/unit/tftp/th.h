@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "conf/snap_read.h"
+#include "shm/snap_read.h"
 #include "dataplane/tftp/tftp.h"
 
 #define TH_MAXPKT   8192

@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * `bootstorm watch`: a live view of a running server from its JSON API.
+ * Plain ANSI escapes (works in any terminal, tmux included, no curses),
+ * redrawn about once a second; q or Ctrl-C quits and restores the terminal.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "control/cli/cli.h"
+#include "control/cli/cli_util.h"
+
+static volatile sig_atomic_t quit;
+
+static void
+on_sig(int sig)
+{
+	(void)sig;
+	quit = 1;
+}
+
+static void
+bar(char *out, size_t cap, double frac, int width)
+{
+	int fill;
+
+	if (width < 1 || cap < (size_t)width + 3) {
+		out[0] = '\0';
+		return;
+	}
+	frac = frac < 0 ? 0 : frac > 1 ? 1 : frac;
+	/* a non-zero share shows at least one mark, a partial one never a full bar */
+	fill = (int)(frac * width + 0.5);
+	if (fill == 0 && frac > 0)
+		fill = 1;
+	if (fill == width && frac < 1)
+		fill = width - 1;
+	out[0] = '[';
+	for (int i = 0; i < width; i++)
+		out[1 + i] = i < fill ? '#' : '.';
+	out[width + 1] = ']';
+	out[width + 2] = '\0';
+}
+
+
+static const char *const stage_order[] = {
+	"none", "dhcp-discover", "dhcp-bound", "tftp-start", "tftp", "tftp-done",
+	"tftp-failed", "http", "installing", "done", "failed",
+};
+
+/* Output of one frame.  Every line is cut at the terminal width (a wrapped
+ * line would shift everything below it) and, on a terminal, ends with
+ * "erase to end of line": the frame overwrites the previous one in place
+ * instead of clearing the screen first, so it does not flicker. */
+struct screen {
+	bool ansi;
+	int rows, cols, line;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+put(struct screen *sc, const char *fmt, ...)
+{
+	char b[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(b, sizeof(b), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (sc->cols > 1 && (size_t)sc->cols - 1 < sizeof(b))
+		b[sc->cols - 1] = '\0';
+	fputs(b, stdout);
+	fputs(sc->ansi ? "\033[K\n" : "\n", stdout);
+	sc->line++;
+}
+
+static bool
+in_stage(json_t *v, const char *stage)
+{
+	return strcmp(jstr(v, "stage"), stage) == 0;
+}
+
+/* A node between its first DHCP message and its final stage. */
+static bool
+is_active(json_t *v)
+{
+	return !in_stage(v, "none") && !in_stage(v, "done") && !in_stage(v, "tftp-done") &&
+	       !in_stage(v, "failed") && !in_stage(v, "tftp-failed");
+}
+
+static void
+frame(const char *base, struct screen *sc, const char *footer)
+{
+	json_t *st, *nodes, *v, *stages, *jr, *rates, *ctr, *dp, *http, *arr;
+	long long total, n_done, n_tftp, n_failed, first = 0, last = 0, now = now_wall_ms();
+	size_t i, n_active = 0;
+	int err, w_bar, w_file;
+	char b[256], h1[32], h2[32];
+
+	st = cli_fetch_json(base, "/api/status", &err);
+	nodes = st ? cli_fetch_json(base, "/api/nodes", &err) : NULL;
+	sc->line = 0;
+	if (sc->ansi)
+		fputs("\033[H", stdout);
+	if (!st || !nodes) {
+		put(sc, "bootstorm watch: %s: %s (retrying)", base,
+		    err == -EPROTO ? "bad HTTP answer" : strerror(-err));
+		if (sc->ansi)
+			fputs("\033[J", stdout);
+		json_decref(st);
+		fflush(stdout);
+		return;
+	}
+	dp = json_object_get(st, "dataplane");
+	jr = json_object_get(st, "journal");
+	rates = json_object_get(st, "rates");
+	ctr = json_object_get(st, "counters");
+	http = json_object_get(st, "http");
+	stages = json_object_get(json_object_get(st, "nodes"), "by_stage");
+	total = jint(json_object_get(st, "nodes"), "total");
+	n_done = jint(stages, "done");
+	n_tftp = jint(stages, "tftp-done");
+	n_failed = jint(stages, "failed") + jint(stages, "tftp-failed");
+	arr = json_object_get(nodes, "nodes");
+	json_array_foreach(arr, i, v) {
+		long long fs = jint(v, "first_seen_ms");
+
+		if (in_stage(v, "none"))
+			continue;
+		if (fs && (!first || fs < first))
+			first = fs;
+		if (is_active(v))
+			n_active++;
+		else if (jint(v, "stage_since_ms") > last)
+			last = jint(v, "stage_since_ms");
+	}
+
+	put(sc, "bootstorm %s  %s  up %llds  config gen %lld  dataplane %s, %lld worker%s",
+	    jstr(st, "version"), jstr(st, "name"), jint(st, "uptime_s"), jint(st, "config_gen"),
+	    json_is_true(json_object_get(dp, "alive")) ? "UP" : "DOWN", jint(dp, "workers"),
+	    jint(dp, "workers") == 1 ? "" : "s");
+	/* the storm's clock: from the first node seen to now, or to the last
+	 * node that finished once none is left booting */
+	w_bar = sc->cols - 70;
+	w_bar = w_bar < 10 ? 10 : w_bar > 40 ? 40 : w_bar;
+	bar(b, sizeof(b), total ? (double)(n_done + n_tftp) / (double)total : 0, w_bar);
+	if (first)
+		snprintf(h1, sizeof(h1), "%.1fs", (double)((n_active ? now : last) - first) / 1000.0);
+	else
+		snprintf(h1, sizeof(h1), "-");
+	put(sc, "booted   %s %lld/%lld  (done %lld, tftp-done %lld)  failed %lld  elapsed %s", b,
+	    n_done + n_tftp, total, n_done, n_tftp, n_failed, h1);
+	put(sc, "rates    DHCP %.1f/s  TFTP %.2f MB/s  HTTP %.1f req/s", jnum(rates, "dhcp_per_s"),
+	    jnum(rates, "tftp_mbytes_per_s"), jnum(rates, "http_per_s"));
+	put(sc, "journal  %s  durable seq %lld  pending %lld  fsyncs %lld (avg %.0f us)  write errors %lld",
+	    json_is_true(json_object_get(jr, "ok")) ? "ok" : "FAILING (disk?)", jint(jr, "durable_seq"),
+	    jint(jr, "pending"), jint(jr, "fsyncs"), jnum(jr, "fsync_avg_us"), jint(jr, "write_errors"));
+	put(sc, "errors   drops %lld  tftp failed %lld  http 4xx/5xx %lld/%lld", jint(ctr, "drops"),
+	    jint(ctr, "TFTP_XFER_FAILED"),
+	    jint(http, "400") + jint(http, "403") + jint(http, "404") + jint(http, "405") +
+		    jint(http, "413") + jint(http, "416") + jint(http, "431"),
+	    jint(http, "500") + jint(http, "503"));
+	put(sc, "%s", "");
+	put(sc, "nodes per stage (%lld):", total);
+	w_bar = sc->cols - 26;
+	w_bar = w_bar < 10 ? 10 : w_bar > 40 ? 40 : w_bar;
+	for (i = 0; i < sizeof(stage_order) / sizeof(stage_order[0]); i++) {
+		long long n = jint(stages, stage_order[i]);
+
+		bar(b, sizeof(b), total ? (double)n / (double)total : 0, w_bar);
+		put(sc, "  %-14s %6lld %s", stage_order[i], n, b);
+	}
+	put(sc, "%s", "");
+	put(sc, "active nodes (%zu):", n_active);
+	/* "  name(12) ip(15) stage(13) file bar 100.0%  999.9 kB/999.9 kB":
+	 * the file column is as wide as the longest name shown, the bar gets
+	 * what the terminal has left */
+	w_file = 8;
+	json_array_foreach(arr, i, v) {
+		int len = (int)strlen(jstr(v, "file"));
+
+		if (is_active(v) && len > w_file)
+			w_file = len > 32 ? 32 : len;
+	}
+	w_bar = sc->cols - 2 - 13 - 16 - 14 - (w_file + 1) - 2 - 28;
+	w_bar = w_bar < 6 ? 6 : w_bar > 30 ? 30 : w_bar;
+	json_array_foreach(arr, i, v) {
+		const char *name = json_is_string(json_object_get(v, "name")) ? jstr(v, "name") : jstr(v, "mac");
+
+		if (!is_active(v))
+			continue;
+		if (sc->line >= sc->rows - 2) {
+			put(sc, "  ... (%zu more)", n_active);
+			break;
+		}
+		n_active--;
+		if (json_is_number(json_object_get(v, "progress"))) {
+			bar(b, sizeof(b), jnum(v, "progress") / 100.0, w_bar);
+			fmt_bytes((double)jint(v, "bytes"), h1, sizeof(h1));
+			fmt_bytes((double)jint(v, "total"), h2, sizeof(h2));
+			put(sc, "  %-12.12s %-15s %-13.13s %-*.*s %s %5.1f%%  %s/%s", name, jstr(v, "ip"),
+			    jstr(v, "stage"), w_file, w_file, jstr(v, "file"), b, jnum(v, "progress"), h1, h2);
+		} else {
+			put(sc, "  %-12.12s %-15s %-13.13s %-.*s", name, jstr(v, "ip"), jstr(v, "stage"),
+			    w_file, jstr(v, "file"));
+		}
+	}
+	if (footer) {
+		put(sc, "%s", "");
+		put(sc, "%s", footer);
+	}
+	if (sc->ansi)
+		fputs("\033[J", stdout); /* what the previous, longer frame left below */
+	fflush(stdout);
+	json_decref(st);
+	json_decref(nodes);
+}
+
+int
+cmd_watch(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "url", required_argument, NULL, 'u' },
+		{ "frames", required_argument, NULL, 'n' },
+		{ 0 },
+	};
+	const char *cfg = NULL, *url = NULL;
+	struct termios saved, raw;
+	struct sigaction sa = { .sa_handler = on_sig };
+	bool tty = isatty(STDIN_FILENO), ansi = isatty(STDOUT_FILENO);
+	long frames = -1;
+	char base[1024];
+	int o;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "c:u:n:", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c':
+			cfg = optarg;
+			break;
+		case 'u':
+			url = optarg;
+			break;
+		case 'n':
+			frames = strtol(optarg, NULL, 10);
+			break;
+		default:
+			fprintf(stderr, "usage: bootstorm watch [-c FILE | --url URL] [--frames N]\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (cli_api_url(cfg, url, base, sizeof(base)) < 0)
+		return EXIT_USAGE;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	/* keys are read only for a live view: a snapshot leaves the terminal be */
+	if (tty && ansi && tcgetattr(STDIN_FILENO, &saved) == 0) {
+		raw = saved;
+		raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+		raw.c_cc[VMIN] = 0;
+		raw.c_cc[VTIME] = 0;
+		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+	} else {
+		tty = false;
+	}
+	if (ansi)
+		fputs("\033[?25l\033[H\033[2J", stdout); /* hide the cursor, clear once */
+	while (!quit && frames != 0) {
+		struct winsize ws = { .ws_row = 40, .ws_col = 100 };
+		struct pollfd pf = { .fd = STDIN_FILENO, .events = POLLIN };
+		struct screen sc = { .ansi = ansi };
+		char ch;
+
+		if (ansi)
+			ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws);
+		sc.rows = ws.ws_row ? ws.ws_row : 40;
+		sc.cols = ws.ws_col ? ws.ws_col : 100;
+		frame(base, &sc, !ansi ? NULL : tty ? "q: quit" : "Ctrl-C: quit");
+		if (frames > 0 && --frames == 0)
+			break;
+		if (poll(&pf, tty ? 1 : 0, 1000) > 0 && read(STDIN_FILENO, &ch, 1) == 1 &&
+		    (ch == 'q' || ch == 'Q' || ch == 3))
+			break;
+	}
+	if (ansi)
+		fputs("\033[?25h\n", stdout);
+	if (tty)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	return EXIT_OK;
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * State of the running control process (`bootstorm serve`), shared by its
+ * threads:
+ *   main thread     signals, inotify reload, heartbeat, lease-table scan, rates
+ *   journal thread  lease rings -> journal -> durable_seq; boot rings -> view
+ *   HTTP threads    libmicrohttpd pool: repo, /boot, /ks, /ipxe, API, metrics
+ * The config is swapped under cfg_lock (HTTP threads hold it for reading
+ * while they render); everything else is atomics or has its own lock.
+ */
+#ifndef BS_CONTROL_CTL_H
+#define BS_CONTROL_CTL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf/cfg.h"
+#include "shm/publish.h"
+#include "control/daemon/bootview.h"
+#include "control/daemon/journal.h"
+
+/* HTTP statuses counted for /metrics (anything else is "other"). */
+#define HTTP_CODE_LIST(X) \
+	X(200) X(206) X(304) X(400) X(403) X(404) X(405) X(413) X(416) X(431) X(500) X(503)
+
+enum http_code_idx {
+#define X(c) HTTP_IDX_##c,
+	HTTP_CODE_LIST(X)
+#undef X
+	HTTP_IDX_OTHER,
+	HTTP_IDX_MAX
+};
+
+struct ctl {
+	pthread_rwlock_t cfg_lock;
+	struct cfg *cfg;		/* current config (under cfg_lock) */
+	int repo_fd, tftp_fd, gen_fd;	/* root directories of cfg (under cfg_lock) */
+	char *cfg_path;
+	_Atomic uint64_t gen;		/* published generation */
+	_Atomic uint64_t reloads, reload_failures;
+
+	struct shm_region region;
+	bool have_region;
+	struct journal journal;
+	bool have_journal;
+	struct bootview bv;
+
+	uint64_t start_wall_ms, start_mono_ms;
+	struct MHD_Daemon *mhd;
+	_Atomic uint64_t http_by_code[HTTP_IDX_MAX];
+	_Atomic uint64_t http_bytes;	/* body bytes queued */
+	_Atomic uint64_t boot_events;
+
+	/* rates, sampled once a second by the main thread */
+	pthread_mutex_t rate_mu;
+	double rate_dhcp, rate_tftp_bytes, rate_http;
+
+	_Atomic bool stop;
+	pthread_t jthr;
+	bool jthr_live;
+	uint32_t commit_ms;
+};
+
+uint64_t ctl_now_ms(void);	/* wall clock */
+uint64_t ctl_mono_ms(void);
+
+/* Sum over workers of counter id (0 without a region). */
+uint64_t ctl_counter(const struct ctl *c, unsigned id);
+/* Index of a counter by name, or -1 (counters owned by other rooms are
+ * looked up by name so control keeps building when they are renamed). */
+int ctl_counter_id(const char *name);
+
+void ctl_http_count(struct ctl *c, unsigned status);
+
+#endif

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * The HTTP server (libmicrohttpd, epoll, a small thread pool):
+ *   /repo/<path>        files under http.repo_root (sendfile, Range, HEAD,
+ *                       If-Modified-Since, keep-alive)
+ *   /boot/<path>        tftp-gen then tftp.root, for iPXE/UEFI HTTP boot
+ *   /ks/<node>, /ks     rendered kickstart, authorised (control/daemon/kickstart.h)
+ *   /ipxe/<node>, /ipxe/boot   rendered iPXE script
+ *   /api/..., /metrics  control/daemon/api.c
+ * Every error answer has a status code and one sanitised log line.
+ */
+#ifndef BS_CONTROL_HTTPD_H
+#define BS_CONTROL_HTTPD_H
+
+#include "control/daemon/ctl.h"
+
+#define HTTP_CONN_TIMEOUT_S  15u	  /* idle connection (slowloris) */
+#define HTTP_CONN_MEMORY     (32u << 10) /* per-connection pool: bounds request headers */
+#define HTTP_THREADS	     4u
+#define HTTP_MAX_BODY	     (64u << 10) /* POST bodies (done/failed) are discarded past this */
+
+int httpd_start(struct ctl *c);
+void httpd_stop(struct ctl *c);
+
+#endif

@@ -1,0 +1,617 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * The shared region (shm/shm.h): creation, attachment, config publication
+ * and the quiescent-state readers.
+ *
+ * Memory orders, once for the whole file (each site repeats the short
+ * reason):
+ *   hdr.magic        written last at creation with RELEASE, read with
+ *                    ACQUIRE by attachers: seeing the magic means seeing
+ *                    the finished layout, rings and lease table.
+ *   hdr.pub          control stores SEQ_CST after copying the snapshot into
+ *                    its slot (release: the copy is visible before the
+ *                    generation; seq_cst: see reader online below).
+ *                    Workers load it ACQUIRE (pairs with that store).
+ *   readers[w].gen   workers store RELEASE once they are done with the older
+ *                    snapshot (their reads of it happen-before control's
+ *                    ACQUIRE load that lets it overwrite that slot); going
+ *                    online stores it SEQ_CST and re-reads pub (below).
+ *   slot_gen[s]      only control writes and reads it for slot choice;
+ *                    RELAXED (other readers, e.g. a CLI, only display it).
+ *   control_pid, dp_pid: RELAXED liveness hints, checked with kill(pid, 0).
+ *
+ * Why a worker going online re-reads pub: while its gen is 0 control treats
+ * it as offline, so between "load pub" and "store gen" control could publish
+ * twice and recycle the slot the worker just picked.  With the gen store and
+ * the re-load both SEQ_CST (and control's pub store and gen loads SEQ_CST),
+ * either the re-load sees the newer pub (the worker retries) or control's
+ * later scan sees the worker's gen and keeps its slot.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include "shm/publish.h"
+#include "shm/snap_verify.h"
+
+#define RING_FLAGS (RING_F_SP_ENQ | RING_F_SC_DEQ)
+
+static size_t
+align_up(size_t x, size_t a)
+{
+	return (x + a - 1) & ~(a - 1);
+}
+
+static uint64_t
+now_ms(clockid_t clk)
+{
+	struct timespec ts;
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int
+shm_name(char *buf, size_t cap, const char *instance)
+{
+	if (!instance)
+		instance = SHM_DEFAULT_INSTANCE;
+	if (!*instance || strlen(instance) >= 32 || strchr(instance, '/'))
+		return -EINVAL;
+	snprintf(buf, cap, SHM_NAME_FMT, instance);
+	return 0;
+}
+
+/* The layout a set of parameters gives; filled into a zeroed header. */
+static int
+layout(struct shm_hdr *h, const struct shm_create_params *p)
+{
+	if (p->max_workers == 0 || p->max_workers > SHM_MAX_WORKERS || p->ring_size < 2 ||
+	    (p->ring_size & (p->ring_size - 1)) || p->lease_cap == 0 ||
+	    p->slot_size < sizeof(struct snap_hdr))
+		return -EINVAL;
+	ssize_t lring = rte_ring_get_memsize_elem(sizeof(struct lease_event), p->ring_size);
+	ssize_t bring = rte_ring_get_memsize_elem(sizeof(struct boot_event), p->ring_size);
+	if (lring < 0 || bring < 0)
+		return -EINVAL;
+
+	size_t off = align_up(sizeof(struct shm_hdr), SHM_CACHELINE);
+	h->abi = SHM_ABI;
+	h->hdr_size = sizeof(struct shm_hdr);
+	h->max_workers = p->max_workers;
+	h->ring_size = p->ring_size;
+	h->counters_off = off;
+	off += align_up((size_t)p->max_workers * sizeof(struct shm_counters), SHM_CACHELINE);
+	for (uint32_t w = 0; w < p->max_workers; w++) {
+		h->lease_ring_off[w] = off;
+		off += align_up((size_t)lring, SHM_CACHELINE);
+		h->boot_ring_off[w] = off;
+		off += align_up((size_t)bring, SHM_CACHELINE);
+	}
+	h->leases_off = off;
+	h->leases_size = lease_table_size(p->lease_cap);
+	off += align_up(h->leases_size, SHM_CACHELINE);
+	h->slot_size = align_up(p->slot_size, SHM_CACHELINE);
+	for (unsigned s = 0; s < SHM_SLOTS; s++) {
+		h->slot_off[s] = off;
+		off += h->slot_size;
+	}
+	h->region_size = align_up(off, 4096);
+	return 0;
+}
+
+/* Same geometry as the one we would create?  (ABI checked by the caller.) */
+static bool
+same_layout(const struct shm_hdr *have, const struct shm_hdr *want)
+{
+	if (have->hdr_size != want->hdr_size || have->max_workers != want->max_workers ||
+	    have->ring_size != want->ring_size || have->counters_off != want->counters_off ||
+	    have->leases_off != want->leases_off || have->leases_size != want->leases_size ||
+	    have->slot_size != want->slot_size || have->region_size != want->region_size)
+		return false;
+	for (unsigned w = 0; w < want->max_workers; w++)
+		if (have->lease_ring_off[w] != want->lease_ring_off[w] ||
+		    have->boot_ring_off[w] != want->boot_ring_off[w])
+			return false;
+	for (unsigned s = 0; s < SHM_SLOTS; s++)
+		if (have->slot_off[s] != want->slot_off[s])
+			return false;
+	return true;
+}
+
+static bool
+pid_alive(int32_t pid)
+{
+	return pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH);
+}
+
+/* Bounds of everything the header points at, for a region of `size`. */
+static int
+check_bounds(const struct shm_hdr *h, size_t size)
+{
+	if (h->region_size != size || h->max_workers == 0 || h->max_workers > SHM_MAX_WORKERS ||
+	    h->ring_size < 2 || (h->ring_size & (h->ring_size - 1)))
+		return -EINVAL;
+	/* Every area must lie inside the mapping. */
+	if (h->counters_off + (uint64_t)h->max_workers * sizeof(struct shm_counters) > size)
+		return -EINVAL;
+	ssize_t lring = rte_ring_get_memsize_elem(sizeof(struct lease_event), h->ring_size);
+	ssize_t bring = rte_ring_get_memsize_elem(sizeof(struct boot_event), h->ring_size);
+	if (lring < 0 || bring < 0)
+		return -EINVAL;
+	for (unsigned w = 0; w < h->max_workers; w++)
+		if (h->lease_ring_off[w] % SHM_CACHELINE || h->boot_ring_off[w] % SHM_CACHELINE ||
+		    h->lease_ring_off[w] + (uint64_t)lring > size ||
+		    h->boot_ring_off[w] + (uint64_t)bring > size)
+			return -EINVAL;
+	if (h->leases_off % SHM_CACHELINE || h->leases_off + h->leases_size > size ||
+	    h->leases_size > size)
+		return -EINVAL;
+	for (unsigned s = 0; s < SHM_SLOTS; s++)
+		if (h->slot_off[s] % SHM_CACHELINE || h->slot_size > size ||
+		    h->slot_off[s] + h->slot_size > size)
+			return -EINVAL;
+	return 0;
+}
+
+static int
+map_fd(struct shm_region *r, int fd, size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	r->hdr = p;
+	r->size = size;
+	r->fd = fd;
+	return 0;
+}
+
+/* Formats a fresh, zero-filled region. */
+static int
+format_region(struct shm_region *r, const struct shm_hdr *want, const char *instance)
+{
+	struct shm_hdr *h = r->hdr;
+	uint8_t *base = (uint8_t *)h;
+
+	/* Copy the layout (magic stays 0 until everything below is ready). */
+	memcpy((uint8_t *)h + sizeof(h->magic), (const uint8_t *)want + sizeof(want->magic),
+	       offsetof(struct shm_hdr, control_pid) - sizeof(h->magic));
+	h->created_ms = now_ms(CLOCK_REALTIME);
+	snprintf(h->instance, sizeof(h->instance), "%s", instance);
+	for (uint32_t w = 0; w < h->max_workers; w++) {
+		char name[RTE_RING_NAMESIZE];
+		snprintf(name, sizeof(name), "bs-lease-%u", w);
+		if (rte_ring_init((struct rte_ring *)(base + h->lease_ring_off[w]), name,
+				  h->ring_size, RING_FLAGS) < 0)
+			return -EINVAL;
+		snprintf(name, sizeof(name), "bs-boot-%u", w);
+		if (rte_ring_init((struct rte_ring *)(base + h->boot_ring_off[w]), name,
+				  h->ring_size, RING_FLAGS) < 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+int
+shm_create(struct shm_region *r, const struct shm_create_params *p, bool *reused)
+{
+	struct shm_hdr want = { 0 };
+	const char *inst = p->instance ? p->instance : SHM_DEFAULT_INSTANCE;
+	int rc, fd;
+	struct stat st;
+
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+	*reused = false;
+	if ((rc = shm_name(r->name, sizeof(r->name), inst)) < 0)
+		return rc;
+	if ((rc = layout(&want, p)) < 0)
+		return rc;
+
+	/* 1. An existing region of our ABI and geometry is kept: the dataplane
+	 *    may be serving from it, and its lease table must survive a
+	 *    control restart. */
+	fd = shm_open(r->name, O_RDWR, 0);
+	if (fd >= 0) {
+		if (fstat(fd, &st) == 0 && (size_t)st.st_size >= sizeof(struct shm_hdr) &&
+		    map_fd(r, fd, (size_t)st.st_size) == 0) {
+			struct shm_hdr *h = r->hdr;
+			/* ACQUIRE: pairs with the creator's RELEASE of magic. */
+			bool ours = __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) == SHM_MAGIC &&
+				    h->abi == SHM_ABI && same_layout(h, &want) &&
+				    lease_table_check((struct lease_table *)((uint8_t *)h +
+									      h->leases_off),
+						      h->leases_size) == 0;
+			int32_t cpid = atomic_load_explicit(&h->control_pid, memory_order_relaxed);
+			int32_t dpid = atomic_load_explicit(&h->dp_pid, memory_order_relaxed);
+			if (ours && cpid != getpid() && pid_alive(cpid)) {
+				fprintf(stderr, "shm: %s is in use by control pid %d\n", r->name,
+					cpid);
+				shm_detach(r);
+				return -EBUSY;
+			}
+			if (ours) {
+				atomic_store_explicit(&h->control_pid, getpid(),
+						      memory_order_relaxed);
+				*reused = true;
+				return 0;
+			}
+			if (pid_alive(dpid)) {
+				fprintf(stderr,
+					"shm: %s has another layout (ABI %u, this build %u) and "
+					"dataplane pid %d still uses it; stop it first\n",
+					r->name, h->abi, SHM_ABI, dpid);
+				shm_detach(r);
+				return -EBUSY;
+			}
+			shm_detach(r);
+		} else {
+			close(fd);
+		}
+		/* Stale or foreign: replace it.  A process still mapping the old
+		 * one keeps its (now unlinked) copy. */
+		shm_unlink(r->name);
+	}
+
+	/* 2. A fresh region.  O_EXCL: two controls racing here cannot both
+	 *    format it. */
+	fd = shm_open(r->name, O_RDWR | O_CREAT | O_EXCL, 0660);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)want.region_size) < 0) {
+		rc = -errno;
+		goto fail_fd;
+	}
+	if ((rc = map_fd(r, fd, want.region_size)) < 0)
+		goto fail_fd;
+	struct shm_hdr *h = r->hdr;
+	if ((rc = format_region(r, &want, inst)) < 0)
+		goto fail_map;
+	if ((rc = lease_table_init((struct lease_table *)((uint8_t *)h + h->leases_off),
+				   p->lease_cap)) < 0)
+		goto fail_map;
+	atomic_store_explicit(&h->control_pid, getpid(), memory_order_relaxed);
+	atomic_store_explicit(&h->journal_ok, 1, memory_order_relaxed);
+	/* RELEASE: an attacher that sees the magic sees the formatted region. */
+	__atomic_store_n(&h->magic, SHM_MAGIC, __ATOMIC_RELEASE);
+	return 0;
+
+fail_map:
+	munmap(r->hdr, r->size);
+	r->hdr = NULL;
+fail_fd:
+	close(fd);
+	shm_unlink(r->name);
+	r->fd = -1;
+	return rc;
+}
+
+int
+shm_attach(struct shm_region *r, const char *instance)
+{
+	struct stat st;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+	if ((rc = shm_name(r->name, sizeof(r->name), instance)) < 0)
+		return rc;
+	int fd = shm_open(r->name, O_RDWR, 0);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	if ((size_t)st.st_size < sizeof(struct shm_hdr)) {
+		fprintf(stderr, "shm: %s is too small (%lld bytes)\n", r->name,
+			(long long)st.st_size);
+		close(fd);
+		return -EINVAL;
+	}
+	if ((rc = map_fd(r, fd, (size_t)st.st_size)) < 0) {
+		close(fd);
+		return rc;
+	}
+	const struct shm_hdr *h = r->hdr;
+	/* ACQUIRE: pairs with the creator's RELEASE; a region being formatted
+	 * still shows magic 0. */
+	uint64_t magic = __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE);
+	if (magic != SHM_MAGIC) {
+		fprintf(stderr, "shm: %s has bad magic %#llx (not a bootstorm region, or "
+				"still being created)\n",
+			r->name, (unsigned long long)magic);
+		rc = magic == 0 ? -EAGAIN : -EINVAL;
+		goto fail;
+	}
+	if (h->abi != SHM_ABI) {
+		fprintf(stderr,
+			"shm: %s has ABI version %u but this build speaks ABI version %u; "
+			"restart control and dataplane from the same build\n",
+			r->name, h->abi, SHM_ABI);
+		rc = -EPROTO;
+		goto fail;
+	}
+	if (h->hdr_size != sizeof(struct shm_hdr) || check_bounds(h, r->size) < 0 ||
+	    lease_table_check((const struct lease_table *)((const uint8_t *)h + h->leases_off),
+			      h->leases_size) < 0) {
+		fprintf(stderr, "shm: %s has an inconsistent layout (size %zu)\n", r->name,
+			r->size);
+		rc = -EINVAL;
+		goto fail;
+	}
+	return 0;
+fail:
+	shm_detach(r);
+	return rc;
+}
+
+void
+shm_detach(struct shm_region *r)
+{
+	if (!r)
+		return;
+	if (r->hdr)
+		munmap(r->hdr, r->size);
+	if (r->fd >= 0)
+		close(r->fd);
+	r->hdr = NULL;
+	r->fd = -1;
+}
+
+int
+shm_unlink_instance(const char *instance)
+{
+	char name[64];
+	int rc = shm_name(name, sizeof(name), instance);
+	if (rc < 0)
+		return rc;
+	return shm_unlink(name) < 0 ? -errno : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Publication (control) */
+
+uint64_t
+shm_published_gen(const struct shm_region *r)
+{
+	/* ACQUIRE: a caller that then reads the slot sees its contents. */
+	return SHM_PUB_GEN(atomic_load_explicit(&r->hdr->pub, memory_order_acquire));
+}
+
+/* May slot s be overwritten?  Only if it is not the published one and every
+ * online reader reports a generation newer than the one it holds. */
+static bool
+slot_free(const struct shm_hdr *h, unsigned s, unsigned cur, bool dp_dead)
+{
+	if (s == cur)
+		return false;
+	uint64_t sg = atomic_load_explicit(&h->slot_gen[s], memory_order_relaxed);
+	if (sg == 0 || dp_dead)
+		return true;
+	for (unsigned w = 0; w < h->max_workers && w < SHM_MAX_WORKERS; w++) {
+		/* SEQ_CST (acquire at least): the worker's reads of the old
+		 * snapshot happen-before our overwrite; seq_cst for the online
+		 * race described at the top. */
+		uint64_t g = atomic_load_explicit(&h->readers[w].gen, memory_order_seq_cst);
+		if (g != 0 && g <= sg)
+			return false;
+	}
+	return true;
+}
+
+/* The free slot holding the oldest generation, or -1. */
+static int
+pick_slot(const struct shm_hdr *h, unsigned cur)
+{
+	int32_t dpid = atomic_load_explicit(&h->dp_pid, memory_order_relaxed);
+	/* Readers of a dead dataplane are offline whatever their gen says. */
+	bool dp_dead = dpid > 0 && kill(dpid, 0) < 0 && errno == ESRCH;
+	int best = -1;
+	uint64_t best_gen = UINT64_MAX;
+	for (unsigned s = 0; s < SHM_SLOTS; s++) {
+		if (!slot_free(h, s, cur, dp_dead))
+			continue;
+		uint64_t sg = atomic_load_explicit(&h->slot_gen[s], memory_order_relaxed);
+		if (sg < best_gen) {
+			best_gen = sg;
+			best = (int)s;
+		}
+	}
+	return best;
+}
+
+int
+shm_publish(struct shm_region *r, const struct snap_hdr *s, uint32_t timeout_ms)
+{
+	struct shm_hdr *h = r->hdr;
+	uint64_t pub = atomic_load_explicit(&h->pub, memory_order_relaxed); /* we are its only writer */
+	unsigned cur = pub ? SHM_PUB_SLOT(pub) : SHM_SLOTS;
+	const char *why;
+
+	if (s->size > h->slot_size)
+		return -E2BIG;
+	if (s->gen <= SHM_PUB_GEN(pub) || s->gen >= (1ull << 56))
+		return -EINVAL;
+	if (snap_verify(s, s->size, &why) < 0)
+		return -EINVAL; /* never hand the dataplane a snapshot it would reject */
+
+	uint64_t deadline = now_ms(CLOCK_MONOTONIC) + timeout_ms;
+	int slot;
+	for (unsigned tries = 0; (slot = pick_slot(h, cur)) < 0; tries++) {
+		if (now_ms(CLOCK_MONOTONIC) >= deadline)
+			return -EBUSY;
+		/* Workers report every poll iteration (microseconds): yield a
+		 * few times first, then sleep so a stuck reader costs no CPU. */
+		if (tries < 64) {
+			sched_yield();
+		} else {
+			struct timespec ts = { 0, 200 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+
+	/* RELAXED: only control interprets slot_gen; 0 while rewriting tells a
+	 * CLI reader the slot is in flux. */
+	atomic_store_explicit(&h->slot_gen[slot], 0, memory_order_relaxed);
+	memcpy((uint8_t *)h + h->slot_off[slot], s, s->size);
+	atomic_store_explicit(&h->slot_gen[slot], s->gen, memory_order_relaxed);
+	/* SEQ_CST (includes release): the copy above is visible before the
+	 * new generation; total order with the workers' online handshake. */
+	atomic_store_explicit(&h->pub, SHM_PUB(s->gen, (unsigned)slot), memory_order_seq_cst);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Readers (dataplane workers) */
+
+static const struct snap_hdr *
+slot_snap(const struct shm_region *r, unsigned slot)
+{
+	return (const struct snap_hdr *)((const uint8_t *)r->hdr + r->hdr->slot_off[slot]);
+}
+
+/* Switches st to publication pub if its snapshot verifies.  Returns true
+ * when st now uses pub's generation. */
+static bool
+reader_take(struct shm_reader_state *st, uint64_t pub)
+{
+	const struct shm_hdr *h = st->r->hdr;
+	unsigned slot = SHM_PUB_SLOT(pub);
+	uint64_t gen = SHM_PUB_GEN(pub);
+	if (slot >= SHM_SLOTS || gen == st->rejected_gen)
+		return false;
+	const struct snap_hdr *s = slot_snap(st->r, slot);
+	const char *why = NULL;
+	/* A corrupt or mismatched snapshot is refused once and the old one
+	 * kept: the dataplane must never trust offsets it did not check. */
+	if (snap_verify(s, h->slot_size, &why) < 0 || s->gen != gen) {
+		st->rejected_gen = gen;
+		st->rejected_why = why ? why : "generation mismatch";
+		return false;
+	}
+	st->gen = gen;
+	st->snap = s;
+	return true;
+}
+
+void
+shm_reader_online(struct shm_reader_state *st, struct shm_region *r, unsigned worker)
+{
+	memset(st, 0, sizeof(*st));
+	st->r = r;
+	st->worker = worker;
+	if (worker >= r->hdr->max_workers || worker >= SHM_MAX_WORKERS)
+		return;
+	struct shm_reader *rd = &r->hdr->readers[worker];
+	for (;;) {
+		uint64_t pub = atomic_load_explicit(&r->hdr->pub, memory_order_seq_cst);
+		if (pub == 0)
+			return; /* nothing published yet: stay offline (gen 0) */
+		uint64_t gen = SHM_PUB_GEN(pub);
+		atomic_store_explicit(&rd->gen, gen, memory_order_seq_cst);
+		/* Re-read: if control published meanwhile, it may have seen
+		 * us offline and recycled this slot (see the top comment). */
+		if (atomic_load_explicit(&r->hdr->pub, memory_order_seq_cst) != pub)
+			continue;
+		if (!reader_take(st, pub)) {
+			/* Refused: announce nothing, stay offline. */
+			atomic_store_explicit(&rd->gen, 0, memory_order_release);
+		}
+		return;
+	}
+}
+
+const struct snap_hdr *
+shm_reader_poll(struct shm_reader_state *st)
+{
+	struct shm_region *r = st->r;
+	if (!r || st->worker >= r->hdr->max_workers || st->worker >= SHM_MAX_WORKERS)
+		return NULL;
+	if (st->gen == 0) {
+		/* Offline (nothing published when we came online, or the first
+		 * snapshot was refused): the online handshake again. */
+		unsigned w = st->worker;
+		uint64_t rej = st->rejected_gen;
+		const char *rwhy = st->rejected_why;
+		uint64_t pub = atomic_load_explicit(&r->hdr->pub, memory_order_acquire);
+		if (pub == 0 || SHM_PUB_GEN(pub) == rej)
+			return NULL;
+		shm_reader_online(st, r, w);
+		if (!st->snap && !st->rejected_gen) {
+			st->rejected_gen = rej;
+			st->rejected_why = rwhy;
+		}
+		return st->snap;
+	}
+	/* ACQUIRE: pairs with control's store of pub, so the slot's contents
+	 * are visible before we read them. */
+	uint64_t pub = atomic_load_explicit(&r->hdr->pub, memory_order_acquire);
+	if (SHM_PUB_GEN(pub) != st->gen && reader_take(st, pub)) {
+		/* RELEASE: we are done with the previous snapshot (this is the
+		 * start of a poll iteration); our reads of it happen-before
+		 * control's acquire load that lets it recycle that slot.  Our
+		 * old gen stayed stored until now, protecting every newer slot
+		 * (control needs gen > slot_gen), including the one we take. */
+		atomic_store_explicit(&r->hdr->readers[st->worker].gen, st->gen,
+				      memory_order_release);
+	}
+	return st->snap;
+}
+
+void
+shm_reader_offline(struct shm_reader_state *st)
+{
+	if (st->r && st->worker < st->r->hdr->max_workers && st->worker < SHM_MAX_WORKERS)
+		/* RELEASE: our last reads of the snapshot are done. */
+		atomic_store_explicit(&st->r->hdr->readers[st->worker].gen, 0,
+				      memory_order_release);
+	st->gen = 0;
+	st->snap = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Accessors */
+
+struct lease_table *
+shm_leases(const struct shm_region *r)
+{
+	return (struct lease_table *)((uint8_t *)r->hdr + r->hdr->leases_off);
+}
+
+_Atomic uint64_t *
+shm_worker_counters(const struct shm_region *r, unsigned worker)
+{
+	if (worker >= r->hdr->max_workers)
+		return NULL;
+	struct shm_counters *c =
+		(struct shm_counters *)((uint8_t *)r->hdr + r->hdr->counters_off);
+	return c[worker].c;
+}
+
+void *
+shm_lease_ring(const struct shm_region *r, unsigned worker)
+{
+	if (worker >= r->hdr->max_workers)
+		return NULL;
+	return (uint8_t *)r->hdr + r->hdr->lease_ring_off[worker];
+}
+
+void *
+shm_boot_ring(const struct shm_region *r, unsigned worker)
+{
+	if (worker >= r->hdr->max_workers)
+		return NULL;
+	return (uint8_t *)r->hdr + r->hdr->boot_ring_off[worker];
+}

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Layout of the shared-memory region /dev/shm/bootstorm-<instance>.
+ * Types and constants only (no functions): both processes include it.
+ *
+ * Who writes what:
+ *   [C]  control (bootstorm serve) creates the region and writes these fields
+ *   [D]  the dataplane (bootstorm-dp) writes these fields
+ *   [Dw] only worker w of the dataplane writes its own element
+ * Everything else is read-only after creation.
+ *
+ * The region is position independent: it holds offsets from the region base,
+ * never pointers, so each process may map it at a different address.
+ *
+ *   +-------------------+ 0
+ *   | struct shm_hdr    |
+ *   +-------------------+ hdr.counters_off
+ *   | shm_counters[W]   |  per-worker counters, cache-line aligned   [Dw]
+ *   +-------------------+ hdr.lease_ring_off[w], hdr.boot_ring_off[w]
+ *   | rte_ring x 2W     |  SP/SC rings, dataplane -> control           [Dw]/[C]
+ *   +-------------------+ hdr.leases_off
+ *   | lease table       |  struct lease_table (shm/leases.h)          [D]
+ *   +-------------------+ hdr.slot_off[i]
+ *   | config slot x 3   |  flat snapshots (shm/snap.h)                [C]
+ *   +-------------------+ hdr.region_size
+ */
+#ifndef BS_CONF_SHM_H
+#define BS_CONF_SHM_H
+
+#include <stdalign.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define SHM_MAGIC	     0x4d52545342534f42ull /* "BOOTSTRM" little-endian */
+#define SHM_ABI		     1u	   /* bump on any layout change of this file or snap.h */
+#define SHM_MAX_WORKERS	     16u
+#define SHM_SLOTS	     3u
+#define SHM_CACHELINE	     64u
+#define SHM_NAME_FMT	     "/bootstorm-%s" /* shm_open name from the instance */
+#define SHM_DEFAULT_INSTANCE "default"
+
+/* hdr.pub packs the published generation and the slot that holds it, so a
+ * reader gets both with one acquire load. */
+#define SHM_PUB(gen, slot)  (((uint64_t)(gen) << 8) | (uint64_t)(slot))
+#define SHM_PUB_GEN(pub)    ((pub) >> 8)
+#define SHM_PUB_SLOT(pub)   ((unsigned)((pub) & 0xff))
+
+/* One reader of config snapshots (one dataplane worker).  Quiescent-state
+ * protocol, see shm/publish.h for the code:
+ *   - a worker, once per poll iteration, loads hdr.pub (acquire) and then
+ *     stores the generation it will use into gen (release);
+ *   - the value in gen never exceeds the generation the worker is using, and
+ *     it only grows, so control may overwrite slot s only when every online
+ *     reader has gen > slot_gen[s];
+ *   - gen == 0 means offline (never started, or exited cleanly).
+ * A reader whose dataplane pid is dead is treated as offline by control. */
+struct shm_reader {
+	alignas(SHM_CACHELINE) _Atomic uint64_t gen; /* [Dw] */
+	_Atomic uint64_t heartbeat_ms;		     /* [Dw] CLOCK_MONOTONIC ms */
+};
+
+/* Per-worker counters.  Index = enum bs_ctr (shm/counters.h).  Written only
+ * by their owning worker with relaxed load+store (single writer, so no RMW is
+ * needed); read by control with relaxed loads and summed. */
+struct shm_counters {
+	alignas(SHM_CACHELINE) _Atomic uint64_t c[512];
+};
+
+/* A lease change, appended by the DHCP-owning worker to its lease ring and
+ * journalled by control.  seq is strictly increasing per region. */
+enum lease_kind {
+	LEASE_EV_GRANT = 0, /* new binding or changed address */
+	LEASE_EV_RENEW,	    /* same binding, new expiry */
+	LEASE_EV_RELEASE,   /* client released */
+	LEASE_EV_DECLINE,   /* address quarantined until expires_ms */
+	LEASE_EV_EXPIRE,    /* server expired it */
+	LEASE_EV_MAX
+};
+
+struct lease_event {
+	uint64_t seq;	     /* journal sequence number */
+	uint64_t expires_ms; /* wall clock (CLOCK_REALTIME) ms since epoch */
+	uint64_t ts_ms;	     /* wall clock ms when the event happened */
+	uint32_t ip;	     /* host byte order */
+	uint8_t mac[6];
+	uint8_t kind;		/* enum lease_kind */
+	uint8_t client_id_len;	/* 0 = none */
+	uint8_t client_id[32];	/* option 61, truncated to 32 bytes */
+	char hostname[32];	/* option 12, NUL terminated, sanitised */
+};
+
+/* Boot progress of one node, best effort (a full ring drops and counts). */
+enum boot_stage {
+	BOOT_STAGE_NONE = 0,
+	BOOT_STAGE_DHCP_DISCOVER, /* DISCOVER seen, OFFER sent */
+	BOOT_STAGE_DHCP_BOUND,	  /* ACK sent */
+	BOOT_STAGE_TFTP_START,	  /* RRQ accepted */
+	BOOT_STAGE_TFTP_PROGRESS, /* periodic, every few hundred KiB */
+	BOOT_STAGE_TFTP_DONE,	  /* last ACK received */
+	BOOT_STAGE_TFTP_FAILED,	  /* timed out or error */
+	BOOT_STAGE_HTTP,	  /* control: fetched a file over HTTP */
+	BOOT_STAGE_INSTALLING,	  /* control: kickstart fetched */
+	BOOT_STAGE_DONE,	  /* control: node reported done */
+	BOOT_STAGE_FAILED,	  /* control: node reported failed */
+	BOOT_STAGE_MAX
+};
+
+struct boot_event {
+	uint64_t ts_ms;	 /* wall clock ms */
+	uint64_t bytes;	 /* bytes acknowledged so far */
+	uint64_t total;	 /* file size (0 = unknown) */
+	uint32_t ip;	 /* client IPv4, host order */
+	uint8_t mac[6];	 /* all zero when unknown (TFTP only knows the IP) */
+	uint8_t stage;	 /* enum boot_stage */
+	uint8_t arch;	 /* option 93 value, 0xff = unknown */
+	char file[48];	 /* file name, truncated, NUL terminated */
+};
+
+/* Ring element sizes must be multiples of 4 for rte_ring_*_elem. */
+_Static_assert(sizeof(struct lease_event) % 8 == 0, "lease_event size");
+_Static_assert(sizeof(struct boot_event) % 8 == 0, "boot_event size");
+
+struct shm_hdr {
+	uint64_t magic;	      /* SHM_MAGIC */
+	uint32_t abi;	      /* SHM_ABI */
+	uint32_t hdr_size;    /* sizeof(struct shm_hdr) */
+	uint64_t region_size; /* bytes mapped */
+	uint64_t created_ms;  /* wall clock */
+	char instance[32];
+
+	/* Layout (fixed at creation). */
+	uint32_t max_workers;	/* readers/counters/rings present */
+	uint32_t ring_size;	/* elements per ring (power of 2) */
+	uint64_t counters_off;	/* struct shm_counters[max_workers] */
+	uint64_t lease_ring_off[SHM_MAX_WORKERS]; /* rte_ring of lease_event */
+	uint64_t boot_ring_off[SHM_MAX_WORKERS];  /* rte_ring of boot_event */
+	uint64_t leases_off;	/* struct lease_table */
+	uint64_t leases_size;
+	uint64_t slot_off[SHM_SLOTS];
+	uint64_t slot_size;	/* bytes available per slot */
+
+	/* Control liveness and config publication. */
+	alignas(SHM_CACHELINE) _Atomic int32_t control_pid; /* [C] 0 = not running */
+	_Atomic uint64_t control_heartbeat_ms;	/* [C] monotonic ms */
+	_Atomic uint64_t pub;			/* [C] SHM_PUB(gen, slot), release */
+	_Atomic uint64_t slot_gen[SHM_SLOTS];	/* [C] generation held by slot, 0 = empty */
+	_Atomic uint64_t durable_seq; /* [C] lease events <= this are on disk (release) */
+	_Atomic uint32_t journal_ok;  /* [C] 0 while the journal cannot write (disk full) */
+
+	/* Dataplane liveness. */
+	alignas(SHM_CACHELINE) _Atomic int32_t dp_pid; /* [D] 0 = not running */
+	_Atomic uint32_t dp_workers;		/* [D] workers started */
+	_Atomic uint64_t dp_heartbeat_ms;	/* [D] monotonic ms */
+	_Atomic uint64_t dp_started_ms;		/* [D] wall clock */
+
+	struct shm_reader readers[SHM_MAX_WORKERS];
+};
+
+#endif

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * The flat config snapshot that control publishes into a shm slot and the
+ * dataplane reads without locks.  Types and constants only.
+ *
+ * Rules of the format:
+ *   - position independent: tables are (offset, count) pairs relative to the
+ *     start of struct snap_hdr, strings are offsets into the string blob
+ *     (offset 0 is always the empty string "");
+ *   - immutable once published; a new config is a new snapshot;
+ *   - every integer in host byte order, every IPv4 address in host order;
+ *   - crc32 (zlib) over the whole snapshot with the crc field set to 0.
+ * Written by control (conf/snap_build.c), read by the dataplane engines
+ * (shm/snap_read.h gives the accessors).
+ */
+#ifndef BS_CONF_SNAP_H
+#define BS_CONF_SNAP_H
+
+#include <stdint.h>
+
+#define SNAP_MAGIC 0x50414e53u /* "SNAP" */
+#define SNAP_NONE  UINT32_MAX  /* absent index */
+
+/* Client architectures we select boot files for.  Option 93 (RFC 4578,
+ * IANA "Processor Architecture Types") values map onto these. */
+#define SNAP_ARCH_LIST(X)                                   \
+	X(BIOS, "bios")		  /* 0 */                   \
+	X(EFI_IA32, "efi-ia32")	  /* 6 */                   \
+	X(EFI_X64, "efi-x64")	  /* 7, 9 */                \
+	X(EFI_ARM32, "efi-arm32") /* 10 */                  \
+	X(EFI_ARM64, "efi-arm64") /* 11 */                  \
+	X(HTTP_X64, "http-x64")	  /* 15, 16: UEFI HTTP boot */ \
+	X(HTTP_ARM64, "http-arm64") /* 19 */                \
+	X(IPXE, "ipxe")		  /* option 77 "iPXE" / 175 */
+
+enum snap_arch {
+#define X(n, s) SNAP_ARCH_##n,
+	SNAP_ARCH_LIST(X)
+#undef X
+	SNAP_ARCH_MAX
+};
+
+enum snap_unknown_policy {
+	SNAP_UNKNOWN_DENY = 0,	/* only inventory nodes get answers */
+	SNAP_UNKNOWN_ALLOW,	/* anyone gets a pool address */
+	SNAP_UNKNOWN_PXE_ONLY,	/* only clients sending option 60 PXEClient */
+	SNAP_UNKNOWN_MAX
+};
+
+struct snap_tab {
+	uint32_t off;	/* from the start of struct snap_hdr */
+	uint32_t count;
+};
+
+struct snap_subnet {
+	uint32_t net, mask;	/* host order; net == net & mask */
+	uint32_t router;	/* 0 = none */
+	uint32_t dns[4];
+	uint32_t n_dns;
+	uint32_t ntp;		/* 0 = none */
+	uint32_t domain;	/* str */
+	uint32_t lease_s, renew_s, rebind_s; /* T1/T2 (RFC 2131 4.4.5) */
+	uint32_t first_pool, n_pools;	     /* into the pools table */
+	uint32_t max_dynamic;	/* cap on dynamic leases here, 0 = pool size */
+	uint32_t next_server;	/* siaddr for clients in this subnet */
+	uint32_t mtu;		/* option 26, 0 = not sent */
+};
+
+struct snap_pool {
+	uint32_t lo, hi;	/* inclusive, host order */
+	uint32_t subnet;	/* index */
+};
+
+struct snap_profile {
+	uint32_t name;			/* str */
+	uint32_t boot_file[SNAP_ARCH_MAX]; /* str per arch; 0 = not served */
+	uint32_t ipxe_url;		/* str: answered to iPXE (SNAP_ARCH_IPXE) */
+	uint32_t kernel, initrd, append; /* str, for control/templates */
+	uint32_t next_server;		/* 0 = subnet's / server's */
+};
+
+struct snap_node {
+	uint8_t mac[6];
+	uint8_t has_ip;		/* reservation present */
+	uint8_t pad;
+	uint32_t ip;		/* reserved address, host order */
+	uint32_t name;		/* str */
+	uint32_t profile;	/* index, SNAP_NONE = default profile */
+	uint32_t subnet;	/* index of the subnet holding ip, SNAP_NONE */
+	uint32_t boot_file;	/* str override for every arch; 0 = profile's */
+	uint32_t ipxe_url;	/* str override; 0 = profile's */
+	uint32_t client_id;	/* str: hex of option 61 to match instead of MAC; 0 = MAC */
+};
+
+struct snap_hdr {
+	uint32_t magic;		/* SNAP_MAGIC */
+	uint32_t abi;		/* SHM_ABI */
+	uint64_t gen;		/* generation, > 0, strictly increasing */
+	uint32_t size;		/* bytes of the whole snapshot */
+	uint32_t crc;		/* crc32 of the snapshot with crc = 0 */
+
+	/* Server identity. */
+	uint32_t server_ip;	/* host order */
+	uint32_t server_prefix;
+	uint8_t server_mac[6];	/* all zero = the port's own */
+	uint16_t vlan;		/* 0 = untagged */
+	uint32_t server_name;	/* str */
+
+	/* DHCP. */
+	uint32_t unknown_policy; /* enum snap_unknown_policy */
+	uint32_t proxy_dhcp;	 /* 1 = answer PXE boot info only, no addresses */
+	uint32_t default_profile; /* index, SNAP_NONE = none (unknown clients get no boot file) */
+	uint32_t offer_hold_s;	 /* how long an OFFERed address stays reserved */
+	uint32_t decline_hold_s; /* quarantine after DHCPDECLINE */
+	uint32_t max_dynamic;	 /* global cap on dynamic leases */
+
+	/* TFTP. */
+	uint32_t tftp_root;	 /* str: absolute directory */
+	uint32_t tftp_gen_root;	 /* str: control's generated files, searched first */
+	uint32_t tftp_max_blksize;
+	uint32_t tftp_max_windowsize;
+	uint32_t tftp_timeout_ms; /* first retransmit timeout */
+	uint32_t tftp_retries;
+	uint32_t tftp_port_lo, tftp_port_hi; /* server TIDs */
+	uint32_t tftp_max_transfers;	/* per worker */
+	uint32_t tftp_max_per_client;	/* concurrent transfers per client IP */
+	uint32_t tftp_mtu;		/* port MTU caps blksize */
+
+	/* HTTP, for URLs handed to clients. */
+	uint32_t http_base_url;	/* str, e.g. "http://10.0.0.1:80" */
+
+	/* Tables. */
+	struct snap_tab subnets;	/* struct snap_subnet */
+	struct snap_tab pools;		/* struct snap_pool */
+	struct snap_tab profiles;	/* struct snap_profile */
+	struct snap_tab nodes;		/* struct snap_node, sorted by name */
+	struct snap_tab mac_index;	/* uint32_t[] open addressing, power of 2,
+					   SNAP_NONE = empty; see snap_mac_hash() */
+	struct snap_tab ip_index;	/* uint32_t[] same, keyed by reserved IP */
+	struct snap_tab strings;	/* char[]; strings.count = bytes */
+};
+
+#endif
