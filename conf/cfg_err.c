@@ -46,6 +46,8 @@ err_vadd(struct cfg_errs *errs, const struct cfg_loc *loc, const char *fmt, va_l
 		errs->v = v;
 		errs->cap = cap;
 	}
+	/* Invariant: n <= cap and n <= CFG_MAX_ERRS (the cap check above). */
+	BS_ASSERT(errs->n < errs->cap && errs->n < CFG_MAX_ERRS);
 	struct cfg_err *e = &errs->v[errs->n++];
 	e->loc = *loc;
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);

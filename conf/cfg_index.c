@@ -62,6 +62,7 @@ cfg_build_indexes(struct cfg *c)
 	qsort_r(c->by_name, c->n_nodes, sizeof(uint32_t), cmp_name, c);
 	qsort_r(c->by_mac, c->n_nodes, sizeof(uint32_t), cmp_mac, c);
 	qsort_r(c->by_ip, c->n_by_ip, sizeof(uint32_t), cmp_ip, c);
+	BS_ASSERT(c->n_by_ip <= c->n_nodes);
 	return 0;
 }
 

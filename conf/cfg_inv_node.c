@@ -34,6 +34,8 @@ inv_node_add(struct ld *l, const struct cfg_loc *where, struct nloc **nl)
 		l->nl = w;
 		l->nl_cap = cap;
 	}
+	/* struct ld: nl has nl_cap slots, parallel to c->nodes. */
+	BS_ASSERT(c->n_nodes < l->nl_cap);
 	struct cfg_node *n = &c->nodes[c->n_nodes];
 	memset(n, 0, sizeof(*n));
 	*nl = &l->nl[c->n_nodes];

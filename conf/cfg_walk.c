@@ -88,6 +88,7 @@ key_scalar(struct ld *l, const char *ctx, const struct kdef *d, const struct yno
 		*(uint32_t *)(base + d->off) = u;
 		return;
 	default:
+		BS_ASSERT(d->t < KT_MAX); /* a table row with an unknown type */
 		return;
 	}
 }
@@ -121,6 +122,7 @@ cfg_walk_map(struct ld *l, const struct ynode *map, void *obj, const struct kdef
 		if (ynode_is_null(v))
 			continue; /* "key:" with no value keeps the default */
 		if (d->t == KT_FN) {
+			BS_ASSERT(d->fn != NULL);
 			d->fn(l, v, obj);
 			continue;
 		}
