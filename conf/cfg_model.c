@@ -33,7 +33,8 @@ cfg_set_str(char **dst, const char *s)
 	*dst = strdup(s);
 }
 
-/* Every optional setting's default (conf/README.md lists them). */
+/* Every optional setting's default (packaging/man/bootstorm.yaml.5 lists
+ * them). */
 int
 cfg_defaults(struct cfg *c)
 {

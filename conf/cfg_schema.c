@@ -5,7 +5,8 @@
  *
  * Adding a key: a K()/KF() row in its section's table below, the field in
  * conf/cfg.h, its default in cfg_defaults() (conf/cfg_model.c) and a line
- * in conf/README.md.  Cross-field rules go to conf/cfg_validate.c.
+ * in packaging/man/bootstorm.yaml.5.  Cross-field rules go to
+ * conf/cfg_validate.c.
  */
 #include <stdint.h>
 #include <stdio.h>
