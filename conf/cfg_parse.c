@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "conf/cfg_priv.h"
+#include "conf/cfg_parse.h"
 
 /* Parses decimal digits at *s into *v (no overflow past UINT64_MAX/10).
  * Returns the number of digits read, 0 if none or on overflow. */
@@ -104,7 +104,7 @@ cfgp_duration_ms(const char *s, uint64_t *out)
  * Each octet is 1-3 digits <= 255; no leading zeros beyond "0" so
  * "010.0.0.1" (octal in inet_aton) is refused rather than guessed. */
 static size_t
-ip_prefix_len(const char *s, uint32_t *out)
+ip_prefix_len_ex(const char *s, unsigned flags, uint32_t *out)
 {
 	size_t i = 0;
 	uint32_t ip = 0;
@@ -119,7 +119,8 @@ ip_prefix_len(const char *s, uint32_t *out)
 		while (s[i] >= '0' && s[i] <= '9' && i - st < 4)
 			v = v * 10 + (uint32_t)(s[i++] - '0');
 		size_t nd = i - st;
-		if (nd == 0 || nd > 3 || v > 255 || (nd > 1 && s[st] == '0'))
+		if (nd == 0 || nd > 3 || v > 255 ||
+		    (nd > 1 && s[st] == '0' && !(flags & CFGP_IP_LEADING_ZEROS)))
 			return 0;
 		ip = ip << 8 | v;
 	}
@@ -127,11 +128,27 @@ ip_prefix_len(const char *s, uint32_t *out)
 	return i;
 }
 
+static size_t
+ip_prefix_len(const char *s, uint32_t *out)
+{
+	return ip_prefix_len_ex(s, CFGP_STRICT, out);
+}
+
+int
+cfgp_ip_ex(const char *s, unsigned flags, uint32_t *out)
+{
+	uint32_t ip;
+	size_t n = ip_prefix_len_ex(s, flags, &ip);
+	if (!n || s[n] != 0)
+		return -EINVAL;
+	*out = ip;
+	return 0;
+}
+
 int
 cfgp_ip(const char *s, uint32_t *out)
 {
-	size_t n = ip_prefix_len(s, out);
-	return n && s[n] == 0 ? 0 : -EINVAL;
+	return cfgp_ip_ex(s, CFGP_STRICT, out);
 }
 
 int
@@ -157,8 +174,8 @@ hexval(char c)
 	return -1;
 }
 
-int
-cfgp_mac(const char *s, uint8_t mac[6])
+static int
+mac_strict(const char *s, uint8_t mac[6])
 {
 	/* Exactly 17 characters: 6 pairs and 5 separators, all ':' or all '-'. */
 	if (strlen(s) != 17 || (s[2] != ':' && s[2] != '-'))
@@ -171,6 +188,47 @@ cfgp_mac(const char *s, uint8_t mac[6])
 		mac[i] = (uint8_t)(h << 4 | l);
 	}
 	return 0;
+}
+
+/* One or two hex digits per octet, each separator ':' or '-'. */
+static int
+mac_short_octets(const char *s, uint8_t mac[6])
+{
+	uint8_t m[6];
+	for (int i = 0; i < 6; i++) {
+		int h = hexval(s[0]);
+		if (h < 0)
+			return -EINVAL;
+		unsigned v = (unsigned)h;
+		s++;
+		int lo = hexval(s[0]);
+		if (lo >= 0) {
+			v = v << 4 | (unsigned)lo;
+			s++;
+		}
+		m[i] = (uint8_t)v;
+		if (i < 5) {
+			if (*s != ':' && *s != '-')
+				return -EINVAL;
+			s++;
+		}
+	}
+	if (*s)
+		return -EINVAL;
+	memcpy(mac, m, 6);
+	return 0;
+}
+
+int
+cfgp_mac_ex(const char *s, unsigned flags, uint8_t mac[6])
+{
+	return flags & CFGP_MAC_SHORT_OCTETS ? mac_short_octets(s, mac) : mac_strict(s, mac);
+}
+
+int
+cfgp_mac(const char *s, uint8_t mac[6])
+{
+	return mac_strict(s, mac);
 }
 
 int
@@ -216,6 +274,35 @@ cfgp_listen(const char *s, uint32_t *ip, uint16_t *port)
 	}
 	size_t n = ip_prefix_len(s, ip);
 	return n && s + n == colon ? 0 : -EINVAL;
+}
+
+int
+cfgp_node_range(const char *s, struct cfgp_nrange *r)
+{
+	const char *ob = strchr(s, '['), *cb = ob ? strchr(ob, ']') : NULL;
+	const char *dash = ob && cb ? memchr(ob, '-', (size_t)(cb - ob)) : NULL;
+	char a[16], b[16];
+	size_t la, lb;
+
+	if (!ob || !cb || !dash)
+		return -EINVAL;
+	la = (size_t)(dash - ob - 1);
+	lb = (size_t)(cb - dash - 1);
+	if ((size_t)(ob - s) >= sizeof(r->prefix) || strlen(cb + 1) >= sizeof(r->suffix) ||
+	    la == 0 || lb == 0 || la > 9 || lb > 9 || strchr(cb + 1, '['))
+		return -EINVAL;
+	memcpy(r->prefix, s, (size_t)(ob - s));
+	r->prefix[ob - s] = 0;
+	strcpy(r->suffix, cb + 1);
+	memcpy(a, ob + 1, la);
+	a[la] = 0;
+	memcpy(b, dash + 1, lb);
+	b[lb] = 0;
+	if (cfgp_u32(a, 0, 999999999, &r->lo) < 0 || cfgp_u32(b, 0, 999999999, &r->hi) < 0)
+		return -EINVAL;
+	/* "node[002-099]" pads to the width of the first number. */
+	r->width = a[0] == '0' && la > 1 ? (uint32_t)la : 1;
+	return 0;
 }
 
 bool

@@ -1,13 +1,24 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
  * Internals of the config loader shared by conf/cfg_*.c (not installed,
- * not for other rooms).
+ * not for other rooms).  Who does what, lowest layer first (each file
+ * calls only files above it in this list, see the layout check in
+ * scripts/include_graph.py):
  *
- *   cfg_yaml.c       libyaml events -> a small tree (struct ynode) with marks
- *   cfg_parse.c      scalar syntax: integers, durations, IPv4, CIDR, MAC
- *   cfg_load.c       schema walk: tree -> struct cfg, defaults
- *   cfg_inventory.c  nodes: entries, name ranges, CSV files; lookup indexes
+ *   cfg_parse.c      scalar syntax (public API: conf/cfg_parse.h)
+ *   cfg_err.c        diagnostics: collect, sort, print (file:line:col)
+ *   cfg_yaml.c       libyaml events -> a small tree (conf/cfg_yaml.h)
+ *   cfg_file.c       reading files whole, config-relative paths
+ *   cfg_model.c      struct cfg: defaults, derived values, interning, free
+ *   cfg_walk.c       table-driven walk of one mapping (conf/cfg_walk.h)
+ *   cfg_inv_node.c   one inventory node's fields, vars, the node array
+ *   cfg_inv_range.c  range entries: node[001-100] with consecutive MACs/IPs
+ *   cfg_inv_csv.c    csv entries: name,mac,ip,profile[,key=value...]
+ *   cfg_inventory.c  the nodes: section: which form, keys per form
+ *   cfg_index.c      sorted indexes and lookups by name/MAC/IP
+ *   cfg_schema.c     the key tables, one per section
  *   cfg_validate.c   cross-field checks (pools, duplicates, files, profiles)
+ *   cfg_load.c       orchestration only
  */
 #ifndef BS_CONF_CFG_PRIV_H
 #define BS_CONF_CFG_PRIV_H
@@ -17,36 +28,8 @@
 #include <stdint.h>
 
 #include "conf/cfg.h"
-
-enum ytype {
-	Y_SCALAR = 0,
-	Y_SEQ,
-	Y_MAP,
-	Y_TYPE_MAX
-};
-
-/* One YAML node.  A mapping keeps keys and values interleaved in kids
- * (key at 2i, value at 2i+1); keys are always scalars (the builder refuses
- * others).  Scalars are NUL terminated; embedded NULs are refused. */
-struct ynode {
-	uint8_t type;		/* enum ytype */
-	bool plain;		/* scalar written without quotes */
-	uint32_t line, col;	/* 1-based */
-	char *s;		/* scalar text */
-	size_t len;
-	struct ynode **kids;
-	size_t n, cap;
-};
-
-/* Parses one YAML document.  Returns its root (NULL for an empty document
- * or on error; errors go to errs at file).  Aliases are refused (no
- * expansion bombs), nesting is capped at CFG_MAX_DEPTH. */
-struct ynode *ynode_parse(const char *buf, size_t len, const char *file,
-			  struct cfg_errs *errs, bool *failed);
-void ynode_free(struct ynode *n);
-/* Plain "", "~", "null", "Null", "NULL": an explicitly empty value. */
-bool ynode_is_null(const struct ynode *n);
-const char *ytype_name(const struct ynode *n);
+#include "conf/cfg_parse.h"
+#include "conf/cfg_yaml.h"
 
 /* Where each node's fields came from (YAML value or CSV column), so that
  * cross checks point at the exact field.  File names are errs-interned. */
@@ -54,7 +37,8 @@ struct nloc {
 	struct cfg_loc name, mac, ip, profile, boot_file;
 };
 
-/* Loader context. */
+/* Loader context.  Invariant: nl has nl_cap slots and c->n_nodes <= nl_cap
+ * (nl[i] describes c->nodes[i]). */
 struct ld {
 	struct cfg *c;
 	struct cfg_errs *errs;
@@ -69,59 +53,46 @@ struct ld {
 	bool server_ip_bad;	/* reported already: no "required" error */
 };
 
-/* Value of key in a mapping node, or NULL. */
-const struct ynode *yget(const struct ynode *map, const char *key);
-/* Key node of key in a mapping (for "unknown/missing" locations). */
-const struct ynode *ygetkey(const struct ynode *map, const char *key);
-
+/* Errors (cfg_err.c). */
 /* A location in the current file. */
 struct cfg_loc ld_loc(const struct ld *l, const struct ynode *n);
 void ld_err(struct ld *l, const struct ynode *n, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* Interns name into errs->files (stable until cfg_errs_free). */
-const char *cfg_errs_intern(struct cfg_errs *errs, const char *name);
-/* Interns name into c->files. */
-const char *cfg_intern(struct cfg *c, const char *name);
-/* Resolves a config-relative path to an absolute one (malloc'd). */
-char *cfg_abs_path(const struct cfg *c, const char *p);
-
-/* Scalar syntax (cfg_parse.c).  All return 0 or -EINVAL. */
-int cfgp_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
-int cfgp_bool(const char *s, bool *out);
-/* "30s", "10m", "1h", "1d", "2ms", "52m30s" or a plain integer (seconds). */
-int cfgp_duration_ms(const char *s, uint64_t *out);
-int cfgp_ip(const char *s, uint32_t *out);
-int cfgp_cidr(const char *s, uint32_t *ip, uint8_t *prefix);
-/* aa:bb:cc:dd:ee:ff or aa-bb-cc-dd-ee-ff. */
-int cfgp_mac(const char *s, uint8_t mac[6]);
-/* "a.b.c.d-e.f.g.h" (or one address). */
-int cfgp_ip_range(const char *s, uint32_t *lo, uint32_t *hi);
-/* "lo-hi" integers. */
-int cfgp_u32_range(const char *s, uint32_t min, uint32_t max, uint32_t *lo, uint32_t *hi);
-/* "ip:port" ("0.0.0.0:80", ":80"). */
-int cfgp_listen(const char *s, uint32_t *ip, uint16_t *port);
-/* Is the path relative and free of ".." components that climb out of its
- * root? (lexical check: "a/../b" is fine, "../x" and "a/../../x" are not). */
-bool cfgp_path_inside(const char *p);
-bool cfgp_is_url(const char *s);
-/* Formats a MAC as aa:bb:cc:dd:ee:ff into buf[18]. */
-const char *cfgp_mac_str(const uint8_t mac[6], char buf[18]);
-const char *cfgp_ip_str(uint32_t ip, char buf[16]);
-
-/* Inventory (cfg_inventory.c). */
-void ld_nodes(struct ld *l, const struct ynode *seq);
-void ld_vars(struct ld *l, const struct ynode *map, struct cfg_var **v, size_t *n);
-/* Builds c->by_name/by_mac/by_ip; -ENOMEM on failure. */
-int cfg_build_indexes(struct cfg *c);
-
-/* Cross checks (cfg_validate.c): run after a successful schema walk. */
-void cfg_validate(struct ld *l);
 /* Error at an explicit location (file interned in errs by the caller). */
 void ld_err_at(struct ld *l, const struct cfg_loc *loc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Interns name into errs->files (stable until cfg_errs_free). */
+const char *cfg_errs_intern(struct cfg_errs *errs, const char *name);
+/* Orders the errors added since `from` by file, line, column (stable). */
+void cfg_errs_sort(struct cfg_errs *errs, size_t from);
 
+/* Files and paths (cfg_file.c). */
+/* Resolves a config-relative path to an absolute one (malloc'd). */
+char *cfg_abs_path(const struct cfg *c, const char *p);
 /* Reads a whole file (capped at CFG_MAX_FILE_BYTES) into a malloc'd,
  * NUL-terminated buffer.  Returns 0 or -errno; *why names the problem. */
 int cfg_read_file(const char *path, char **buf, size_t *len, const char **why);
+
+/* The model (cfg_model.c). */
+/* Interns name into c->files. */
+const char *cfg_intern(struct cfg *c, const char *name);
+/* Replaces *dst with a copy of s (NULL on allocation failure). */
+void cfg_set_str(char **dst, const char *s);
+/* Every optional setting's default; 0 or -ENOMEM. */
+int cfg_defaults(struct cfg *c);
+/* Fills the values that default from others once the whole file is read. */
+void cfg_derive(struct cfg *c);
+
+/* Inventory (cfg_inventory.c, cfg_inv_*.c). */
+void ld_nodes(struct ld *l, const struct ynode *seq);
+void ld_vars(struct ld *l, const struct ynode *map, struct cfg_var **v, size_t *n);
+/* Builds c->by_name/by_mac/by_ip (cfg_index.c); -ENOMEM on failure. */
+int cfg_build_indexes(struct cfg *c);
+
+/* The schema walk from the root mapping (cfg_schema.c). */
+void cfg_schema_walk(struct ld *l, const struct ynode *root);
+
+/* Cross checks (cfg_validate.c): run after the schema walk. */
+void cfg_validate(struct ld *l);
 
 #endif

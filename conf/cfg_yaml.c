@@ -13,7 +13,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "conf/cfg_priv.h"
+#include "conf/cfg_yaml.h"
 
 static struct ynode *
 ynode_new(uint8_t type, const yaml_mark_t *m)
@@ -261,4 +261,29 @@ ynode_parse(const char *buf, size_t len, const char *file, struct cfg_errs *errs
 		return NULL;
 	}
 	return b.root;
+}
+
+/* ------------------------------------------------------------------ */
+/* Lookups in a mapping */
+
+const struct ynode *
+ygetkey(const struct ynode *map, const char *key)
+{
+	if (!map || map->type != Y_MAP)
+		return NULL;
+	for (size_t i = 0; i + 1 < map->n; i += 2)
+		if (!strcmp(map->kids[i]->s, key))
+			return map->kids[i];
+	return NULL;
+}
+
+const struct ynode *
+yget(const struct ynode *map, const char *key)
+{
+	if (!map || map->type != Y_MAP)
+		return NULL;
+	for (size_t i = 0; i + 1 < map->n; i += 2)
+		if (!strcmp(map->kids[i]->s, key))
+			return map->kids[i + 1];
+	return NULL;
 }

@@ -2,11 +2,15 @@
  *
  * Internals shared by the importers (not for other rooms).
  *
- *   imp_model.c    the neutral model both parsers fill, the report, scalar
- *                  parsing (IPv4, MAC, durations) and the YAML writer
- *   imp_dnsmasq.c  dnsmasq.conf line parser -> model
+ *   imp_model.c    the neutral model both parsers fill, the report, reading
+ *                  a file whole, dnsmasq durations and the YAML writer
+ *   imp_dnsmasq.c  dnsmasq.conf line parser -> model (imp_dnsmasq_opt.c:
+ *                  its dhcp-option and domain lines)
  *   imp_lex.c      dhcpd.conf tokenizer and statement tree
  *   imp_dhcpd.c    dhcpd.conf statement tree -> model
+ *
+ * IPv4 addresses and MACs are read by conf/cfg_parse.h (the config's own
+ * parsers) with the lenient forms these files allow: IMP_IP / IMP_MAC.
  *
  * Addresses are IPv4 in host byte order; 0 means "not set" (0.0.0.0 is
  * never a meaningful router, DNS, or server address in either source).
@@ -19,6 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "conf/cfg_parse.h"
 #include "shm/snap.h"
 
 #define IMP_MAX_DNS  4u		/* cfg_subnet.dns[] */
@@ -118,8 +123,14 @@ void imp_set_file(struct imp *m, struct imp_file *slot, const char *what,
 
 /* Scalars.  All return 0 or -EINVAL and accept nothing but the whole
  * string. */
-int imp_ip(const char *s, uint32_t *out);
-int imp_mac(const char *s, uint8_t mac[6]);
+/* Both sources write octets as decimal with optional leading zeros, and
+ * dhcpd prints one-digit MAC octets ("0:1b:..."). */
+#define IMP_IP(s, out)	cfgp_ip_ex((s), CFGP_IP_LEADING_ZEROS, (out))
+#define IMP_MAC(s, mac) cfgp_mac_ex((s), CFGP_MAC_SHORT_OCTETS, (mac))
+/* Reads a whole file (any kind: a pipe too) up to IMP_MAX_FILE bytes into a
+ * malloc'd buffer; 0 or -errno (-EFBIG past the cap). */
+#define IMP_MAX_FILE (64u << 20)	/* same cap as the YAML loader */
+int imp_read_file(const char *path, char **out, size_t *len);
 /* dnsmasq durations ("45m", "12h", "1d", "2w", "3600") and plain seconds. */
 int imp_duration(const char *s, uint32_t *secs);
 /* 255.255.255.0 -> 24; -EINVAL if not contiguous. */

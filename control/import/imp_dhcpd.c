@@ -19,7 +19,6 @@
 #include "control/import/imp.h"
 #include "control/import/imp_lex.h"
 
-#define DH_MAX_FILE   (64u << 20)	/* same cap as the YAML loader */
 #define DH_MAX_ARCH_NAMES 8u
 
 /* Where a statement sits: decides where its parameters land. */
@@ -243,7 +242,7 @@ ip_list(struct dh *d, const struct stmt *s, size_t i, uint32_t *out, unsigned ma
 		if (!strcmp(stmt_tok(s, i), ","))
 			continue;
 		uint32_t ip;
-		if (imp_ip(stmt_tok(s, i), &ip)) {
+		if (IMP_IP(stmt_tok(s, i), &ip)) {
 			imp_report(d->m, s->line, "%s: \"%s\" is not an IPv4 address (host "
 				   "names are not resolved)", stmt_tok(s, 1), stmt_tok(s, i));
 			return -1;
@@ -317,7 +316,7 @@ stmt_option(struct dh *d, const struct stmt *s, const struct ctx *c)
 		   sn && s->n == 3) {
 		/* Derived from the subnet in bootstorm: fine when they agree. */
 		uint32_t v, want = !strcasecmp(name, "subnet-mask") ? sn->mask : (sn->net | ~sn->mask);
-		if (imp_ip(stmt_tok(s, 2), &v) || v != want)
+		if (IMP_IP(stmt_tok(s, 2), &v) || v != want)
 			imp_report(m, s->line, "option %s %s: differs from the subnet's; "
 				   "bootstorm derives it", name, stmt_tok(s, 2));
 	} else {
@@ -332,8 +331,8 @@ stmt_subnet(struct dh *d, const struct stmt *s, struct ctx c)
 {
 	uint32_t net, mask;
 	unsigned prefix;
-	if (s->n != 4 || !stmt_is(s, 2, "netmask") || imp_ip(stmt_tok(s, 1), &net) ||
-	    imp_ip(stmt_tok(s, 3), &mask) || imp_mask_prefix(mask, &prefix) || !s->block) {
+	if (s->n != 4 || !stmt_is(s, 2, "netmask") || IMP_IP(stmt_tok(s, 1), &net) ||
+	    IMP_IP(stmt_tok(s, 3), &mask) || imp_mask_prefix(mask, &prefix) || !s->block) {
 		char buf[160];
 		imp_report(d->m, s->line, "%s: expected \"subnet A.B.C.D netmask M.M.M.M { }\": "
 			   "not translated", text(s, buf, sizeof(buf)));
@@ -359,12 +358,12 @@ stmt_range(struct dh *d, const struct stmt *s, const struct ctx *c)
 		imp_report(d->m, s->line, "range outside a subnet: not translated");
 		return;
 	}
-	if (i >= s->n || imp_ip(stmt_tok(s, i), &lo)) {
+	if (i >= s->n || IMP_IP(stmt_tok(s, i), &lo)) {
 		imp_report(d->m, s->line, "range: no start address");
 		return;
 	}
 	hi = lo;
-	if (i + 1 < s->n && imp_ip(stmt_tok(s, i + 1), &hi)) {
+	if (i + 1 < s->n && IMP_IP(stmt_tok(s, i + 1), &hi)) {
 		imp_report(d->m, s->line, "range: \"%s\" is not an address", stmt_tok(s, i + 1));
 		return;
 	}
@@ -413,13 +412,13 @@ stmt_host(struct dh *d, const struct stmt *s, const struct ctx *c)
 	for (size_t i = 0; i < s->n_kids; i++) {
 		const struct stmt *k = &s->kids[i];
 		if (stmt_is(k, 0, "hardware")) {
-			if (k->n == 3 && stmt_is(k, 1, "ethernet") && !imp_mac(stmt_tok(k, 2), mac))
+			if (k->n == 3 && stmt_is(k, 1, "ethernet") && !IMP_MAC(stmt_tok(k, 2), mac))
 				has_mac = true;
 			else
 				imp_report(m, k->line, "%s: only \"hardware ethernet MAC\" is "
 					   "translated", text(k, buf, sizeof(buf)));
 		} else if (stmt_is(k, 0, "fixed-address")) {
-			if (k->n < 2 || imp_ip(stmt_tok(k, 1), &ip)) {
+			if (k->n < 2 || IMP_IP(stmt_tok(k, 1), &ip)) {
 				imp_report(m, k->line, "fixed-address %s: not an IPv4 address "
 					   "(host names are not resolved)", stmt_tok(k, 1));
 				continue;
@@ -441,7 +440,7 @@ stmt_host(struct dh *d, const struct stmt *s, const struct ctx *c)
 			uint32_t ns;
 			uint32_t want = c->subnet && c->subnet->next_server ? c->subnet->next_server
 									    : m->next_server;
-			if (imp_ip(stmt_tok(k, 1), &ns) || ns != want)
+			if (IMP_IP(stmt_tok(k, 1), &ns) || ns != want)
 				imp_report(m, k->line, "host %s: per-host next-server %s not "
 					   "translated", name, stmt_tok(k, 1));
 		} else {
@@ -500,7 +499,7 @@ stmt_simple(struct dh *d, const struct stmt *s, const struct ctx *c)
 
 	if (!strcasecmp(w, "filename") && s->n == 2) {
 		set_file(d, c, stmt_tok(s, 1), s->line);
-	} else if (!strcasecmp(w, "next-server") && s->n == 2 && !imp_ip(stmt_tok(s, 1), &ip)) {
+	} else if (!strcasecmp(w, "next-server") && s->n == 2 && !IMP_IP(stmt_tok(s, 1), &ip)) {
 		if (c->subnet && !c->in_cond)
 			c->subnet->next_server = ip;
 		else
@@ -518,7 +517,7 @@ stmt_simple(struct dh *d, const struct stmt *s, const struct ctx *c)
 		else
 			*(c->subnet ? &c->subnet->lease_s : &m->lease_s) = (uint32_t)v;
 	} else if ((!strcasecmp(w, "server-identifier") || !strcasecmp(w, "local-address")) &&
-		   s->n == 2 && !imp_ip(stmt_tok(s, 1), &ip)) {
+		   s->n == 2 && !IMP_IP(stmt_tok(s, 1), &ip)) {
 		m->server_ip = ip;
 		m->server_ip_from = !strcasecmp(w, "local-address") ? "local-address"
 								    : "server-identifier";
@@ -650,52 +649,6 @@ walk(struct dh *d, const struct stmt *blk, struct ctx c)
 	}
 }
 
-static int
-read_all(const char *path, char **out, size_t *len)
-{
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	size_t cap = 1 << 16, n = 0;
-	char *b = malloc(cap);
-	int rc = 0;
-	if (!b) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		if (n == cap) {
-			if (cap >= DH_MAX_FILE) {
-				rc = -EFBIG;
-				goto out;
-			}
-			char *nb = realloc(b, cap * 2);
-			if (!nb) {
-				rc = -ENOMEM;
-				goto out;
-			}
-			b = nb;
-			cap *= 2;
-		}
-		size_t r = fread(b + n, 1, cap - n, f);
-		n += r;
-		if (r == 0) {
-			if (ferror(f))
-				rc = -EIO;
-			break;
-		}
-	}
-out:
-	fclose(f);
-	if (rc) {
-		free(b);
-		return rc;
-	}
-	*out = b;
-	*len = n;
-	return 0;
-}
-
 int
 bs_import_dhcpd(const char *path, FILE *yaml_out, FILE *report)
 {
@@ -705,7 +658,7 @@ bs_import_dhcpd(const char *path, FILE *yaml_out, FILE *report)
 	char *buf = NULL;
 	size_t len = 0;
 
-	int rc = read_all(path, &buf, &len);
+	int rc = imp_read_file(path, &buf, &len);
 	if (rc)
 		return rc;
 	imp_init(&m, path, "ISC dhcpd", report);

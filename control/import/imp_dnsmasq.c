@@ -17,35 +17,7 @@
 
 #include "control/import/bs_import.h"
 #include "control/import/imp.h"
-
-#define DM_MAX_FIELDS 32u
-#define DM_MAX_TAGS   64u
-
-/* What a tag name stands for once dhcp-match / dhcp-userclass defined it. */
-struct dm_tag {
-	char name[64];
-	uint32_t archs;		/* bit per SNAP_ARCH_* */
-	bool ipxe;
-	bool neutral;		/* true for every PXE client (vendor class "PXEClient") */
-};
-
-struct dm {
-	struct imp *m;
-	unsigned line;
-	struct dm_tag tags[DM_MAX_TAGS];
-	unsigned n_tags;
-	bool tftp_enabled, saw_boot;
-	bool pxe_service_seen[SNAP_ARCH_MAX];
-};
-
-/* One parsed line: tags split off, the rest as fields. */
-struct dm_args {
-	char *tag[8];		/* "tag:"/"net:" names; '!' kept for negation */
-	unsigned n_tag;
-	char *set;		/* "set:" name */
-	char *f[DM_MAX_FIELDS];
-	unsigned n;
-};
+#include "control/import/imp_dnsmasq.h"
 
 static struct dm_tag *
 tag_find(struct dm *d, const char *name)
@@ -139,7 +111,7 @@ opt_dhcp_range(struct dm *d, struct dm_args *a)
 	if (a->n_tag)
 		imp_report(m, d->line, "dhcp-range: tag:%s condition ignored (ranges "
 			   "are chosen by subnet)", a->tag[0]);
-	if (a->n < 1 || imp_ip(a->f[0], &lo)) {
+	if (a->n < 1 || IMP_IP(a->f[0], &lo)) {
 		imp_report(m, d->line, "dhcp-range: \"%s\" is not an IPv4 range "
 			   "(IPv6, constructor: and interface forms are not supported)",
 			   a->n ? a->f[0] : "");
@@ -147,7 +119,7 @@ opt_dhcp_range(struct dm *d, struct dm_args *a)
 	}
 	for (unsigned i = 1; i < a->n; i++) {
 		const char *f = a->f[i];
-		if (!imp_ip(f, &v)) {
+		if (!IMP_IP(f, &v)) {
 			if (!hi && !is_static && !is_proxy && i == 1)
 				hi = v;
 			else if (!mask)
@@ -224,14 +196,14 @@ opt_dhcp_host(struct dm *d, struct dm_args *a)
 			   a->set ? "set:" : "tag:", a->set ? a->set : a->tag[0]);
 	for (unsigned i = 0; i < a->n; i++) {
 		const char *f = a->f[i];
-		if (!imp_mac(f, tmp)) {
+		if (!IMP_MAC(f, tmp)) {
 			if (has_mac)
 				imp_report(m, d->line, "dhcp-host: extra MAC %s: bootstorm "
 					   "reserves one MAC per node", f);
 			else
 				memcpy(mac, tmp, 6);
 			has_mac = true;
-		} else if (!imp_ip(f, &v)) {
+		} else if (!IMP_IP(f, &v)) {
 			ip = v;
 			has_ip = true;
 		} else if (!strcmp(f, "ignore")) {
@@ -331,7 +303,7 @@ opt_dhcp_boot(struct dm *d, struct dm_args *a)
 	d->saw_boot = true;
 	set_boot(d, archs, ipxe, a->f[0]);
 	if (a->n >= 3 && *a->f[2]) {
-		if (imp_ip(a->f[2], &addr))
+		if (IMP_IP(a->f[2], &addr))
 			imp_report(d->m, d->line, "dhcp-boot: server \"%s\" is not an address "
 				   "(names are not resolved)", a->f[2]);
 		else
@@ -466,138 +438,8 @@ opt_pxe_service(struct dm *d, struct dm_args *a)
 		set_boot(d, 0, true, file);
 	else
 		imp_set_file(d->m, &d->m->boot[arch], imp_arch_name((unsigned)arch), file, d->line);
-	if (a->n >= 4 && !imp_ip(a->f[3], &archs))
+	if (a->n >= 4 && !IMP_IP(a->f[3], &archs))
 		d->m->next_server = archs;
-}
-
-/* Options we translate: router, DNS, domain, NTP, MTU (RFC 2132 3.5, 3.8,
- * 3.17, 8.3, 5.1). */
-enum dm_opt { DO_ROUTER, DO_DNS, DO_DOMAIN, DO_NTP, DO_MTU, DO_MASK, DO_NONE };
-
-static enum dm_opt
-opt_code(const char *s)
-{
-	static const struct {
-		const char *num, *name;
-		enum dm_opt o;
-	} t[] = {
-		{ "3", "option:router", DO_ROUTER },
-		{ "6", "option:dns-server", DO_DNS },
-		{ "15", "option:domain-name", DO_DOMAIN },
-		{ "42", "option:ntp-server", DO_NTP },
-		{ "26", "option:mtu", DO_MTU },
-		{ "1", "option:netmask", DO_MASK },
-	};
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (!strcmp(s, t[i].num) || !strcmp(s, t[i].name) ||
-		    (!strncmp(s, "option:", 7) && !strcmp(s + 7, t[i].num)))
-			return t[i].o;
-	return DO_NONE;
-}
-
-static void
-opt_dhcp_option(struct dm *d, struct dm_args *a, const char *opt)
-{
-	struct imp *m = d->m;
-	struct imp_subnet *s = NULL;
-	uint32_t v;
-
-	if (a->n < 1) {
-		imp_report(m, d->line, "%s: empty", opt);
-		return;
-	}
-	if (a->n_tag > 1 || (a->n_tag == 1 && !(s = imp_subnet_by_tag(m, a->tag[0])))) {
-		imp_report(m, d->line, "%s %s: tag:%s is not a dhcp-range tag: not translated",
-			   opt, a->f[0], a->tag[0]);
-		return;
-	}
-	enum dm_opt o = opt_code(a->f[0]);
-	if (o == DO_NONE || !strncmp(a->f[0], "encap:", 6) || !strncmp(a->f[0], "vendor:", 7)) {
-		imp_report(m, d->line, "%s %s: option not translated (bootstorm sends router, "
-			   "DNS, domain, NTP, MTU)", opt, a->f[0]);
-		return;
-	}
-	if (o == DO_MASK) { /* derived from the subnet */
-		return;
-	}
-	if (o == DO_DOMAIN) {
-		if (a->n != 2) {
-			imp_report(m, d->line, "%s: domain-name needs one value", opt);
-			return;
-		}
-		imp_setstr(m, s ? &s->domain : &m->domain, a->f[1]);
-		return;
-	}
-	uint32_t ips[IMP_MAX_DNS];
-	unsigned n = 0;
-	for (unsigned i = 1; i < a->n; i++) {
-		if (o == DO_MTU) {
-			char *end;
-			unsigned long mtu = strtoul(a->f[i], &end, 10);
-			if (end == a->f[i] || *end || mtu < 68 || mtu > 65535) {
-				imp_report(m, d->line, "%s: MTU \"%s\" out of range", opt, a->f[i]);
-				return;
-			}
-			*(s ? &s->mtu : &m->mtu) = (uint32_t)mtu;
-			return;
-		}
-		if (!strcmp(a->f[i], "0.0.0.0")) {
-			/* dnsmasq: "this machine's address" */
-			imp_report(m, d->line, "note: %s 0.0.0.0 (dnsmasq's own address) "
-				   "becomes server.ip", opt);
-			continue;
-		}
-		if (imp_ip(a->f[i], &v)) {
-			imp_report(m, d->line, "%s: \"%s\" is not an IPv4 address", opt, a->f[i]);
-			return;
-		}
-		if (n == IMP_MAX_DNS) {
-			imp_report(m, d->line, "%s: only %u addresses kept", opt, IMP_MAX_DNS);
-			break;
-		}
-		ips[n++] = v;
-	}
-	if (!n)
-		return;
-	if ((o == DO_ROUTER || o == DO_NTP) && n > 1)
-		imp_report(m, d->line, "%s: bootstorm sends one %s; %u more dropped", opt,
-			   o == DO_ROUTER ? "router" : "NTP server", n - 1);
-	if (o == DO_ROUTER)
-		*(s ? &s->router : &m->router) = ips[0];
-	else if (o == DO_NTP)
-		*(s ? &s->ntp : &m->ntp) = ips[0];
-	else if (s) {
-		memcpy(s->dns, ips, n * sizeof(ips[0]));
-		s->n_dns = n;
-	} else {
-		memcpy(m->dns, ips, n * sizeof(ips[0]));
-		m->n_dns = n;
-	}
-}
-
-/* domain=name[,range|subnet] */
-static void
-opt_domain(struct dm *d, struct dm_args *a)
-{
-	uint32_t ip;
-	if (a->n < 1) {
-		imp_report(d->m, d->line, "domain: empty");
-		return;
-	}
-	if (a->n == 1) {
-		imp_setstr(d->m, &d->m->domain, a->f[0]);
-		return;
-	}
-	char *slash = strchr(a->f[1], '/');
-	if (slash)
-		*slash = '\0';
-	struct imp_subnet *s = imp_ip(a->f[1], &ip) ? NULL : imp_subnet_for(d->m, ip);
-	if (!s) {
-		imp_report(d->m, d->line, "domain: %s matches no dhcp-range above: not "
-			   "translated", a->f[1]);
-		return;
-	}
-	imp_setstr(d->m, &s->domain, a->f[0]);
 }
 
 /* DNS-only options: bootstorm serves no DNS, so they have nothing to map to
@@ -642,9 +484,9 @@ directive(struct dm *d, const char *k, char *v)
 	else if (!strcmp(k, "pxe-service"))
 		opt_pxe_service(d, &a);
 	else if (!strcmp(k, "dhcp-option") || !strcmp(k, "dhcp-option-force"))
-		opt_dhcp_option(d, &a, k);
+		dm_opt_dhcp_option(d, &a, k);
 	else if (!strcmp(k, "domain"))
-		opt_domain(d, &a);
+		dm_opt_domain(d, &a);
 	else if (!strcmp(k, "tftp-root") && a.n >= 1) {
 		imp_setstr(m, &m->tftp_root, a.f[0]);
 		if (a.n > 1)
@@ -659,7 +501,7 @@ directive(struct dm *d, const char *k, char *v)
 			imp_setstr(m, &m->iface, a.f[0]);
 		for (unsigned i = 1; i < a.n; i++)
 			imp_report(m, d->line, "interface %s: add it under dataplane.ports", a.f[i]);
-	} else if (!strcmp(k, "listen-address") && a.n >= 1 && !imp_ip(a.f[0], &n) &&
+	} else if (!strcmp(k, "listen-address") && a.n >= 1 && !IMP_IP(a.f[0], &n) &&
 		   n != UINT32_C(0x7f000001)) {
 		m->server_ip = n;
 		m->server_ip_from = "listen-address";

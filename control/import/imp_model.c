@@ -189,65 +189,49 @@ imp_set_file(struct imp *m, struct imp_file *slot, const char *what,
 }
 
 int
-imp_ip(const char *s, uint32_t *out)
+imp_read_file(const char *path, char **out, size_t *len)
 {
-	uint32_t ip = 0;
-	for (int i = 0; i < 4; i++) {
-		if (!isdigit((unsigned char)*s))
-			return -EINVAL;
-		unsigned v = 0, digits = 0;
-		while (isdigit((unsigned char)*s)) {
-			v = v * 10 + (unsigned)(*s++ - '0');
-			if (++digits > 3)
-				return -EINVAL;
-		}
-		if (v > 255)
-			return -EINVAL;
-		ip = ip << 8 | v;
-		if (i < 3 && *s++ != '.')
-			return -EINVAL;
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	size_t cap = 1 << 16, n = 0;
+	char *b = malloc(cap);
+	int rc = 0;
+	if (!b) {
+		rc = -ENOMEM;
+		goto out;
 	}
-	if (*s)
-		return -EINVAL;
-	*out = ip;
+	for (;;) {
+		if (n == cap) {
+			if (cap >= IMP_MAX_FILE) {
+				rc = -EFBIG;
+				goto out;
+			}
+			char *nb = realloc(b, cap * 2);
+			if (!nb) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			b = nb;
+			cap *= 2;
+		}
+		size_t r = fread(b + n, 1, cap - n, f);
+		n += r;
+		if (r == 0) {
+			if (ferror(f))
+				rc = -EIO;
+			break;
+		}
+	}
+out:
+	fclose(f);
+	if (rc) {
+		free(b);
+		return rc;
+	}
+	*out = b;
+	*len = n;
 	return 0;
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)tolower((unsigned char)c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-int
-imp_mac(const char *s, uint8_t mac[6])
-{
-	/* Both sources also allow single-digit octets ("0:1b:..."): dhcpd
-	 * prints them that way. */
-	for (int i = 0; i < 6; i++) {
-		int h = hexval(s[0]);
-		if (h < 0)
-			return -EINVAL;
-		unsigned v = (unsigned)h;
-		s++;
-		int l = hexval(s[0]);
-		if (l >= 0) {
-			v = v << 4 | (unsigned)l;
-			s++;
-		}
-		mac[i] = (uint8_t)v;
-		if (i < 5) {
-			if (*s != ':' && *s != '-')
-				return -EINVAL;
-			s++;
-		}
-	}
-	return *s ? -EINVAL : 0;
 }
 
 int

@@ -16,23 +16,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "conf/cfg.h"
 #include "shm/publish.h"
 #include "conf/snap_build.h"
 #include "shm/snap_read.h"
+#include "util/bs_time.h"
 
 #define RUNS 9
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static int
 cmp_d(const void *a, const void *b)
@@ -109,9 +101,9 @@ main(int argc, char **argv)
 
 	for (int r = 0; r < RUNS; r++) {
 		struct cfg_errs e = { 0 };
-		double a = now_s();
+		double a = bs_mono_sec();
 		struct cfg *cc = cfg_load_mem("bench.yaml", y, len, &e);
-		t[r] = now_s() - a;
+		t[r] = bs_mono_sec() - a;
 		if (!cc) {
 			cfg_errs_print(&e, stderr);
 			return 1;
@@ -140,15 +132,15 @@ main(int argc, char **argv)
 	struct snap_hdr *s = NULL;
 	for (int r = 0; r < RUNS; r++) {
 		free(s);
-		double a = now_s();
+		double a = bs_mono_sec();
 		if (snap_build(c, (uint64_t)r + 1, &s, &len) < 0)
 			return 1;
-		double b = now_s();
+		double b = bs_mono_sec();
 		if ((rc = shm_publish(&reg, s, 1000)) < 0) {
 			fprintf(stderr, "shm_publish: %s\n", strerror(-rc));
 			return 1;
 		}
-		double d = now_s();
+		double d = bs_mono_sec();
 		t[r] = b - a;
 		t2[r] = d - b;
 		t3[r] = d - a;
@@ -166,54 +158,54 @@ main(int argc, char **argv)
 	shm_reader_online(&st, &reg, 0);
 	const struct snap_hdr *ps = st.snap;
 	uint64_t x = 88172645463325252ull, found = 0;
-	double a = now_s();
+	double a = bs_mono_sec();
 	for (uint64_t i = 0; i < lookups; i++) {
 		uint8_t m[6];
 		node_mac((uint32_t)(xorshift(&x) % n), m);
 		found += snap_find_mac(ps, m) != NULL;
 	}
-	double mac_hit = now_s() - a;
+	double mac_hit = bs_mono_sec() - a;
 	if (found != lookups)
 		fprintf(stderr, "BUG: %llu of %llu MACs found\n", (unsigned long long)found,
 			(unsigned long long)lookups);
 	found = 0;
-	a = now_s();
+	a = bs_mono_sec();
 	for (uint64_t i = 0; i < lookups; i++) {
 		uint8_t m[6];
 		node_mac((uint32_t)(xorshift(&x) % n) + n, m); /* never in the inventory */
 		found += snap_find_mac(ps, m) != NULL;
 	}
-	double mac_miss = now_s() - a;
+	double mac_miss = bs_mono_sec() - a;
 	if (found)
 		fprintf(stderr, "BUG: %llu absent MACs found\n", (unsigned long long)found);
 	found = 0;
-	a = now_s();
+	a = bs_mono_sec();
 	for (uint64_t i = 0; i < lookups; i++)
 		found += snap_find_ip(ps, 0x0a010000u + (uint32_t)(xorshift(&x) % n)) != NULL;
-	double ip_hit = now_s() - a;
+	double ip_hit = bs_mono_sec() - a;
 	if (found != lookups) /* also keeps the loop from being optimised away */
 		fprintf(stderr, "BUG: %llu of %llu IPs found\n", (unsigned long long)found,
 			(unsigned long long)lookups);
 	/* The same MAC lookups on the malloc'd copy (4 KiB pages of the shm
 	 * mapping vs the heap's). */
 	found = 0;
-	a = now_s();
+	a = bs_mono_sec();
 	for (uint64_t i = 0; i < lookups; i++) {
 		uint8_t m[6];
 		node_mac((uint32_t)(xorshift(&x) % n), m);
 		found += snap_find_mac(s, m) != NULL;
 	}
-	double mac_heap = now_s() - a;
+	double mac_heap = bs_mono_sec() - a;
 	if (found != lookups)
 		fprintf(stderr, "BUG: heap copy\n");
 	uint64_t clk = lookups / 10;
-	a = now_s();
+	a = bs_mono_sec();
 	for (uint64_t i = 0; i < clk; i++) {
 		uint8_t m[6];
 		node_mac((uint32_t)(xorshift(&x) % n), m);
 		found += cfg_node_by_mac(c, m) != NULL;
 	}
-	double cfg_mac = now_s() - a;
+	double cfg_mac = bs_mono_sec() - a;
 	printf("snap_find_mac hit:            %8.1f M lookups/s (%.1f ns)\n",
 	       (double)lookups / mac_hit / 1e6, mac_hit / (double)lookups * 1e9);
 	printf("snap_find_mac miss:           %8.1f M lookups/s (%.1f ns)\n",

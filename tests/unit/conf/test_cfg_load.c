@@ -145,6 +145,47 @@ test_ints_ranges_paths(void **state)
 	assert_false(cfgp_path_inside(""));
 }
 
+/* The public parse API's node ranges and lenient forms (conf/cfg_parse.h). */
+static void
+test_node_range_lenient(void **state)
+{
+	(void)state;
+	struct cfgp_nrange r;
+	uint32_t ip;
+	uint8_t mac[6];
+
+	assert_int_equal(cfgp_node_range("node[002-099]x", &r), 0);
+	assert_string_equal(r.prefix, "node");
+	assert_string_equal(r.suffix, "x");
+	assert_int_equal(r.lo, 2);
+	assert_int_equal(r.hi, 99);
+	assert_int_equal(r.width, 3);
+	assert_int_equal(cfgp_node_range("n[1-5]", &r), 0);
+	assert_int_equal(r.width, 1);
+	/* 9 digits is the most a bound may have, 10 is refused. */
+	assert_int_equal(cfgp_node_range("n[1-999999999]", &r), 0);
+	assert_int_equal(cfgp_node_range("n[1-1000000000]", &r), -EINVAL);
+	static const char *const bad_range[] = { "node", "n[1]", "n[-5]", "n[1-]", "n[1-2]y[3-4]",
+						 "n[a-b]" };
+	for (size_t i = 0; i < sizeof(bad_range) / sizeof(bad_range[0]); i++)
+		assert_int_equal(cfgp_node_range(bad_range[i], &r), -EINVAL);
+
+	/* Leading zeros: refused by the config, read as decimal for dhcpd. */
+	assert_int_equal(cfgp_ip("010.0.0.1", &ip), -EINVAL);
+	assert_int_equal(cfgp_ip_ex("010.0.0.1", CFGP_IP_LEADING_ZEROS, &ip), 0);
+	assert_int_equal(ip, 0x0a000001);
+	assert_int_equal(cfgp_ip_ex("0010.0.0.1", CFGP_IP_LEADING_ZEROS, &ip), -EINVAL);
+	assert_int_equal(cfgp_ip_ex("256.0.0.1", CFGP_IP_LEADING_ZEROS, &ip), -EINVAL);
+	/* One-digit octets and mixed separators only with the flag. */
+	assert_int_equal(cfgp_mac("0:1b:2:3:4:5", mac), -EINVAL);
+	assert_int_equal(cfgp_mac_ex("0:1b:2-3:4:F", CFGP_MAC_SHORT_OCTETS, mac), 0);
+	assert_int_equal(mac[1], 0x1b);
+	assert_int_equal(mac[5], 0x0f);
+	assert_int_equal(cfgp_mac_ex("0:1b:2:3:4", CFGP_MAC_SHORT_OCTETS, mac), -EINVAL);
+	assert_int_equal(cfgp_mac_ex("0:1b:2:3:4:5:6", CFGP_MAC_SHORT_OCTETS, mac), -EINVAL);
+	assert_int_equal(cfgp_mac_ex("0:1b:2:3:4:123", CFGP_MAC_SHORT_OCTETS, mac), -EINVAL);
+}
+
 /* ------------------------------------------------------------------ */
 /* Good files */
 
@@ -596,6 +637,7 @@ main(void)
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_ip_cidr_mac),
 		cmocka_unit_test(test_ints_ranges_paths),
+		cmocka_unit_test(test_node_range_lenient),
 		cmocka_unit_test(test_lab_example),
 		cmocka_unit_test(test_centos7_example),
 		cmocka_unit_test(test_defaults),
