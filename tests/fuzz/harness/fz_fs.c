@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "tests/fuzz/harness/fz.h"
+#include "util/bs_time.h"
 
 /* short, so that every path built from it fits PATH_MAX */
 static char base[256];
@@ -71,8 +72,7 @@ fz_put_file(const char *rel, size_t len, char fill)
 	for (size_t i = 0; i < len; i++)
 		fputc(fill == '*' ? (int)(i * 7 % 251) : fill, f);
 	FZ_CHECK(fclose(f) == 0);
-	clock_gettime(CLOCK_REALTIME, &ts[0]);
-	ts[0].tv_sec -= 10;
+	ts[0] = (struct timespec){ .tv_sec = (time_t)bs_real_s() - 10 };
 	ts[1] = ts[0];
 	FZ_CHECK(utimensat(AT_FDCWD, p, ts, 0) == 0 && stat(p, &st) == 0);
 	return st.st_ino;
