@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/bs_time.h"
 #include "shm/leases.h"
 #include "tests/unit/dhcp/dhcp_testlib.h"
 
@@ -37,14 +38,6 @@ sink_boot(void *ctx, const struct boot_event *ev)
 {
 	(void)ctx;
 	(void)ev;
-}
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static void
@@ -135,7 +128,7 @@ main(int argc, char **argv)
 				      .now_ms = 1700000000000ull };
 		struct dhcp_tx tx = { .buf = txbuf, .cap = sizeof(txbuf) };
 		uint32_t ok = 0;
-		double t0 = now_s();
+		double t0 = bs_mono_sec();
 		for (uint32_t i = 0; i < clients; i++) {
 			uint8_t mac[6];
 			bool resv = i % (clients / N_RESV) == 0 && i / (clients / N_RESV) < N_RESV;
@@ -156,7 +149,7 @@ main(int argc, char **argv)
 				ok++;
 			rx.now_ms++;
 		}
-		double dt = now_s() - t0;
+		double dt = bs_mono_sec() - t0;
 		dhcp_engine_free(e);
 		if (ok != clients) {
 			fprintf(stderr, "only %u of %u exchanges completed\n", ok, clients);
