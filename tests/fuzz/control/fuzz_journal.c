@@ -15,10 +15,11 @@
  *   - otherwise the open succeeds, replays exactly the events the
  *     read-only reader sees (same count, same bytes, in order), and
  *     durable_seq = last_seq = their highest seq;
- *   - the file left behind is the original cut at a record boundary
+ *   - the file left behind is the original cut after a valid record
  *     (truncated_bytes says by how much), or a fresh header when there
- *     was no whole header, made of whole frames only, and reading it
- *     again gives the same events;
+ *     was no whole header, with no torn tail (damage in the middle is
+ *     resynchronised over and may stay), and reading it again gives the
+ *     same events;
  *   - the mirror lease table is consistent: used <= cap, every slot is
  *     found by its IP, the bound count matches the slots, a MAC index hit
  *     carries that MAC.
@@ -27,6 +28,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -71,6 +73,8 @@ same(const struct digest *a, const struct digest *b)
 	return a->n == b->n && a->crc == b->crc && a->max_seq == b->max_seq;
 }
 
+static void drop_damaged_copies(void);
+
 static void
 cleanup(void)
 {
@@ -79,6 +83,7 @@ cleanup(void)
 	if (!dir[0])
 		return;
 	unlink(jpath);
+	drop_damaged_copies();
 	snprintf(p, sizeof(p), "%s.tmp", jpath);
 	unlink(p);
 	rmdir(dir);
@@ -167,20 +172,31 @@ le32(const uint8_t *b)
 	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
 }
 
-/* Offset where the whole, sanely sized frames after the header end. */
-static size_t
-frames_end(const uint8_t *b, size_t n)
+/* True when the image's record walk ends without a torn tail: replay left
+ * no part of a frame at the end (damage in the middle is skipped by
+ * resynchronisation and may stay). */
+static bool
+no_torn_tail(const uint8_t *b, size_t n)
 {
-	size_t off = JOURNAL_HDR_LEN;
+	struct journal_scan s;
 
-	while (n - off >= JOURNAL_FRAME_LEN) {
-		uint32_t len = le32(b + off);
+	return journal_scan_image(b, n, NULL, &s) == 0 && !s.torn;
+}
 
-		if (len == 0 || len > JOURNAL_MAX_PAYLOAD || len > n - off - JOURNAL_FRAME_LEN)
-			break;
-		off += JOURNAL_FRAME_LEN + len;
+/* Removes the <journal>.damaged-* copies replay kept (one per input that
+ * cut more than a record). */
+static void
+drop_damaged_copies(void)
+{
+	char pat[PATH_MAX + 64];
+	glob_t g;
+
+	snprintf(pat, sizeof(pat), "%s.damaged-*", jpath);
+	if (glob(pat, 0, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			unlink(g.gl_pathv[i]);
+		globfree(&g);
 	}
-	return off;
 }
 
 static void
@@ -233,8 +249,9 @@ replay_image(const uint8_t *img, size_t n)
 	} else if (n_after != JOURNAL_HDR_LEN) {
 		abort();
 	}
-	if (frames_end(after, n_after) != n_after)
+	if (!no_torn_tail(after, n_after))
 		abort(); /* the cut left part of a frame behind */
+	drop_damaged_copies();
 	free(after);
 	if (journal_read_file(jpath, digest_ev, &d2) != r0 || !same(&d0, &d2))
 		abort(); /* the cut lost or invented an event */
