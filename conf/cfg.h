@@ -47,6 +47,7 @@ struct cfg_subnet {
 	uint32_t max_dynamic;
 	uint32_t next_server;
 	uint32_t mtu;
+	bool authoritative;	/* NAK unknown REQUESTs at once */
 	struct cfg_pool *pools;
 	size_t n_pools;
 };
@@ -115,6 +116,8 @@ struct cfg {
 	uint32_t decline_hold_s;
 	uint32_t max_dynamic;
 	uint32_t max_leases;	/* lease table capacity */
+	uint32_t relays[SNAP_MAX_RELAYS]; /* trusted relay agents; none = any */
+	uint32_t n_relays;
 	uint32_t lease_s, renew_s, rebind_s; /* defaults for subnets */
 	struct cfg_subnet *subnets;
 	size_t n_subnets;

@@ -209,6 +209,34 @@ fn_dns(struct ld *l, const struct ynode *v, void *obj)
 	}
 }
 
+/* dhcp.relays: the relay agents trusted to set giaddr (a list of IPv4
+ * addresses, or one). */
+static void
+fn_relays(struct ld *l, const struct ynode *v, void *obj)
+{
+	struct cfg *c = obj;
+	const struct ynode *one[1] = { v };
+	const struct ynode *const *items = one;
+	size_t n = 1;
+	if (v->type == Y_SEQ) {
+		items = (const struct ynode *const *)v->kids;
+		n = v->n;
+	}
+	if (n > SNAP_MAX_RELAYS) {
+		ld_err(l, v, "dhcp.relays: at most %u addresses, got %zu", SNAP_MAX_RELAYS, n);
+		n = SNAP_MAX_RELAYS;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint32_t ip;
+		if (items[i]->type != Y_SCALAR || cfgp_ip(items[i]->s, &ip) < 0 || ip == 0) {
+			ld_err(l, items[i], "dhcp.relays: bad IPv4 address '%s'",
+			       items[i]->type == Y_SCALAR ? items[i]->s : ytype_name(items[i]));
+			continue;
+		}
+		c->relays[c->n_relays++] = ip;
+	}
+}
+
 static void
 fn_pools(struct ld *l, const struct ynode *v, void *obj)
 {
@@ -253,6 +281,7 @@ static const struct kdef subnet_keys[] = {
 	K("max_dynamic", KT_U32, struct cfg_subnet, max_dynamic, 0, UINT32_MAX),
 	K("next_server", KT_IP, struct cfg_subnet, next_server, 0, 0),
 	K("mtu", KT_U32, struct cfg_subnet, mtu, 68, 65535),
+	K("authoritative", KT_BOOL, struct cfg_subnet, authoritative, 0, 0),
 };
 
 static void
@@ -301,6 +330,7 @@ static const struct kdef dhcp_keys[] = {
 	K("max_dynamic", KT_U32, struct cfg, max_dynamic, 0, UINT32_MAX),
 	K("max_leases", KT_U32, struct cfg, max_leases, 16, 1u << 24),
 	KF("subnets", fn_subnets),
+	KF("relays", fn_relays),
 };
 
 /* ------------------------------------------------------------------ */

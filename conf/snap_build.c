@@ -174,6 +174,8 @@ fill_header(const struct cfg *c, struct snap_hdr *h, struct sbuf *sb, uint64_t g
 	h->offer_hold_s = c->offer_hold_s;
 	h->decline_hold_s = c->decline_hold_s;
 	h->max_dynamic = c->max_dynamic;
+	h->n_relays = c->n_relays;
+	memcpy(h->relays, c->relays, sizeof(h->relays));
 	h->tftp_root = str_add(sb, c->tftp_root);
 	h->tftp_gen_root = str_add(sb, c->tftp_gen_root);
 	h->tftp_max_blksize = c->tftp_max_blksize;
@@ -211,6 +213,7 @@ fill_subnets(const struct cfg *c, struct snap_subnet *ss, struct snap_pool *sp,
 		o->max_dynamic = s->max_dynamic;
 		o->next_server = s->next_server;
 		o->mtu = s->mtu;
+		o->authoritative = s->authoritative;
 		for (size_t j = 0; j < s->n_pools; j++, np++) {
 			sp[np].lo = s->pools[j].lo;
 			sp[np].hi = s->pools[j].hi;

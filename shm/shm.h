@@ -32,7 +32,7 @@
 #include <sys/types.h>
 
 #define SHM_MAGIC	     0x4d52545342534f42ull /* "BOOTSTRM" little-endian */
-#define SHM_ABI		     1u	   /* bump on any layout change of this file or snap.h */
+#define SHM_ABI		     2u	   /* bump on any layout change of this file or snap.h */
 #define SHM_MAX_WORKERS	     16u
 #define SHM_SLOTS	     3u
 #define SHM_CACHELINE	     64u

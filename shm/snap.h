@@ -20,6 +20,7 @@
 
 #define SNAP_MAGIC 0x50414e53u /* "SNAP" */
 #define SNAP_NONE  UINT32_MAX  /* absent index */
+#define SNAP_MAX_RELAYS 16     /* dhcp.relays entries */
 
 /* Client architectures we select boot files for.  Option 93 (RFC 4578,
  * IANA "Processor Architecture Types") values map onto these. */
@@ -64,6 +65,7 @@ struct snap_subnet {
 	uint32_t max_dynamic;	/* cap on dynamic leases here, 0 = pool size */
 	uint32_t next_server;	/* siaddr for clients in this subnet */
 	uint32_t mtu;		/* option 26, 0 = not sent */
+	uint32_t authoritative;	/* 1 = NAK a REQUEST we have no record of (not silence) */
 };
 
 struct snap_pool {
@@ -113,6 +115,8 @@ struct snap_hdr {
 	uint32_t offer_hold_s;	 /* how long an OFFERed address stays reserved */
 	uint32_t decline_hold_s; /* quarantine after DHCPDECLINE */
 	uint32_t max_dynamic;	 /* global cap on dynamic leases */
+	uint32_t n_relays;	 /* 0 = relayed messages from any sender */
+	uint32_t relays[SNAP_MAX_RELAYS]; /* trusted relay agents (giaddr and IP source) */
 
 	/* TFTP. */
 	uint32_t tftp_root;	 /* str: absolute directory */

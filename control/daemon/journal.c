@@ -16,20 +16,12 @@
 #include <rte_ring_elem.h>
 
 #include "control/log.h"
+#include "util/bs_time.h"
 
 #define REC_LEASE_EVENT 1u
 #define DRAIN_BURST	64u
 
 static const struct journal_io libc_io = { .pwrite = pwrite, .fdatasync = fdatasync };
-
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void
 put_le(uint8_t *p, uint64_t v, unsigned n)
@@ -104,111 +96,10 @@ encode_header(uint8_t hdr[JOURNAL_HDR_LEN])
 	put_le(hdr + 12, 0, 4);
 }
 
-struct scan {
-	uint64_t good_end;	/* offset after the last record kept */
-	long records;
-	uint64_t corrupt;
-	bool torn;		/* the tail after good_end must be cut */
-	const char *why;
-};
-
-/* Walks the records of a journal image.  Calls cb for each valid lease
- * event.  Returns 0, or -EPROTO when the header is not ours. */
-static int
-scan_image(const uint8_t *img, size_t size, void (*cb)(const struct lease_event *, void *),
-	   void *arg, struct scan *s)
-{
-	size_t off = JOURNAL_HDR_LEN;
-
-	memset(s, 0, sizeof(*s));
-	if (size < JOURNAL_HDR_LEN) {
-		s->torn = size > 0;
-		s->why = "short header";
-		return 0;
-	}
-	if (memcmp(img, JOURNAL_MAGIC, 8) != 0 || get_le(img + 8, 4) != 1)
-		return -EPROTO;
-	s->good_end = off;
-	while (off < size) {
-		uint32_t len, crc;
-
-		if (size - off < JOURNAL_FRAME_LEN) {
-			s->torn = true, s->why = "torn frame header";
-			break;
-		}
-		len = (uint32_t)get_le(img + off, 4);
-		crc = (uint32_t)get_le(img + off + 4, 4);
-		if (len == 0 || len > JOURNAL_MAX_PAYLOAD) {
-			/* framing lost: nothing after this can be trusted */
-			s->torn = true, s->why = "bad record length";
-			break;
-		}
-		if (len > size - off - JOURNAL_FRAME_LEN) {
-			s->torn = true, s->why = "torn record";
-			break;
-		}
-		if (crc32(0, img + off + JOURNAL_FRAME_LEN, len) != crc) {
-			if (off + JOURNAL_FRAME_LEN + len == size) {
-				s->torn = true, s->why = "corrupt last record (crc)";
-				break;
-			}
-			s->corrupt++;
-		} else if (len == JOURNAL_EV_LEN && img[off + JOURNAL_FRAME_LEN] == REC_LEASE_EVENT) {
-			struct lease_event ev;
-
-			journal_decode_event(img + off + JOURNAL_FRAME_LEN, &ev);
-			if (cb)
-				cb(&ev, arg);
-			s->records++;
-		} /* else: a record type from a newer version, skipped */
-		off += JOURNAL_FRAME_LEN + len;
-		s->good_end = off;
-	}
-	return 0;
-}
-
-static int
-map_file(int fd, const uint8_t **img, size_t *size)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	*size = (size_t)st.st_size;
-	*img = NULL;
-	if (*size == 0)
-		return 0;
-	*img = mmap(NULL, *size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (*img == MAP_FAILED)
-		return -errno;
-	return 0;
-}
-
-long
-journal_read_file(const char *path, void (*cb)(const struct lease_event *, void *), void *arg)
-{
-	const uint8_t *img = NULL;
-	struct scan s = { 0 }; /* set by scan_image; zeroed for gcc -O3's
-				  -Wmaybe-uninitialized, which cannot see that */
-	size_t size = 0;
-	int fd, rc;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	rc = map_file(fd, &img, &size);
-	if (rc == 0) {
-		rc = scan_image(img, size, cb, arg, &s);
-		if (img)
-			munmap((void *)img, size);
-	}
-	close(fd);
-	return rc < 0 ? rc : s.records;
-}
-
 struct replay_ctx {
 	struct journal *j;
 	const struct journal_params *p;
+	unsigned damage_logged;
 };
 
 static void
@@ -237,34 +128,108 @@ fsync_dir(struct journal *j)
 	return fsync(j->dir_fd) < 0 ? -errno : 0;
 }
 
+static void
+replay_damage(uint64_t off, uint64_t len, const char *why, void *arg)
+{
+	struct replay_ctx *c = arg;
+
+	if (c->damage_logged++ < 16)
+		LOG_ERR("journal", "%s: %s at offset %llu: %llu damaged bytes skipped, resynchronised on the next valid record at %llu",
+			c->j->path, why, (unsigned long long)off, (unsigned long long)len,
+			(unsigned long long)(off + len));
+}
+
+/* Copies the whole file to <path>.damaged-<unix seconds>[.N] and syncs it,
+ * before replay cuts more than one record: what is cut may be all that is
+ * left of leases someone needs.  0 or -errno. */
+static int
+keep_damaged_copy(struct journal *j, const uint8_t *img, size_t size)
+{
+	char cp[4300];
+	int fd = -1, rc = 0;
+	uint64_t ts = bs_real_s();
+
+	for (unsigned n = 0; fd < 0 && n < 100; n++) {
+		if (n)
+			snprintf(cp, sizeof(cp), "%s.damaged-%llu.%u", j->path, (unsigned long long)ts, n);
+		else
+			snprintf(cp, sizeof(cp), "%s.damaged-%llu", j->path, (unsigned long long)ts);
+		fd = open(cp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0)
+		rc = -errno;
+	for (size_t done = 0; rc == 0 && done < size;) {
+		ssize_t w = write(fd, img + done, size - done);
+		if (w <= 0)
+			rc = w < 0 ? -errno : -EIO;
+		else
+			done += (size_t)w;
+	}
+	if (rc == 0 && (fsync(fd) < 0 || fsync_dir(j) < 0))
+		rc = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0)
+		LOG_ERR("journal", "%s: cannot keep a copy of the damaged journal: %s", j->path,
+			strerror(-rc));
+	else
+		LOG_ERR("journal", "%s: damaged journal copied to %s (%zu bytes)", j->path, cp, size);
+	return rc;
+}
+
+/* Cuts the torn tail after s->good_end (a copy first when it is longer than
+ * one record).  0 or -errno. */
+static int
+cut_tail(struct journal *j, const uint8_t *img, size_t size, const struct journal_scan *s)
+{
+	uint64_t cut = size - s->good_end;
+
+	if (cut > JOURNAL_REC_LEN) {
+		LOG_ERR("journal", "%s: %s at offset %llu: no valid record in the last %llu bytes (%llu records' worth)",
+			j->path, s->why, (unsigned long long)s->good_end, (unsigned long long)cut,
+			(unsigned long long)(cut / JOURNAL_REC_LEN));
+		int rc = keep_damaged_copy(j, img, size);
+		if (rc < 0)
+			return rc; /* cut nothing we could not keep */
+	}
+	LOG_WARN("journal", "%s: %s at offset %llu: truncating %llu bytes", j->path, s->why,
+		 (unsigned long long)s->good_end, (unsigned long long)cut);
+	if (ftruncate(j->fd, (off_t)s->good_end) < 0 || fdatasync(j->fd) < 0)
+		return -errno;
+	atomic_store(&j->st.truncated_bytes, cut);
+	return 0;
+}
+
 /* Replays the open file, cuts a torn tail, writes a header to an empty file. */
 static int
 replay(struct journal *j, const struct journal_params *p)
 {
-	struct replay_ctx ctx = { j, p };
+	struct replay_ctx ctx = { j, p, 0 };
+	const struct journal_scan_cb cb = { .on_event = replay_one, .on_damage = replay_damage,
+					    .arg = &ctx };
 	const uint8_t *img = NULL;
-	struct scan s = { 0 };	/* zeroed for gcc -O3, as in journal_read_file */
+	struct journal_scan s = { 0 }; /* zeroed for gcc -O3, as in journal_read_file */
 	size_t size = 0;
 	int rc;
 
-	rc = map_file(j->fd, &img, &size);
+	rc = journal_map_file(j->fd, &img, &size);
 	if (rc < 0)
 		return rc;
-	rc = scan_image(img, size, replay_one, &ctx, &s);
+	rc = journal_scan_image(img, size, &cb, &s);
+	if (rc == 0 && s.torn)
+		rc = cut_tail(j, img, size, &s);
 	if (img)
 		munmap((void *)img, size);
-	if (rc < 0) {
+	if (rc == -EPROTO) {
 		LOG_ERR("journal", "%s: not a bootstorm journal (bad magic/version); refusing to touch it",
 			j->path);
 		return rc;
 	}
+	if (rc < 0)
+		return rc;
 	if (s.torn) {
-		LOG_WARN("journal", "%s: %s at offset %llu: truncating %llu bytes", j->path, s.why,
-			 (unsigned long long)s.good_end,
-			 (unsigned long long)(size - s.good_end));
-		if (ftruncate(j->fd, (off_t)s.good_end) < 0 || fdatasync(j->fd) < 0)
-			return -errno;
-		atomic_store(&j->st.truncated_bytes, size - s.good_end);
 		size = s.good_end;
 	} else if (size >= JOURNAL_HDR_LEN && fdatasync(j->fd) < 0) {
 		/* What a killed predecessor wrote but never synced is in the
@@ -274,9 +239,11 @@ replay(struct journal *j, const struct journal_params *p)
 		return -errno;
 	}
 	if (s.corrupt) {
-		LOG_ERR("journal", "%s: %llu corrupt records skipped (crc mismatch)", j->path,
-			(unsigned long long)s.corrupt);
+		LOG_ERR("journal", "%s: %llu damaged regions (%llu bytes) skipped, %ld valid records kept",
+			j->path, (unsigned long long)s.corrupt, (unsigned long long)s.damaged_bytes,
+			s.records);
 		atomic_store(&j->st.corrupt_skipped, s.corrupt);
+		atomic_store(&j->st.damaged_bytes, s.damaged_bytes);
 	}
 	if (size < JOURNAL_HDR_LEN) {
 		uint8_t hdr[JOURNAL_HDR_LEN];
@@ -436,10 +403,10 @@ journal_commit(struct journal *j)
 			return io_failed(j, "write", n < 0 ? errno : ENOSPC);
 		j->written += (size_t)n;
 	}
-	t0 = mono_ns();
+	t0 = bs_mono_ns();
 	if (j->io->fdatasync(j->fd) < 0)
 		return io_failed(j, "fdatasync", errno);
-	dt = mono_ns() - t0;
+	dt = bs_mono_ns() - t0;
 	/* Only now are the records on disk: advance durable_seq. */
 	j->synced_off += j->buf_len;
 	if (j->buf_max_seq > j->durable_seq)

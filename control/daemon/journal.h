@@ -9,10 +9,13 @@
  *   payload u8 type (1 = lease event), then the lease_event fields in a fixed
  *           order (JOURNAL_EV_LEN bytes in all) -- see encode_event().
  * A record is valid when its whole frame is present and its CRC matches.
- * Replay stops at a torn or corrupt *last* record and truncates it (a crash
- * mid-append leaves exactly that); a bad record followed by good ones is
- * skipped and counted (media corruption: keeping the rest beats refusing to
- * start).
+ * Replay cuts a torn or corrupt *tail* (a crash mid-append leaves exactly
+ * that: one partial record); damage followed by valid records (media
+ * corruption, a bad length included) is skipped by resynchronising on the
+ * next valid frame (journal_scan.c), counted and logged with its offset:
+ * keeping the rest beats refusing to start, and beats cutting it.  Before
+ * cutting more than one record's worth of tail, replay keeps a copy of the
+ * whole file as <journal>.damaged-<unix seconds>.
  *
  * Durability (the contract the dataplane relies on): durable_seq only ever
  * names events whose records were written AND covered by a successful
@@ -80,7 +83,8 @@ struct journal_stats {
 	_Atomic uint64_t write_errors;
 	_Atomic uint64_t compactions;
 	_Atomic uint64_t truncated_bytes; /* torn/corrupt tail cut at replay */
-	_Atomic uint64_t corrupt_skipped; /* bad records in the middle */
+	_Atomic uint64_t corrupt_skipped; /* damaged regions skipped in the middle */
+	_Atomic uint64_t damaged_bytes;	/* bytes in those regions */
 	_Atomic uint64_t durable_seq;
 	_Atomic uint64_t file_bytes;
 	_Atomic uint64_t pending;	/* records not yet durable */
@@ -152,6 +156,31 @@ size_t journal_drain_rings(struct journal *j, void *const *rings, unsigned n);
  * record.  Does not modify the file.  Returns records or -errno. */
 long journal_read_file(const char *path, void (*cb)(const struct lease_event *, void *),
 		       void *arg);
+
+/* The record walk (journal_scan.c).  on_event gets each valid lease event
+ * in file order, on_damage each damaged region skipped in the middle (its
+ * offset, length and the first fault); either may be NULL. */
+struct journal_scan_cb {
+	void (*on_event)(const struct lease_event *ev, void *arg);
+	void (*on_damage)(uint64_t off, uint64_t len, const char *why, void *arg);
+	void *arg;
+};
+
+struct journal_scan {
+	uint64_t good_end;	/* offset after the last valid record */
+	long records;
+	uint64_t corrupt;	/* damaged regions skipped (valid records after them) */
+	uint64_t damaged_bytes;	/* bytes in those regions */
+	bool torn;		/* the tail after good_end must be cut */
+	const char *why;	/* the tail's first fault */
+};
+
+/* Walks a journal image.  Returns 0, or -EPROTO when the header is not
+ * ours. */
+int journal_scan_image(const uint8_t *img, size_t size, const struct journal_scan_cb *cb,
+		       struct journal_scan *s);
+/* mmap()s the whole file read-only (*img NULL when empty).  0 or -errno. */
+int journal_map_file(int fd, const uint8_t **img, size_t *size);
 
 /* Encoding, exposed for tests. */
 void journal_encode_event(const struct lease_event *ev, uint8_t out[JOURNAL_EV_LEN]);

@@ -158,6 +158,29 @@ select_subnet(struct dhcp_ctx *c)
 	c->sub = snap_subnet(c->snap, c->sub_idx);
 }
 
+/* dhcp.relays: when configured, a relayed message (giaddr set) is taken
+ * only from a listed relay agent, by both its giaddr and its IP source.
+ * Unchecked, any LAN host could forge giaddr: RFC 2131 4.1 sends the reply
+ * to giaddr (a reflector aimed at any address) and 4.3.1 picks the subnet
+ * by it (drawing down another network's pool).  Empty list: any sender, as
+ * RFC 2131 assumes (relays usually send from giaddr, but a relay with
+ * several interfaces may not: list every address it sends from). */
+static bool
+relay_untrusted(const struct dhcp_ctx *c)
+{
+	const struct snap_hdr *s = c->snap;
+	uint32_t n = s->n_relays < SNAP_MAX_RELAYS ? s->n_relays : SNAP_MAX_RELAYS;
+	bool giaddr_ok = false, src_ok = false;
+
+	if (!c->m->giaddr || n == 0)
+		return false;
+	for (uint32_t i = 0; i < n; i++) {
+		giaddr_ok |= s->relays[i] == c->m->giaddr;
+		src_ok |= s->relays[i] == c->rx->src_ip;
+	}
+	return !giaddr_ok || !src_ok;
+}
+
 static bool
 has_reservation(const struct dhcp_ctx *c)
 {
@@ -173,6 +196,8 @@ on_discover(struct dhcp_ctx *c)
 	uint32_t ip;
 	int rc;
 
+	if (relay_untrusted(c))
+		return drop(c, BS_CTR_DROP_DHCP_UNTRUSTED_RELAY);
 	if ((rc = policy_check(c)) != 0)
 		return drop(c, rc);
 	if (!c->sub)
@@ -256,6 +281,8 @@ on_request(struct dhcp_ctx *c)
 	uint32_t ip;
 	int rc;
 
+	if (relay_untrusted(c))
+		return drop(c, BS_CTR_DROP_DHCP_UNTRUSTED_RELAY);
 	if ((rc = request_state(c, &st, &ip)) != 0)
 		return drop(c, rc);
 	if (st == REQ_SELECTING && m->server_id != c->snap->server_ip) {
@@ -278,6 +305,12 @@ on_request(struct dhcp_ctx *c)
 			       nak(c, BS_CTR_DHCP_NAK_NOT_OURS);
 	struct lease *mine = lease_by_mac(c->e->env.leases, m->chaddr);
 	if (st == REQ_INIT_REBOOT && !mine && !lease_by_ip(c->e->env.leases, ip)) {
+		/* An authoritative subnet (dnsmasq's dhcp-authoritative, Kea's
+		 * authoritative) is the only server on its network: no other
+		 * server can hold this binding, so NAK at once and the client
+		 * restarts at DISCOVER instead of waiting out its retries. */
+		if (c->sub->authoritative)
+			return nak(c, BS_CTR_DHCP_NAK_NO_RECORD);
 		/* "If the DHCP server has no record of this client, then it
 		 * MUST remain silent" (4.3.2, INIT-REBOOT). */
 		inc(c, BS_CTR_DHCP_SILENT_NO_RECORD);
@@ -296,18 +329,27 @@ for_us(const struct dhcp_ctx *c)
 }
 
 /* RFC 2131 4.3.3: DHCPDECLINE -- the address is in use elsewhere:
- * quarantine it (decline_hold), no reply. */
+ * quarantine it (decline_hold), no reply.  Only for an address BOUND to
+ * this client: a client declines what a DHCPACK gave it, after checking it
+ * (4.4.1 "If the client detects that the address is already in use ...
+ * the client MUST send a DHCPDECLINE"), never a mere offer; accepting
+ * offers let DISCOVER + DECLINE from fresh MACs quarantine a whole pool
+ * without ever holding a lease (issue 15 item 6). */
 static int
 on_decline(struct dhcp_ctx *c)
 {
 	uint64_t now = c->rx->now_ms;
 
+	if (relay_untrusted(c))
+		return drop(c, BS_CTR_DROP_DHCP_UNTRUSTED_RELAY);
 	if (!for_us(c))
 		return drop(c, BS_CTR_DROP_DHCP_OTHER_SERVER);
 	struct lease *l = c->m->has_req_ip ? lease_by_ip(c->e->env.leases, c->m->req_ip) : NULL;
 	if (!l || memcmp(l->mac, c->m->chaddr, 6) != 0 ||
 	    (l->state != LEASE_OFFERED && l->state != LEASE_BOUND))
 		return drop(c, BS_CTR_DROP_DHCP_NOT_OURS);
+	if (l->state != LEASE_BOUND || l->expires_ms <= now)
+		return drop(c, BS_CTR_DROP_DHCP_DECLINE_NOT_BOUND);
 	if (dhcp_lease_event(c, l, LEASE_EV_DECLINE, LEASE_DECLINED,
 			     now + (uint64_t)c->snap->decline_hold_s * 1000, now) != 0)
 		return drop(c, BS_CTR_DROP_DHCP_EMIT_FULL);
@@ -322,6 +364,8 @@ on_release(struct dhcp_ctx *c)
 {
 	uint64_t now = c->rx->now_ms;
 
+	if (relay_untrusted(c))
+		return drop(c, BS_CTR_DROP_DHCP_UNTRUSTED_RELAY);
 	if (!for_us(c))
 		return drop(c, BS_CTR_DROP_DHCP_OTHER_SERVER);
 	struct lease *l = c->m->ciaddr ? lease_by_ip(c->e->env.leases, c->m->ciaddr) : NULL;
@@ -340,6 +384,8 @@ on_inform(struct dhcp_ctx *c)
 {
 	struct dhcp_boot b;
 
+	if (relay_untrusted(c))
+		return drop(c, BS_CTR_DROP_DHCP_UNTRUSTED_RELAY);
 	if (!for_us(c))
 		return drop(c, BS_CTR_DROP_DHCP_OTHER_SERVER);
 	if (!c->m->ciaddr || !c->sub)
@@ -348,13 +394,19 @@ on_inform(struct dhcp_ctx *c)
 }
 
 /* ProxyDHCP (PXE spec 2.2.5): answer PXE firmware with boot information
- * and no address; the site's DHCP server hands out addresses. */
+ * and no address; the site's DHCP server hands out addresses.  Nothing
+ * here knows the client's address: ciaddr is whatever the client wrote
+ * (0 in a DISCOVER per RFC 2131 4.4.1 table 5, anything from a hostile
+ * host), so the boot event carries no address at all.  Before, it carried
+ * ciaddr, and control took it as the node's IP (issue 15 item 1). */
 static int
 on_proxy(struct dhcp_ctx *c)
 {
 	struct dhcp_boot b;
 	uint8_t type;
 
+	if (relay_untrusted(c))
+		return drop(c, BS_CTR_DROP_DHCP_UNTRUSTED_RELAY);
 	if (!c->cls.pxe && !c->cls.http) {
 		inc(c, BS_CTR_DHCP_SILENT_PROXY);
 		return DHCP_SILENT;
@@ -377,7 +429,7 @@ on_proxy(struct dhcp_ctx *c)
 	if (rc == DHCP_REPLY) {
 		inc(c, BS_CTR_DHCP_TX_PROXY);
 		if (type == DHCP_MT_OFFER)
-			dhcp_emit_boot(c, BOOT_STAGE_DHCP_DISCOVER, c->m->ciaddr, b.file);
+			dhcp_emit_boot(c, BOOT_STAGE_DHCP_DISCOVER, 0, b.file);
 	}
 	return rc;
 }

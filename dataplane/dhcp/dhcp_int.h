@@ -41,6 +41,9 @@ struct dhcp_engine {
 	uint64_t gen;			/* snapshot generation the derived state is for */
 	uint32_t dyn_total;		/* dynamic leases OFFERED or BOUND */
 	uint32_t dyn_sub[DHCP_MAX_SUBNETS];
+	/* Of those counted, quarantined (DECLINED) per subnet: a reuse scan
+	 * runs only where there is one to find. */
+	uint32_t declined_sub[DHCP_MAX_SUBNETS];
 	uint32_t pool_cursor[DHCP_MAX_POOLS];
 	uint32_t tick_cursor;
 	uint32_t cid_idx[DHCP_CID_SLOTS]; /* node index or SNAP_NONE */

@@ -9,9 +9,15 @@
  *      even after it expired or was released;
  *   3. the address it asks for (option 50) when that is free in a pool;
  *   4. the first free address of the subnet's pools (rotating cursor), and
- *      only when none is left, an address another client let lapse.
+ *      only when none is left, an address another client let lapse;
+ *   5. when the pools or the caps are exhausted, the address that has been
+ *      quarantined (DHCPDECLINE) longest.
  * Dynamic leases are capped per subnet (max_dynamic) and globally so that a
- * flood of random MACs exhausts the caps, not the reservations.
+ * flood of random MACs exhausts the caps, not the reservations.  Quarantined
+ * addresses count against the caps like bound ones: a DECLINE does not give
+ * the decliner its cap share back (issue 15 item 6: DORA + DECLINE from
+ * fresh MACs quarantined whole pools past max_dynamic), and step 5 keeps a
+ * pool full of quarantine from locking real clients out.
  *
  * Every dynamic change the client relies on (GRANT, RENEW, RELEASE,
  * DECLINE, EXPIRE) is emitted as a lease_event before the table changes; if
@@ -38,11 +44,11 @@ is_active(uint8_t state)
 bool
 dhcp_lease_counted(const struct snap_hdr *snap, const struct lease *l)
 {
-	return is_active(l->state) && !snap_find_ip(snap, l->ip);
+	return (is_active(l->state) || l->state == LEASE_DECLINED) && !snap_find_ip(snap, l->ip);
 }
 
 static void
-count_adj(struct dhcp_engine *e, const struct snap_hdr *snap, uint32_t ip, int d)
+count_adj(struct dhcp_engine *e, const struct snap_hdr *snap, uint32_t ip, int d, int dd)
 {
 	uint32_t s = snap_subnet_of(snap, ip);
 	if (d > 0) {
@@ -55,6 +61,16 @@ count_adj(struct dhcp_engine *e, const struct snap_hdr *snap, uint32_t ip, int d
 		if (s < DHCP_MAX_SUBNETS && e->dyn_sub[s])
 			e->dyn_sub[s]--;
 	}
+	if (s < DHCP_MAX_SUBNETS && dd > 0)
+		e->declined_sub[s]++;
+	else if (s < DHCP_MAX_SUBNETS && dd < 0 && e->declined_sub[s])
+		e->declined_sub[s]--;
+}
+
+static bool
+counted_declined(const struct snap_hdr *snap, const struct lease *l)
+{
+	return l->state == LEASE_DECLINED && dhcp_lease_counted(snap, l);
 }
 
 /* lease_update() plus the dynamic counts. */
@@ -64,10 +80,10 @@ set_lease(struct dhcp_engine *e, const struct snap_hdr *snap, struct lease *l, u
 {
 	uint8_t mac[6];
 	memcpy(mac, mac_in, 6); /* mac_in may be l->mac itself */
-	bool was = dhcp_lease_counted(snap, l);
+	bool was = dhcp_lease_counted(snap, l), was_d = counted_declined(snap, l);
 	lease_update(e->env.leases, l, state, mac, expires, now);
-	bool is = dhcp_lease_counted(snap, l);
-	count_adj(e, snap, l->ip, (int)is - (int)was);
+	bool is = dhcp_lease_counted(snap, l), is_d = counted_declined(snap, l);
+	count_adj(e, snap, l->ip, (int)is - (int)was, (int)is_d - (int)was_d);
 }
 
 /* ---- client-id index: nodes that are matched by option 61 ---- */
@@ -180,10 +196,11 @@ recount(struct dhcp_engine *e, const struct snap_hdr *snap)
 
 	e->dyn_total = 0;
 	memset(e->dyn_sub, 0, sizeof(e->dyn_sub));
+	memset(e->declined_sub, 0, sizeof(e->declined_sub));
 	for (uint32_t i = 0; i < used && i < t->cap; i++) {
 		struct lease *l = slot_at(t, i);
 		if (dhcp_lease_counted(snap, l))
-			count_adj(e, snap, l->ip, 1);
+			count_adj(e, snap, l->ip, 1, counted_declined(snap, l));
 	}
 }
 
@@ -290,6 +307,40 @@ scan_pools(struct dhcp_ctx *c, uint64_t now, uint32_t *ip)
 	return have_lapsed;
 }
 
+/* Step 5: the subnet's address quarantined longest (earliest end of
+ * quarantine), when there is one.  Taking it over keeps the dynamic counts
+ * as they are (DECLINED and OFFERED both count), so it is allowed at the
+ * caps too.  RFC 2131 4.3.3 only asks that a declined address be marked
+ * unavailable; a client that finds it still in use declines it again. */
+static bool
+reuse_declined(struct dhcp_ctx *c, uint32_t *ip)
+{
+	struct lease_table *t = c->e->env.leases;
+	uint32_t budget = DHCP_SCAN_MAX, best = 0;
+	uint64_t best_end = UINT64_MAX;
+
+	if (c->sub_idx >= DHCP_MAX_SUBNETS || c->e->declined_sub[c->sub_idx] == 0)
+		return false;
+	for (uint32_t k = 0; k < c->sub->n_pools && budget; k++) {
+		const struct snap_pool *p = snap_pool(c->snap, c->sub->first_pool + k);
+		if (!p || p->hi < p->lo)
+			continue;
+		for (uint64_t a = p->lo; a <= p->hi && budget; a++, budget--) {
+			struct lease *l = lease_by_ip(t, (uint32_t)a);
+			if (l && l->state == LEASE_DECLINED && l->expires_ms < best_end &&
+			    ip_dynamic_ok(c, (uint32_t)a)) {
+				best = (uint32_t)a;
+				best_end = l->expires_ms;
+			}
+		}
+	}
+	if (best_end == UINT64_MAX)
+		return false;
+	bs_ctr_inc(c->e->env.ctr, BS_CTR_DHCP_DECLINED_REUSED);
+	*ip = best;
+	return true;
+}
+
 int
 dhcp_lease_pick(struct dhcp_ctx *c, uint64_t now, uint32_t *ip)
 {
@@ -307,7 +358,7 @@ dhcp_lease_pick(struct dhcp_ctx *c, uint64_t now, uint32_t *ip)
 	}
 	rc = caps_check(c);
 	if (rc)
-		return rc;
+		return reuse_declined(c, ip) ? 0 : rc;
 	/* Step 3: RFC 2131 4.3.1 -- the requested address if it is valid and
 	 * not allocated. */
 	if (c->m->has_req_ip && ip_dynamic_ok(c, c->m->req_ip)) {
@@ -317,7 +368,9 @@ dhcp_lease_pick(struct dhcp_ctx *c, uint64_t now, uint32_t *ip)
 			return 0;
 		}
 	}
-	return scan_pools(c, now, ip) ? 0 : BS_CTR_DROP_DHCP_POOL_EXHAUSTED;
+	if (scan_pools(c, now, ip) || reuse_declined(c, ip))
+		return 0;
+	return BS_CTR_DROP_DHCP_POOL_EXHAUSTED;
 }
 
 int

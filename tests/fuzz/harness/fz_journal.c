@@ -23,6 +23,7 @@
 #include <limits.h>
 #include <string.h>
 #include <unistd.h>
+#include <glob.h>
 #include <zlib.h>
 
 #include "control/daemon/journal.h"
@@ -123,20 +124,31 @@ le32(const uint8_t *b)
 	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
 }
 
-/* Offset where the whole, sanely sized frames after the header end. */
-static size_t
-frames_end(const uint8_t *b, size_t n)
+/* True when the image's record walk ends without a torn tail: replay left
+ * no part of a frame at the end (damage in the middle is skipped by
+ * resynchronisation and may stay). */
+static bool
+no_torn_tail(const uint8_t *b, size_t n)
 {
-	size_t off = JOURNAL_HDR_LEN;
+	struct journal_scan sc;
 
-	while (n - off >= JOURNAL_FRAME_LEN) {
-		uint32_t len = le32(b + off);
+	return journal_scan_image(b, n, NULL, &sc) == 0 && !sc.torn;
+}
 
-		if (len == 0 || len > JOURNAL_MAX_PAYLOAD || len > n - off - JOURNAL_FRAME_LEN)
-			break;
-		off += JOURNAL_FRAME_LEN + len;
+/* Removes the <journal>.damaged-* copies replay kept (one per input that
+ * cut more than a record). */
+static void
+drop_damaged_copies(void)
+{
+	char pat[PATH_MAX + 64];
+	glob_t g;
+
+	snprintf(pat, sizeof(pat), "%s.damaged-*", jpath);
+	if (glob(pat, 0, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			unlink(g.gl_pathv[i]);
+		globfree(&g);
 	}
-	return off;
 }
 
 void
@@ -179,7 +191,8 @@ fz_journal_replay(const uint8_t *img, size_t n)
 			 atomic_load(&j.st.truncated_bytes) == n - n_after);
 	else
 		FZ_CHECK(n_after == JOURNAL_HDR_LEN);
-	FZ_CHECK(frames_end(after, n_after) == n_after); /* no part of a frame left behind */
+	FZ_CHECK(no_torn_tail(after, n_after)); /* no part of a frame left behind */
+	drop_damaged_copies();
 	free(after);
 	/* the cut lost or invented no event */
 	FZ_CHECK(journal_read_file(jpath, digest_ev, &d2) == r0 && same(&d0, &d2));

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * The lease journal: append/replay, torn and corrupt last records, a
- * corrupt record in the middle, durable_seq only after a successful fsync,
+ * corrupt record and a damaged length in the middle (resynchronised), a
+ * damaged tail (copied, then cut), durable_seq only after a successful fsync,
  * ENOSPC handling, compaction, lease table rebuild, ring draining. */
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -268,12 +270,112 @@ test_corrupt_middle_record(void **state)
 	assert_int_equal(atomic_load(&j.st.corrupt_skipped), 1);
 	assert_int_equal(j.last_seq, 10);
 	journal_close(&j);
-	/* a garbage length (framing lost) cuts everything from there */
+	/* a garbage length (framing lost): resynchronised on the next valid
+	 * record, only seq 8 is lost (before issue 15 item 10, everything
+	 * from there was cut: 6 records kept) */
 	flip_byte(JOURNAL_HDR_LEN + 7 * JOURNAL_REC_LEN + 3);
 	c->n = 0;
 	assert_int_equal(jopen(&j, collect, c), 0);
-	assert_int_equal(c->n, 6);
+	assert_int_equal(c->n, 8);
+	assert_int_equal(c->ev[6].seq, 9);
+	assert_int_equal(atomic_load(&j.st.corrupt_skipped), 2);
+	assert_int_equal(atomic_load(&j.st.truncated_bytes), 0);
 	journal_close(&j);
+	free(c);
+}
+
+/* Issue 15 item 10: one damaged length mid-file cut 991 of 1,000 valid
+ * records.  Replay resynchronises on the next valid frame: 999 survive, the
+ * file is not cut. */
+static void
+test_damaged_length_resync(void **state)
+{
+	struct collect *c = calloc(1, sizeof(*c));
+	struct journal j;
+	uint8_t len[4] = { 0xa0, 0x0f, 0, 0 }; /* 4000: in range, runs into the next records */
+	off_t full;
+	int fd;
+
+	(void)state;
+	write_n(1000);
+	full = fsize();
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, len, 4, JOURNAL_HDR_LEN + 499 * JOURNAL_REC_LEN), 4);
+	close(fd);
+	assert_int_equal(journal_read_file(path, NULL, NULL), 999);
+	assert_int_equal(jopen(&j, collect, c), 0);
+	assert_int_equal(c->n, 999);
+	for (size_t i = 0; i < c->n; i++)
+		assert_int_equal(c->ev[i].seq, i < 499 ? i + 1 : i + 2);
+	assert_int_equal(j.last_seq, 1000);
+	assert_int_equal(atomic_load(&j.st.corrupt_skipped), 1);
+	assert_int_equal(atomic_load(&j.st.damaged_bytes), JOURNAL_REC_LEN);
+	assert_int_equal(atomic_load(&j.st.truncated_bytes), 0);
+	journal_close(&j);
+	assert_int_equal(fsize(), full);
+	free(c);
+}
+
+static size_t
+n_damaged_copies(off_t *size)
+{
+	char pat[160];
+	glob_t g;
+	size_t n = 0;
+	struct stat st;
+
+	snprintf(pat, sizeof(pat), "%s.damaged-*", path);
+	if (glob(pat, 0, NULL, &g) == 0) {
+		n = g.gl_pathc;
+		if (n && size && stat(g.gl_pathv[0], &st) == 0)
+			*size = st.st_size;
+		globfree(&g);
+	}
+	return n;
+}
+
+/* A tail longer than one record with nothing valid in it is cut, but only
+ * after a copy of the whole file is kept; a torn last record (a crash
+ * mid-append) is cut without one. */
+static void
+test_damaged_tail_copy(void **state)
+{
+	struct collect *c = calloc(1, sizeof(*c));
+	uint8_t junk[3 * JOURNAL_REC_LEN];
+	struct journal j;
+	off_t full, copy = 0;
+	int fd;
+
+	(void)state;
+	write_n(20);
+	full = fsize();
+	/* a torn last record: 48 bytes of a frame */
+	fd = open(path, O_RDWR | O_APPEND);
+	assert_true(fd >= 0);
+	memset(junk, 0, sizeof(junk));
+	junk[0] = JOURNAL_EV_LEN;
+	assert_int_equal(write(fd, junk, 48), 48);
+	close(fd);
+	assert_int_equal(jopen(&j, collect, c), 0);
+	assert_int_equal(atomic_load(&j.st.truncated_bytes), 48);
+	journal_close(&j);
+	assert_int_equal(n_damaged_copies(NULL), 0);
+	assert_int_equal(fsize(), full);
+	/* three records' worth of garbage */
+	memset(junk, 0xa5, sizeof(junk));
+	fd = open(path, O_RDWR | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, junk, sizeof(junk)), (ssize_t)sizeof(junk));
+	close(fd);
+	c->n = 0;
+	assert_int_equal(jopen(&j, collect, c), 0);
+	assert_int_equal(c->n, 20);
+	assert_int_equal(atomic_load(&j.st.truncated_bytes), sizeof(junk));
+	journal_close(&j);
+	assert_int_equal(fsize(), full);
+	assert_int_equal(n_damaged_copies(&copy), 1);
+	assert_int_equal(copy, full + (off_t)sizeof(junk));
 	free(c);
 }
 
@@ -554,6 +656,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_torn_last_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_last_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_middle_record, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_length_resync, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_tail_copy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_file_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_durable_only_after_fsync, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
