@@ -30,6 +30,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -655,6 +657,59 @@ test_foreign_owner_refused(void **state)
 	/* teardown_region detaches (nothing mapped) and unlinks it. */
 }
 
+/* The systemd set-up: control as SHM_SERVICE_USER creates the region 0660
+ * for its group and re-attaches to it after a restart; the dataplane (root)
+ * attaches; a root control does not take it over.  Needs root and the
+ * user (skipped otherwise; run it in a mount namespace with a passwd that
+ * has the user, see README). */
+static int
+as_service_user(uid_t su, gid_t sg, int want_reused)
+{
+	pid_t child = fork();
+	if (child == 0) {
+		struct shm_region c;
+		bool ru;
+		if (setgroups(0, NULL) < 0 || setgid(sg) < 0 || setuid(su) < 0)
+			_exit(3);
+		if (shm_create(&c, &params, &ru) != 0)
+			_exit(4);
+		_exit(ru == (want_reused != 0) ? 0 : 5);
+	}
+	int st = 0;
+	waitpid(child, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 99;
+}
+
+static void
+test_service_user_region(void **state)
+{
+	struct shm_region *r = *state, a, r2;
+	char msg[512];
+	bool reused;
+	struct passwd *pw = getpwnam(SHM_SERVICE_USER);
+	if (geteuid() != 0 || !pw)
+		skip();
+	uid_t su = pw->pw_uid;
+	gid_t sg = pw->pw_gid;
+	shm_detach(r);
+	shm_unlink_instance(inst);
+	assert_int_equal(as_service_user(su, sg, 0), 0);
+	char path[96];
+	struct stat st;
+	snprintf(path, sizeof(path), "/dev/shm/bootstorm-%s", inst);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_uid, su);
+	assert_int_equal(st.st_gid, sg);
+	assert_int_equal(st.st_mode & 0777, 0660);
+	/* control restarted: its own region, kept */
+	assert_int_equal(as_service_user(su, sg, 1), 0);
+	/* the dataplane (root) trusts it */
+	assert_int_equal(shm_attach(&a, inst), 0);
+	shm_detach(&a);
+	/* a root control does not take over the service user's region */
+	assert_int_equal(create_capture(&r2, &reused, msg, sizeof(msg)), -EPERM);
+}
+
 /* Before: a region others may write was used as it is. */
 static void
 test_loose_mode_refused(void **state)
@@ -883,6 +938,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_foreign_owner_refused, setup_region,
 						teardown_region),
 		cmocka_unit_test_setup_teardown(test_loose_mode_refused, setup_region,
+						teardown_region),
+		cmocka_unit_test_setup_teardown(test_service_user_region, setup_region,
 						teardown_region),
 		cmocka_unit_test_setup_teardown(test_ring_header_refused, setup_region,
 						teardown_region),
