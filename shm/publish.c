@@ -163,6 +163,12 @@ shm_dp_claim(struct shm_region *r)
 	int32_t pid = atomic_load_explicit(&h->dp_pid, memory_order_acquire);
 	if (pid != getpid() && shm_dp_alive(h))
 		return -EBUSY;
+	/* A control that has not published yet may still be rebuilding the
+	 * table from its journal (it is the writer until then, and repaired
+	 * the table itself when it attached with no dataplane running). */
+	if (SHM_PUB_GEN(atomic_load_explicit(&h->pub, memory_order_acquire)) == 0 &&
+	    shm_control_alive(h))
+		return 0;
 	/* We are the lease table's writer now; the previous one is dead and
 	 * may have died mid-update. */
 	return (int)lease_table_repair(shm_leases(r));

@@ -77,7 +77,8 @@ bool shm_control_alive(const struct shm_hdr *h);
 bool shm_dp_alive(const struct shm_hdr *h);
 /* Dataplane: becomes the region's dataplane.  -EBUSY when another live one
  * is attached; else repairs the lease slots a dead writer left mid-update
- * (lease_table_repair) and returns how many (>= 0). */
+ * (lease_table_repair) and returns how many (>= 0) -- unless a live control
+ * has not published yet (it may be rebuilding the table: 0, nothing done). */
 int shm_dp_claim(struct shm_region *r);
 /* Dataplane: records (running) or clears its pid with its start time. */
 void shm_dp_announce(struct shm_region *r, bool running);
