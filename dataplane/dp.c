@@ -64,12 +64,16 @@ int
 dp_claim_region(struct dp *dp)
 {
 	struct shm_hdr *h = dp->shm.hdr;
-	int32_t pid = atomic_load_explicit(&h->dp_pid, memory_order_acquire);
-	if (pid > 0 && pid != getpid() && kill(pid, 0) == 0) {
-		LOG(ERR, "another bootstorm-dp (pid %d) is attached to /bootstorm-%s\n", pid,
-		    dp->o.instance);
+	/* shm_dp_claim: a pid reused by another process does not count, and
+	 * lease slots a dead predecessor left mid-write are repaired. */
+	int rc = shm_dp_claim(&dp->shm);
+	if (rc == -EBUSY) {
+		LOG(ERR, "another bootstorm-dp (pid %d) is attached to /bootstorm-%s\n",
+		    (int)atomic_load_explicit(&h->dp_pid, memory_order_acquire), dp->o.instance);
 		return -EBUSY;
 	}
+	if (rc > 0)
+		LOG(WARNING, "repaired %d lease slot(s) a dead writer left mid-update\n", rc);
 	if (h->max_workers < dp->n_workers) {
 		LOG(ERR, "region holds %u workers, %u requested\n", h->max_workers,
 		    dp->n_workers);
@@ -157,7 +161,7 @@ dp_run(struct dp *dp)
 	atomic_store_explicit(&h->dp_started_ms,
 			      (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u,
 			      memory_order_relaxed);
-	atomic_store_explicit(&h->dp_pid, getpid(), memory_order_release);
+	shm_dp_announce(&dp->shm, true); /* release, with our start time */
 	for (unsigned w = 1; w < dp->n_workers; w++)
 		rte_eal_remote_launch(dp_worker_main, g_wrk[w], dp->lcore[w]);
 	LOG(INFO, "running: %u worker(s), region /bootstorm-%s, punt %s\n", dp->n_workers,
@@ -192,7 +196,7 @@ dp_teardown(struct dp *dp)
 	if (dp->shm.hdr) {
 		struct shm_hdr *h = dp->shm.hdr;
 		atomic_store_explicit(&h->dp_workers, 0, memory_order_relaxed);
-		atomic_store_explicit(&h->dp_pid, 0, memory_order_release);
+		shm_dp_announce(&dp->shm, false);
 		shm_detach(&dp->shm);
 	}
 	rte_mempool_free(dp->hdr_pool);

@@ -10,15 +10,28 @@
  * and give O(1) lookups by IP and by MAC.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
 
 #include "shm/leases.h"
 #include "shm/snap_read.h"
+#include "util/bs_time.h"
 
 #define IDX_EMPTY UINT32_MAX
 #define IDX_TOMB  (UINT32_MAX - 1)
 #define MIN_CAP	  16u
+
+/* A reader gives up on a slot after LEASE_READ_SPINS tight retries plus
+ * LEASE_READ_BUDGET_NS of yielding retries.  A live writer holds a slot odd
+ * for a few stores (nanoseconds; a preempted one for a scheduler tick), so
+ * the budget is never reached in normal operation; a writer that died
+ * mid-update leaves the slot odd for good and must not hang every reader. */
+#define LEASE_READ_SPINS     4096u
+#define LEASE_READ_BUDGET_NS (2 * BS_NS_PER_MS)
+
+/* Reads given up (see above), process-wide.  RELAXED: a statistic. */
+static _Atomic uint64_t read_skips;
 
 static uint32_t
 round_pow2(uint32_t v)
@@ -166,14 +179,19 @@ lease_by_mac(struct lease_table *t, const uint8_t mac[6])
 	return found ? &slots(t)[mac_index(t)[h]] : NULL;
 }
 
-/* Seqlock write side (single writer).  The release fence after making seq
- * odd orders the odd value before the data stores; the release store of the
- * even value orders the data before it.  Readers pair with acquire. */
+/* Seqlock write side (single writer).  Parity is forced, never toggled:
+ * a writer that died between begin and end left the slot odd, and a toggle
+ * would then make it even *during* the next write (readers accept a torn
+ * slot) and odd again after it (readers give up on it for good).  Forcing
+ * odd-then-even makes the next write repair the slot.  The release fence
+ * after making seq odd orders the odd value before the data stores; the
+ * release store of the even value orders the data before it.  Readers pair
+ * with acquire. */
 static void
 write_begin(struct lease *l)
 {
 	uint32_t s = atomic_load_explicit(&l->seq, memory_order_relaxed);
-	atomic_store_explicit(&l->seq, s + 1, memory_order_relaxed);
+	atomic_store_explicit(&l->seq, s | 1u, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
 }
 
@@ -181,7 +199,32 @@ static void
 write_end(struct lease *l)
 {
 	uint32_t s = atomic_load_explicit(&l->seq, memory_order_relaxed);
-	atomic_store_explicit(&l->seq, s + 1, memory_order_release);
+	atomic_store_explicit(&l->seq, (s | 1u) + 1u, memory_order_release);
+}
+
+uint32_t
+lease_table_repair(struct lease_table *t)
+{
+	uint32_t n = atomic_load_explicit(&t->used, memory_order_relaxed), fixed = 0;
+	if (n > t->cap)
+		n = t->cap;
+	for (uint32_t i = 0; i < n; i++) {
+		struct lease *l = &slots(t)[i];
+		uint32_t s = atomic_load_explicit(&l->seq, memory_order_relaxed);
+		if (s & 1u) {
+			/* RELEASE: same as write_end (the dead writer's data
+			 * stores, whatever they were, come before it). */
+			atomic_store_explicit(&l->seq, s + 1u, memory_order_release);
+			fixed++;
+		}
+	}
+	return fixed;
+}
+
+uint64_t
+lease_read_skipped(void)
+{
+	return atomic_load_explicit(&read_skips, memory_order_relaxed);
 }
 
 struct lease *
@@ -337,18 +380,30 @@ lease_read(const struct lease_table *t, uint32_t i, struct lease *out)
 	if (i >= atomic_load_explicit(&t->used, memory_order_acquire) || i >= t->cap)
 		return false;
 	const struct lease *l = &slots(t)[i];
-	for (;;) {
+	uint64_t deadline = 0;
+	for (uint32_t spins = 0;; spins++) {
 		uint32_t s1 = atomic_load_explicit(&l->seq, memory_order_acquire);
-		if (s1 & 1)
-			continue;
-		memcpy((uint8_t *)out + sizeof(out->seq), (const uint8_t *)l + sizeof(l->seq),
-		       sizeof(*l) - sizeof(l->seq));
-		atomic_thread_fence(memory_order_acquire);
-		if (atomic_load_explicit(&l->seq, memory_order_relaxed) == s1) {
-			/* i < used: the slot holds an IP by construction. */
-			atomic_store_explicit(&out->seq, s1, memory_order_relaxed);
-			return true;
+		if (!(s1 & 1)) {
+			memcpy((uint8_t *)out + sizeof(out->seq),
+			       (const uint8_t *)l + sizeof(l->seq), sizeof(*l) - sizeof(l->seq));
+			atomic_thread_fence(memory_order_acquire);
+			if (atomic_load_explicit(&l->seq, memory_order_relaxed) == s1) {
+				/* i < used: the slot holds an IP by construction. */
+				atomic_store_explicit(&out->seq, s1, memory_order_relaxed);
+				return true;
+			}
 		}
+		if (spins < LEASE_READ_SPINS)
+			continue;
+		/* Bounded: a writer that died mid-update leaves seq odd. */
+		uint64_t now = bs_mono_ns();
+		if (deadline == 0) {
+			deadline = now + LEASE_READ_BUDGET_NS;
+		} else if (now >= deadline) {
+			atomic_fetch_add_explicit(&read_skips, 1, memory_order_relaxed);
+			return false;
+		}
+		sched_yield();
 	}
 }
 

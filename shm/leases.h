@@ -12,7 +12,10 @@
  *     goes back to LEASE_FREE instead), so ip_index never needs deletion;
  *   - mac_index maps a MAC to the slot of that client's current lease; an
  *     entry whose slot no longer carries that MAC is a tombstone;
- *   - seq of a slot is odd while it is being written.
+ *   - seq of a slot is odd while it is being written.  Writers force the
+ *     parity (odd, then even), so the next write of a slot a dead writer
+ *     left odd repairs it; a new writer calls lease_table_repair() first;
+ *     readers give up on a slot that stays odd (lease_read() is bounded).
  * Everything is offsets: the table is position independent.
  */
 #ifndef BS_CONF_LEASES_H
@@ -92,9 +95,19 @@ int lease_apply_event(struct lease_table *t, const struct lease_event *ev);
 /* Next journal sequence number (writer only). */
 uint64_t lease_next_seq(struct lease_table *t);
 
-/* Reader API: copies slot i consistently; false when i is out of range or
- * the slot holds no IP. */
+/* Writer taking over the table (the previous writer is dead: dataplane
+ * start, or control rebuilding while no dataplane runs): makes every slot a
+ * dead writer left odd even again.  Returns how many it repaired.  Such a
+ * slot may hold a half-applied update; the journal is the record. */
+uint32_t lease_table_repair(struct lease_table *t);
+
+/* Reader API: copies slot i consistently; false when i is out of range, the
+ * slot holds no IP, or the slot stayed mid-write for longer than the read
+ * budget (about 2 ms: a writer that died mid-update), which is counted in
+ * lease_read_skipped().  Never spins forever. */
 bool lease_read(const struct lease_table *t, uint32_t i, struct lease *out);
+/* Reads lease_read() gave up on, in this process. */
+uint64_t lease_read_skipped(void);
 
 const char *lease_state_name(unsigned state);
 

@@ -18,7 +18,11 @@
  *                    online stores it SEQ_CST and re-reads pub (below).
  *   slot_gen[s]      only control writes and reads it for slot choice;
  *                    RELAXED (other readers, e.g. a CLI, only display it).
- *   control_pid, dp_pid: RELAXED liveness hints, checked with kill(pid, 0).
+ *   control_pid, dp_pid: liveness hints.  Each is stored RELEASE after the
+ *                    start time of its process (control_start, dp_start,
+ *                    RELAXED) and loaded ACQUIRE before it, so a reader
+ *                    pairs a pid with its own start time; shm_proc_alive
+ *                    then tells a live peer from a reused pid.
  *
  * Why a worker going online re-reads pub: while its gen is 0 control treats
  * it as offline, so between "load pub" and "store gen" control could publish
@@ -30,20 +34,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
+#include "shm/guard.h"
 #include "shm/publish.h"
 #include "shm/snap_verify.h"
+#include "util/bs_time.h"
 
 #define RING_FLAGS (RING_F_SP_ENQ | RING_F_SC_DEQ)
 
@@ -51,14 +55,6 @@ static size_t
 align_up(size_t x, size_t a)
 {
 	return (x + a - 1) & ~(a - 1);
-}
-
-static uint64_t
-now_ms(clockid_t clk)
-{
-	struct timespec ts;
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static int
@@ -88,6 +84,7 @@ layout(struct shm_hdr *h, const struct shm_create_params *p)
 	size_t off = align_up(sizeof(struct shm_hdr), SHM_CACHELINE);
 	h->abi = SHM_ABI;
 	h->hdr_size = sizeof(struct shm_hdr);
+	h->layout_fp = shm_layout_fp();
 	h->max_workers = p->max_workers;
 	h->ring_size = p->ring_size;
 	h->counters_off = off;
@@ -129,10 +126,52 @@ same_layout(const struct shm_hdr *have, const struct shm_hdr *want)
 	return true;
 }
 
-static bool
-pid_alive(int32_t pid)
+bool
+shm_control_alive(const struct shm_hdr *h)
 {
-	return pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH);
+	/* ACQUIRE: pairs with the RELEASE store of the pid after its start. */
+	int32_t pid = atomic_load_explicit(&h->control_pid, memory_order_acquire);
+	return shm_proc_alive(pid, atomic_load_explicit(&h->control_start, memory_order_relaxed));
+}
+
+bool
+shm_dp_alive(const struct shm_hdr *h)
+{
+	/* ACQUIRE: as above. */
+	int32_t pid = atomic_load_explicit(&h->dp_pid, memory_order_acquire);
+	return shm_proc_alive(pid, atomic_load_explicit(&h->dp_start, memory_order_relaxed));
+}
+
+/* Records pid (0 = none) with its start time: start first, pid RELEASE. */
+static void
+set_pid(_Atomic int32_t *pidp, _Atomic uint64_t *startp, int32_t pid)
+{
+	atomic_store_explicit(startp, pid > 0 ? shm_proc_start(pid) : 0, memory_order_relaxed);
+	atomic_store_explicit(pidp, pid, memory_order_release);
+}
+
+void
+shm_dp_announce(struct shm_region *r, bool running)
+{
+	set_pid(&r->hdr->dp_pid, &r->hdr->dp_start, running ? (int32_t)getpid() : 0);
+}
+
+int
+shm_dp_claim(struct shm_region *r)
+{
+	struct shm_hdr *h = r->hdr;
+	int32_t pid = atomic_load_explicit(&h->dp_pid, memory_order_acquire);
+	if (pid != getpid() && shm_dp_alive(h))
+		return -EBUSY;
+	/* A control that has not published yet may still be rebuilding the
+	 * table from its journal (it is the writer until then, and repaired
+	 * the table itself when it attached with no dataplane running). */
+	if (SHM_PUB_GEN(atomic_load_explicit(&h->pub, memory_order_acquire)) == 0 &&
+	    shm_control_alive(h))
+		return 0;
+	/* We are the lease table's writer now; the previous one is dead and
+	 * may have died mid-update. */
+	return (int)lease_table_repair(shm_leases(r));
 }
 
 /* Bounds of everything the header points at, for a region of `size`. */
@@ -164,6 +203,18 @@ check_bounds(const struct shm_hdr *h, size_t size)
 	return 0;
 }
 
+/* Every ring header (check_bounds first: the offsets are in range). */
+static int
+check_rings(const struct shm_hdr *h)
+{
+	const uint8_t *base = (const uint8_t *)h;
+	for (unsigned w = 0; w < h->max_workers && w < SHM_MAX_WORKERS; w++)
+		if (shm_guard_ring(base + h->lease_ring_off[w], h->ring_size) < 0 ||
+		    shm_guard_ring(base + h->boot_ring_off[w], h->ring_size) < 0)
+			return -EINVAL;
+	return 0;
+}
+
 static int
 map_fd(struct shm_region *r, int fd, size_t size)
 {
@@ -186,7 +237,7 @@ format_region(struct shm_region *r, const struct shm_hdr *want, const char *inst
 	/* Copy the layout (magic stays 0 until everything below is ready). */
 	memcpy((uint8_t *)h + sizeof(h->magic), (const uint8_t *)want + sizeof(want->magic),
 	       offsetof(struct shm_hdr, control_pid) - sizeof(h->magic));
-	h->created_ms = now_ms(CLOCK_REALTIME);
+	h->created_ms = bs_real_ms();
 	snprintf(h->instance, sizeof(h->instance), "%s", instance);
 	for (uint32_t w = 0; w < h->max_workers; w++) {
 		char name[RTE_RING_NAMESIZE];
@@ -202,13 +253,92 @@ format_region(struct shm_region *r, const struct shm_hdr *want, const char *inst
 	return 0;
 }
 
+/* Would control re-attach to existing region h of `size` bytes?  Same
+ * ABI, fingerprint and geometry, and a lease table and rings that check. */
+static bool
+region_usable(const struct shm_hdr *h, size_t size, const struct shm_hdr *want)
+{
+	/* ACQUIRE: pairs with the creator's RELEASE of magic. */
+	return __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) == SHM_MAGIC &&
+	       h->abi == SHM_ABI && h->layout_fp == want->layout_fp && size == want->region_size &&
+	       same_layout(h, want) && check_bounds(h, size) == 0 && check_rings(h) == 0 &&
+	       lease_table_check((const struct lease_table *)((const uint8_t *)h + h->leases_off),
+				 h->leases_size) == 0;
+}
+
+/* Step 1 of shm_create: a region already there.  Returns 1 when r is
+ * re-attached to it, 0 when there is none (or it was ours and stale, and is
+ * unlinked now), or -errno when it must not be touched. */
+static int
+open_existing(struct shm_region *r, const struct shm_hdr *want)
+{
+	struct stat st;
+	int fd = shm_open(r->name, O_RDWR, 0);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		int rc = -errno;
+		fprintf(stderr, "shm: cannot open the existing /dev/shm%s (%s): another user's? "
+				"If it is stale, remove it: rm /dev/shm%s\n",
+			r->name, strerror(-rc), r->name);
+		return rc;
+	}
+	int rc = shm_guard_owner(fd, r->name, true);
+	if (rc < 0) {
+		/* Ours but with a mode others could use: its contents are not
+		 * to be trusted; replace it.  Anyone else's: refuse, touch
+		 * nothing (we must not unlink another user's file). */
+		bool ours = fstat(fd, &st) == 0 && st.st_uid == geteuid();
+		close(fd);
+		if (!ours)
+			return rc;
+		fprintf(stderr, "shm: replacing %s\n", r->name);
+		goto stale;
+	}
+	if (fstat(fd, &st) < 0 || (size_t)st.st_size < sizeof(struct shm_hdr) ||
+	    map_fd(r, fd, (size_t)st.st_size) < 0) {
+		close(fd);
+		goto stale;
+	}
+	struct shm_hdr *h = r->hdr;
+	bool usable = region_usable(h, r->size, want);
+	int32_t cpid = atomic_load_explicit(&h->control_pid, memory_order_relaxed);
+	if (usable && cpid != getpid() && shm_control_alive(h)) {
+		fprintf(stderr, "shm: %s is in use by control pid %d\n", r->name, cpid);
+		shm_detach(r);
+		return -EBUSY;
+	}
+	bool dp_alive = shm_dp_alive(h);
+	if (usable) {
+		/* No dataplane: control may rebuild the lease table, so it
+		 * is the writer now, after one that may have died mid-write. */
+		if (!dp_alive)
+			lease_table_repair(shm_leases(r));
+		set_pid(&h->control_pid, &h->control_start, getpid());
+		return 1;
+	}
+	if (dp_alive) {
+		fprintf(stderr,
+			"shm: %s has another layout or a damaged header (ABI %u, this build %u) "
+			"and dataplane pid %d still uses it; stop it first\n",
+			r->name, h->abi, SHM_ABI, atomic_load(&h->dp_pid));
+		shm_detach(r);
+		return -EBUSY;
+	}
+	shm_detach(r);
+stale:
+	/* Ours and stale: replace it.  A process still mapping the old one
+	 * keeps its (now unlinked) copy. */
+	shm_unlink(r->name);
+	return 0;
+}
+
 int
 shm_create(struct shm_region *r, const struct shm_create_params *p, bool *reused)
 {
 	struct shm_hdr want = { 0 };
 	const char *inst = p->instance ? p->instance : SHM_DEFAULT_INSTANCE;
 	int rc, fd;
-	struct stat st;
 
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
@@ -218,57 +348,27 @@ shm_create(struct shm_region *r, const struct shm_create_params *p, bool *reused
 	if ((rc = layout(&want, p)) < 0)
 		return rc;
 
-	/* 1. An existing region of our ABI and geometry is kept: the dataplane
-	 *    may be serving from it, and its lease table must survive a
-	 *    control restart. */
-	fd = shm_open(r->name, O_RDWR, 0);
-	if (fd >= 0) {
-		if (fstat(fd, &st) == 0 && (size_t)st.st_size >= sizeof(struct shm_hdr) &&
-		    map_fd(r, fd, (size_t)st.st_size) == 0) {
-			struct shm_hdr *h = r->hdr;
-			/* ACQUIRE: pairs with the creator's RELEASE of magic. */
-			bool ours = __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) == SHM_MAGIC &&
-				    h->abi == SHM_ABI && same_layout(h, &want) &&
-				    lease_table_check((struct lease_table *)((uint8_t *)h +
-									      h->leases_off),
-						      h->leases_size) == 0;
-			int32_t cpid = atomic_load_explicit(&h->control_pid, memory_order_relaxed);
-			int32_t dpid = atomic_load_explicit(&h->dp_pid, memory_order_relaxed);
-			if (ours && cpid != getpid() && pid_alive(cpid)) {
-				fprintf(stderr, "shm: %s is in use by control pid %d\n", r->name,
-					cpid);
-				shm_detach(r);
-				return -EBUSY;
-			}
-			if (ours) {
-				atomic_store_explicit(&h->control_pid, getpid(),
-						      memory_order_relaxed);
-				*reused = true;
-				return 0;
-			}
-			if (pid_alive(dpid)) {
-				fprintf(stderr,
-					"shm: %s has another layout (ABI %u, this build %u) and "
-					"dataplane pid %d still uses it; stop it first\n",
-					r->name, h->abi, SHM_ABI, dpid);
-				shm_detach(r);
-				return -EBUSY;
-			}
-			shm_detach(r);
-		} else {
-			close(fd);
-		}
-		/* Stale or foreign: replace it.  A process still mapping the old
-		 * one keeps its (now unlinked) copy. */
-		shm_unlink(r->name);
+	/* 1. An existing region of ours, of our ABI and geometry, is kept:
+	 *    the dataplane may be serving from it, and its lease table must
+	 *    survive a control restart. */
+	if ((rc = open_existing(r, &want)) != 0) {
+		*reused = rc > 0;
+		return rc > 0 ? 0 : rc;
 	}
 
 	/* 2. A fresh region.  O_EXCL: two controls racing here cannot both
-	 *    format it. */
-	fd = shm_open(r->name, O_RDWR | O_CREAT | O_EXCL, 0660);
-	if (fd < 0)
-		return -errno;
-	if (ftruncate(fd, (off_t)want.region_size) < 0) {
+	 *    format it, and a name another user created in between is not
+	 *    opened.  fchmod: the mode must not depend on the umask. */
+	mode_t mode = shm_guard_create_mode();
+	fd = shm_open(r->name, O_RDWR | O_CREAT | O_EXCL, mode);
+	if (fd < 0) {
+		rc = -errno;
+		if (rc == -EEXIST)
+			fprintf(stderr, "shm: %s was created by someone else meanwhile\n",
+				r->name);
+		return rc;
+	}
+	if (fchmod(fd, mode) < 0 || ftruncate(fd, (off_t)want.region_size) < 0) {
 		rc = -errno;
 		goto fail_fd;
 	}
@@ -280,7 +380,7 @@ shm_create(struct shm_region *r, const struct shm_create_params *p, bool *reused
 	if ((rc = lease_table_init((struct lease_table *)((uint8_t *)h + h->leases_off),
 				   p->lease_cap)) < 0)
 		goto fail_map;
-	atomic_store_explicit(&h->control_pid, getpid(), memory_order_relaxed);
+	set_pid(&h->control_pid, &h->control_start, getpid());
 	atomic_store_explicit(&h->journal_ok, 1, memory_order_relaxed);
 	/* RELEASE: an attacher that sees the magic sees the formatted region. */
 	__atomic_store_n(&h->magic, SHM_MAGIC, __ATOMIC_RELEASE);
@@ -309,6 +409,12 @@ shm_attach(struct shm_region *r, const char *instance)
 	int fd = shm_open(r->name, O_RDWR, 0);
 	if (fd < 0)
 		return -errno;
+	/* Before reading a byte of it: owned by us, root or the service user,
+	 * and writable by nobody else. */
+	if ((rc = shm_guard_owner(fd, r->name, false)) < 0) {
+		close(fd);
+		return rc;
+	}
 	if (fstat(fd, &st) < 0) {
 		rc = -errno;
 		close(fd);
@@ -343,7 +449,18 @@ shm_attach(struct shm_region *r, const char *instance)
 		rc = -EPROTO;
 		goto fail;
 	}
+	if (h->layout_fp != shm_layout_fp()) {
+		fprintf(stderr,
+			"shm: %s has layout fingerprint %016llx but this build has %016llx "
+			"(the shared structures differ without an ABI bump); restart control "
+			"and dataplane from the same build\n",
+			r->name, (unsigned long long)h->layout_fp,
+			(unsigned long long)shm_layout_fp());
+		rc = -EPROTO;
+		goto fail;
+	}
 	if (h->hdr_size != sizeof(struct shm_hdr) || check_bounds(h, r->size) < 0 ||
+	    check_rings(h) < 0 ||
 	    lease_table_check((const struct lease_table *)((const uint8_t *)h + h->leases_off),
 			      h->leases_size) < 0) {
 		fprintf(stderr, "shm: %s has an inconsistent layout (size %zu)\n", r->name,
@@ -416,8 +533,9 @@ static int
 pick_slot(const struct shm_hdr *h, unsigned cur)
 {
 	int32_t dpid = atomic_load_explicit(&h->dp_pid, memory_order_relaxed);
-	/* Readers of a dead dataplane are offline whatever their gen says. */
-	bool dp_dead = dpid > 0 && kill(dpid, 0) < 0 && errno == ESRCH;
+	/* Readers of a dead dataplane are offline whatever their gen says
+	 * (a reused pid is dead too: shm_proc_alive compares start times). */
+	bool dp_dead = dpid > 0 && !shm_dp_alive(h);
 	int best = -1;
 	uint64_t best_gen = UINT64_MAX;
 	for (unsigned s = 0; s < SHM_SLOTS; s++) {
@@ -447,10 +565,10 @@ shm_publish(struct shm_region *r, const struct snap_hdr *s, uint32_t timeout_ms)
 	if (snap_verify(s, s->size, &why) < 0)
 		return -EINVAL; /* never hand the dataplane a snapshot it would reject */
 
-	uint64_t deadline = now_ms(CLOCK_MONOTONIC) + timeout_ms;
+	uint64_t deadline = bs_mono_ms() + timeout_ms;
 	int slot;
 	for (unsigned tries = 0; (slot = pick_slot(h, cur)) < 0; tries++) {
-		if (now_ms(CLOCK_MONOTONIC) >= deadline)
+		if (bs_mono_ms() >= deadline)
 			return -EBUSY;
 		/* Workers report every poll iteration (microseconds): yield a
 		 * few times first, then sleep so a stuck reader costs no CPU. */
@@ -471,114 +589,6 @@ shm_publish(struct shm_region *r, const struct snap_hdr *s, uint32_t timeout_ms)
 	 * new generation; total order with the workers' online handshake. */
 	atomic_store_explicit(&h->pub, SHM_PUB(s->gen, (unsigned)slot), memory_order_seq_cst);
 	return 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* Readers (dataplane workers) */
-
-static const struct snap_hdr *
-slot_snap(const struct shm_region *r, unsigned slot)
-{
-	return (const struct snap_hdr *)((const uint8_t *)r->hdr + r->hdr->slot_off[slot]);
-}
-
-/* Switches st to publication pub if its snapshot verifies.  Returns true
- * when st now uses pub's generation. */
-static bool
-reader_take(struct shm_reader_state *st, uint64_t pub)
-{
-	const struct shm_hdr *h = st->r->hdr;
-	unsigned slot = SHM_PUB_SLOT(pub);
-	uint64_t gen = SHM_PUB_GEN(pub);
-	if (slot >= SHM_SLOTS || gen == st->rejected_gen)
-		return false;
-	const struct snap_hdr *s = slot_snap(st->r, slot);
-	const char *why = NULL;
-	/* A corrupt or mismatched snapshot is refused once and the old one
-	 * kept: the dataplane must never trust offsets it did not check. */
-	if (snap_verify(s, h->slot_size, &why) < 0 || s->gen != gen) {
-		st->rejected_gen = gen;
-		st->rejected_why = why ? why : "generation mismatch";
-		return false;
-	}
-	st->gen = gen;
-	st->snap = s;
-	return true;
-}
-
-void
-shm_reader_online(struct shm_reader_state *st, struct shm_region *r, unsigned worker)
-{
-	memset(st, 0, sizeof(*st));
-	st->r = r;
-	st->worker = worker;
-	if (worker >= r->hdr->max_workers || worker >= SHM_MAX_WORKERS)
-		return;
-	struct shm_reader *rd = &r->hdr->readers[worker];
-	for (;;) {
-		uint64_t pub = atomic_load_explicit(&r->hdr->pub, memory_order_seq_cst);
-		if (pub == 0)
-			return; /* nothing published yet: stay offline (gen 0) */
-		uint64_t gen = SHM_PUB_GEN(pub);
-		atomic_store_explicit(&rd->gen, gen, memory_order_seq_cst);
-		/* Re-read: if control published meanwhile, it may have seen
-		 * us offline and recycled this slot (see the top comment). */
-		if (atomic_load_explicit(&r->hdr->pub, memory_order_seq_cst) != pub)
-			continue;
-		if (!reader_take(st, pub)) {
-			/* Refused: announce nothing, stay offline. */
-			atomic_store_explicit(&rd->gen, 0, memory_order_release);
-		}
-		return;
-	}
-}
-
-const struct snap_hdr *
-shm_reader_poll(struct shm_reader_state *st)
-{
-	struct shm_region *r = st->r;
-	if (!r || st->worker >= r->hdr->max_workers || st->worker >= SHM_MAX_WORKERS)
-		return NULL;
-	if (st->gen == 0) {
-		/* Offline (nothing published when we came online, or the first
-		 * snapshot was refused): the online handshake again. */
-		unsigned w = st->worker;
-		uint64_t rej = st->rejected_gen;
-		const char *rwhy = st->rejected_why;
-		uint64_t pub = atomic_load_explicit(&r->hdr->pub, memory_order_acquire);
-		if (pub == 0 || SHM_PUB_GEN(pub) == rej)
-			return NULL;
-		shm_reader_online(st, r, w);
-		if (!st->snap && !st->rejected_gen) {
-			st->rejected_gen = rej;
-			st->rejected_why = rwhy;
-		}
-		return st->snap;
-	}
-	/* ACQUIRE: pairs with control's store of pub, so the slot's contents
-	 * are visible before we read them. */
-	uint64_t pub = atomic_load_explicit(&r->hdr->pub, memory_order_acquire);
-	if (SHM_PUB_GEN(pub) != st->gen && reader_take(st, pub)) {
-		/* RELEASE: we are done with the previous snapshot (this is the
-		 * start of a poll iteration); our reads of it happen-before
-		 * control's acquire load that lets it recycle that slot.  Our
-		 * old gen stayed stored until now, protecting every newer slot
-		 * (control needs gen > slot_gen), including the one we take. */
-		atomic_store_explicit(&r->hdr->readers[st->worker].gen, st->gen,
-				      memory_order_release);
-	}
-	return st->snap;
-}
-
-void
-shm_reader_offline(struct shm_reader_state *st)
-{
-	if (st->r && st->worker < st->r->hdr->max_workers && st->worker < SHM_MAX_WORKERS)
-		/* RELEASE: our last reads of the snapshot are done. */
-		atomic_store_explicit(&st->r->hdr->readers[st->worker].gen, 0,
-				      memory_order_release);
-	st->gen = 0;
-	st->snap = NULL;
 }
 
 /* ------------------------------------------------------------------ */

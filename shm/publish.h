@@ -31,12 +31,18 @@ struct shm_create_params {
 	uint64_t slot_size;	/* bytes per config slot */
 };
 
-/* Control: creates (or, when a region of the same ABI and geometry already
- * exists, re-attaches to -- the dataplane may be running on it) the region.
- * *reused tells which.  Returns 0 or -errno. */
+/* Control: creates (or, when a region of ours, of the same ABI, fingerprint
+ * and geometry already exists, re-attaches to -- the dataplane may be
+ * running on it) the region.  *reused tells which.  A region owned by
+ * another user is refused with -EPERM (or the open's -EACCES) and a message
+ * on stderr, never unlinked; one of ours that others could write, or that
+ * is damaged or stale, is replaced.  Returns 0 or -errno. */
 int shm_create(struct shm_region *r, const struct shm_create_params *p, bool *reused);
-/* Dataplane/CLI: attaches to an existing region.  Refuses a region of
- * another ABI with -EPROTO and a message on stderr naming both versions. */
+/* Dataplane/CLI: attaches to an existing region.  Refuses with -EPERM a
+ * region not owned by us, root or SHM_SERVICE_USER or that others may write
+ * (shm/guard.h); with -EPROTO one of another ABI or layout fingerprint
+ * (the message names both); with -EINVAL one whose bounds, lease table or
+ * ring headers do not check. */
 int shm_attach(struct shm_region *r, const char *instance);
 void shm_detach(struct shm_region *r);
 int shm_unlink_instance(const char *instance);
@@ -64,6 +70,18 @@ void shm_reader_online(struct shm_reader_state *st, struct shm_region *r, unsign
  * the first publication). */
 const struct snap_hdr *shm_reader_poll(struct shm_reader_state *st);
 void shm_reader_offline(struct shm_reader_state *st);
+
+/* Liveness of the region's processes: pid recorded, running, and not a
+ * reused pid (start time compared, shm/guard.h). */
+bool shm_control_alive(const struct shm_hdr *h);
+bool shm_dp_alive(const struct shm_hdr *h);
+/* Dataplane: becomes the region's dataplane.  -EBUSY when another live one
+ * is attached; else repairs the lease slots a dead writer left mid-update
+ * (lease_table_repair) and returns how many (>= 0) -- unless a live control
+ * has not published yet (it may be rebuilding the table: 0, nothing done). */
+int shm_dp_claim(struct shm_region *r);
+/* Dataplane: records (running) or clears its pid with its start time. */
+void shm_dp_announce(struct shm_region *r, bool running);
 
 /* Region accessors. */
 struct lease_table *shm_leases(const struct shm_region *r);

@@ -12,6 +12,12 @@
  * The region is position independent: it holds offsets from the region base,
  * never pointers, so each process may map it at a different address.
  *
+ * Trust (shm/guard.h): control creates the region O_EXCL, mode 0600 (0660
+ * when it runs as the service user "bootstorm", whose group the dataplane
+ * joins), and re-attaches only to a region it owns; the dataplane attaches
+ * only to one owned by itself, root or "bootstorm".  Neither accepts a
+ * region others may write, and every ring header is validated on attach.
+ *
  *   +-------------------+ 0
  *   | struct shm_hdr    |
  *   +-------------------+ hdr.counters_off
@@ -32,7 +38,10 @@
 #include <sys/types.h>
 
 #define SHM_MAGIC	     0x4d52545342534f42ull /* "BOOTSTRM" little-endian */
-#define SHM_ABI		     2u	   /* bump on any layout change of this file or snap.h */
+/* Bump on any layout change of this file, leases.h or snap.h.  A change
+ * that forgot the bump is still refused: hdr.layout_fp holds a hash of the
+ * size and offset of every shared field (shm_layout_fp, shm/guard.c). */
+#define SHM_ABI		     3u
 #define SHM_MAX_WORKERS	     16u
 #define SHM_SLOTS	     3u
 #define SHM_CACHELINE	     64u
@@ -124,6 +133,7 @@ struct shm_hdr {
 	uint64_t magic;	      /* SHM_MAGIC */
 	uint32_t abi;	      /* SHM_ABI */
 	uint32_t hdr_size;    /* sizeof(struct shm_hdr) */
+	uint64_t layout_fp;   /* shm_layout_fp() of the creating build */
 	uint64_t region_size; /* bytes mapped */
 	uint64_t created_ms;  /* wall clock */
 	char instance[32];
@@ -141,6 +151,7 @@ struct shm_hdr {
 
 	/* Control liveness and config publication. */
 	alignas(SHM_CACHELINE) _Atomic int32_t control_pid; /* [C] 0 = not running */
+	_Atomic uint64_t control_start; /* [C] its start time (shm_proc_start), before the pid */
 	_Atomic uint64_t control_heartbeat_ms;	/* [C] monotonic ms */
 	_Atomic uint64_t pub;			/* [C] SHM_PUB(gen, slot), release */
 	_Atomic uint64_t slot_gen[SHM_SLOTS];	/* [C] generation held by slot, 0 = empty */
@@ -149,6 +160,7 @@ struct shm_hdr {
 
 	/* Dataplane liveness. */
 	alignas(SHM_CACHELINE) _Atomic int32_t dp_pid; /* [D] 0 = not running */
+	_Atomic uint64_t dp_start;		/* [D] its start time, before the pid */
 	_Atomic uint32_t dp_workers;		/* [D] workers started */
 	_Atomic uint64_t dp_heartbeat_ms;	/* [D] monotonic ms */
 	_Atomic uint64_t dp_started_ms;		/* [D] wall clock */

@@ -48,6 +48,7 @@ want=(
 	"$UNITDIR/bootstorm-dataplane.service"
 	"$HELPER"
 	"$SYSCONFDIR/default/bootstorm"
+	"$PREFIX/lib/sysusers.d/bootstorm.conf"
 	"$MANDIR/man8/bootstorm.8"
 	"$MANDIR/man8/bootstorm-dp.8"
 	"$MANDIR/man5/bootstorm.yaml.5"
@@ -80,6 +81,17 @@ key_lines() {
 }
 key_lines bootstorm.service 'Type=simple' 'ExecReload=/bin/kill -HUP $MAINPID' 'Restart=on-failure' \
 	'StateDirectory=bootstorm' 'RemoveIPC=no' 'ReadWritePaths=/dev/shm' "EnvironmentFile=-$SYSCONFDIR/default/bootstorm"
+# Least privilege (issue 15): control as its own user with one capability;
+# the dataplane joins its group to open the region.  The user the units
+# name is the one sysusers.d creates and the one the dataplane's region
+# owner check trusts (SHM_SERVICE_USER in shm/guard.h).
+key_lines bootstorm.service 'User=bootstorm' 'Group=bootstorm' 'CapabilityBoundingSet=CAP_NET_BIND_SERVICE' \
+	'AmbientCapabilities=CAP_NET_BIND_SERVICE' 'ProtectSystem=strict' 'NoNewPrivileges=yes'
+key_lines bootstorm-dataplane.service 'SupplementaryGroups=bootstorm' 'ProtectSystem=strict' 'NoNewPrivileges=yes'
+grep -q '^u bootstorm ' "$DEST$PREFIX/lib/sysusers.d/bootstorm.conf" || fail "sysusers.d: no user bootstorm"
+grep -q '^#define SHM_SERVICE_USER "bootstorm"' "$ROOT/shm/guard.h" || fail "shm/guard.h trusts another service user"
+grep -q 'CAP_DAC_OVERRIDE\|CAP_SYS_NICE' <(grep '^CapabilityBoundingSet=' "$U/bootstorm-dataplane.service") &&
+	fail "dataplane keeps CAP_DAC_OVERRIDE/CAP_SYS_NICE"
 key_lines bootstorm-dataplane.service 'After=bootstorm.service network-online.target' \
 	'Wants=bootstorm.service' "ExecStartPre=+$HELPER" 'Restart=on-failure' 'LimitMEMLOCK=infinity' \
 	"ExecStart=$BINDIR/bootstorm-dp -c \${BOOTSTORM_CONFIG} -- \$BOOTSTORM_DP_OPTS"
@@ -97,6 +109,18 @@ if command -v systemd-analyze >/dev/null; then
 		fail "systemd-analyze verify: rc $rc"
 	fi
 	log "systemd-analyze verify: clean"
+	# Exposure scores (README: Reliability): no unit may drift back above
+	# what issue 15 brought them to.
+	for pair in bootstorm.service:2.0 bootstorm-dataplane.service:4.0; do
+		u=${pair%%:*} max=${pair#*:}
+		score=$(systemd-analyze security --offline=true "$WORK/units/$u" 2>/dev/null |
+			sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+		if [ -n "$score" ]; then
+			awk -v s="$score" -v m="$max" 'BEGIN { exit !(s <= m) }' ||
+				fail "$u: systemd-analyze security exposure $score > $max"
+			log "systemd-analyze security $u: $score (max $max)"
+		fi
+	done
 else
 	log "systemd-analyze absent: key lines checked only"
 fi

@@ -11,10 +11,16 @@
  *   - a corrupt published snapshot is refused by the reader;
  *   - ABI / magic / layout mismatches refused by shm_attach;
  *   - re-attach to an existing region keeps leases and the generation;
- *   - the event rings work through rte_ring without rte_eal_init.
+ *   - the event rings work through rte_ring without rte_eal_init;
+ *   - issue 15: a region owned by another user, or that others may write,
+ *     is refused (never unlinked when it is not ours); a rewritten ring
+ *     header is refused on attach and on re-attach; a layout fingerprint
+ *     mismatch is refused; a reused pid is not a live peer; a new
+ *     dataplane repairs lease slots a dead writer left odd.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +30,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,6 +44,7 @@
 #include <rte_ring_elem.h>
 
 #include "conf/cfg.h"
+#include "shm/guard.h"
 #include "shm/leases.h"
 #include "shm/publish.h"
 #include "conf/snap_build.h"
@@ -569,6 +579,351 @@ test_rings_without_eal(void **state)
 	shm_detach(&a);
 }
 
+/* ------------------------------------------------------------------ */
+/* Trust (issue 15 item 2 and "Also") */
+
+#define OTHER_UID 54321u /* not root, not us, not the service user */
+
+/* Runs shm_create with stderr captured into buf. */
+static int
+create_capture(struct shm_region *r2, bool *reused, char *buf, size_t cap)
+{
+	FILE *tmp = tmpfile();
+	int saved = dup(2);
+	fflush(stderr);
+	dup2(fileno(tmp), 2);
+	int rc = shm_create(r2, &params, reused);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tmp);
+	size_t n = fread(buf, 1, cap - 1, tmp);
+	buf[n] = 0;
+	fclose(tmp);
+	return rc;
+}
+
+static bool
+region_exists(void)
+{
+	char path[96];
+	struct stat st;
+	snprintf(path, sizeof(path), "/dev/shm/bootstorm-%s", inst);
+	return stat(path, &st) == 0;
+}
+
+/* Before: root control re-attached to (or silently replaced) a region
+ * another user created, and the dataplane attached to it. */
+static void
+test_foreign_owner_refused(void **state)
+{
+	struct shm_region *r = *state, a, r2;
+	char msg[512];
+	bool reused;
+	if (geteuid() != 0)
+		skip(); /* chown needs root */
+
+	/* The region handed to another user (chown = what a user who
+	 * created the name first has). */
+	assert_int_equal(fchown(r->fd, OTHER_UID, (gid_t)-1), 0);
+	assert_int_equal(attach_capture(&a, msg, sizeof(msg)), -EPERM);
+	assert_non_null(strstr(msg, "owned by uid 54321"));
+	assert_int_equal(create_capture(&r2, &reused, msg, sizeof(msg)), -EPERM);
+	assert_non_null(strstr(msg, "rm /dev/shm/bootstorm-"));
+	assert_true(region_exists()); /* not ours: never unlinked */
+	assert_int_equal(fchown(r->fd, 0, (gid_t)-1), 0);
+	assert_int_equal(shm_attach(&a, inst), 0);
+	shm_detach(&a);
+
+	/* Created by another user for real: a child drops to OTHER_UID and
+	 * creates the name before control does. */
+	shm_detach(r);
+	shm_unlink_instance(inst);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct shm_region c;
+		bool ru;
+		if (setgid(OTHER_UID) < 0 || setuid(OTHER_UID) < 0)
+			_exit(3);
+		_exit(shm_create(&c, &params, &ru) == 0 ? 0 : 4);
+	}
+	int st;
+	assert_int_equal(waitpid(child, &st, 0), child);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(attach_capture(&a, msg, sizeof(msg)), -EPERM);
+	assert_int_equal(create_capture(&r2, &reused, msg, sizeof(msg)), -EPERM);
+	assert_true(region_exists());
+	/* teardown_region detaches (nothing mapped) and unlinks it. */
+}
+
+/* The systemd set-up: control as SHM_SERVICE_USER creates the region 0660
+ * for its group and re-attaches to it after a restart; the dataplane (root)
+ * attaches; a root control does not take it over.  Needs root and the
+ * user (skipped otherwise; run it in a mount namespace with a passwd that
+ * has the user, see README). */
+static int
+as_service_user(uid_t su, gid_t sg, int want_reused)
+{
+	pid_t child = fork();
+	if (child == 0) {
+		struct shm_region c;
+		bool ru;
+		if (setgroups(0, NULL) < 0 || setgid(sg) < 0 || setuid(su) < 0)
+			_exit(3);
+		if (shm_create(&c, &params, &ru) != 0)
+			_exit(4);
+		_exit(ru == (want_reused != 0) ? 0 : 5);
+	}
+	int st = 0;
+	waitpid(child, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 99;
+}
+
+static void
+test_service_user_region(void **state)
+{
+	struct shm_region *r = *state, a, r2;
+	char msg[512];
+	bool reused;
+	struct passwd *pw = getpwnam(SHM_SERVICE_USER);
+	if (geteuid() != 0 || !pw)
+		skip();
+	uid_t su = pw->pw_uid;
+	gid_t sg = pw->pw_gid;
+	shm_detach(r);
+	shm_unlink_instance(inst);
+	assert_int_equal(as_service_user(su, sg, 0), 0);
+	char path[96];
+	struct stat st;
+	snprintf(path, sizeof(path), "/dev/shm/bootstorm-%s", inst);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_uid, su);
+	assert_int_equal(st.st_gid, sg);
+	assert_int_equal(st.st_mode & 0777, 0660);
+	/* control restarted: its own region, kept */
+	assert_int_equal(as_service_user(su, sg, 1), 0);
+	/* the dataplane (root) trusts it */
+	assert_int_equal(shm_attach(&a, inst), 0);
+	shm_detach(&a);
+	/* a root control does not take over the service user's region */
+	assert_int_equal(create_capture(&r2, &reused, msg, sizeof(msg)), -EPERM);
+}
+
+/* Before: a region others may write was used as it is. */
+static void
+test_loose_mode_refused(void **state)
+{
+	struct shm_region *r = *state, a, r2;
+	char msg[512];
+	bool reused;
+	struct stat st;
+
+	assert_int_equal(fstat(r->fd, &st), 0);
+	assert_int_equal(st.st_mode & 0777, shm_guard_create_mode());
+	assert_int_equal(st.st_mode & 0007, 0); /* explicit mode, not the umask */
+
+	for (unsigned i = 0; i < 2; i++) {
+		mode_t m = i == 0 ? 0602 : 0604; /* o+w, then o+r */
+		assert_int_equal(fchmod(r->fd, m), 0);
+		assert_int_equal(attach_capture(&a, msg, sizeof(msg)), -EPERM);
+		assert_non_null(strstr(msg, "others may read or write"));
+	}
+	if (geteuid() == 0) {
+		/* g+w for a group that is neither root's nor the service's. */
+		assert_int_equal(fchmod(r->fd, 0660), 0);
+		assert_int_equal(fchown(r->fd, (uid_t)-1, OTHER_UID), 0);
+		assert_int_equal(attach_capture(&a, msg, sizeof(msg)), -EPERM);
+		assert_int_equal(fchown(r->fd, (uid_t)-1, 0), 0);
+	}
+	/* Ours but loose: control does not trust its contents, replaces it
+	 * with a fresh region of the right mode. */
+	assert_int_equal(fchmod(r->fd, 0666), 0);
+	atomic_store(&r->hdr->dp_pid, 0);
+	assert_int_equal(create_capture(&r2, &reused, msg, sizeof(msg)), 0);
+	assert_false(reused);
+	assert_int_equal(fstat(r2.fd, &st), 0);
+	assert_int_equal(st.st_mode & 0777, shm_guard_create_mode());
+	assert_int_equal(shm_attach(&a, inst), 0);
+	shm_detach(&a);
+	shm_detach(&r2);
+}
+
+/* Before: the owner of the region rewrote an rte_ring header and root
+ * control crashed in journal_drain_rings.  Each corruption below must be
+ * refused by shm_attach and by control's re-attach. */
+static void
+test_ring_header_refused(void **state)
+{
+	struct shm_region *r = *state, a, r2;
+	char msg[512];
+	bool reused;
+	struct rte_ring *ring = shm_boot_ring(r, 2);
+	struct rte_ring good;
+	memcpy(&good, ring, sizeof(good));
+	assert_int_equal(shm_guard_ring(ring, params.ring_size), 0);
+
+	for (unsigned c = 0; c < 9; c++) {
+		switch (c) {
+		case 0: ring->mask = UINT32_MAX; break;
+		case 1: ring->size = 1u << 20; ring->mask = ring->size - 1; break;
+		case 2: ring->capacity = params.ring_size * 4; break;
+		case 3: ring->flags = 0; break;
+		case 4: ring->prod.sync_type = RTE_RING_SYNC_MT_HTS; break;
+		case 5: ring->memzone = (const void *)(uintptr_t)0x1000; break;
+		/* n = size entries where capacity is size - 1 */
+		case 6: ring->prod.tail = ring->prod.head = ring->cons.head + params.ring_size; break;
+		case 7: ring->cons.head = ring->cons.tail + params.ring_size; break;
+		case 8: ring->prod.head = ring->prod.tail + params.ring_size; break;
+		}
+		assert_int_equal(shm_guard_ring(ring, params.ring_size), -EINVAL);
+		assert_int_equal(attach_capture(&a, msg, sizeof(msg)), -EINVAL);
+		assert_non_null(strstr(msg, "inconsistent layout"));
+		/* Control re-attaching while the dataplane (us) runs: refused. */
+		assert_int_equal(create_capture(&r2, &reused, msg, sizeof(msg)), -EBUSY);
+		memcpy(ring, &good, sizeof(good));
+	}
+	/* Wrapped positions are fine (free-running counters). */
+	ring->prod.head = ring->prod.tail = 5;
+	ring->cons.head = ring->cons.tail = UINT32_MAX - 3; /* 9 entries */
+	assert_int_equal(shm_guard_ring(ring, params.ring_size), 0);
+	memcpy(ring, &good, sizeof(good));
+	assert_int_equal(shm_attach(&a, inst), 0);
+	shm_detach(&a);
+	/* No dataplane: a damaged region of ours is replaced. */
+	ring->mask = UINT32_MAX;
+	atomic_store(&r->hdr->dp_pid, 0);
+	assert_int_equal(create_capture(&r2, &reused, msg, sizeof(msg)), 0);
+	assert_false(reused);
+	assert_int_equal(shm_guard_ring(shm_boot_ring(&r2, 2), params.ring_size), 0);
+	shm_detach(&r2);
+}
+
+/* A layout change without an ABI bump (simulated: the creator's
+ * fingerprint differs) is refused like an ABI mismatch. */
+static void
+test_layout_fingerprint(void **state)
+{
+	struct shm_region *r = *state, a, r2;
+	char msg[512];
+	bool reused;
+	uint64_t fp = shm_layout_fp();
+	assert_true(fp != 0);
+	assert_int_equal(fp, shm_layout_fp());
+	assert_int_equal(r->hdr->layout_fp, fp);
+
+	r->hdr->layout_fp = fp ^ 0x10;
+	assert_int_equal(attach_capture(&a, msg, sizeof(msg)), -EPROTO);
+	assert_non_null(strstr(msg, "layout fingerprint"));
+	assert_int_equal(create_capture(&r2, &reused, msg, sizeof(msg)), -EBUSY);
+	r->hdr->layout_fp = fp;
+	assert_int_equal(shm_attach(&a, inst), 0);
+	shm_detach(&a);
+}
+
+/* Before: liveness was kill(pid, 0) only, so a pid reused by any other
+ * process kept a dead peer "alive" (control refused to start, a dead
+ * dataplane's readers blocked publication). */
+static void
+test_pid_reuse(void **state)
+{
+	struct shm_region *r = *state, r2;
+	char msg[512];
+	bool reused;
+	int32_t me = getpid();
+	uint64_t start = shm_proc_start(me);
+	assert_true(start > 0);
+	assert_int_equal(shm_proc_start(-1), 0);
+	assert_true(shm_proc_alive(me, start));
+	assert_true(shm_proc_alive(me, 0)); /* not recorded: kill() only */
+	assert_false(shm_proc_alive(me, start + 1));
+	assert_false(shm_proc_alive(0, 0));
+
+	/* A dead dataplane whose pid now belongs to a live process (us):
+	 * its readers do not block publication... */
+	struct shm_reader_state st;
+	assert_int_equal(publish_gen(r, 1, 100), 0);
+	shm_reader_online(&st, r, 1);
+	atomic_store(&r->hdr->dp_start, start + 1);
+	atomic_store(&r->hdr->dp_pid, me);
+	assert_false(shm_dp_alive(r->hdr));
+	for (uint64_t g = 2; g < 8; g++)
+		assert_int_equal(publish_gen(r, g, 50), 0);
+	/* ... and do not stop control from replacing a region of another
+	 * ABI. */
+	r->hdr->abi = SHM_ABI + 1;
+	assert_int_equal(create_capture(&r2, &reused, msg, sizeof(msg)), 0);
+	assert_false(reused);
+	shm_detach(&r2);
+	/* The real one (right start time) is alive. */
+	atomic_store(&r->hdr->dp_start, start);
+	assert_true(shm_dp_alive(r->hdr));
+
+	/* A control pid reused by another process does not block a new
+	 * control (r2 is the live region now). */
+	assert_int_equal(shm_create(&r2, &params, &reused), 0);
+	assert_true(reused);
+	assert_int_equal(atomic_load(&r2.hdr->control_start), start);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	atomic_store(&r2.hdr->control_start, shm_proc_start(child) + 1);
+	atomic_store(&r2.hdr->control_pid, child);
+	struct shm_region r3;
+	assert_int_equal(shm_create(&r3, &params, &reused), 0);
+	assert_true(reused);
+	shm_detach(&r3);
+	atomic_store(&r2.hdr->control_start, shm_proc_start(child));
+	atomic_store(&r2.hdr->control_pid, child);
+	assert_int_equal(create_capture(&r3, &reused, msg, sizeof(msg)), -EBUSY);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	shm_detach(&r2);
+}
+
+/* A dataplane claiming the region repairs what a dead writer left, and
+ * refuses while another live one holds it. */
+static void
+test_dp_claim(void **state)
+{
+	struct shm_region *r = *state;
+	struct lease_table *t = shm_leases(r);
+	struct lease *l = lease_get_or_add(t, 0x0a050064u);
+	assert_non_null(l);
+	atomic_store(&l->seq, atomic_load(&l->seq) | 1u); /* died mid-update */
+	atomic_store(&r->hdr->dp_pid, 0);
+	/* Control (us) alive and nothing published: it may be rebuilding the
+	 * table, so the dataplane leaves it alone. */
+	assert_int_equal(shm_dp_claim(r), 0);
+	assert_true(atomic_load(&l->seq) & 1u);
+	assert_int_equal(publish_gen(r, 1, 100), 0);
+	assert_int_equal(shm_dp_claim(r), 1);
+	struct lease out;
+	assert_true(lease_read(t, 0, &out));
+	shm_dp_announce(r, true);
+	assert_int_equal(atomic_load(&r->hdr->dp_pid), getpid());
+	assert_int_equal(atomic_load(&r->hdr->dp_start), shm_proc_start(getpid()));
+	assert_int_equal(shm_dp_claim(r), 0); /* ourselves */
+
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	atomic_store(&r->hdr->dp_start, shm_proc_start(child));
+	atomic_store(&r->hdr->dp_pid, child);
+	assert_int_equal(shm_dp_claim(r), -EBUSY);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	assert_int_equal(shm_dp_claim(r), 0); /* dead now */
+	shm_dp_announce(r, false);
+	assert_int_equal(atomic_load(&r->hdr->dp_pid), 0);
+}
+
 int
 main(void)
 {
@@ -585,6 +940,18 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_create_reuse, setup_region, teardown_region),
 		cmocka_unit_test_setup_teardown(test_rings_without_eal, setup_region,
 						teardown_region),
+		cmocka_unit_test_setup_teardown(test_foreign_owner_refused, setup_region,
+						teardown_region),
+		cmocka_unit_test_setup_teardown(test_loose_mode_refused, setup_region,
+						teardown_region),
+		cmocka_unit_test_setup_teardown(test_service_user_region, setup_region,
+						teardown_region),
+		cmocka_unit_test_setup_teardown(test_ring_header_refused, setup_region,
+						teardown_region),
+		cmocka_unit_test_setup_teardown(test_layout_fingerprint, setup_region,
+						teardown_region),
+		cmocka_unit_test_setup_teardown(test_pid_reuse, setup_region, teardown_region),
+		cmocka_unit_test_setup_teardown(test_dp_claim, setup_region, teardown_region),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

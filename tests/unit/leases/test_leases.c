@@ -2,12 +2,19 @@
  * Lease table (conf/leases.c): indexes, state accounting, events, seqlock. */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -183,6 +190,101 @@ test_seqlock(void **state)
 	free(h.t);
 }
 
+/* Issue 15 item 8: a writer killed between write_begin and write_end
+ * leaves its slot's seq odd.  Before: every lease_read of that slot spun
+ * forever (control start-up, main loop, /api/leases), and the next write
+ * toggled the parity to even *during* the update and odd again after it.
+ * alarm() turns the old hang into a failure instead of a stuck test. */
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+	static const char m[] = "test_dead_writer: lease_read hung on an odd slot\n";
+	(void)!write(2, m, sizeof(m) - 1);
+	_exit(1);
+}
+
+static uint64_t
+mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void
+test_dead_writer(void **state)
+{
+	(void)state;
+	signal(SIGALRM, on_alarm);
+	alarm(10);
+	/* Shared memory, as in the region: a real writer process is killed
+	 * while it rewrites slot 0 over and over. */
+	size_t sz = lease_table_size(16);
+	struct lease_table *t = mmap(NULL, sz, PROT_READ | PROT_WRITE,
+				     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(t != MAP_FAILED);
+	assert_int_equal(lease_table_init(t, 16), 0);
+	struct lease *l0 = lease_get_or_add(t, 0x0a000001u);
+	struct lease *l1 = lease_get_or_add(t, 0x0a000002u);
+	uint8_t mac[6] = { 0x52, 0x54, 0, 0, 0, 1 };
+	lease_update(t, l0, LEASE_BOUND, mac, 5, 5);
+	lease_update(t, l1, LEASE_BOUND, mac, 5, 5);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		for (uint64_t i = 1;; i++)
+			lease_update(t, l0, LEASE_BOUND, mac, i, i);
+	}
+	/* Kill it until it dies mid-update (odd); the window is most of a
+	 * write, so this takes few tries. */
+	int tries = 0;
+	for (;;) {
+		struct timespec ts = { 0, 2 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+		if (kill(child, SIGSTOP) == 0 &&
+		    waitpid(child, NULL, WUNTRACED) == child &&
+		    (atomic_load(&l0->seq) & 1u)) {
+			kill(child, SIGKILL);
+			break;
+		}
+		kill(child, SIGCONT);
+		assert_true(++tries < 10000);
+	}
+	waitpid(child, NULL, 0);
+	assert_true(atomic_load(&l0->seq) & 1u);
+
+	/* The reader returns, within its budget, and counts the skip. */
+	struct lease out;
+	uint64_t skips = lease_read_skipped(), t0 = mono_us();
+	assert_false(lease_read(t, 0, &out));
+	uint64_t took = mono_us() - t0;
+	printf("dead writer: lease_read gave up after %llu us (writer killed after %d tries)\n",
+	       (unsigned long long)took, tries + 1);
+	assert_true(took < 1000000);
+	assert_int_equal(lease_read_skipped(), skips + 1);
+	/* Other slots are unaffected. */
+	assert_true(lease_read(t, 1, &out));
+
+	/* The next write repairs the slot (forced parity): readable again. */
+	mac[5] = 2;
+	lease_update(t, l0, LEASE_EXPIRED, mac, 9, 9);
+	assert_int_equal(atomic_load(&l0->seq) & 1u, 0);
+	assert_true(lease_read(t, 0, &out));
+	assert_int_equal(out.state, LEASE_EXPIRED);
+	assert_int_equal(out.expires_ms, 9);
+
+	/* A writer taking over repairs what a dead one left, and only that. */
+	atomic_store(&l1->seq, atomic_load(&l1->seq) + 1); /* odd, as killed */
+	assert_false(lease_read(t, 1, &out));
+	assert_int_equal(lease_table_repair(t), 1);
+	assert_int_equal(lease_table_repair(t), 0);
+	assert_true(lease_read(t, 1, &out));
+	assert_int_equal(out.state, LEASE_BOUND);
+	alarm(0);
+	munmap(t, sz);
+}
+
 int
 main(void)
 {
@@ -192,6 +294,7 @@ main(void)
 		cmocka_unit_test(test_mac_moves),
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_seqlock),
+		cmocka_unit_test(test_dead_writer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
