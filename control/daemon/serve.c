@@ -96,8 +96,9 @@ main_loop(struct ctl *c)
 	return 0;
 }
 
-int
-cmd_serve(int argc, char **argv)
+/* -c FILE [--foreground] [-v]: 0 (go on), else the exit code. */
+static int
+serve_opts(int argc, char **argv, const char **path, bool *foreground)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -106,22 +107,16 @@ cmd_serve(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	static struct ctl ctl; /* one per process; threads reach it by pointer */
-	struct ctl *c = &ctl;
-	struct cfg_errs errs = { 0 };
-	bool foreground = false, reused = false;
-	const char *path = NULL;
-	sigset_t set;
-	int o, rc = EXIT_RUNTIME;
+	int o;
 
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "c:fvh", opts, NULL)) != -1) {
 		switch (o) {
 		case 'c':
-			path = optarg;
+			*path = optarg;
 			break;
 		case 'f':
-			foreground = true;
+			*foreground = true;
 			break;
 		case 'v':
 			ctl_log_level = LOG_LVL_DEBUG;
@@ -133,10 +128,20 @@ cmd_serve(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (!path || optind != argc) {
+	if (!*path || optind != argc) {
 		fprintf(stderr, "usage: bootstorm serve -c FILE [--foreground] [-v]\n");
 		return EXIT_USAGE;
 	}
+	return -1;
+}
+
+/* The config named on the command line, errors printed on stderr (the
+ * process is not a daemon yet).  0 or EXIT_USAGE. */
+static int
+first_cfg(struct ctl *c, const char *path)
+{
+	struct cfg_errs errs = { 0 };
+
 	memset(c, 0, sizeof(*c));
 	c->repo_fd = c->tftp_fd = c->gen_fd = -1;
 	pthread_rwlock_init(&c->cfg_lock, NULL);
@@ -153,6 +158,71 @@ cmd_serve(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	cfg_errs_free(&errs);
+	return 0;
+}
+
+/* Region, journal, first publication, journal thread, HTTP: 0 or -1
+ * (logged); stop() undoes whatever was done. */
+static int
+start(struct ctl *c)
+{
+	bool reused = false;
+
+	c->start_wall_ms = bs_real_ms();
+	c->start_mono_ms = bs_mono_ms();
+	c->commit_ms = c->cfg->journal_commit_ms;
+	if (bv_init(&c->bv, (uint32_t)c->cfg->n_nodes + 16384u) < 0)
+		return -1;
+	if (mkdir(c->cfg->state_dir, 0755) < 0 && errno != EEXIST) {
+		LOG_ERR("serve", "state_dir %s: %s", c->cfg->state_dir, strerror(errno));
+		return -1;
+	}
+	if (ctl_open_region(c, c->cfg, &reused) < 0 || jthread_open(c, c->cfg, reused) < 0 ||
+	    ctl_publish(c, c->cfg) < 0)
+		return -1;
+	ctl_gen_files(c->cfg);
+	ctl_install_cfg(c, c->cfg);
+	for (size_t i = 0; i < c->cfg->n_nodes; i++)
+		if (c->cfg->nodes[i].has_ip)
+			bv_bind(&c->bv, c->cfg->nodes[i].mac, c->cfg->nodes[i].ip, 0, false);
+	atomic_store(&c->region.hdr->control_heartbeat_ms, bs_mono_ms());
+	atomic_store(&c->region.hdr->control_pid, (int32_t)getpid());
+	if (jthread_start(c) < 0 || httpd_start(c) < 0)
+		return -1;
+	LOG_INFO("serve", "running: pid %d, config %s generation %llu", (int)getpid(), c->cfg_path,
+		 (unsigned long long)atomic_load(&c->gen));
+	return 0;
+}
+
+static void
+stop(struct ctl *c)
+{
+	atomic_store(&c->stop, true);
+	httpd_stop(c);
+	jthread_stop(c);
+	if (c->have_region) {
+		atomic_store(&c->region.hdr->control_pid, 0);
+		shm_detach(&c->region);
+	}
+	ctl_release_cfg(c);
+	bv_free(&c->bv);
+	free(c->cfg_path);
+}
+
+int
+cmd_serve(int argc, char **argv)
+{
+	static struct ctl ctl; /* one per process; threads reach it by pointer */
+	struct ctl *c = &ctl;
+	bool foreground = false;
+	const char *path = NULL;
+	sigset_t set;
+	int rc = serve_opts(argc, argv, &path, &foreground);
+
+	if (rc >= 0)
+		return rc;
+	if (first_cfg(c, path) != 0)
+		return EXIT_USAGE;
 	if (!foreground && daemon(1, 1) < 0) {
 		LOG_ERR("serve", "daemon: %s", strerror(errno));
 		return EXIT_RUNTIME;
@@ -165,47 +235,12 @@ cmd_serve(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	c->start_wall_ms = bs_real_ms();
-	c->start_mono_ms = bs_mono_ms();
-	c->commit_ms = c->cfg->journal_commit_ms;
-	if (bv_init(&c->bv, (uint32_t)c->cfg->n_nodes + 16384u) < 0)
-		goto out;
-	if (mkdir(c->cfg->state_dir, 0755) < 0 && errno != EEXIST) {
-		LOG_ERR("serve", "state_dir %s: %s", c->cfg->state_dir, strerror(errno));
-		goto out;
+	rc = EXIT_RUNTIME;
+	if (start(c) == 0) {
+		main_loop(c);
+		rc = EXIT_OK;
 	}
-	if (ctl_open_region(c, c->cfg, &reused) < 0)
-		goto out;
-	if (jthread_open(c, c->cfg, reused) < 0)
-		goto out;
-	if (ctl_publish(c, c->cfg) < 0)
-		goto out;
-	ctl_gen_files(c->cfg);
-	ctl_install_cfg(c, c->cfg);
-	for (size_t i = 0; i < c->cfg->n_nodes; i++)
-		if (c->cfg->nodes[i].has_ip)
-			bv_bind(&c->bv, c->cfg->nodes[i].mac, c->cfg->nodes[i].ip, 0, false);
-	atomic_store(&c->region.hdr->control_heartbeat_ms, bs_mono_ms());
-	atomic_store(&c->region.hdr->control_pid, (int32_t)getpid());
-	if (jthread_start(c) < 0)
-		goto out;
-	if (httpd_start(c) < 0)
-		goto out;
-	LOG_INFO("serve", "running: pid %d, config %s generation %llu", (int)getpid(), c->cfg_path,
-		 (unsigned long long)atomic_load(&c->gen));
-	main_loop(c);
-	rc = EXIT_OK;
-out:
-	atomic_store(&c->stop, true);
-	httpd_stop(c);
-	jthread_stop(c);
-	if (c->have_region) {
-		atomic_store(&c->region.hdr->control_pid, 0);
-		shm_detach(&c->region);
-	}
-	ctl_release_cfg(c);
-	bv_free(&c->bv);
-	free(c->cfg_path);
+	stop(c);
 	LOG_INFO("serve", "stopped (%s)", rc == EXIT_OK ? "clean" : "error");
 	return rc;
 }
