@@ -102,8 +102,8 @@ is_active(json_t *v)
 	       !in_stage(v, "failed") && !in_stage(v, "tftp-failed");
 }
 
-/* The lines of the storm object (control/daemon/storm.h): booted, rates
- * and errors. */
+/* The booted and rates lines, from the storm object (control/daemon/storm.h);
+ * the errors line below takes its drops, TFTP failures and HTTP errors. */
 static void
 storm_lines(struct screen *sc, json_t *storm)
 {
