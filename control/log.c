@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/bs_time.h"
+
 int ctl_log_level = LOG_LVL_INFO;
 
 static const char *const lvl_name[LOG_LVL_MAX] = {
@@ -19,7 +21,8 @@ void
 ctl_log(enum log_level lvl, const char *mod, const char *fmt, ...)
 {
 	char msg[1024], ts[32];
-	struct timespec now;
+	uint64_t now = bs_real_ms();
+	time_t sec = (time_t)(now / 1000);
 	struct tm tm;
 	va_list ap;
 
@@ -28,11 +31,10 @@ ctl_log(enum log_level lvl, const char *mod, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
+	gmtime_r(&sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 	/* One fprintf so concurrent threads never interleave inside a line. */
-	fprintf(stderr, "%s.%03ldZ %s bootstorm.%s: %s\n", ts, now.tv_nsec / 1000000,
+	fprintf(stderr, "%s.%03ldZ %s bootstorm.%s: %s\n", ts, (long)(now % 1000),
 		lvl < LOG_LVL_MAX ? lvl_name[lvl] : "?", mod, msg);
 }
 

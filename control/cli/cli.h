@@ -1,17 +1,22 @@
 /* SPDX-License-Identifier: BSD-3-Clause
- * The bootstorm command line: subcommand dispatch and the client commands
- * (status, leases, nodes, watch) that read the JSON API of a running server. */
+ * The bootstorm client commands: each takes its argv (argv[0] = the command
+ * name) and returns an exit code of control/exit.h, or one of the two
+ * below, which control/main.c turns into the usage text. */
 #ifndef BS_CONTROL_CLI_H
 #define BS_CONTROL_CLI_H
 
-#define EXIT_OK	     0
-#define EXIT_RUNTIME 1
-#define EXIT_USAGE   2
+#define CLI_EXIT_HELP	    100	/* --help: usage on stdout, exit 0 */
+#define CLI_EXIT_USAGE_TEXT 101	/* bad options: usage on stderr, exit 2 */
 
-int cli_main(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
-int cmd_serve(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_leases(int argc, char **argv);
+int cmd_nodes(int argc, char **argv);
+int cmd_summary(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+
+/* Prints what GET /api/storm and /api/status of base say after a storm. */
+int summary_print(const char *base);
 
 #endif

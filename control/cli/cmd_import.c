@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "control/cli/cli.h"
+#include "control/exit.h"
 #include "control/import/bs_import.h"
 
 static void

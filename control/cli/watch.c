@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "control/cli/cli.h"
+#include "control/exit.h"
 #include "control/cli/cli_util.h"
 
 static volatile sig_atomic_t quit;
@@ -101,78 +102,77 @@ is_active(json_t *v)
 	       !in_stage(v, "failed") && !in_stage(v, "tftp-failed");
 }
 
+/* The booted and rates lines, from the storm object (control/daemon/storm.h);
+ * the errors line below takes its drops, TFTP failures and HTTP errors. */
+static void
+storm_lines(struct screen *sc, json_t *storm)
+{
+	json_t *n = json_object_get(storm, "nodes"), *h = json_object_get(storm, "http");
+	long long total = jint(n, "total");
+	char b[64], clock[32];
+	int w_bar;
+
+	/* the storm's clock: from the first node seen to now, or to the last
+	 * node that finished once none is left booting */
+	w_bar = sc->cols - 70;
+	w_bar = w_bar < 10 ? 10 : w_bar > 40 ? 40 : w_bar;
+	bar(b, sizeof(b), total ? (double)jint(n, "booted") / (double)total : 0, w_bar);
+	if (json_is_integer(json_object_get(n, "clock_ms")))
+		snprintf(clock, sizeof(clock), "%.1fs", (double)jint(n, "clock_ms") / 1000.0);
+	else
+		snprintf(clock, sizeof(clock), "-");
+	put(sc, "booted   %s %lld/%lld  (done %lld, tftp-done %lld)  failed %lld  elapsed %s", b,
+	    jint(n, "booted"), total, jint(n, "done"), jint(n, "tftp_done"), jint(n, "failed"), clock);
+	put(sc, "rates    DHCP %.1f/s  TFTP %.2f MB/s  HTTP %.1f req/s",
+	    jnum(json_object_get(storm, "dhcp"), "per_s"),
+	    jnum(json_object_get(storm, "tftp"), "mbytes_per_s"), jnum(h, "per_s"));
+}
+
 static void
 frame(const char *base, struct screen *sc, const char *footer)
 {
-	json_t *st, *nodes, *v, *stages, *jr, *rates, *ctr, *dp, *http, *arr;
-	long long total, n_done, n_tftp, n_failed, first = 0, last = 0, now = now_wall_ms();
+	json_t *st, *storm = NULL, *nodes = NULL, *v, *stages, *jr, *h, *arr;
+	long long total;
 	size_t i, n_active = 0;
 	int err, w_bar, w_file;
 	char b[256], h1[32], h2[32];
 
 	st = cli_fetch_json(base, "/api/status", &err);
-	nodes = st ? cli_fetch_json(base, "/api/nodes", &err) : NULL;
+	storm = st ? cli_fetch_json(base, "/api/storm", &err) : NULL;
+	nodes = storm ? cli_fetch_json(base, "/api/nodes", &err) : NULL;
 	sc->line = 0;
 	if (sc->ansi)
 		fputs("\033[H", stdout);
-	if (!st || !nodes) {
+	if (!st || !storm || !nodes) {
 		put(sc, "bootstorm watch: %s: %s (retrying)", base,
 		    err == -EPROTO ? "bad HTTP answer" : strerror(-err));
 		if (sc->ansi)
 			fputs("\033[J", stdout);
 		json_decref(st);
+		json_decref(storm);
 		fflush(stdout);
 		return;
 	}
-	dp = json_object_get(st, "dataplane");
 	jr = json_object_get(st, "journal");
-	rates = json_object_get(st, "rates");
-	ctr = json_object_get(st, "counters");
-	http = json_object_get(st, "http");
+	h = json_object_get(storm, "http");
 	stages = json_object_get(json_object_get(st, "nodes"), "by_stage");
 	total = jint(json_object_get(st, "nodes"), "total");
-	n_done = jint(stages, "done");
-	n_tftp = jint(stages, "tftp-done");
-	n_failed = jint(stages, "failed") + jint(stages, "tftp-failed");
 	arr = json_object_get(nodes, "nodes");
-	json_array_foreach(arr, i, v) {
-		long long fs = jint(v, "first_seen_ms");
-
-		if (in_stage(v, "none"))
-			continue;
-		if (fs && (!first || fs < first))
-			first = fs;
-		if (is_active(v))
-			n_active++;
-		else if (jint(v, "stage_since_ms") > last)
-			last = jint(v, "stage_since_ms");
-	}
+	json_array_foreach(arr, i, v)
+		n_active += is_active(v);
 
 	put(sc, "bootstorm %s  %s  up %llds  config gen %lld  dataplane %s, %lld worker%s",
 	    jstr(st, "version"), jstr(st, "name"), jint(st, "uptime_s"), jint(st, "config_gen"),
-	    json_is_true(json_object_get(dp, "alive")) ? "UP" : "DOWN", jint(dp, "workers"),
-	    jint(dp, "workers") == 1 ? "" : "s");
-	/* the storm's clock: from the first node seen to now, or to the last
-	 * node that finished once none is left booting */
-	w_bar = sc->cols - 70;
-	w_bar = w_bar < 10 ? 10 : w_bar > 40 ? 40 : w_bar;
-	bar(b, sizeof(b), total ? (double)(n_done + n_tftp) / (double)total : 0, w_bar);
-	if (first)
-		snprintf(h1, sizeof(h1), "%.1fs", (double)((n_active ? now : last) - first) / 1000.0);
-	else
-		snprintf(h1, sizeof(h1), "-");
-	put(sc, "booted   %s %lld/%lld  (done %lld, tftp-done %lld)  failed %lld  elapsed %s", b,
-	    n_done + n_tftp, total, n_done, n_tftp, n_failed, h1);
-	put(sc, "rates    DHCP %.1f/s  TFTP %.2f MB/s  HTTP %.1f req/s", jnum(rates, "dhcp_per_s"),
-	    jnum(rates, "tftp_mbytes_per_s"), jnum(rates, "http_per_s"));
+	    json_is_true(json_object_get(json_object_get(st, "dataplane"), "alive")) ? "UP" : "DOWN",
+	    jint(json_object_get(st, "dataplane"), "workers"),
+	    jint(json_object_get(st, "dataplane"), "workers") == 1 ? "" : "s");
+	storm_lines(sc, storm);
 	put(sc, "journal  %s  durable seq %lld  pending %lld  fsyncs %lld (avg %.0f us)  write errors %lld",
 	    json_is_true(json_object_get(jr, "ok")) ? "ok" : "FAILING (disk?)", jint(jr, "durable_seq"),
 	    jint(jr, "pending"), jint(jr, "fsyncs"), jnum(jr, "fsync_avg_us"), jint(jr, "write_errors"));
-	put(sc, "errors   drops %lld  tftp failed %lld  http 4xx/5xx %lld/%lld", jint(ctr, "drops"),
-	    jint(ctr, "TFTP_XFER_FAILED"),
-	    jint(http, "400") + jint(http, "403") + jint(http, "404") + jint(http, "405") +
-		    jint(http, "413") + jint(http, "416") + jint(http, "431"),
-	    jint(http, "500") + jint(http, "503"));
+	put(sc, "errors   drops %lld  tftp failed %lld  http 4xx/5xx %lld/%lld",
+	    jint(json_object_get(storm, "drops"), "total"), jint(json_object_get(storm, "tftp"), "failed"),
+	    jint(h, "errors_4xx"), jint(h, "errors_5xx"));
 	put(sc, "%s", "");
 	put(sc, "nodes per stage (%lld):", total);
 	w_bar = sc->cols - 26;
@@ -226,6 +226,7 @@ frame(const char *base, struct screen *sc, const char *footer)
 		fputs("\033[J", stdout); /* what the previous, longer frame left below */
 	fflush(stdout);
 	json_decref(st);
+	json_decref(storm);
 	json_decref(nodes);
 }
 

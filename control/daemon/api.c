@@ -12,6 +12,7 @@
 
 #include "shm/counters.h"
 #include "control/daemon/kickstart.h"
+#include "control/daemon/storm.h"
 #include "control/log.h"
 
 #define JSON_TYPE "application/json"
@@ -573,5 +574,10 @@ api_handle(struct ctl *c, const char *method, const char *path, uint32_t peer, s
 		return api_leases(c, r);
 	if (strcmp(path, "counters") == 0)
 		return api_counters(c, r);
+	if (strcmp(path, "storm") == 0) {
+		json_t *j = storm_json(c);
+
+		return j ? done(r, 200, j) : error(r, 500, "out of memory");
+	}
 	return error(r, 404, "no such API path");
 }

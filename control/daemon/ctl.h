@@ -18,6 +18,7 @@
 
 #include "conf/cfg.h"
 #include "shm/publish.h"
+#include "util/bs_time.h"
 #include "control/daemon/bootview.h"
 #include "control/daemon/journal.h"
 
@@ -56,6 +57,7 @@ struct ctl {
 	/* rates, sampled once a second by the main thread */
 	pthread_mutex_t rate_mu;
 	double rate_dhcp, rate_tftp_bytes, rate_http;
+	uint64_t rate_last_ms, rate_last[3];	/* main thread only */
 
 	_Atomic bool stop;
 	pthread_t jthr;
@@ -63,15 +65,26 @@ struct ctl {
 	uint32_t commit_ms;
 };
 
-uint64_t ctl_now_ms(void);	/* wall clock */
-uint64_t ctl_mono_ms(void);
+/* The clocks of util/bs_time.h under the names httpd.c and api.c use. */
+static inline uint64_t ctl_now_ms(void) { return bs_real_ms(); }	/* wall clock */
+static inline uint64_t ctl_mono_ms(void) { return bs_mono_ms(); }
 
 /* Sum over workers of counter id (0 without a region). */
 uint64_t ctl_counter(const struct ctl *c, unsigned id);
-/* Index of a counter by name, or -1 (counters owned by other rooms are
- * looked up by name so control keeps building when they are renamed). */
+/* Index of a counter by name, or -1.  For api.c's status list; new code
+ * names counters by enum bs_ctr. */
 int ctl_counter_id(const char *name);
+/* Whether counter id is a drop reason (the one place that knows how a drop
+ * is told from a plain counter). */
+bool ctl_counter_is_drop(unsigned id);
 
 void ctl_http_count(struct ctl *c, unsigned status);
+
+/* Creates or re-attaches the shared region sized for cfg; *reused tells
+ * which.  0 or -errno. */
+int ctl_open_region(struct ctl *c, const struct cfg *cfg, bool *reused);
+/* Once a second on the main thread: DHCP, TFTP byte and HTTP request rates
+ * from the differences of their totals. */
+void ctl_sample_rates(struct ctl *c);
 
 #endif

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The live web view (control/web/index.html) in headless Chromium against a fake
 # API: a python http.server on 127.0.0.1 serves the page at / and canned
-# /api/status + /api/nodes (the field names of control/daemon/api.c, plus nodes with
-# missing fields and numeric stages the page must tolerate).  Checks the DOM after
-# the page polled: one cell per node, the colour class per stage, the legend
-# counts, rates, the errors list, and the details panel of the node named in the
-# URL (#node=...).  Saves a screenshot ($BS_WEB_SHOT, default
+# /api/status + /api/storm + /api/nodes (the field names of control/daemon/api.c and
+# storm.c, plus nodes with missing fields and numeric stages the page must tolerate).
+# Checks the DOM after the page polled: one cell per node, the colour class per
+# stage, the legend counts, rates and failed nodes from the storm object, the storm
+# panel, the errors list, and the details panel of the node named in the URL
+# (#node=...).  Saves a screenshot ($BS_WEB_SHOT, default
 # /tmp/bootstorm-web.png).
 # Exit: 0 pass, 1 fail, 77 when no Chromium is installed (nothing else skips).
 set -uo pipefail
@@ -59,6 +60,21 @@ status = {"name": "lab", "version": "0.1.0", "uptime_s": 754, "config_gen": 3,
           "leases": {"bound": 96, "used": 110, "cap": 65536},
           "rates": {"dhcp_per_s": 412.5, "tftp_mbytes_per_s": 87.25, "http_per_s": 33.0},
           "nodes": {"by_stage": {}}}
+# the server's storm object (control/daemon/storm.c): failed names in list order
+failed = [n["name"] for n in nodes if isinstance(n, dict) and n.get("stage") in ("failed", "tftp-failed")]
+storm = {"now_ms": now,
+         "nodes": {"total": 122, "inventory": 120, "seen": 110, "unknown": 1, "booted": 23,
+                   "done": 12, "tftp_done": 11, "failed": len(failed), "unfinished": 66,
+                   "names": {"done": [], "failed": failed[:8], "unfinished": []},
+                   "first_seen_ms": now - 60000, "clock_ms": 60000, "elapsed_ms": 58000,
+                   "per_node_ms": {"n": 23, "p50": 21000, "p90": 48000, "max": 58000, "slowest": "node098"}},
+         "dhcp": {"bound": 96, "leases": 110, "cap": 65536, "discover": 120, "request": 110,
+                  "offer": 120, "ack": 110, "nak": 0, "per_s": 412.5},
+         "tftp": {"bytes": 1234567890, "transfers": 200, "failed": 3, "retransmits": 7,
+                  "not_found": 0, "mbytes_per_s": 87.25},
+         "http": {"requests": 500, "errors_4xx": 2, "errors_5xx": 0, "other": 0,
+                  "bytes": 98765432, "per_s": 33.0},
+         "drops": {"total": 5, "reasons": {"DROP_DHCP_NOT_PXE": 5}}}
 
 class H(BaseHTTPRequestHandler):
     def log_message(self, *a):
@@ -75,13 +91,15 @@ class H(BaseHTTPRequestHandler):
         if path == "/":
             self.send(200, "text/html; charset=utf-8", open(page, "rb").read())
         elif path == "/api/status":
+            self.send(200, "application/json", json.dumps(status).encode())
+        elif path == "/api/storm":
             # rates move from poll to poll so the sparkline has a shape
             H.polls = getattr(H, "polls", 0) + 1
             k = H.polls
-            status["rates"]["dhcp_per_s"] = 412.5 if k == 1 else 300 + 100 * ((k * 7) % 5)
-            status["rates"]["tftp_mbytes_per_s"] = 87.25 if k == 1 else 60 + 9 * ((k * 3) % 7)
-            status["rates"]["http_per_s"] = 33.0 if k == 1 else 10 + 4 * (k % 6)
-            self.send(200, "application/json", json.dumps(status).encode())
+            storm["dhcp"]["per_s"] = 412.5 if k == 1 else 300 + 100 * ((k * 7) % 5)
+            storm["tftp"]["mbytes_per_s"] = 87.25 if k == 1 else 60 + 9 * ((k * 3) % 7)
+            storm["http"]["per_s"] = 33.0 if k == 1 else 10 + 4 * (k % 6)
+            self.send(200, "application/json", json.dumps(storm).encode())
         elif path == "/api/nodes":
             self.send(200, "application/json", json.dumps({"nodes": nodes}).encode())
         else:
@@ -161,6 +179,11 @@ check("lab" in p.text.get("server", "") and "gen 3" in p.text.get("server", ""),
       "server line: %r" % p.text.get("server"))
 errs = p.text.get("errlist", "")
 check("node(s) failed" in errs and "node006" in errs, "errors list: %r" % errs)
+# failed nodes as the storm object counts them: 22 of the 120, 8 named, then "…"
+check(re.search(r"\b22 node\(s\) failed: node006, ", errs) and "…" in errs, "failed count/names: %r" % errs)
+sk = p.text.get("storm-kv", "")
+check("23 / 122 (done 12, tftp-done 11)" in sk, "storm panel booted: %r" % sk)
+check("60.0 s" in sk and "21.0 s / 48.0 s / 58.0 s" in sk, "storm panel times: %r" % sk)
 det = p.text.get("details", "")
 check("node042" in det and "52:54:00:00:00:2a" in det and "10.77.0.52" in det,
       "details of node042: %r" % det[:300])

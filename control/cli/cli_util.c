@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Helpers of the client commands (control/cli/cli_util.h). */
+#include "control/cli/cli_util.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/cfg.h"
+#include "control/exit.h"
+
+void
+cli_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: bootstorm <command> [options]\n"
+		"\n"
+		"commands:\n"
+		"  serve -c FILE [--foreground] [-v]   run the control process\n"
+		"  check-config FILE...                validate config files, print every error\n"
+		"  status  [-c FILE | --url URL]       server, dataplane and journal state\n"
+		"  leases  [-c FILE | --url URL]       the lease table\n"
+		"  nodes   [-c FILE | --url URL]       boot progress per node\n"
+		"  watch   [-c FILE | --url URL]       live terminal view (q or Ctrl-C quits)\n"
+		"  summary [-c FILE | --url URL]       what a storm did: nodes booted, time, bytes\n"
+		"  import  dnsmasq|dhcpd FILE [-o OUT] translate a dnsmasq.conf / dhcpd.conf\n"
+		"  --help, --version\n"
+		"\n"
+		"The client commands read the JSON API of a running server; its URL comes\n"
+		"from --url, else $BOOTSTORM_URL, else the config's http.listen (-c FILE,\n"
+		"default " CLI_DEFAULT_CONFIG ").\n"
+		"\n"
+		"exit codes: 0 ok, 1 runtime error (server unreachable, I/O), 2 usage or\n"
+		"config error.\n");
+}
+
+int
+cli_api_url(const char *cfg_path, const char *url, char *out, size_t cap)
+{
+	const char *env = getenv("BOOTSTORM_URL");
+	struct cfg_errs errs = { 0 };
+	struct cfg *c;
+	struct in_addr a;
+	char ip[INET_ADDRSTRLEN];
+
+	if (url) {
+		snprintf(out, cap, "%s", url);
+		goto trim;
+	}
+	if (!cfg_path && env && *env) {
+		snprintf(out, cap, "%s", env);
+		goto trim;
+	}
+	if (!cfg_path)
+		cfg_path = CLI_DEFAULT_CONFIG;
+	c = cfg_load(cfg_path, &errs);
+	if (!c || errs.n) {
+		cfg_errs_print(&errs, stderr);
+		fprintf(stderr, "bootstorm: cannot read %s for the server URL (use --url)\n", cfg_path);
+		cfg_free(c);
+		cfg_errs_free(&errs);
+		return -EINVAL;
+	}
+	/* a server listening on any address is reached on loopback */
+	a.s_addr = htonl(c->http_ip ? c->http_ip : 0x7f000001u);
+	inet_ntop(AF_INET, &a, ip, sizeof(ip));
+	snprintf(out, cap, "http://%s:%u", ip, c->http_port);
+	cfg_free(c);
+	cfg_errs_free(&errs);
+trim:
+	for (size_t n = strlen(out); n > 0 && out[n - 1] == '/'; n--)
+		out[n - 1] = '\0';
+	return 0;
+}
+
+int
+cli_client_base(int argc, char **argv, char *out, size_t cap)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "url", required_argument, NULL, 'u' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *cfg = NULL, *url = NULL;
+	int o;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "c:u:h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c':
+			cfg = optarg;
+			break;
+		case 'u':
+			url = optarg;
+			break;
+		case 'h':
+			return 1;
+		default:
+			return -EINVAL;
+		}
+	}
+	if (optind != argc)
+		return -EINVAL;
+	return cli_api_url(cfg, url, out, cap);
+}
+
+/* ---- HTTP GET (libcurl) ------------------------------------------------ */
+
+struct body {
+	char *p;
+	size_t len;
+	bool too_big;
+};
+
+static size_t
+on_data(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct body *b = arg;
+	size_t n = size * nmemb;
+	char *np;
+
+	if (n > CLI_MAX_BODY - b->len) {
+		b->too_big = true;
+		return 0; /* curl stops with CURLE_WRITE_ERROR */
+	}
+	np = realloc(b->p, b->len + n + 1);
+	if (!np)
+		return 0;
+	memcpy(np + b->len, ptr, n);
+	b->p = np;
+	b->len += n;
+	b->p[b->len] = '\0';
+	return n;
+}
+
+/* libcurl's result as the -errno the commands print. */
+static int
+curl_errno(CURLcode cc, const struct body *b)
+{
+	switch (cc) {
+	case CURLE_OK:
+		return 0;
+	case CURLE_OPERATION_TIMEDOUT:
+		return -ETIMEDOUT;
+	case CURLE_COULDNT_CONNECT:
+		return -ECONNREFUSED;
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return -EHOSTUNREACH;
+	case CURLE_URL_MALFORMAT:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		return -EINVAL;
+	case CURLE_WRITE_ERROR:
+		return b->too_big ? -E2BIG : -ENOMEM;
+	case CURLE_OUT_OF_MEMORY:
+		return -ENOMEM;
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+		return -ECONNRESET;
+	default:
+		return -EPROTO;
+	}
+}
+
+/* GETs url: 0 with the body (malloc'd, NUL terminated) of a 200 answer. */
+static int
+http_get(const char *url, char **body, size_t *len)
+{
+	static bool inited;
+	struct body b = { 0 };
+	long status = 0;
+	CURLcode cc;
+	CURL *h;
+	int rc;
+
+	if (!inited) {
+		if (curl_global_init(CURL_GLOBAL_NOTHING) != CURLE_OK)
+			return -ENOMEM;
+		inited = true;
+	}
+	h = curl_easy_init();
+	if (!h)
+		return -ENOMEM;
+	/* plain HTTP to the local API: no redirects, no proxy from the
+	 * environment, bounded time and size */
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)CLI_TIMEOUT_MS);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)CLI_MAX_BODY);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+	cc = curl_easy_perform(h);
+	if (cc == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(h);
+	rc = curl_errno(cc, &b);
+	if (rc == 0 && status != 200)
+		rc = -EPROTO;
+	if (rc == 0 && !b.p)
+		b.p = calloc(1, 1);
+	if (rc < 0 || !b.p) {
+		free(b.p);
+		return rc < 0 ? rc : -ENOMEM;
+	}
+	*body = b.p;
+	*len = b.len;
+	return 0;
+}
+
+json_t *
+cli_fetch_json(const char *base, const char *path, int *err)
+{
+	char url[1200], *body = NULL;
+	json_error_t je;
+	json_t *j;
+	size_t len = 0;
+	int rc;
+
+	snprintf(url, sizeof(url), "%s%s", base, path);
+	rc = http_get(url, &body, &len);
+	if (rc < 0) {
+		*err = rc;
+		return NULL;
+	}
+	j = json_loadb(body, len, 0, &je);
+	free(body);
+	*err = j ? 0 : -EBADMSG;
+	return j;
+}
+
+int
+cli_fetch_or_fail(const char *base, const char *path, json_t **j)
+{
+	int err;
+
+	*j = cli_fetch_json(base, path, &err);
+	if (!*j) {
+		fprintf(stderr, "bootstorm: %s%s: %s\n", base, path,
+			err == -EPROTO ? "bad HTTP answer" : strerror(-err));
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
+/* ---- JSON and formatting ----------------------------------------------- */
+
+const char *
+jstr(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : "-";
+}
+
+long long
+jint(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_integer(v) ? (long long)json_integer_value(v) :
+	       json_is_real(v)	  ? (long long)json_real_value(v) :
+				    0;
+}
+
+double
+jnum(json_t *o, const char *k)
+{
+	return json_number_value(json_object_get(o, k));
+}
+
+void
+fmt_age(long long ms_ago, char *buf, size_t cap)
+{
+	if (ms_ago < 0)
+		snprintf(buf, cap, "-");
+	else if (ms_ago < 60000)
+		snprintf(buf, cap, "%llds", ms_ago / 1000);
+	else if (ms_ago < 3600000)
+		snprintf(buf, cap, "%lldm%02llds", ms_ago / 60000, ms_ago / 1000 % 60);
+	else
+		snprintf(buf, cap, "%lldh%02lldm", ms_ago / 3600000, ms_ago / 60000 % 60);
+}
+
+/* Decimal units, as `status` and watch's rates line print MB/s. */
+void
+fmt_bytes(double b, char *out, size_t cap)
+{
+	if (b < 1e3)
+		snprintf(out, cap, "%.0f B", b);
+	else if (b < 1e6)
+		snprintf(out, cap, "%.1f kB", b / 1e3);
+	else if (b < 1e9)
+		snprintf(out, cap, "%.1f MB", b / 1e6);
+	else
+		snprintf(out, cap, "%.2f GB", b / 1e9);
+}

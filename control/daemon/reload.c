@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Config publication and reload (control/daemon/reload.h).
+ */
+#include "control/daemon/reload.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include "conf/snap_build.h"
+#include "control/daemon/pxegen.h"
+#include "control/log.h"
+
+#define PUBLISH_WAIT_MS 2000u
+
+static void
+log_cfg_errs(const struct cfg_errs *errs)
+{
+	for (size_t i = 0; i < errs->n; i++)
+		LOG_ERR("config", "%s:%u:%u: %s", errs->v[i].loc.file ? errs->v[i].loc.file : "?",
+			errs->v[i].loc.line, errs->v[i].loc.col, errs->v[i].msg);
+	if (errs->dropped)
+		LOG_ERR("config", "... and %zu more errors", errs->dropped);
+}
+
+static int
+open_dir(const char *path)
+{
+	int fd;
+
+	if (!path)
+		return -1;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		LOG_WARN("serve", "%s: %s (requests under it will fail with 404)", path, strerror(errno));
+	return fd;
+}
+
+static void
+close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+int
+ctl_publish(struct ctl *c, const struct cfg *cfg)
+{
+	uint64_t gen = shm_published_gen(&c->region) + 1;
+	struct snap_hdr *s = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = snap_build(cfg, gen, &s, &len);
+	if (rc < 0) {
+		LOG_ERR("config", "building the snapshot: %s", strerror(-rc));
+		return rc;
+	}
+	if (len > c->region.hdr->slot_size) {
+		LOG_ERR("config", "snapshot of %zu bytes exceeds the region's slot size %llu: restart control to grow it",
+			len, (unsigned long long)c->region.hdr->slot_size);
+		free(s);
+		return -EFBIG;
+	}
+	rc = shm_publish(&c->region, s, PUBLISH_WAIT_MS);
+	free(s);
+	if (rc < 0) {
+		LOG_ERR("config", "publishing generation %llu: %s", (unsigned long long)gen, strerror(-rc));
+		return rc;
+	}
+	atomic_store(&c->gen, gen);
+	LOG_INFO("config", "published generation %llu (%zu bytes)", (unsigned long long)gen, len);
+	return 0;
+}
+
+void
+ctl_gen_files(const struct cfg *cfg)
+{
+	struct pxegen_stats st;
+	int rc;
+
+	if (!cfg->tftp_gen_root)
+		return;
+	rc = pxegen_write(cfg, cfg->tftp_gen_root, &st);
+	LOG_INFO("pxegen", "%s/pxelinux.cfg: %zu written, %zu unchanged, %zu removed, %zu failed%s",
+		 cfg->tftp_gen_root, st.written, st.unchanged, st.removed, st.failed,
+		 rc < 0 ? " (errors above)" : "");
+}
+
+void
+ctl_install_cfg(struct ctl *c, struct cfg *cfg)
+{
+	struct cfg *old;
+	int repo = open_dir(cfg->repo_root), tftp = open_dir(cfg->tftp_root);
+	int gen = cfg->tftp_gen_root ? open(cfg->tftp_gen_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+
+	pthread_rwlock_wrlock(&c->cfg_lock);
+	old = c->cfg;
+	c->cfg = cfg;
+	close_fd(&c->repo_fd);
+	close_fd(&c->tftp_fd);
+	close_fd(&c->gen_fd);
+	c->repo_fd = repo;
+	c->tftp_fd = tftp;
+	c->gen_fd = gen;
+	c->commit_ms = cfg->journal_commit_ms;
+	pthread_rwlock_unlock(&c->cfg_lock);
+	if (old != cfg)
+		cfg_free(old);
+}
+
+void
+ctl_release_cfg(struct ctl *c)
+{
+	pthread_rwlock_wrlock(&c->cfg_lock);
+	cfg_free(c->cfg);
+	c->cfg = NULL;
+	close_fd(&c->repo_fd);
+	close_fd(&c->tftp_fd);
+	close_fd(&c->gen_fd);
+	pthread_rwlock_unlock(&c->cfg_lock);
+}
+
+void
+ctl_reload(struct ctl *c, const char *why)
+{
+	struct cfg_errs errs = { 0 };
+	struct cfg *cfg;
+
+	LOG_INFO("config", "reloading %s (%s)", c->cfg_path, why);
+	cfg = cfg_load(c->cfg_path, &errs);
+	if (!cfg || errs.n) {
+		log_cfg_errs(&errs);
+		LOG_ERR("config", "%s rejected (%zu errors); generation %llu stays published",
+			c->cfg_path, errs.n + errs.dropped, (unsigned long long)atomic_load(&c->gen));
+		atomic_fetch_add(&c->reload_failures, 1);
+		cfg_free(cfg);
+		cfg_errs_free(&errs);
+		return;
+	}
+	cfg_errs_free(&errs);
+	if (cfg->max_leases != c->cfg->max_leases || cfg->workers != c->cfg->workers ||
+	    strcmp(cfg->instance ? cfg->instance : "", c->cfg->instance ? c->cfg->instance : "") ||
+	    strcmp(cfg->state_dir, c->cfg->state_dir))
+		LOG_WARN("config", "instance, state_dir, workers and max_leases take effect at the next restart");
+	if (ctl_publish(c, cfg) < 0) {
+		atomic_fetch_add(&c->reload_failures, 1);
+		cfg_free(cfg);
+		return;
+	}
+	ctl_gen_files(cfg);
+	ctl_install_cfg(c, cfg);
+	atomic_fetch_add(&c->reloads, 1);
+}
+
+void
+cfg_watch_setup(struct cfg_watch *w, const struct cfg *cfg, const char *path)
+{
+	const char *files[65];
+	size_t nf = 0;
+
+	w->n = 0;
+	w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (w->fd < 0) {
+		LOG_WARN("serve", "inotify: %s (reload with SIGHUP only)", strerror(errno));
+		return;
+	}
+	files[nf++] = path;
+	for (size_t i = 0; i < cfg->n_files && nf < 64; i++)
+		files[nf++] = cfg->files[i];
+	for (size_t i = 0; i < nf; i++) {
+		char *d = strdup(files[i]), *b = strdup(files[i]);
+
+		/* watch the directory: editors and config management replace
+		 * the file by rename, which a watch on the file would miss */
+		if (d && b && inotify_add_watch(w->fd, dirname(d), IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) >= 0 &&
+		    w->n < 64)
+			w->names[w->n++] = strdup(basename(b));
+		free(d);
+		free(b);
+	}
+}
+
+bool
+cfg_watch_changed(struct cfg_watch *w)
+{
+	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool hit = false;
+	ssize_t n;
+
+	while ((n = read(w->fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			struct inotify_event *ev = (struct inotify_event *)p;
+
+			for (size_t i = 0; ev->len && i < w->n; i++)
+				if (w->names[i] && strcmp(ev->name, w->names[i]) == 0)
+					hit = true;
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	return hit;
+}
+
+void
+cfg_watch_close(struct cfg_watch *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+	for (size_t i = 0; i < w->n; i++)
+		free(w->names[i]);
+	w->n = 0;
+}

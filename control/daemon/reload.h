@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Config publication and reload of a running control process: a config
+ * is built into a snapshot, published to the dataplane through the shared
+ * region, its generated PXE files written, and then installed as
+ * ctl->cfg.  A config that does not load, or does not publish, leaves
+ * the current generation in place.  Reloads are triggered by SIGHUP or by
+ * a change to one of the config's files (cfg_watch, inotify).
+ */
+#ifndef BS_CONTROL_RELOAD_H
+#define BS_CONTROL_RELOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "control/daemon/ctl.h"
+
+/* Builds and publishes the snapshot of cfg with the next generation;
+ * 0 or -errno (logged). */
+int ctl_publish(struct ctl *c, const struct cfg *cfg);
+/* Writes tftp_gen_root/pxelinux.cfg for cfg (no-op without a gen root). */
+void ctl_gen_files(const struct cfg *cfg);
+/* Installs cfg (already published) as the current config: takes ownership,
+ * frees the previous one, reopens the root directories. */
+void ctl_install_cfg(struct ctl *c, struct cfg *cfg);
+/* Frees the current config and closes its directories (at exit). */
+void ctl_release_cfg(struct ctl *c);
+/* Loads c->cfg_path again; publishes and installs it when it is valid. */
+void ctl_reload(struct ctl *c, const char *why);
+
+/* inotify on the directories of the config's files (an editor replaces a
+ * file by rename, which a watch on the file itself would miss). */
+struct cfg_watch {
+	int fd;			/* -1: reload by SIGHUP only */
+	char *names[64];	/* basenames of the files the config reads */
+	size_t n;
+};
+
+void cfg_watch_setup(struct cfg_watch *w, const struct cfg *cfg, const char *path);
+/* Drains the pending events: true when one names a config file. */
+bool cfg_watch_changed(struct cfg_watch *w);
+void cfg_watch_close(struct cfg_watch *w);
+
+#endif
