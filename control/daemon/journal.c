@@ -18,83 +18,9 @@
 #include "control/log.h"
 #include "util/bs_time.h"
 
-#define REC_LEASE_EVENT 1u
 #define DRAIN_BURST	64u
 
 static const struct journal_io libc_io = { .pwrite = pwrite, .fdatasync = fdatasync };
-
-static void
-put_le(uint8_t *p, uint64_t v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t
-get_le(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
-/* Fixed field order, independent of the struct's padding and of the host's
- * endianness, so a journal can be exported to another server. */
-void
-journal_encode_event(const struct lease_event *ev, uint8_t out[JOURNAL_EV_LEN])
-{
-	uint8_t *p = out;
-
-	*p++ = REC_LEASE_EVENT;
-	put_le(p, ev->seq, 8), p += 8;
-	put_le(p, ev->expires_ms, 8), p += 8;
-	put_le(p, ev->ts_ms, 8), p += 8;
-	put_le(p, ev->ip, 4), p += 4;
-	memcpy(p, ev->mac, 6), p += 6;
-	*p++ = ev->kind;
-	*p++ = ev->client_id_len;
-	memcpy(p, ev->client_id, 32), p += 32;
-	memcpy(p, ev->hostname, 32), p += 32;
-	_Static_assert(1 + 8 + 8 + 8 + 4 + 6 + 1 + 1 + 32 + 32 == JOURNAL_EV_LEN, "layout");
-}
-
-void
-journal_decode_event(const uint8_t in[JOURNAL_EV_LEN], struct lease_event *ev)
-{
-	const uint8_t *p = in + 1;
-
-	memset(ev, 0, sizeof(*ev));
-	ev->seq = get_le(p, 8), p += 8;
-	ev->expires_ms = get_le(p, 8), p += 8;
-	ev->ts_ms = get_le(p, 8), p += 8;
-	ev->ip = (uint32_t)get_le(p, 4), p += 4;
-	memcpy(ev->mac, p, 6), p += 6;
-	ev->kind = *p++;
-	ev->client_id_len = *p++;
-	if (ev->client_id_len > sizeof(ev->client_id))
-		ev->client_id_len = sizeof(ev->client_id);
-	memcpy(ev->client_id, p, 32), p += 32;
-	memcpy(ev->hostname, p, 32);
-	ev->hostname[sizeof(ev->hostname) - 1] = '\0';
-}
-
-static void
-encode_record(const struct lease_event *ev, uint8_t rec[JOURNAL_REC_LEN])
-{
-	journal_encode_event(ev, rec + JOURNAL_FRAME_LEN);
-	put_le(rec, JOURNAL_EV_LEN, 4);
-	put_le(rec + 4, crc32(0, rec + JOURNAL_FRAME_LEN, JOURNAL_EV_LEN), 4);
-}
-
-static void
-encode_header(uint8_t hdr[JOURNAL_HDR_LEN])
-{
-	memcpy(hdr, JOURNAL_MAGIC, 8);
-	put_le(hdr + 8, 1, 4);
-	put_le(hdr + 12, 0, 4);
-}
 
 struct replay_ctx {
 	struct journal *j;
@@ -248,7 +174,7 @@ replay(struct journal *j, const struct journal_params *p)
 	if (size < JOURNAL_HDR_LEN) {
 		uint8_t hdr[JOURNAL_HDR_LEN];
 
-		encode_header(hdr);
+		journal_encode_header(hdr);
 		if (pwrite(j->fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
 		    fdatasync(j->fd) < 0)
 			return errno ? -errno : -EIO;
@@ -359,7 +285,7 @@ journal_append(struct journal *j, const struct lease_event *ev)
 {
 	if (j->n_pending >= j->max_pending)
 		return -ENOBUFS;
-	encode_record(ev, j->buf + j->buf_len);
+	journal_encode_record(ev, j->buf + j->buf_len);
 	j->buf_len += JOURNAL_REC_LEN;
 	j->n_pending++;
 	if (ev->seq > j->buf_max_seq)
@@ -505,14 +431,14 @@ compact_main(void *arg)
 	uint64_t off = 0;
 	int rc = 0;
 
-	encode_header(chunk);
+	journal_encode_header(chunk);
 	for (uint32_t i = 0; i < j->csnap->cap && rc == 0; i++) {
 		struct lease_event ev;
 		struct lease l;
 
 		if (!lease_read(j->csnap, i, &l) || !live_event(&l, &ev))
 			continue;
-		encode_record(&ev, chunk + fill);
+		journal_encode_record(&ev, chunk + fill);
 		fill += JOURNAL_REC_LEN;
 		if (fill + JOURNAL_REC_LEN > sizeof(chunk)) {
 			rc = write_all(j, j->cfd, chunk, fill, off);

@@ -157,6 +157,11 @@ size_t journal_drain_rings(struct journal *j, void *const *rings, unsigned n);
 long journal_read_file(const char *path, void (*cb)(const struct lease_event *, void *),
 		       void *arg);
 
+/* A whole frame (length, CRC, encoded event) and the file header, as
+ * written to disk (journal_scan.c). */
+void journal_encode_record(const struct lease_event *ev, uint8_t rec[JOURNAL_REC_LEN]);
+void journal_encode_header(uint8_t hdr[JOURNAL_HDR_LEN]);
+
 /* The record walk (journal_scan.c).  on_event gets each valid lease event
  * in file order, on_damage each damaged region skipped in the middle (its
  * offset, length and the first fault); either may be NULL. */

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
- * Reading a journal image: the record walk shared by replay at start
- * (journal.c) and the read-only reader (`bootstorm leases --journal`).
+ * The journal's record format: a lease event's fixed encoding
+ * (journal_encode_event / journal_decode_event) and the walk over a journal
+ * image shared by replay at start (journal.c) and the read-only reader
+ * (`bootstorm leases --journal`).  journal.c calls in here, never the
+ * other way.
  *
  * Damage is resynchronised, not obeyed: a frame whose length or CRC is bad
  * starts a damaged region, and the walk looks for the next valid frame
@@ -25,6 +28,81 @@
 #include "control/daemon/journal.h"
 
 #define REC_LEASE_EVENT 1u
+
+static void
+put_le(uint8_t *p, uint64_t v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t
+get_le(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+/* Fixed field order, independent of the struct's padding and of the host's
+ * endianness, so a journal can be exported to another server. */
+void
+journal_encode_event(const struct lease_event *ev, uint8_t out[JOURNAL_EV_LEN])
+{
+	uint8_t *p = out;
+
+	*p++ = REC_LEASE_EVENT;
+	put_le(p, ev->seq, 8), p += 8;
+	put_le(p, ev->expires_ms, 8), p += 8;
+	put_le(p, ev->ts_ms, 8), p += 8;
+	put_le(p, ev->ip, 4), p += 4;
+	memcpy(p, ev->mac, 6), p += 6;
+	*p++ = ev->kind;
+	*p++ = ev->client_id_len;
+	memcpy(p, ev->client_id, 32), p += 32;
+	memcpy(p, ev->hostname, 32), p += 32;
+	_Static_assert(1 + 8 + 8 + 8 + 4 + 6 + 1 + 1 + 32 + 32 == JOURNAL_EV_LEN, "layout");
+}
+
+void
+journal_decode_event(const uint8_t in[JOURNAL_EV_LEN], struct lease_event *ev)
+{
+	const uint8_t *p = in + 1;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->seq = get_le(p, 8), p += 8;
+	ev->expires_ms = get_le(p, 8), p += 8;
+	ev->ts_ms = get_le(p, 8), p += 8;
+	ev->ip = (uint32_t)get_le(p, 4), p += 4;
+	memcpy(ev->mac, p, 6), p += 6;
+	ev->kind = *p++;
+	ev->client_id_len = *p++;
+	if (ev->client_id_len > sizeof(ev->client_id))
+		ev->client_id_len = sizeof(ev->client_id);
+	memcpy(ev->client_id, p, 32), p += 32;
+	memcpy(ev->hostname, p, 32);
+	ev->hostname[sizeof(ev->hostname) - 1] = '\0';
+}
+
+/* One frame: length, CRC-32 of the payload, the encoded event. */
+void
+journal_encode_record(const struct lease_event *ev, uint8_t rec[JOURNAL_REC_LEN])
+{
+	journal_encode_event(ev, rec + JOURNAL_FRAME_LEN);
+	put_le(rec, JOURNAL_EV_LEN, 4);
+	put_le(rec + 4, crc32(0, rec + JOURNAL_FRAME_LEN, JOURNAL_EV_LEN), 4);
+}
+
+/* The file header: magic, format version 1, reserved. */
+void
+journal_encode_header(uint8_t hdr[JOURNAL_HDR_LEN])
+{
+	memcpy(hdr, JOURNAL_MAGIC, 8);
+	put_le(hdr + 8, 1, 4);
+	put_le(hdr + 12, 0, 4);
+}
 
 static uint32_t
 le32(const uint8_t *p)
