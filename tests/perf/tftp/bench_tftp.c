@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/bs_time.h"
 #include "tests/unit/tftp/th.h"
 
 struct bench {
@@ -59,14 +60,6 @@ bench_send(void *ctx, const struct tftp_out *o)
 	return 0;
 }
 
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -92,17 +85,17 @@ main(int argc, char **argv)
 	char rrq[128];
 	int rl = snprintf(rrq, sizeof(rrq), "%c%cvmlinuz%coctet%cblksize%c%u%cwindowsize%c%u%c", 0, 1,
 			  0, 0, 0, B.blksize, 0, 0, B.wsize, 0);
-	uint64_t t0 = mono_ns();
+	uint64_t t0 = bs_mono_ns();
 	for (unsigned i = 0; i < n; i++) {
 		struct tftp_rx rx = { .p = (const uint8_t *)rrq, .len = (size_t)rl,
 				      .src_ip = 0x0a000001u + i, .src_port = 2000,
-				      .dst_port = TFTP_PORT, .now_ns = mono_ns() };
+				      .dst_port = TFTP_PORT, .now_ns = bs_mono_ns() };
 		if (tftp_handle(e, t->s, &rx) != 0)
 			return 1;
 	}
 	uint64_t polls = 0;
 	while (tftp_active(e) && polls < 100000000ull) {
-		uint64_t now = mono_ns();
+		uint64_t now = bs_mono_ns();
 		B.n_acks = 0;
 		tftp_poll(e, t->s, now, 256);
 		polls++;
@@ -115,7 +108,7 @@ main(int argc, char **argv)
 			tftp_handle(e, t->s, &rx);
 		}
 	}
-	uint64_t t1 = mono_ns();
+	uint64_t t1 = bs_mono_ns();
 	double secs = (double)(t1 - t0) / 1e9;
 	uint64_t payload = t->ctr[BS_CTR_TFTP_PAYLOAD_BYTES];
 	printf("transfers            %u of %zu bytes, windowsize %u, blksize %u\n", n, size,
