@@ -23,9 +23,14 @@
  * (saturated), new RRQs are admitted only with a few tokens per poll
  * (budget/16, at least 1): blocks of transfers already in flight come first.
  *
- * Amplification guard: a transfer sends one block (or its OACK) per timeout
- * until the client has acknowledged something, so a spoofed RRQ yields at
- * most 1 + retries packets; unacknowledged data per client is bounded by
+ * Unverified transfers (no ACK yet, the RRQ may be spoofed): one block (or
+ * the OACK) per min(timeout, 1 s), no backoff, at most TFTP_UNV_RETRIES
+ * resends: a spoofed RRQ yields <= 3 packets and holds its slot ~3 s; when
+ * the table is full or they hold their share, the oldest is evicted for a
+ * new RRQ (admit()).  The server TID is a keyed hash, so a spoofer cannot
+ * ACK blind to verify a transfer in a victim's name (tftp_tid.c).
+ *
+ * Amplification guard: unacknowledged data per client is bounded by
  * max_per_client * windowsize * blksize (4 * 16 * 1468 = 94 KiB with the
  * example config); all transfers of the engine together reserve at most
  * lim->max_inflight_bytes (default 256 MiB) of window: a transfer reserves
@@ -50,131 +55,6 @@ drop(struct tftp_engine *e, int reason)
 	return reason;
 }
 
-static inline uint32_t
-mix(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdull;
-	k ^= k >> 33;
-	return (uint32_t)k;
-}
-
-static inline uint32_t
-key_hash(uint32_t ip, uint16_t cport, uint16_t sport)
-{
-	return mix((uint64_t)ip << 32 | (uint64_t)cport << 16 | sport);
-}
-
-static uint32_t
-pow2_at_least(uint64_t n)
-{
-	uint32_t c = 16;
-	while (c < n)
-		c <<= 1;
-	return c;
-}
-
-/* ---- 3-tuple table ---- */
-
-static uint32_t
-xtab_find(const struct tftp_engine *e, uint32_t ip, uint16_t cport, uint16_t sport)
-{
-	for (uint32_t h = key_hash(ip, cport, sport) & e->xmask;; h = (h + 1) & e->xmask) {
-		uint32_t i = e->xtab[h];
-		if (i == TW_NONE)
-			return TW_NONE;
-		const struct tftp_xfer *x = &e->x[i];
-		if (x->cip == ip && x->cport == cport && x->sport == sport)
-			return i;
-	}
-}
-
-static void
-xtab_add(struct tftp_engine *e, uint32_t i)
-{
-	const struct tftp_xfer *x = &e->x[i];
-	uint32_t h = key_hash(x->cip, x->cport, x->sport) & e->xmask;
-	while (e->xtab[h] != TW_NONE)
-		h = (h + 1) & e->xmask;
-	e->xtab[h] = i;
-}
-
-static void
-xtab_del(struct tftp_engine *e, uint32_t i)
-{
-	const struct tftp_xfer *x = &e->x[i];
-	uint32_t h = key_hash(x->cip, x->cport, x->sport) & e->xmask;
-	while (e->xtab[h] != i)
-		h = (h + 1) & e->xmask;
-	for (uint32_t j = h;;) {
-		j = (j + 1) & e->xmask;
-		uint32_t k = e->xtab[j];
-		if (k == TW_NONE)
-			break;
-		const struct tftp_xfer *y = &e->x[k];
-		uint32_t home = key_hash(y->cip, y->cport, y->sport) & e->xmask;
-		bool stays = h <= j ? (h < home && home <= j) : (h < home || home <= j);
-		if (stays)
-			continue;
-		e->xtab[h] = k;
-		h = j;
-	}
-	e->xtab[h] = TW_NONE;
-}
-
-/* ---- per-client counts ---- */
-
-static struct tftp_client *
-client_slot(struct tftp_engine *e, uint32_t ip, bool *found)
-{
-	for (uint32_t h = mix(ip) & e->cmask;; h = (h + 1) & e->cmask) {
-		struct tftp_client *c = &e->ctab[h];
-		if (c->count == 0 || c->ip == ip) {
-			*found = c->count != 0;
-			return c;
-		}
-	}
-}
-
-static uint32_t
-client_count(struct tftp_engine *e, uint32_t ip)
-{
-	bool found;
-	struct tftp_client *c = client_slot(e, ip, &found);
-	return found ? c->count : 0;
-}
-
-static void
-client_inc(struct tftp_engine *e, uint32_t ip)
-{
-	bool found;
-	struct tftp_client *c = client_slot(e, ip, &found);
-	c->ip = ip;
-	c->count++;
-}
-
-static void
-client_dec(struct tftp_engine *e, uint32_t ip)
-{
-	bool found;
-	struct tftp_client *c = client_slot(e, ip, &found);
-	if (!found || --c->count > 0)
-		return;
-	uint32_t h = (uint32_t)(c - e->ctab);
-	for (uint32_t j = h;;) {
-		j = (j + 1) & e->cmask;
-		if (e->ctab[j].count == 0)
-			break;
-		uint32_t home = mix(e->ctab[j].ip) & e->cmask;
-		bool stays = h <= j ? (h < home && home <= j) : (h < home || home <= j);
-		if (stays)
-			continue;
-		e->ctab[h] = e->ctab[j];
-		h = j;
-	}
-	e->ctab[h].count = 0;
-}
-
 /* ---- engine ---- */
 
 struct tftp_engine *
@@ -188,13 +68,6 @@ tftp_engine_new(const struct tftp_env *env, const struct tftp_limits *lim)
 		return NULL;
 	e->env = *env;
 	e->max = lim->max_transfers;
-	e->xmask = pow2_at_least(2ull * e->max) - 1;
-	e->cmask = e->xmask;
-	e->x = calloc(e->max, sizeof(*e->x));
-	e->tw = calloc(e->max, sizeof(*e->tw));
-	e->free_stk = calloc(e->max, sizeof(*e->free_stk));
-	e->xtab = malloc(((size_t)e->xmask + 1) * sizeof(*e->xtab));
-	e->ctab = calloc((size_t)e->cmask + 1, sizeof(*e->ctab));
 	if (!env->ctr)
 		e->ctr = e->own_ctr = calloc(BS_CTR_MAX, sizeof(*e->own_ctr));
 	else
@@ -202,14 +75,10 @@ tftp_engine_new(const struct tftp_env *env, const struct tftp_limits *lim)
 	e->env.ctr = e->ctr;
 	if (e->ctr)
 		e->cache = tftp_cache_new(&e->env, lim->max_files, lim->settle_ms);
-	if (!e->x || !e->tw || !e->free_stk || !e->xtab || !e->ctab || !e->cache || !e->ctr) {
+	if (tftp_slot_init(e) < 0 || !e->cache || !e->ctr || tftp_tid_init(e, lim->tid_key) < 0) {
 		tftp_engine_free(e);
 		return NULL;
 	}
-	memset(e->xtab, 0xff, ((size_t)e->xmask + 1) * sizeof(*e->xtab));
-	for (uint32_t i = 0; i < e->max; i++)
-		e->free_stk[i] = e->max - 1 - i;
-	e->n_free = e->max;
 	tftp_wheel_init(&e->wheel);
 	e->rq_head = e->rq_tail = TW_NONE;
 	e->cw_head = e->cw_tail = TW_NONE;
@@ -229,11 +98,7 @@ tftp_engine_free(struct tftp_engine *e)
 			    e->x[i].state == TFTP_XS_ZOMBIE)
 				tftp_file_put(e->cache, e->x[i].file);
 	tftp_cache_free(e->cache);
-	free(e->x);
-	free(e->tw);
-	free(e->free_stk);
-	free(e->xtab);
-	free(e->ctab);
+	tftp_slot_fini(e);
 	free(e->own_ctr);
 	free(e);
 }
@@ -253,28 +118,7 @@ tftp_bytes_per_transfer(const struct tftp_engine *e)
 	return total / e->max;
 }
 
-/* Frees slot i: out of every table; the slot itself is recycled now, or
- * when the ready queue pops it (ZOMBIE), so the queue needs no unlink. */
-void
-tftp_xfer_release(struct tftp_engine *e, uint32_t i)
-{
-	struct tftp_xfer *x = &e->x[i];
-	xtab_del(e, i);
-	client_dec(e, x->cip);
-	tftp_wheel_del(&e->wheel, e->tw, i);
-	tftp_file_put(e->cache, x->file);
-	x->file = x->src = NULL;
-	x->sums = NULL;
-	e->n_active--;
-	if (x->in_ready) {
-		x->state = TFTP_XS_ZOMBIE;
-	} else {
-		x->state = TFTP_XS_FREE;
-		e->free_stk[e->n_free++] = i;
-	}
-}
-
-int
+static int
 tftp_send_error(struct tftp_engine *e, uint32_t ip, uint16_t sport, uint16_t dport,
 		const uint8_t mac[6], unsigned code, const char *msg)
 {
@@ -333,21 +177,6 @@ reply_error(struct tftp_engine *e, const struct tftp_rx *rx, int code, int reaso
 
 /* ---- RRQ ---- */
 
-/* Server TID for (client ip, client port): deterministic, so a
- * retransmitted RRQ finds its transfer, and owned by this worker per the
- * formula in tftp.h.  Returns 0 when this worker has no port. */
-static uint16_t
-pick_port(const struct tftp_engine *e, const struct snap_hdr *s, uint32_t ip, uint16_t cport)
-{
-	unsigned nw = e->env.n_workers ? e->env.n_workers : 1;
-	uint32_t lo = s->tftp_port_lo, hi = s->tftp_port_hi;
-	if (lo == 0 || hi > 65535 || lo > hi || lo + e->env.worker > hi)
-		return 0;
-	uint32_t nk = (hi - lo - e->env.worker) / nw + 1;
-	uint32_t k = key_hash(ip, cport, 0) % nk;
-	return (uint16_t)(lo + k * nw + e->env.worker);
-}
-
 /* Values this engine will use, from the request and the snapshot. */
 static void
 negotiate(const struct snap_hdr *s, const struct tftp_req *r, struct tftp_xfer *x)
@@ -381,9 +210,13 @@ negotiate(const struct snap_hdr *s, const struct tftp_req *r, struct tftp_xfer *
 	}
 	if (r->opts & TFTP_OPTB_TSIZE)
 		x->opts |= TFTP_OPTB_TSIZE;
-	x->rto_ms = x->rto0_ms;
 	uint32_t retries = s->tftp_retries ? s->tftp_retries : 5;
-	x->retries0 = x->retries_left = (uint8_t)(retries > 255 ? 255 : retries);
+	x->retries0 = (uint8_t)(retries > 255 ? 255 : retries);
+	/* Unverified (nothing acknowledged yet, the RRQ may be spoofed): a
+	 * short life, no backoff, fewer resends; the ACK that verifies the
+	 * client restores both (tftp_xfer_ack). */
+	x->rto_ms = x->rto0_ms < TFTP_UNV_RTO_MAX_MS ? x->rto0_ms : TFTP_UNV_RTO_MAX_MS;
+	x->retries_left = x->retries0 < TFTP_UNV_RETRIES ? x->retries0 : TFTP_UNV_RETRIES;
 }
 
 static void
@@ -403,15 +236,26 @@ count_opts(struct tftp_engine *e, const struct tftp_req *r, unsigned opts)
 		bs_ctr_add(e->ctr, BS_CTR_TFTP_OPT_IGNORED, r->n_ignored);
 }
 
-/* Admission checks for a new transfer (not a duplicate RRQ). */
+/* Admission checks for a new transfer (not a duplicate RRQ).  Returns 0
+ * or a drop reason; *evict is the unverified transfer to end first
+ * (TW_NONE: none).  Spoofed RRQs must not lock real clients out (issue 15
+ * item 7): when the table is full, or unverified transfers hold their
+ * share (1/TFTP_UNV_SHARE of it), the oldest unverified transfer that has
+ * already sent its first packet gives its slot up.  A real client ACKs
+ * within a round trip and leaves the unverified FIFO; a spoofed one never
+ * does.  With nothing evictable (all verified, or not yet sent: our own
+ * delay) a full table drops as before and a full share is not enforced. */
 static int
-admit(struct tftp_engine *e, const struct snap_hdr *s, uint32_t ip)
+admit(struct tftp_engine *e, const struct snap_hdr *s, uint32_t ip, uint32_t *evict)
 {
 	uint32_t cap = s->tftp_max_transfers && s->tftp_max_transfers < e->max ?
 			       s->tftp_max_transfers : e->max;
-	if (e->n_free == 0 || e->n_active >= cap)
+	uint32_t share = cap / TFTP_UNV_SHARE ? cap / TFTP_UNV_SHARE : 1;
+	bool full = e->n_free == 0 || e->n_active >= cap;
+	*evict = full || e->n_unv >= share ? tftp_slot_evictable(e) : TW_NONE;
+	if (full && *evict == TW_NONE)
 		return BS_CTR_DROP_TFTP_FULL;
-	if (s->tftp_max_per_client && client_count(e, ip) >= s->tftp_max_per_client)
+	if (s->tftp_max_per_client && tftp_client_count(e, ip) >= s->tftp_max_per_client)
 		return BS_CTR_DROP_TFTP_PER_CLIENT;
 	if (e->saturated) {
 		if (e->admit == 0)
@@ -436,19 +280,20 @@ start_xfer(struct tftp_engine *e, const struct snap_hdr *s, const struct tftp_rx
 {
 	struct tftp_file *src = f;
 	if (r->netascii) {
-		src = tftp_cache_ascii(e->cache, f);
+		int why;
+		src = tftp_cache_ascii(e->cache, f, &why);
 		if (!src) {
 			tftp_file_put(e->cache, f);
-			return reply_error(e, rx, TFTP_E_UNDEF, BS_CTR_DROP_TFTP_OPEN_FAIL);
+			return reply_error(e, rx, TFTP_E_UNDEF, why);
 		}
 	}
-	uint32_t i = e->free_stk[--e->n_free];
+	uint32_t i = tftp_slot_take(e);
 	struct tftp_xfer *x = &e->x[i];
 	*x = (struct tftp_xfer){ .cip = rx->src_ip, .cport = rx->src_port, .sport = sport };
 	negotiate(s, r, x);
 	uint64_t nb = src->size / x->blksize + 1;
 	if (nb >= UINT32_MAX / 2) {
-		e->free_stk[e->n_free++] = i;
+		tftp_slot_untake(e, i);
 		tftp_file_put(e->cache, f);
 		return reply_error(e, rx, TFTP_E_UNDEF, BS_CTR_DROP_TFTP_OPEN_FAIL);
 	}
@@ -463,9 +308,7 @@ start_xfer(struct tftp_engine *e, const struct snap_hdr *s, const struct tftp_rx
 	x->state = x->opts ? TFTP_XS_OACK : TFTP_XS_DATA;
 	x->deadline_ns = rx->now_ns + (uint64_t)x->rto_ms * 1000000ull;
 	count_opts(e, r, x->opts);
-	xtab_add(e, i);
-	client_inc(e, x->cip);
-	e->n_active++;
+	tftp_slot_link(e, i);
 	tftp_wheel_add(&e->wheel, e->tw, i, x->deadline_ns);
 	tftp_xfer_ready(e, i);
 	tftp_ctr(e, BS_CTR_TFTP_XFER_START);
@@ -478,30 +321,36 @@ handle_rrq(struct tftp_engine *e, const struct snap_hdr *s, const struct tftp_rx
 {
 	struct tftp_req r;
 	int err, rc;
+	uint32_t evict = TW_NONE;
 	tftp_ctr(e, BS_CTR_TFTP_RX_RRQ);
 	rc = tftp_parse_req(rx->p + 2, rx->len - 2, &r, &err);
 	if (rc)
 		return reply_error(e, rx, err, rc);
-	uint16_t sport = pick_port(e, s, rx->src_ip, rx->src_port);
+	uint16_t sport = tftp_tid_pick(e, s, rx->src_ip, rx->src_port);
 	if (sport == 0)
 		return drop(e, BS_CTR_DROP_TFTP_NO_PORT);
-	uint32_t old = xtab_find(e, rx->src_ip, rx->src_port, sport);
-	if (old == TW_NONE && (rc = admit(e, s, rx->src_ip)) != 0)
+	uint32_t old = tftp_slot_find(e, rx->src_ip, rx->src_port, sport);
+	if (old == TW_NONE && (rc = admit(e, s, rx->src_ip, &evict)) != 0)
 		return drop(e, rc);
 	struct tftp_file *f;
 	rc = tftp_cache_get(e->cache, s, r.name, rx->now_ns, &f, &err);
 	if (rc)
 		return reply_error(e, rx, err, rc);
+	if (evict != TW_NONE) {
+		/* only now that the request is servable */
+		tftp_ctr(e, BS_CTR_TFTP_UNV_EVICT);
+		tftp_xfer_end(e, evict, BOOT_STAGE_TFTP_FAILED);
+	}
 	if (old != TW_NONE) {
 		if (is_dup(&e->x[old], f)) {
 			tftp_file_put(e->cache, f);
 			return drop(e, BS_CTR_DROP_TFTP_DUP_RRQ);
 		}
 		tftp_xfer_end(e, old, BOOT_STAGE_TFTP_FAILED);
-		if (e->n_free == 0) {
-			tftp_file_put(e->cache, f);
-			return drop(e, BS_CTR_DROP_TFTP_FULL);
-		}
+	}
+	if (e->n_free == 0) {
+		tftp_file_put(e->cache, f);
+		return drop(e, BS_CTR_DROP_TFTP_FULL);
 	}
 	return start_xfer(e, s, rx, &r, f, sport);
 }
@@ -532,7 +381,7 @@ handle_port69(struct tftp_engine *e, const struct snap_hdr *s, const struct tftp
 static int
 handle_tid(struct tftp_engine *e, const struct tftp_rx *rx, uint16_t op)
 {
-	uint32_t i = xtab_find(e, rx->src_ip, rx->src_port, rx->dst_port);
+	uint32_t i = tftp_slot_find(e, rx->src_ip, rx->src_port, rx->dst_port);
 	if (op == TFTP_OP_ACK)
 		tftp_ctr(e, BS_CTR_TFTP_RX_ACK);
 	else if (op == TFTP_OP_ERROR)
@@ -649,8 +498,7 @@ cap_release(struct tftp_engine *e)
 		x->in_ready = 0;
 		x->in_wait = 0;
 		if (x->state == TFTP_XS_ZOMBIE) {
-			x->state = TFTP_XS_FREE;
-			e->free_stk[e->n_free++] = i;
+			tftp_slot_recycle(e, i);
 			continue;
 		}
 		room = need < room ? room - need : 0;
@@ -678,8 +526,7 @@ tftp_poll(struct tftp_engine *e, const struct snap_hdr *snap, uint64_t now_ns, u
 			uint32_t i = rq_pop(e);
 			struct tftp_xfer *x = &e->x[i];
 			if (x->state == TFTP_XS_ZOMBIE) {
-				x->state = TFTP_XS_FREE;
-				e->free_stk[e->n_free++] = i;
+				tftp_slot_recycle(e, i);
 				continue;
 			}
 			if (!tftp_xfer_service(e, i, e->pace, &left, now_ns)) {

@@ -8,6 +8,8 @@
  * Ownership of a transfer: the server TID (UDP source port of our DATA) of a
  * transfer created by worker w is
  *     port_lo + k * n_workers + w        (k >= 0, <= port_hi)
+ * with k a keyed hash (SipHash-2-4, key drawn per engine at start) of the
+ * client's (ip, port): unpredictable to a spoofer (tftp_tid.c)
  * so the dataplane sends a packet for port P to worker (P - port_lo) %
  * n_workers (tftp_port_owner()).  RRQs to port 69 are served by whichever
  * worker receives them.
@@ -148,6 +150,9 @@ struct tftp_limits {
 				   least this old (written-in-place guard), default 500;
 				   UINT32_MAX = 0 ms (tests) */
 	uint32_t pace_burst;	/* DATA packets of one transfer per poll round, default 4 */
+	uint64_t tid_key[2];	/* key of the server TID hash; {0, 0} = drawn from
+				   getrandom(2) at engine start (set it only in
+				   tests and fuzzing, for repeatable TIDs) */
 };
 
 struct tftp_engine *tftp_engine_new(const struct tftp_env *env, const struct tftp_limits *lim);

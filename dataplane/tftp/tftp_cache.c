@@ -7,6 +7,10 @@
  *   - leading '/' are stripped and the rest resolved under the root, like
  *     tftp-hpa -s; a name with a ".." component is refused (ERROR 2) even
  *     when it would stay inside (tftp-hpa does the same);
+ *   - the name is canonicalised before the cache lookup: repeated '/' are
+ *     one, "." components are dropped (`big`, `./big`, `//big`, `.//big`
+ *     are one entry, one mapping, one netascii copy), so spellings cannot
+ *     multiply memory (issue 15 item 4);
  *   - openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS) refuses any symlink
  *     or ".." that leaves the root (EXDEV); kernels without openat2 fall
  *     back to openat + readlink(/proc/self/fd) compared with the root's
@@ -34,6 +38,12 @@
  * a mapped file truncated in place would fault (SIGBUS) like in any
  * mmap-based server.
  *
+ * netascii copies are heap memory built on the worker: a file is converted
+ * only up to TFTP_ASCII_MAX bytes and all copies of the cache together stay
+ * under TFTP_ASCII_TOTAL_MAX; beyond, the RRQ gets ERROR 0 and
+ * DROP_TFTP_ASCII_CAP is counted.  (A copy of 4 MiB takes ~10 ms; text
+ * files served as netascii are config files of a few KiB.)
+ *
  * Misses are cached too (negative entries, TFTP_NEG_TTL_NS): PXELINUX asks
  * for ~10 missing pxelinux.cfg/ names in a row and each gets a fast ERROR 1
  * without a syscall.
@@ -49,13 +59,14 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "shm/snap_read.h"
+#include "util/bs_time.h"
 #include "dataplane/tftp/tftp_int.h"
 
-#define TFTP_ASCII_MAX	(64ull << 20)  /* largest file served as netascii */
+#define TFTP_ASCII_MAX	     (4ull << 20)  /* largest file served as netascii */
+#define TFTP_ASCII_TOTAL_MAX (16ull << 20) /* all netascii copies of one cache */
 #define TFTP_SUMS_MAX	(16u << 20)    /* most blocks per checksum table */
 
 struct tftp_centry {
@@ -70,6 +81,7 @@ struct tftp_cache {
 	struct tftp_env env;
 	uint32_t mask, n, max, hand;
 	uint64_t settle_ns;
+	uint64_t ascii_bytes;	/* netascii copies held (TFTP_ASCII_TOTAL_MAX) */
 	struct tftp_centry *tab;
 	int root_fd, gen_fd;
 	char root[PATH_MAX], gen[PATH_MAX];	/* as configured */
@@ -133,6 +145,8 @@ static void
 release_one(struct tftp_cache *c, struct tftp_file *f)
 {
 	ctr(c, BS_CTR_TFTP_FILE_UNMAPS);
+	if (f->kind == TFTP_FILE_ASCII)
+		c->ascii_bytes -= f->size;
 	if (c->env.on_release)
 		c->env.on_release(c->env.ctx, f, f->user);
 	else
@@ -168,7 +182,9 @@ tftp_file_unmap(struct tftp_file *f)
 static void
 set_name(struct tftp_file *f, const char *name)
 {
-	snprintf(f->name, sizeof(f->name), "%s", name);
+	size_t n = strnlen(name, sizeof(f->name) - 1); /* truncated */
+	memcpy(f->name, name, n);
+	f->name[n] = 0;
 }
 
 static struct tftp_file *
@@ -203,15 +219,19 @@ map_version(struct tftp_cache *c, int fd, const struct stat *st, const char *nam
 /* RFC 1350 section 5 / RFC 764: netascii is NVT ASCII, newline as CR LF
  * and a bare CR as CR NUL.  Converted once per version, then shared. */
 struct tftp_file *
-tftp_cache_ascii(struct tftp_cache *c, struct tftp_file *f)
+tftp_cache_ascii(struct tftp_cache *c, struct tftp_file *f, int *reason)
 {
 	if (f->ascii)
 		return f->ascii;
-	if (f->size > TFTP_ASCII_MAX)
+	*reason = BS_CTR_DROP_TFTP_ASCII_CAP;
+	if (f->size > TFTP_ASCII_MAX || c->ascii_bytes + f->size > TFTP_ASCII_TOTAL_MAX)
 		return NULL;
 	size_t out = 0;
 	for (uint64_t i = 0; i < f->size; i++)
 		out += (f->data[i] == '\n' || f->data[i] == '\r') ? 2 : 1;
+	if (c->ascii_bytes + out > TFTP_ASCII_TOTAL_MAX)
+		return NULL;
+	*reason = BS_CTR_DROP_TFTP_OPEN_FAIL;
 	struct tftp_file *a = calloc(1, sizeof(*a));
 	uint8_t *d = out ? malloc(out) : NULL;
 	if (!a || (out && !d)) {
@@ -219,6 +239,7 @@ tftp_cache_ascii(struct tftp_cache *c, struct tftp_file *f)
 		free(d);
 		return NULL;
 	}
+	c->ascii_bytes += out;
 	size_t o = 0;
 	for (uint64_t i = 0; i < f->size; i++) {
 		uint8_t ch = f->data[i];
@@ -350,6 +371,12 @@ tftp_cache_entries(const struct tftp_cache *c)
 	return c->n;
 }
 
+uint64_t
+tftp_cache_ascii_bytes(const struct tftp_cache *c)
+{
+	return c->ascii_bytes;
+}
+
 /* ---- roots and safe open ---- */
 
 static int
@@ -429,31 +456,36 @@ open_beneath(int dirfd, const char *real_root, const char *name)
 	return fd;
 }
 
-/* Strips leading '/', refuses ".." components.  Returns the name to open
- * under the root or NULL (escape). */
+/* Canonical form of a name into out (TFTP_NAME_MAX + 1 bytes; the result
+ * is never longer than the name): leading '/' stripped, runs of '/' made
+ * one, "." components dropped, a trailing '/' kept (it still means "a
+ * directory": not found, as before).  Returns out, or NULL for a ".."
+ * component (escape, refused even when it would stay inside). */
 static const char *
-normalise(const char *name)
+normalise(const char *name, char *out)
 {
-	while (*name == '/')
-		name++;
+	size_t o = 0, len = strlen(name);
+	bool trailing = len && (name[len - 1] == '/' ||
+				(name[len - 1] == '.' && (len == 1 || name[len - 2] == '/')));
 	for (const char *p = name; *p;) {
+		while (*p == '/')
+			p++;
 		const char *e = strchr(p, '/');
 		size_t n = e ? (size_t)(e - p) : strlen(p);
 		if (n == 2 && p[0] == '.' && p[1] == '.')
 			return NULL;
+		if (n && !(n == 1 && p[0] == '.')) {
+			if (o)
+				out[o++] = '/';
+			memcpy(out + o, p, n);
+			o += n;
+		}
 		p += n;
-		while (*p == '/')
-			p++;
 	}
-	return name;
-}
-
-static int64_t
-now_real_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+	if (trailing && o)
+		out[o++] = '/'; /* "dir/" and "dir/." still name a directory */
+	out[o] = 0;
+	return out;
 }
 
 static bool
@@ -468,7 +500,7 @@ static bool
 settled(const struct tftp_cache *c, const struct stat *st)
 {
 	int64_t m = (int64_t)st->st_mtim.tv_sec * 1000000000ll + st->st_mtim.tv_nsec;
-	int64_t d = now_real_ns() - m;
+	int64_t d = (int64_t)bs_real_ns() - m;
 	if (d < 0)
 		d = -d;
 	return (uint64_t)d >= c->settle_ns;
@@ -556,7 +588,8 @@ tftp_cache_get(struct tftp_cache *c, const struct snap_hdr *s, const char *name,
 	*err = -1;
 	if (ensure_dirs(c, s) < 0)
 		return fail(err, TFTP_E_UNDEF, BS_CTR_DROP_TFTP_NO_ROOT);
-	const char *rel = normalise(name);
+	char canon[TFTP_NAME_MAX + 1];
+	const char *rel = normalise(name, canon);
 	if (!rel)
 		return fail(err, TFTP_E_ACCESS, BS_CTR_DROP_TFTP_PATH_ESCAPE);
 	if (!*rel)

@@ -5,8 +5,13 @@
  *   tftp_cache.c  file cache: safe open under the roots, mmap, versions,
  *                 negative entries, netascii copies, block checksums
  *   tftp_timer.c  intrusive hashed timer wheel
+ *   tftp_slot.c   transfer slots: lookup tables, per-client counts,
+ *                 alloc/release, the unverified FIFO (eviction order)
+ *   tftp_tid.c    server TIDs: keyed hash of the client's (ip, port)
  *   tftp_xfer.c   transfer state machine (ACK, window, retransmission)
- *   tftp.c        engine: tables, dispatch, RRQ admission, poll
+ *   tftp.c        engine: dispatch, RRQ admission, poll
+ * Call graph (no circles): tftp.c -> tftp_xfer.c -> tftp_slot.c ->
+ * tftp_cache.c, tftp_timer.c; tftp.c -> tftp_slot.c, tftp_tid.c, tftp_pkt.c.
  *
  * The engine is EAL-free by design (cmocka and libFuzzer run it without
  * DPDK), so rte_timer and rte_hash are not available here: the timer wheel
@@ -33,6 +38,13 @@
 #define TFTP_NEG_TTL_NS	    1000000000ull /* negative entry lifetime */
 #define TFTP_PROGRESS_BYTES (1u << 20)	  /* TFTP_PROGRESS event period */
 #define TFTP_RTO_MAX_MS	    8000	  /* backoff ceiling */
+/* Unverified transfers (no ACK from the client yet: the RRQ may be spoofed)
+ * resend every min(timeout, TFTP_UNV_RTO_MAX_MS) without backoff, at most
+ * TFTP_UNV_RETRIES times: <= 3 packets and ~3 s per RRQ.  They hold at most
+ * 1/TFTP_UNV_SHARE of the table while one of them is evictable. */
+#define TFTP_UNV_RTO_MAX_MS 1000
+#define TFTP_UNV_RETRIES    2
+#define TFTP_UNV_SHARE	    4
 
 enum tftp_op {
 	TFTP_OP_RRQ = 1,
@@ -140,8 +152,12 @@ void tftp_cache_free(struct tftp_cache *c);
  * send (-1 = stay silent).  May do syscalls: RRQ path only. */
 int tftp_cache_get(struct tftp_cache *c, const struct snap_hdr *s, const char *name,
 		   uint64_t now_ns, struct tftp_file **out, int *err);
-/* The netascii copy of f (made once per version); NULL on failure. */
-struct tftp_file *tftp_cache_ascii(struct tftp_cache *c, struct tftp_file *f);
+/* The netascii copy of f (made once per version).  NULL on failure with
+ * *reason the drop reason: out of memory (DROP_TFTP_OPEN_FAIL) or beyond
+ * the per-file / per-cache caps (DROP_TFTP_ASCII_CAP). */
+struct tftp_file *tftp_cache_ascii(struct tftp_cache *c, struct tftp_file *f, int *reason);
+/* Bytes of netascii copies the cache holds (for tests and stats). */
+uint64_t tftp_cache_ascii_bytes(const struct tftp_cache *c);
 /* The block checksum table of f for blksize (allocated once, filled lazily
  * on first send of each block); NULL when out of memory. */
 struct tftp_sums *tftp_cache_sums(struct tftp_cache *c, struct tftp_file *f, uint32_t blksize);
@@ -180,7 +196,7 @@ void tftp_wheel_del(struct tftp_wheel *w, struct tftp_tw_link *links, uint32_t i
 void tftp_wheel_advance(struct tftp_wheel *w, struct tftp_tw_link *links, uint64_t now_ns,
 			void (*fire)(void *ctx, uint32_t i), void *ctx);
 
-/* ---- transfers (tftp_xfer.c, tftp.c) ---- */
+/* ---- transfers (tftp_slot.c, tftp_xfer.c, tftp.c) ---- */
 
 enum tftp_xstate {
 	TFTP_XS_FREE = 0,
@@ -196,15 +212,18 @@ enum tftp_xstate {
  * and PXELINUX expect).
  * Invariants (state DATA): 1 <= base <= next <= wend <= nblocks + 1,
  *   wend - base <= wsize, hi >= next - 1 (highest block ever sent);
- *   blocks [base, next) are sent and unacknowledged. */
+ *   blocks [base, next) are sent and unacknowledged.  Unverified (no ACK
+ *   yet): base == 1, wend <= 2 (one block at a time), on the unverified
+ *   FIFO (uv_prev/uv_next) exactly while unverified and not FREE/ZOMBIE. */
 struct tftp_xfer {
 	uint32_t cip;		/* key: client ip, client port, server port */
 	uint16_t cport, sport;
 	uint8_t state;		/* enum tftp_xstate */
 	uint8_t opts;		/* TFTP_OPTB_* acknowledged in our OACK */
 	uint8_t retries_left;
-	uint8_t in_ready : 1, in_wait : 1, unverified : 1; /* in_ready: on the ready
-				or (in_wait) the cap queue */
+	uint8_t in_ready : 1, in_wait : 1, unverified : 1, sent : 1; /* in_ready: on
+				the ready or (in_wait) the cap queue; sent: its
+				first packet (OACK or DATA 1) went out */
 	uint16_t blksize;
 	uint16_t wsize;
 	uint32_t base, next, hi, nblocks;
@@ -215,6 +234,7 @@ struct tftp_xfer {
 	uint8_t mac[6];
 	uint8_t retries0;
 	uint8_t timeout_s;	/* negotiated value (for the OACK) */
+	uint32_t uv_prev, uv_next; /* unverified FIFO links (TW_NONE = end) */
 	uint64_t deadline_ns;	/* retransmit / give-up time */
 	struct tftp_file *file;	/* reference held: the version */
 	struct tftp_file *src;	/* bytes served: file or file->ascii */
@@ -250,6 +270,9 @@ struct tftp_engine {
 	bool saturated;			/* last poll ran out of budget */
 	uint32_t n_ready;		/* entries on the ready queue, zombies included */
 	uint64_t now_ns;		/* clock of the current handle/poll */
+	uint32_t uv_head, uv_tail;	/* unverified transfers, oldest first */
+	uint32_t n_unv;			/* transfers on that FIFO */
+	uint64_t tid_key[2];		/* SipHash key of the server TIDs */
 	uint8_t pkt[TFTP_MAX_HDR];	/* header/OACK/ERROR being sent */
 };
 
@@ -258,6 +281,35 @@ tftp_ctr(struct tftp_engine *e, enum bs_ctr id)
 {
 	bs_ctr_inc(e->ctr, id);
 }
+
+/* tftp_slot.c: the slot tables.  A slot is taken (tftp_slot_take), filled
+ * by the caller, then linked (tftp_slot_link: 3-tuple table, per-client
+ * count, unverified FIFO); tftp_xfer_release unlinks it and recycles it now
+ * or, when it is on a queue, as a ZOMBIE when the queue pops it
+ * (tftp_slot_recycle). */
+int tftp_slot_init(struct tftp_engine *e);
+void tftp_slot_fini(struct tftp_engine *e);
+uint32_t tftp_slot_find(const struct tftp_engine *e, uint32_t ip, uint16_t cport, uint16_t sport);
+uint32_t tftp_client_count(struct tftp_engine *e, uint32_t ip);
+uint32_t tftp_slot_take(struct tftp_engine *e);
+void tftp_slot_untake(struct tftp_engine *e, uint32_t i);
+void tftp_slot_link(struct tftp_engine *e, uint32_t i);
+void tftp_slot_recycle(struct tftp_engine *e, uint32_t i);
+void tftp_xfer_release(struct tftp_engine *e, uint32_t i);
+/* The client acknowledged something: off the unverified FIFO. */
+void tftp_slot_verified(struct tftp_engine *e, uint32_t i);
+/* Oldest unverified transfer that has sent its first packet (so had its
+ * chance to be acknowledged), TW_NONE when there is none. */
+uint32_t tftp_slot_evictable(const struct tftp_engine *e);
+
+/* tftp_tid.c */
+/* Draws the TID key from getrandom(2) unless `key` is non-zero; -errno. */
+int tftp_tid_init(struct tftp_engine *e, const uint64_t key[2]);
+/* Server TID for (client ip, client port): SipHash-2-4 under the engine's
+ * key, so it is the same for a retransmitted RRQ but cannot be predicted
+ * without the key; owned by this worker per tftp.h.  0 = no port. */
+uint16_t tftp_tid_pick(const struct tftp_engine *e, const struct snap_hdr *s, uint32_t ip,
+		       uint16_t cport);
 
 /* tftp_xfer.c */
 /* Returns 0 or the drop reason (counted) for a duplicate/stale ACK. */
@@ -270,9 +322,5 @@ bool tftp_xfer_service(struct tftp_engine *e, uint32_t i, unsigned quota, unsign
 void tftp_xfer_end(struct tftp_engine *e, uint32_t i, enum boot_stage stage);
 void tftp_xfer_ready(struct tftp_engine *e, uint32_t i);
 void tftp_emit(struct tftp_engine *e, const struct tftp_xfer *x, enum boot_stage stage);
-/* tftp.c */
-void tftp_xfer_release(struct tftp_engine *e, uint32_t i);
-int tftp_send_error(struct tftp_engine *e, uint32_t ip, uint16_t sport, uint16_t dport,
-		    const uint8_t mac[6], unsigned code, const char *msg);
 
 #endif

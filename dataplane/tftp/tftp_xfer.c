@@ -21,9 +21,24 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 
+#include "util/bs_assert.h"
+#include "util/bs_time.h"
 #include "dataplane/tftp/tftp_int.h"
+
+/* The invariants of struct tftp_xfer (tftp_int.h) for a transfer in state
+ * DATA; checked where the window moves (strict builds only). */
+static inline void
+check_window(const struct tftp_xfer *x)
+{
+	BS_ASSERT_HOT(x->state == TFTP_XS_DATA);
+	BS_ASSERT_HOT(1 <= x->base && x->base <= x->next);
+	BS_ASSERT_HOT(x->next <= x->wend && x->wend <= x->nblocks + 1);
+	BS_ASSERT_HOT(x->wend - x->base <= x->wsize);
+	BS_ASSERT_HOT(x->hi + 1 >= x->next);
+	BS_ASSERT_HOT(!x->unverified || (x->base == 1 && x->wend <= 2));
+	(void)x;
+}
 
 void
 tftp_emit(struct tftp_engine *e, const struct tftp_xfer *x, enum boot_stage stage)
@@ -31,9 +46,7 @@ tftp_emit(struct tftp_engine *e, const struct tftp_xfer *x, enum boot_stage stag
 	if (!e->env.emit_boot)
 		return;
 	struct boot_event ev = { 0 };
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts); /* vDSO, not a syscall */
-	ev.ts_ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	ev.ts_ms = bs_real_ms(); /* vDSO, not a syscall */
 	uint64_t total = x->src ? x->src->size : 0;
 	uint64_t acked = x->state == TFTP_XS_DATA ? (uint64_t)(x->base - 1) * x->blksize : 0;
 	ev.bytes = stage == BOOT_STAGE_TFTP_DONE ? total : (acked < total ? acked : total);
@@ -54,6 +67,7 @@ tftp_xfer_ready(struct tftp_engine *e, uint32_t i)
 	struct tftp_xfer *x = &e->x[i];
 	if (x->in_ready)
 		return;
+	BS_ASSERT_HOT(x->state == TFTP_XS_OACK || x->state == TFTP_XS_DATA);
 	x->in_ready = 1;
 	x->rq_next = TW_NONE;
 	if (e->rq_tail == TW_NONE)
@@ -69,6 +83,8 @@ tftp_xfer_ready(struct tftp_engine *e, uint32_t i)
 static inline void
 set_window(struct tftp_engine *e, struct tftp_xfer *x, uint32_t base, uint32_t next)
 {
+	BS_ASSERT_HOT(base >= x->base && next >= base && next <= x->wend);
+	BS_ASSERT_HOT(e->inflight >= (uint64_t)(base - x->base) * x->blksize);
 	e->inflight -= (uint64_t)(base - x->base) * x->blksize;
 	x->base = base;
 	x->next = next;
@@ -109,6 +125,7 @@ void
 tftp_xfer_end(struct tftp_engine *e, uint32_t i, enum boot_stage stage)
 {
 	struct tftp_xfer *x = &e->x[i];
+	BS_ASSERT_HOT(x->state == TFTP_XS_OACK || x->state == TFTP_XS_DATA);
 	tftp_emit(e, x, stage);
 	tftp_ctr(e, stage == BOOT_STAGE_TFTP_DONE ? BS_CTR_TFTP_XFER_DONE : BS_CTR_TFTP_XFER_FAILED);
 	if (x->state == TFTP_XS_DATA)
@@ -152,6 +169,7 @@ tftp_xfer_ack(struct tftp_engine *e, uint32_t i, uint16_t block, uint64_t now_ns
 		tftp_xfer_end(e, i, BOOT_STAGE_TFTP_DONE);
 		return 0;
 	}
+	BS_ASSERT_HOT(a < x->next && a <= x->nblocks);
 	if (a + 1 < x->next) {
 		/* RFC 7440 section 4: the receiver saw a gap and acked the
 		 * last block it holds in order: restart after it. */
@@ -165,7 +183,8 @@ tftp_xfer_ack(struct tftp_engine *e, uint32_t i, uint16_t block, uint64_t now_ns
 		x->prog_blk = a + TFTP_PROGRESS_BYTES / x->blksize;
 	}
 progress:
-	x->unverified = 0;
+	/* The client answered from the address we sent to: it is real. */
+	tftp_slot_verified(e, i);
 	x->retries_left = x->retries0;
 	if (x->rto_ms != x->rto0_ms) {
 		/* after a backoff the wheel entry sits at the long timeout:
@@ -176,6 +195,8 @@ progress:
 		tftp_wheel_add(&e->wheel, e->tw, i, x->deadline_ns);
 	}
 	x->deadline_ns = now_ns + rto_ns(x); /* lazy: the wheel is not touched */
+	if (x->state == TFTP_XS_DATA)
+		check_window(x);
 	tftp_xfer_ready(e, i);
 	return 0;
 }
@@ -203,9 +224,13 @@ tftp_xfer_timer(void *ctx, uint32_t i)
 	}
 	x->retries_left--;
 	tftp_ctr(e, BS_CTR_TFTP_TIMEOUTS);
-	x->rto_ms = x->rto_ms * 2 > TFTP_RTO_MAX_MS ? TFTP_RTO_MAX_MS : x->rto_ms * 2;
-	if (x->rto_ms < x->rto0_ms)
-		x->rto_ms = x->rto0_ms;
+	if (!x->unverified) {
+		/* Backoff only for a client that has answered: an unverified
+		 * transfer keeps its short period, so it ends in ~3 s. */
+		x->rto_ms = x->rto_ms * 2 > TFTP_RTO_MAX_MS ? TFTP_RTO_MAX_MS : x->rto_ms * 2;
+		if (x->rto_ms < x->rto0_ms)
+			x->rto_ms = x->rto0_ms;
+	}
 	x->deadline_ns = e->now_ns + rto_ns(x);
 	tftp_wheel_add(&e->wheel, e->tw, i, x->deadline_ns);
 	if (x->state == TFTP_XS_DATA)
@@ -293,7 +318,12 @@ send_run(struct tftp_engine *e, struct tftp_xfer *x, unsigned k)
 {
 	uint32_t b0 = x->next, bl = b0 + k - 1;
 	uint64_t off = (uint64_t)(b0 - 1) * x->blksize;
-	const uint8_t *p0 = x->src->data + off;
+	/* A 0-byte file has no mapping (data NULL): its one block is empty,
+	 * and NULL + 0 is undefined behaviour in C, so no pointer arithmetic
+	 * on it (issue 15 item 12). */
+	const uint8_t *p0 = x->src->data ? x->src->data + off : NULL;
+	BS_ASSERT_HOT(k >= 1 && k <= TFTP_RUN_MAX && bl < x->wend);
+	BS_ASSERT_HOT(p0 || x->src->size == 0);
 	uint32_t last_len = bl < x->nblocks ? x->blksize
 					    : (uint32_t)(x->src->size - (uint64_t)(bl - 1) * x->blksize);
 	/* The run's sums are read straight from the file version's table
@@ -310,7 +340,7 @@ send_run(struct tftp_engine *e, struct tftp_xfer *x, unsigned k)
 		if (sv != tmp && sv[j])
 			continue;
 		uint32_t len = j + 1 < k ? x->blksize : last_len;
-		sv[j] = 0x10000u | tftp_raw_sum(p0 + (size_t)j * x->blksize, len);
+		sv[j] = 0x10000u | (len ? tftp_raw_sum(p0 + (size_t)j * x->blksize, len) : 0);
 		bs_ctr_add(e->ctr, BS_CTR_TFTP_SUM_BYTES, len);
 	}
 	struct tftp_data_run r = {
@@ -364,6 +394,7 @@ tftp_xfer_service(struct tftp_engine *e, uint32_t i, unsigned quota, unsigned *b
 			return false;
 		}
 		(*budget)--;
+		x->sent = 1;
 		x->deadline_ns = now_ns + rto_ns(x);
 		return true;
 	}
@@ -372,6 +403,7 @@ tftp_xfer_service(struct tftp_engine *e, uint32_t i, unsigned quota, unsigned *b
 	 * bounded by (1 + retries) packets per RRQ. */
 	if (x->next == x->wend && !reserve_window(e, i, x))
 		return true;
+	check_window(x);
 	unsigned n = 0;
 	if (e->env.send_data) {
 		while (n < quota && *budget && x->next < x->wend) {
@@ -387,21 +419,27 @@ tftp_xfer_service(struct tftp_engine *e, uint32_t i, unsigned quota, unsigned *b
 			*budget -= took;
 			if (took < k) {
 				tftp_ctr(e, BS_CTR_TFTP_TX_BUSY);
-				if (n)
+				if (n) {
+					x->sent = 1;
 					x->deadline_ns = now_ns + rto_ns(x);
+				}
 				return false;
 			}
 		}
-		if (n)
+		if (n) {
+			x->sent = 1;
 			x->deadline_ns = now_ns + rto_ns(x);
+		}
 		return true;
 	}
 	while (n < quota && *budget && x->next < x->wend) {
 		int rc = send_block(e, x, x->next);
 		if (rc == -ENOBUFS) {
 			tftp_ctr(e, BS_CTR_TFTP_TX_BUSY);
-			if (n)
+			if (n) {
+				x->sent = 1;
 				x->deadline_ns = now_ns + rto_ns(x);
+			}
 			return false;
 		}
 		/* Any other error: treated as sent and lost; the timer
@@ -410,7 +448,9 @@ tftp_xfer_service(struct tftp_engine *e, uint32_t i, unsigned quota, unsigned *b
 		n++;
 		(*budget)--;
 	}
-	if (n)
+	if (n) {
+		x->sent = 1;
 		x->deadline_ns = now_ns + rto_ns(x);
+	}
 	return true;
 }

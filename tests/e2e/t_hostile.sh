@@ -8,16 +8,18 @@
 #      lands on its named drop reason, exactly N times;
 #   2. TFTP RRQ flood from spoofed sources for a large file, captured on the
 #      server's bridge port: only block 1 (or an OACK) ever goes out before an
-#      ACK, at most 1 + retries times per admitted transfer; max_per_client and
-#      max_transfers hold; every RRQ is accounted for;
+#      ACK, at most 3 times per admitted transfer; max_per_client holds; a full
+#      table admits a new RRQ by ending the oldest unverified transfer (issue
+#      15 item 7: real clients are not locked out); every RRQ is accounted for;
 #   3. path traversal over TFTP (tftp-hpa) and HTTP (curl --path-as-is): every
 #      attempt is refused, no byte of a file outside the roots comes back;
 #   4. DHCP starvation from thousands of random MACs: the dynamic cap stops it
 #      (not the pool), a new dynamic client is refused, a client with an
 #      existing lease and a reserved node (vm01's MAC) are still served.
 # Config for this test: dhcp.max_dynamic 40; tftp max_per_client 4,
-# max_transfers 64, timeout 250ms, retries 3 (a spoofed transfer ends 3.75 s
-# after its RRQ).  Figures are printed as "FIGURE ..." lines.
+# max_transfers 64, timeout 250ms, retries 3 (a spoofed transfer, never
+# acknowledged, resends twice without backoff and ends 0.75 s after its RRQ,
+# or earlier when a newer RRQ evicts it).  Figures are printed as "FIGURE ..." lines.
 source "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 HOSTILE=$(dirname "$0")/hostile.py
@@ -38,6 +40,7 @@ for k in arptables iptables ip6tables; do
 	in_cli sh -c "[ ! -e $f ] || echo 0 >$f" || fail "cannot turn off bridge-nf-call-$k in $CLI"
 done
 MAX_DYN=40 PER_CLIENT=4 MAX_XFER=64 RETRIES=3 N_MALFORMED=50 N_STARVE=3000
+UNV_SENDS=3 # packets of a never-acknowledged transfer: 1 + 2 resends (TFTP_UNV_RETRIES)
 t=$WORK/tftp
 head -c $((1 << 20)) /dev/urandom >"$t/f1m"
 head -c $((8 << 20)) /dev/urandom >"$t/big.img"
@@ -157,11 +160,13 @@ sleep 0.3
 snap fl1
 compare fl0 fl1
 started=$(delta tftp_xfer_start_total)
-# Every admitted spoofed transfer ends by timeout, 3.75 s after its RRQ.
+# Every admitted spoofed transfer ends by timeout (0.75 s after its RRQ) or is
+# evicted by a newer RRQ.
 to0=$(awk '$1 == "bootstorm_tftp_xfer_timeout_total" { print $2 }' "$WORK/fl0.prom")
+ev0=$(awk '$1 == "bootstorm_tftp_unv_evict_total" { print $2 }' "$WORK/fl0.prom")
 deadline=$((SECONDS + 12))
-until [ "$(value tftp_xfer_timeout_total)" -ge $((to0 + started)) ]; do
-	[ $SECONDS -lt $deadline ] || fail "flood: $started spoofed transfers did not all time out in 12 s ($(value tftp_xfer_timeout_total) - $to0 did)"
+until [ $(($(value tftp_xfer_timeout_total) + $(value tftp_unv_evict_total))) -ge $((to0 + ev0 + started)) ]; do
+	[ $SECONDS -lt $deadline ] || fail "flood: $started spoofed transfers did not all end in 12 s ($(value tftp_xfer_timeout_total) - $to0 timed out, $(value tftp_unv_evict_total) - $ev0 evicted)"
 	sleep 0.5
 done
 sleep 1.2 # past the last retransmission of anything admitted late
@@ -175,31 +180,33 @@ print(d["data_pkts"], d["data_payload_bytes"], d["data_frame_bytes"], d["oack_pk
 rx_rrq=$(delta tftp_rx_rrq_total) full=$(delta 'drops_total{reason="tftp_full"}')
 perc=$(delta 'drops_total{reason="tftp_per_client"}') sat=$(delta 'drops_total{reason="tftp_saturated"}')
 noport=$(delta 'drops_total{reason="tftp_no_port"}') timeouts=$(delta tftp_xfer_timeout_total)
-log "flood: $rrqs RRQs ($fbytes bytes) in $fsecs s; started $started, full $full, per_client $perc, saturated $sat, no_port $noport"
+evicted=$(delta tftp_unv_evict_total)
+log "flood: $rrqs RRQs ($fbytes bytes) in $fsecs s; started $started (evicted $evicted), full $full, per_client $perc, saturated $sat, no_port $noport"
 log "flood capture: $dpkts DATA ($dbytes payload bytes, $dframe frame bytes, max block $maxblk) to $ndest sources (max $maxper each), $oacks OACKs, $errs ERRORs"
 # Every RRQ is accounted for: a transfer or a named drop.
 [ "$rx_rrq" = "$rrqs" ] || fail "flood: server counted $rx_rrq RRQs, $rrqs sent"
 [ $((started + full + perc + sat + noport)) = "$rrqs" ] ||
 	fail "flood: RRQs not accounted for: $started started + $full full + $perc per_client + $sat saturated + $noport no_port != $rrqs"
-# Caps: the table (max_transfers) and one source's share (max_per_client).
-[ "$started" -le $MAX_XFER ] || fail "flood: $started transfers started, max_transfers is $MAX_XFER"
+# Caps: the table (max_transfers: beyond it only by evicting an unverified
+# transfer, one per admitted RRQ) and one source's share (max_per_client).
+[ "$started" -le $((MAX_XFER + evicted)) ] || fail "flood: $started transfers started, max_transfers is $MAX_XFER, $evicted evicted"
 [ "$perc" -ge $((PORTS - PER_CLIENT)) ] || fail "flood: per-client cap: only $perc of $PORTS RRQs from one source dropped"
-[ "$full" -ge $((SINGLE - MAX_XFER)) ] || fail "flood: global cap: only $full RRQs dropped as tftp_full"
-[ "$timeouts" = "$started" ] || fail "flood: $timeouts of $started spoofed transfers timed out"
-# Amplification guard: no ACK, no second block; one packet per timeout.
+[ $((full + evicted)) -ge $((SINGLE - MAX_XFER)) ] || fail "flood: global cap: only $full RRQs dropped as tftp_full and $evicted evictions"
+[ $((timeouts + evicted)) = "$started" ] || fail "flood: $timeouts timed out + $evicted evicted of $started spoofed transfers"
+# Amplification guard: no ACK, no second block; at most 3 packets per RRQ.
 [ "$maxblk" -le 1 ] || fail "flood: DATA block $maxblk sent to a spoofed source that never acknowledged"
-[ "$dpkts" -le $((started * (1 + RETRIES))) ] || fail "flood: $dpkts DATA packets for $started transfers (cap $((1 + RETRIES)) each)"
+[ "$dpkts" -le $((started * UNV_SENDS)) ] || fail "flood: $dpkts DATA packets for $started transfers (cap $UNV_SENDS each)"
 [ "$maxper" -le $((PER_CLIENT * (1 + RETRIES))) ] || fail "flood: $maxper DATA packets to one source (cap $((PER_CLIENT * (1 + RETRIES))))"
-[ "$dbytes" -le $((MAX_XFER * (1 + RETRIES) * 512)) ] || fail "flood: $dbytes DATA payload bytes exceed max_transfers x (1+retries) x 512"
+[ "$dbytes" -le $((started * UNV_SENDS * 512)) ] || fail "flood: $dbytes DATA payload bytes exceed started x $UNV_SENDS x 512"
 python3 -c '
 import json, sys
 d, f = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 bad = [ip for ip in f["opt_sources"] if ip in d["data_to"]]
 sys.exit("flood: DATA sent before ACK 0 to option sources %s" % bad[:5] if bad else 0)' "$WORK/flood_pcap.json" "$WORK/flood.json" ||
 	fail "flood: a blksize/windowsize RRQ got DATA without acknowledging the OACK"
-[ "$oacks" -le $((OPT_SRC * (1 + RETRIES))) ] || fail "flood: $oacks OACKs for $OPT_SRC option sources"
+[ "$oacks" -le $((OPT_SRC * UNV_SENDS)) ] || fail "flood: $oacks OACKs for $OPT_SRC option sources"
 [ "$(value dataplane_up)" = 1 ] || fail "flood: dataplane not up"
-log "FIGURE tftp-flood: $rrqs spoofed RRQs ($fbytes B) -> $started transfers admitted (max_transfers $MAX_XFER), drops tftp_full=$full tftp_per_client=$perc saturated=$sat; server sent $dpkts DATA (block 1 only, $dframe B on the wire) + $oacks OACK + $errs ERROR = $fb B: $(python3 -c "print('%.2f' % ($fb / $fbytes))") B out per B in; all $started ended by timeout"
+log "FIGURE tftp-flood: $rrqs spoofed RRQs ($fbytes B) -> $started transfers admitted (max_transfers $MAX_XFER, $evicted unverified evicted for newer RRQs), drops tftp_full=$full tftp_per_client=$perc saturated=$sat; server sent $dpkts DATA (block 1 only, $dframe B on the wire) + $oacks OACK + $errs ERROR = $fb B: $(python3 -c "print('%.2f' % ($fb / $fbytes))") B out per B in; all $started ended by timeout or eviction"
 legit_check "after TFTP flood"
 
 # ---------------------------------------------------------------- 3. traversal

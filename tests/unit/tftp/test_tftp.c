@@ -367,6 +367,30 @@ test_dup_and_reordered_acks(void **state)
 	assert_int_equal(data_sent(t, 7002, b, 64), 0);
 }
 
+/* Resends of one block until the transfer gives up; returns the sends and
+ * the smallest gap between two of them. */
+static unsigned
+count_resends(struct th *t, uint16_t cport, uint16_t blk, uint64_t *min_gap)
+{
+	unsigned sends = 0;
+	uint64_t last = t->now;
+	uint16_t b[8];
+	*min_gap = UINT64_MAX;
+	for (int i = 0; i < 1000 && tftp_active(t->e); i++) {
+		t->now += 10 * TH_MS;
+		unsigned n = data_sent(t, cport, b, 8);
+		if (n) {
+			uint64_t gap = t->now - last;
+			if (gap < *min_gap)
+				*min_gap = gap;
+			last = t->now;
+			assert_int_equal(b[0], blk);
+		}
+		sends += n;
+	}
+	return sends;
+}
+
 static void
 test_timeout_retries(void **state)
 {
@@ -374,24 +398,13 @@ test_timeout_retries(void **state)
 	th_write(t, "w", "hello", 5);
 	t->s->tftp_retries = 3;
 	t->s->tftp_timeout_ms = 100;
+	/* Never acknowledged (a spoofed RRQ): 1 + TFTP_UNV_RETRIES (2), not
+	 * 1 + retries, without backoff (issue 15 item 7). */
 	struct th_pkt *p = answer(t, 7100, "w", NULL);
 	assert_non_null(p);
-	unsigned sends = 1;
-	uint64_t last = t->now, min_gap = UINT64_MAX;
-	uint16_t b[8];
-	for (int i = 0; i < 400 && tftp_active(t->e); i++) {
-		t->now += 10 * TH_MS;
-		unsigned n = data_sent(t, 7100, b, 8);
-		if (n) {
-			uint64_t gap = t->now - last;
-			if (gap < min_gap)
-				min_gap = gap;
-			last = t->now;
-			assert_int_equal(b[0], 1);
-		}
-		sends += n;
-	}
-	assert_int_equal(sends, 1 + 3);
+	uint64_t min_gap;
+	unsigned sends = 1 + count_resends(t, 7100, 1, &min_gap);
+	assert_int_equal(sends, 1 + 2);
 	assert_true(min_gap >= 100 * TH_MS);
 	assert_int_equal(tftp_active(t->e), 0);
 	assert_int_equal(C(t, TFTP_XFER_TIMEOUT), 1);
@@ -400,6 +413,21 @@ test_timeout_retries(void **state)
 	t->npk = 0;
 	th_ack(t, 7100, p->src_port, 1);
 	assert_int_equal(C(t, TFTP_ERR_UNKNOWN_TID), 1);
+	/* Acknowledged once: `retries` resends (3) with backoff. */
+	uint8_t *d = th_pattern(1000, 3);
+	th_write(t, "w2", d, 1000);
+	free(d);
+	p = answer(t, 7101, "w2", NULL);
+	assert_non_null(p);
+	th_ack(t, 7101, p->src_port, 1);
+	uint16_t b[8];
+	assert_int_equal(data_sent(t, 7101, b, 8), 1);
+	assert_int_equal(b[0], 2);
+	sends = 1 + count_resends(t, 7101, 2, &min_gap);
+	assert_int_equal(sends, 1 + 3);
+	assert_true(min_gap >= 100 * TH_MS);
+	assert_int_equal(tftp_active(t->e), 0);
+	assert_int_equal(C(t, TFTP_XFER_TIMEOUT), 2);
 }
 
 /* ---- paths ---- */

@@ -28,6 +28,7 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 
+#include "util/bs_time.h"
 #include "tests/unit/tftp/th.h"
 
 #define NTID	    64
@@ -44,14 +45,6 @@ struct glue {
 };
 
 static struct glue G;
-
-static uint64_t
-mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* No SO_REUSEADDR: a port someone else holds must fail to bind. */
 static int
@@ -135,7 +128,7 @@ glue_rx(int fd, uint16_t dport)
 			return;
 		struct tftp_rx rx = { .p = buf, .len = (size_t)r, .src_ip = ntohl(a.sin_addr.s_addr),
 				      .dst_ip = INADDR_LOOPBACK, .src_port = ntohs(a.sin_port),
-				      .dst_port = dport, .now_ns = mono() };
+				      .dst_port = dport, .now_ns = bs_mono_ns() };
 		tftp_handle(G.t->e, G.t->s, &rx);
 	}
 }
@@ -153,7 +146,7 @@ serve_once(int timeout_ms)
 	for (unsigned k = 0; k <= NTID; k++)
 		if (pf[k].revents & POLLIN)
 			glue_rx(pf[k].fd, k == NTID ? TFTP_PORT : (uint16_t)(G.lo + k));
-	tftp_poll(G.t->e, G.t->s, mono(), 64);
+	tftp_poll(G.t->e, G.t->s, bs_mono_ns(), 64);
 	return got;
 }
 
@@ -191,15 +184,15 @@ serve_while(char *const argv[], int expect)
 		_exit(127);
 	}
 	assert_true(pid > 0);
-	uint64_t deadline = mono() + CLIENT_NS;
+	uint64_t deadline = bs_mono_ns() + CLIENT_NS;
 	int status = -1;
-	while (mono() < deadline) {
+	while (bs_mono_ns() < deadline) {
 		serve_once(1);
 		if (waitpid(pid, &status, WNOHANG) == pid) {
 			/* The client may exit right after sending its last ACK:
 			 * let the engine see what is still queued (at most 1 s,
 			 * until 20 ms pass with nothing to read). */
-			for (uint64_t end = mono() + 1000000000ull; mono() < end;)
+			for (uint64_t end = bs_mono_ns() + 1000000000ull; bs_mono_ns() < end;)
 				if (!serve_once(20))
 					break;
 			int rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
