@@ -143,6 +143,9 @@ struct cfg {
 	char *templates;	/* directory of kickstart / iPXE templates */
 	char *kickstart_token;	/* optional shared secret for /ks/ */
 	uint32_t http_max_conns;
+	char *admin_token_file;	/* root-only file: bearer token of the admin API */
+	bool admin_local;	/* connections from this host are admin (default on) */
+	bool metrics_public;	/* /metrics without the token (default on) */
 
 	/* journal: */
 	uint32_t journal_commit_ms; /* group commit window */

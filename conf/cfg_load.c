@@ -743,6 +743,9 @@ static const struct kdef http_keys[] = {
 	KF("templates", fn_templates),
 	K("kickstart_token", KT_STR, struct cfg, kickstart_token, 0, 0),
 	K("max_connections", KT_U32, struct cfg, http_max_conns, 1, 1000000),
+	K("admin_token_file", KT_PATH, struct cfg, admin_token_file, 0, 0),
+	K("admin_local", KT_BOOL, struct cfg, admin_local, 0, 0),
+	K("metrics_public", KT_BOOL, struct cfg, metrics_public, 0, 0),
 };
 
 static const struct kdef journal_keys[] = {
@@ -900,6 +903,8 @@ cfg_defaults(struct cfg *c)
 	c->repo_root = strdup("/srv/repo");
 	c->templates = cfg_abs_path(c, "templates");
 	c->http_max_conns = 4096;
+	c->admin_local = true;
+	c->metrics_public = true;
 	c->journal_commit_ms = 2;
 	return c->name && c->instance && c->state_dir && c->tftp_root && c->repo_root &&
 			       c->templates ?
@@ -1184,6 +1189,7 @@ cfg_free(struct cfg *c)
 	free(c->repo_root);
 	free(c->templates);
 	free(c->kickstart_token);
+	free(c->admin_token_file);
 	for (size_t i = 0; i < c->n_profiles; i++) {
 		struct cfg_profile *p = &c->profiles[i];
 		free(p->name);
