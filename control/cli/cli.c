@@ -14,6 +14,7 @@
 #include "control/cli/cli_util.h"
 #include "control/cli/httpc.h"
 #include "control/daemon/kickstart.h"
+#include "control/log.h"
 
 #define DEFAULT_CONFIG "/etc/bootstorm/bootstorm.yaml"
 
@@ -79,11 +80,12 @@ cli_api_url(const char *cfg_path, const char *url, char *out, size_t cap)
 	const char *env = getenv("BOOTSTORM_URL");
 	struct cfg_errs errs = { 0 };
 	struct cfg *c;
-	char ip[16];
+	char ip[16], tok[512];
 
 	if (url) {
 		snprintf(out, cap, "%s", url);
-		goto trim;
+		if (!cfg_path) /* -c with --url: the token still comes from the config */
+			goto trim;
 	}
 	if (!cfg_path && env && *env) {
 		snprintf(out, cap, "%s", env);
@@ -92,6 +94,11 @@ cli_api_url(const char *cfg_path, const char *url, char *out, size_t cap)
 	if (!cfg_path)
 		cfg_path = DEFAULT_CONFIG;
 	c = cfg_load(cfg_path, &errs);
+	if ((!c || errs.n) && url) {
+		cfg_free(c);
+		cfg_errs_free(&errs);
+		goto trim;
+	}
 	if (!c || errs.n) {
 		cfg_errs_print(&errs, stderr);
 		fprintf(stderr, "bootstorm: cannot read %s for the server URL (use --url)\n", cfg_path);
@@ -99,9 +106,13 @@ cli_api_url(const char *cfg_path, const char *url, char *out, size_t cap)
 		cfg_errs_free(&errs);
 		return -EINVAL;
 	}
+	/* the admin API's token (unreadable for non-root: local access may do) */
+	if (c->admin_token_file && ks_read_secret_file(c->admin_token_file, tok, sizeof(tok)) > 0)
+		httpc_set_bearer(tok);
 	/* a server listening on any address is reached on loopback */
 	ks_fmt_ip(c->http_ip ? c->http_ip : 0x7f000001u, ip);
-	snprintf(out, cap, "http://%s:%u", ip, c->http_port);
+	if (!url)
+		snprintf(out, cap, "http://%s:%u", ip, c->http_port);
 	cfg_free(c);
 	cfg_errs_free(&errs);
 trim:
@@ -175,7 +186,21 @@ jstr(json_t *o, const char *k)
 {
 	const char *s = json_string_value(json_object_get(o, k));
 
-	return s ? s : "-";
+	if (!s)
+		return "-";
+	/* Values come from clients too (URL paths, TFTP names, hostnames): a
+	 * terminal never gets their control bytes, only \xNN (issue 15 #9). */
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p >= 0x7f) {
+			char clean[512];
+
+			log_sanitize(clean, sizeof(clean), s);
+			json_object_set_new(o, k, json_string(clean));
+			s = json_string_value(json_object_get(o, k));
+			return s ? s : "-";
+		}
+	}
+	return s;
 }
 
 long long

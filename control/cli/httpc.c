@@ -99,10 +99,18 @@ connect_to(const char *host, const char *port, const struct timespec *deadline)
 	return fd >= 0 ? fd : rc;
 }
 
+static char bearer[512];
+
+void
+httpc_set_bearer(const char *token)
+{
+	snprintf(bearer, sizeof(bearer), "%s", token ? token : "");
+}
+
 int
 httpc_get(const char *url, int timeout_ms, int *status, char **body, size_t *len)
 {
-	char host[256], port[8], req[2048];
+	char host[256], port[8], req[2048], auth[600] = "";
 	struct timespec deadline;
 	const char *path, *sep;
 	char *buf = NULL;
@@ -117,9 +125,11 @@ httpc_get(const char *url, int timeout_ms, int *status, char **body, size_t *len
 	deadline.tv_nsec += (timeout_ms % 1000) * 1000000L;
 	if (deadline.tv_nsec >= 1000000000L)
 		deadline.tv_sec++, deadline.tv_nsec -= 1000000000L;
+	if (bearer[0])
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s\r\n", bearer);
 	rl = (size_t)snprintf(req, sizeof(req),
 			      "GET %s HTTP/1.0\r\nHost: %s:%s\r\nUser-Agent: bootstorm-cli\r\n"
-			      "Connection: close\r\n\r\n", path, host, port);
+			      "%sConnection: close\r\n\r\n", path, host, port, auth);
 	if (rl >= sizeof(req))
 		return -E2BIG;
 	fd = connect_to(host, port, &deadline);

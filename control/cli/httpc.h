@@ -10,6 +10,10 @@
 
 /* GETs url ("http://host[:port]/path").  On 0, *body is malloc'd and NUL
  * terminated.  Returns 0 or -errno (-EPROTO: not HTTP, -ETIMEDOUT). */
+/* Sends "Authorization: Bearer token" with every later request (NULL:
+ * none): the admin API's token (http.admin_token_file). */
+void httpc_set_bearer(const char *token);
+
 int httpc_get(const char *url, int timeout_ms, int *status, char **body, size_t *len);
 
 #endif
