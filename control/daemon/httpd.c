@@ -341,8 +341,8 @@ handle_ks(struct hreq *h, const char *tail)
 	explicit_bzero(key, sizeof(key));
 	tmpl_path_of(c->cfg, p->kickstart, path, sizeof(path));
 	LOG_INFO("http", "kickstart of %s to %s (%s)", n->name, h->peer_s, ks_auth_name(auth));
-	/* the address the server assigned: reserved, else the leased peer */
-	ip = n->has_ip ? n->ip : auth == KS_ALLOW_LEASED ? h->peer : 0;
+	/* the address the server assigned: reserved, else leased */
+	ip = n->has_ip ? n->ip : auth == KS_ALLOW_LEASED ? h->peer : ks_lease_of(n, leases_of(c), ctl_now_ms());
 	ret = render_reply(h, "kickstart", path, NULL, c->cfg, n, ip, secret);
 	explicit_bzero(secret, sizeof(secret));
 	/* Only the node's own fetch is boot progress: an admin reading a
@@ -363,6 +363,7 @@ handle_ipxe(struct hreq *h, const char *tail)
 	enum MHD_Result ret;
 	char path[4300];
 	struct stat st;
+	uint32_t ip;
 
 	pthread_rwlock_rdlock(&c->cfg_lock);
 	/* iPXE can say who it is: /ipxe/boot?mac=${net0/mac} */
@@ -382,8 +383,9 @@ handle_ipxe(struct hreq *h, const char *tail)
 	tmpl_path_of(c->cfg, "ipxe.ipxe", path, sizeof(path));
 	/* No secrets here: the script says what pxelinux.cfg says over TFTP
 	 * (kernel, initrd, append), which is public on the LAN anyway. */
+	ip = n && n->has_ip ? n->ip : ks_lease_of(n, leases_of(c), ctl_now_ms());
 	ret = render_reply(h, "iPXE", stat(path, &st) == 0 ? path : NULL, ipxe_node_tmpl, c->cfg, n,
-			   n && n->has_ip ? n->ip : h->peer, NULL);
+			   ip ? ip : h->peer, NULL);
 out:
 	pthread_rwlock_unlock(&c->cfg_lock);
 	return ret;

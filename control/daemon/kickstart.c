@@ -157,6 +157,21 @@ ks_assigned(const struct cfg_node *n, uint32_t peer, const struct lease_table *t
 	return KS_DENY;
 }
 
+uint32_t
+ks_lease_of(const struct cfg_node *n, const struct lease_table *t, uint64_t now_ms)
+{
+	uint32_t used;
+	struct lease l;
+
+	if (!n || !t)
+		return 0;
+	used = atomic_load_explicit(&t->used, memory_order_acquire);
+	for (uint32_t i = 0; i < used; i++)
+		if (lease_read(t, i, &l) && lease_live(&l, now_ms) && memcmp(l.mac, n->mac, 6) == 0)
+			return l.ip;
+	return 0;
+}
+
 const struct cfg_node *
 ks_node_at(const struct cfg *c, uint32_t peer, const struct lease_table *t, uint64_t now_ms)
 {

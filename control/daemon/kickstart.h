@@ -49,6 +49,10 @@ enum ks_auth {
 enum ks_auth ks_assigned(const struct cfg_node *n, uint32_t peer, const struct lease_table *t,
 			 uint64_t now_ms);
 
+/* The address of n's BOUND, unexpired lease (0 = none): what ${ip}
+ * renders for a node without a reservation, whoever fetches. */
+uint32_t ks_lease_of(const struct cfg_node *n, const struct lease_table *t, uint64_t now_ms);
+
 /* The node whose assigned address (as above) is peer, else NULL. */
 const struct cfg_node *ks_node_at(const struct cfg *c, uint32_t peer, const struct lease_table *t,
 				  uint64_t now_ms);

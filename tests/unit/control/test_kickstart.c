@@ -280,6 +280,10 @@ test_node_at(void **state)
 	assert_null(ks_node_at(cfg, IP(10, 0, 0, 180), lt, NOW));	  /* not in the inventory */
 	assert_null(ks_node_at(cfg, IP(10, 0, 0, 66), lt, NOW));
 	assert_null(ks_node_at(cfg, IP(10, 0, 0, 150), NULL, NOW));
+	/* ${ip} of a node without a reservation: its live lease */
+	assert_int_equal(ks_lease_of(n, lt, NOW), IP(10, 0, 0, 150));
+	assert_int_equal(ks_lease_of(n, lt, NOW + 120000), 0);
+	assert_int_equal(ks_lease_of(n, NULL, NOW), 0);
 	free(lt);
 }
 
