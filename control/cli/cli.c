@@ -15,6 +15,7 @@
 #include "control/cli/httpc.h"
 #include "control/daemon/kickstart.h"
 #include "control/log.h"
+#include "control/daemon/pxegen.h"
 
 #define DEFAULT_CONFIG "/etc/bootstorm/bootstorm.yaml"
 
@@ -67,6 +68,11 @@ cmd_check_config(int argc, char **argv)
 				pools += c->subnets[s].n_pools;
 			printf("%s: ok: %zu subnets, %zu pools, %zu nodes, %zu profiles\n", argv[i],
 			       c->n_subnets, pools, c->n_nodes, c->n_profiles);
+			for (size_t p = 0; p < c->n_profiles; p++)
+				if (pxegen_append_secret(c->profiles[p].append))
+					fprintf(stderr, "%s: warning: profile %s: append mentions '%s': kernel command lines are public on the LAN; put secrets in the kickstart\n",
+						argv[i], c->profiles[p].name,
+						pxegen_append_secret(c->profiles[p].append));
 		}
 		cfg_free(c);
 		cfg_errs_free(&errs);

@@ -332,6 +332,31 @@ test_secret_file(void **state)
 	assert_int_equal(ks_read_secret_file(p, buf, sizeof(buf)), -ENOENT);
 }
 
+/* "Also" of issue 15: secrets in a public kernel command line are named. */
+static void
+test_append_secret(void **state)
+{
+	const struct { const char *append, *want; } t[] = {
+		{ "inst.repo=http://10.0.0.1/repo ks=http://10.0.0.1/ks/${name}", NULL },
+		{ "console=ttyS0 keymap=us quiet", NULL },
+		{ "ks=http://10.0.0.1/ks/n1?token=abc", "token" },
+		{ "rd.root.Password=x", "passw" },
+		{ "inst.rootpw=$6$x", "rootpw" },
+		{ "site_SECRET=${site_secret}", "secret" },
+		{ "cloud-init api_key=1", "api_key" },
+		{ "", NULL },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		const char *w = pxegen_append_secret(t[i].append);
+
+		if (t[i].want ? !w || strcmp(w, t[i].want) != 0 : w != NULL)
+			fail_msg("case %zu (%s): got %s", i, t[i].append, w ? w : "NULL");
+	}
+	assert_null(pxegen_append_secret(NULL));
+}
+
 int
 main(void)
 {
@@ -341,6 +366,7 @@ main(void)
 		cmocka_unit_test(test_node_at),
 		cmocka_unit_test(test_node_secret),
 		cmocka_unit_test(test_secret_file),
+		cmocka_unit_test(test_append_secret),
 		cmocka_unit_test(test_node_vars),
 		cmocka_unit_test(test_pxegen),
 	};
