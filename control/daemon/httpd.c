@@ -566,6 +566,23 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	LOG_WARN("http", "libmicrohttpd: %s", log_sanitize(clean, sizeof(clean), msg));
 }
 
+/* Says at start what the admin API will accept, so a token file that is
+ * missing or too open shows up before the first 401. */
+static void
+log_trust(const struct cfg *cfg)
+{
+	char tok[512];
+	int n = cfg->admin_token_file ? ks_read_secret_file(cfg->admin_token_file, tok, sizeof(tok)) : 0;
+
+	explicit_bzero(tok, sizeof(tok));
+	if (n < 0)
+		LOG_ERR("http", "admin token file %s unusable (%s): token access refused", cfg->admin_token_file,
+			n == -EPERM ? "readable by others or not ours" : strerror(-n));
+	LOG_INFO("http", "admin API: %s%s; /metrics %s", n > 0 ? "bearer token" : "no token",
+		 cfg->admin_local ? ", local connections" : "",
+		 cfg->metrics_public ? "public" : "admin only");
+}
+
 int
 httpd_start(struct ctl *c)
 {
@@ -577,6 +594,7 @@ httpd_start(struct ctl *c)
 	sa.sin_port = htons(c->cfg->http_port);
 	sa.sin_addr.s_addr = htonl(c->cfg->http_ip);
 	max_conns = c->cfg->http_max_conns ? c->cfg->http_max_conns : 4096;
+	log_trust(c->cfg);
 	pthread_rwlock_unlock(&c->cfg_lock);
 	/* one fd per connection plus one per file in flight */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
