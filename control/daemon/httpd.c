@@ -405,22 +405,32 @@ bearer_of(struct hreq *h)
 	return *a ? a : NULL;
 }
 
+static bool
+in_net(uint32_t ip, uint32_t net, uint8_t prefix)
+{
+	uint32_t mask = prefix ? ~0u << (32 - prefix) : 0;
+
+	return (ip & mask) == (net & mask);
+}
+
 /* Admin: the token of http.admin_token_file as bearer (read per request,
- * so a rotated file counts at once), or a local connection while
- * http.admin_local is on. */
+ * so a rotated file counts at once), a local connection while
+ * http.admin_local is on, or a peer in http.admin_network. */
 static bool
 is_admin(struct hreq *h, const char *bearer)
 {
 	char *file = NULL, tok[512];
-	bool local_ok, ok = false;
+	bool local_ok, net_ok, ok = false;
 	int n;
 
 	pthread_rwlock_rdlock(&h->c->cfg_lock);
 	local_ok = h->c->cfg->admin_local;
+	net_ok = h->c->cfg->has_admin_net && h->peer &&
+		 in_net(h->peer, h->c->cfg->admin_net, h->c->cfg->admin_net_prefix);
 	if (bearer && h->c->cfg->admin_token_file)
 		file = strdup(h->c->cfg->admin_token_file);
 	pthread_rwlock_unlock(&h->c->cfg_lock);
-	if (local_ok && peer_is_local(h->conn, h->peer))
+	if (net_ok || (local_ok && peer_is_local(h->conn, h->peer)))
 		return true;
 	if (!file)
 		return false;
@@ -578,8 +588,14 @@ log_trust(const struct cfg *cfg)
 	if (n < 0)
 		LOG_ERR("http", "admin token file %s unusable (%s): token access refused", cfg->admin_token_file,
 			n == -EPERM ? "readable by others or not ours" : strerror(-n));
-	LOG_INFO("http", "admin API: %s%s; /metrics %s", n > 0 ? "bearer token" : "no token",
-		 cfg->admin_local ? ", local connections" : "",
+	char ip[16], net[40] = "";
+
+	if (cfg->has_admin_net) {
+		ks_fmt_ip(cfg->admin_net, ip);
+		snprintf(net, sizeof(net), ", network %s/%u", ip, cfg->admin_net_prefix);
+	}
+	LOG_INFO("http", "admin API: %s%s%s; /metrics %s", n > 0 ? "bearer token" : "no token",
+		 cfg->admin_local ? ", local connections" : "", net,
 		 cfg->metrics_public ? "public" : "admin only");
 }
 

@@ -104,4 +104,21 @@ LC_ALL=C grep -q $'[\x01-\x1f\x7f]' <(tr -d '\n' <"$W/nodes.out") && fail "contr
 grep -q 'evil\\x1b\[2J\\x07name' "$W/nodes.out" || { cat "$W/nodes.out"; fail "TFTP file name not shown escaped"; }
 ok "URL paths: only served files recorded; control characters shown as \\xNN"
 
+# --- http.admin_network -------------------------------------------------------------
+printf 'http: { admin_network: 10.0.0.300/24 }\n' >"$W/badnet.yaml"
+set +e; "$BOOTSTORM" check-config "$W/badnet.yaml" 2>"$W/badnet.err"; set -e
+grep -q "badnet.yaml:1:.*http.admin_network: bad network" "$W/badnet.err" || fail "bad admin_network not rejected with file:line"
+gen=$(curl -fsS "${A[@]}" "$URL/api/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["config_gen"])')
+sed "s|^  admin_local: false|&\n  admin_network: 127.0.0.64/26|" "$W/ctl.yaml" >"$W/ctl.yaml.new"
+mv "$W/ctl.yaml.new" "$W/ctl.yaml"
+for _ in $(seq 50); do
+	g=$(curl -fsS "${A[@]}" "$URL/api/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["config_gen"])')
+	[ "$g" -gt "$gen" ] && break
+	sleep 0.1
+done
+[ "$g" -gt "$gen" ] || fail "admin_network: no reload"
+[ "$(code --interface 127.0.0.99 "$URL/api/nodes")" = 200 ] || fail "peer in admin_network: want 200"
+[ "$(code "$URL/api/nodes")" = 401 ] || fail "peer outside admin_network: want 401"
+ok "http.admin_network: 127.0.0.99 in 127.0.0.64/26 is admin, 127.0.0.1 is not; a bad network is a config error"
+
 ctl_stop
