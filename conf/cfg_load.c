@@ -759,6 +759,7 @@ static const struct kdef http_keys[] = {
 	K("admin_local", KT_BOOL, struct cfg, admin_local, 0, 0),
 	K("metrics_public", KT_BOOL, struct cfg, metrics_public, 0, 0),
 	KF("admin_network", fn_admin_network),
+	K("kickstart_once", KT_BOOL, struct cfg, kickstart_once, 0, 0),
 };
 
 static const struct kdef journal_keys[] = {
@@ -918,6 +919,7 @@ cfg_defaults(struct cfg *c)
 	c->http_max_conns = 4096;
 	c->admin_local = true;
 	c->metrics_public = true;
+	c->kickstart_once = true;
 	c->journal_commit_ms = 2;
 	return c->name && c->instance && c->state_dir && c->tftp_root && c->repo_root &&
 			       c->templates ?

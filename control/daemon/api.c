@@ -250,6 +250,7 @@ api_node(struct ctl *c, const char *method, const char *rest, const struct api_c
 	}
 	if (stage) {
 		ks_fmt_ip(who->peer, ip);
+		ks_once_reset(n->mac); /* the install is over: the next one may come from anywhere */
 		bv_set_stage(&c->bv, n->mac, 0, stage, NULL, ctl_now_ms());
 		LOG_INFO("api", "node %s reported %s (from %s, %s)", n->name, boot_stage_name(stage), ip,
 			 ks_auth_name(auth));

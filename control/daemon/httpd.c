@@ -333,6 +333,18 @@ handle_ks(struct hreq *h, const char *tail)
 				 "profile has no kickstart");
 		goto out;
 	}
+	/* an admin's token read neither counts nor is refused */
+	if (auth != KS_ALLOW_TOKEN && c->cfg->kickstart_once &&
+	    ks_once_check(n->mac, h->peer, ctl_now_ms(), &ip) == KS_ONCE_OTHER) {
+		char first[16];
+
+		ks_fmt_ip(ip, first);
+		LOG_ERR("http", "ALARM: kickstart of %s from %s, but %s fetched it first: refused (an address taken over?)",
+			n->name, h->peer_s, first);
+		snprintf(why, sizeof(why), "kickstart of node %s already fetched by %s", n->name, first);
+		ret = reply_text(h, 403, "403 Forbidden\n", why);
+		goto out;
+	}
 	if (ks_server_key(c->cfg, key) < 0) {
 		ret = reply_text(h, 500, "500 Internal Server Error\n", "no key for node secrets");
 		goto out;

@@ -285,6 +285,104 @@ ks_server_key(const struct cfg *c, uint8_t key[32])
 	return 0;
 }
 
+#define ONCE_SLOTS 16384u /* power of 2; 16 B each */
+#define ONCE_PROBE 32u
+
+struct once_ent {
+	uint8_t mac[6];
+	uint8_t used;
+	uint32_t ip;
+	uint64_t first_ms;
+};
+
+static struct once_ent once_tab[ONCE_SLOTS];
+static pthread_mutex_t once_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static uint32_t
+once_hash(const uint8_t m[6])
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (int i = 0; i < 6; i++)
+		h = (h ^ m[i]) * 16777619u;
+	return h;
+}
+
+/* The entry of mac, else a free/expired one, else the oldest of the run. */
+static struct once_ent *
+once_find(const uint8_t mac[6], uint64_t now_ms, bool *found)
+{
+	struct once_ent *spare = NULL;
+	bool spare_stale = false;
+	uint32_t h = once_hash(mac);
+
+	*found = false;
+	for (uint32_t i = 0; i < ONCE_PROBE; i++) {
+		struct once_ent *e = &once_tab[(h + i) & (ONCE_SLOTS - 1)];
+		bool stale = !e->used || now_ms - e->first_ms >= KS_ONCE_TTL_MS;
+
+		if (e->used && memcmp(e->mac, mac, 6) == 0) {
+			*found = !stale;
+			return e;
+		}
+		/* the whole run is scanned (a reset leaves holes); spare: the
+		 * first free/expired slot, else the oldest live one */
+		if (stale && !spare_stale) {
+			spare = e;
+			spare_stale = true;
+		} else if (!stale && !spare_stale && (!spare || e->first_ms < spare->first_ms)) {
+			spare = e;
+		}
+	}
+	return spare;
+}
+
+enum ks_once
+ks_once_check(const uint8_t mac[6], uint32_t ip, uint64_t now_ms, uint32_t *first_ip)
+{
+	enum ks_once r;
+	struct once_ent *e;
+	bool found;
+
+	pthread_mutex_lock(&once_mu);
+	e = once_find(mac, now_ms, &found);
+	if (found) {
+		*first_ip = e->ip;
+		r = e->ip == ip ? KS_ONCE_SAME : KS_ONCE_OTHER;
+	} else {
+		memcpy(e->mac, mac, 6);
+		e->used = 1;
+		e->ip = *first_ip = ip;
+		e->first_ms = now_ms;
+		r = KS_ONCE_FIRST;
+	}
+	pthread_mutex_unlock(&once_mu);
+	return r;
+}
+
+void
+ks_once_reset(const uint8_t mac[6])
+{
+	uint32_t h = once_hash(mac);
+
+	pthread_mutex_lock(&once_mu);
+	for (uint32_t i = 0; i < ONCE_PROBE; i++) {
+		struct once_ent *e = &once_tab[(h + i) & (ONCE_SLOTS - 1)];
+
+		if (e->used && memcmp(e->mac, mac, 6) == 0)
+			e->used = 0;
+	}
+	pthread_mutex_unlock(&once_mu);
+}
+
+void
+ks_once_clear(void)
+{
+	pthread_mutex_lock(&once_mu);
+	memset(once_tab, 0, sizeof(once_tab));
+	pthread_mutex_unlock(&once_mu);
+}
+
 const char *
 ks_auth_name(enum ks_auth a)
 {

@@ -85,6 +85,26 @@ void ks_node_secret(const uint8_t key[32], const char *name, char out[KS_SECRET_
  * (no entropy). */
 int ks_server_key(const struct cfg *c, uint8_t key[32]);
 
+/* First fetch wins (issue 15 item 1): on a flat L2 an address can be taken
+ * over (a host configures a powered-off node's IP, or DHCPs with its MAC).
+ * That cannot be told from the node, but two different addresses fetching
+ * one node's kickstart can: the first authorised fetch of a node records
+ * its address; a fetch from another address within KS_ONCE_TTL_MS, until
+ * the node reports done/failed (ks_once_reset), is refused and alarmed.
+ * Token reads (an admin) neither count nor are refused.  Fixed capacity,
+ * the oldest entry of a probe run is reused: memory does not grow.
+ * Thread safe (one mutex); process-wide. */
+#define KS_ONCE_TTL_MS (60u * 60u * 1000u)
+enum ks_once {
+	KS_ONCE_FIRST = 0,	/* recorded: this address owns the node's install */
+	KS_ONCE_SAME,		/* the same address again (a retry): allowed */
+	KS_ONCE_OTHER,		/* another address: refuse, alarm */
+	KS_ONCE_MAX
+};
+enum ks_once ks_once_check(const uint8_t mac[6], uint32_t ip, uint64_t now_ms, uint32_t *first_ip);
+void ks_once_reset(const uint8_t mac[6]);
+void ks_once_clear(void); /* tests */
+
 void ks_fmt_ip(uint32_t ip, char buf[16]);
 void ks_fmt_mac(const uint8_t mac[6], char buf[18]);
 

@@ -90,6 +90,19 @@ done
 [ "$(code --interface 127.0.0.99 "$URL/ks")" = 200 ] || fail "/ks by the node's reserved address: want 200"
 ok "spoofed RRQ moves the view only: /ks/node001 403, /ks 404; the node's own address 200"
 
+# --- leased address, first fetch wins ------------------------------------------------
+# node099 now also holds a BOUND lease at 127.0.0.98 (as if it booted dynamically)
+"$FAKE_DP" grant "$INST" 52:54:00:78:00:99 127.0.0.98 || fail "ctl_fake_dp grant"
+[ "$(code --interface 127.0.0.98 "$URL/ks/node099")" = 403 ] || fail "second address during one install: want 403"
+grep -q "ALARM: kickstart of node099 from 127.0.0.98, but 127.0.0.99 fetched it first" "$W/serve.log" || fail "no alarm logged"
+[ "$(code --interface 127.0.0.99 "$URL/ks/node099")" = 200 ] || fail "the first address again: want 200"
+curl -fsS -X POST -d '' --interface 127.0.0.98 "$URL/api/nodes/node099/done" | grep -q '"stage":"done"' \
+	|| fail "POST done from the node's leased address: want 200"
+[ "$(code --interface 127.0.0.98 "$URL/ks/node099")" = 200 ] || fail "kickstart from the leased address after done: want 200"
+[ "$(code --interface 127.0.0.98 "$URL/ks")" = 200 ] || fail "/ks by the leased address: want 200"
+curl -fsS --interface 127.0.0.98 "$URL/ks/node099" | grep -q -- "--ip=127.0.0.99$" || fail "a reserved node renders its reservation"
+ok "leased address: ks and done 200; a second address during one install 403 + ALARM; done re-opens"
+
 # --- terminal escapes (item 9) ---------------------------------------------------
 # 127.0.0.1 is node001 in the view now: its fetches are boot progress
 [ "$(code "$URL/repo/centos7/hello.txt")" = 200 ] || fail "repo fetch"

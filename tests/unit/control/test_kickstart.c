@@ -357,6 +357,37 @@ test_append_secret(void **state)
 	assert_null(pxegen_append_secret(NULL));
 }
 
+/* First fetch wins; a second address alarms until done/failed or the TTL. */
+static void
+test_once(void **state)
+{
+	uint8_t m1[6] = { 0x52, 0x54, 0, 0, 0, 1 }, m2[6] = { 0x52, 0x54, 0, 0, 0, 2 };
+	uint32_t first = 0;
+
+	(void)state;
+	ks_once_clear();
+	assert_int_equal(ks_once_check(m1, IP(10, 0, 0, 11), NOW, &first), KS_ONCE_FIRST);
+	assert_int_equal(ks_once_check(m1, IP(10, 0, 0, 11), NOW + 5, &first), KS_ONCE_SAME); /* retry */
+	assert_int_equal(ks_once_check(m1, IP(10, 0, 0, 66), NOW + 6, &first), KS_ONCE_OTHER);
+	assert_int_equal(first, IP(10, 0, 0, 11));
+	assert_int_equal(ks_once_check(m2, IP(10, 0, 0, 66), NOW + 7, &first), KS_ONCE_FIRST); /* per node */
+	/* done/failed ends the install */
+	ks_once_reset(m1);
+	assert_int_equal(ks_once_check(m1, IP(10, 0, 0, 66), NOW + 8, &first), KS_ONCE_FIRST);
+	/* the TTL ends it too: n-1, n */
+	assert_int_equal(ks_once_check(m1, IP(10, 0, 0, 11), NOW + 8 + KS_ONCE_TTL_MS - 1, &first), KS_ONCE_OTHER);
+	assert_int_equal(ks_once_check(m1, IP(10, 0, 0, 11), NOW + 8 + KS_ONCE_TTL_MS, &first), KS_ONCE_FIRST);
+	/* 40,000 nodes in a 16,384-slot table: bounded, the newest are kept */
+	for (uint32_t i = 0; i < 40000; i++) {
+		uint8_t m[6] = { 0x02, 0, 0, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i };
+
+		assert_int_not_equal(ks_once_check(m, i + 1, NOW + 10 + i, &first), KS_ONCE_OTHER);
+	}
+	uint8_t last[6] = { 0x02, 0, 0, 0, (uint8_t)(39999 >> 8), (uint8_t)39999 };
+	assert_int_equal(ks_once_check(last, 40000, NOW + 50000, &first), KS_ONCE_SAME);
+	ks_once_clear();
+}
+
 int
 main(void)
 {
@@ -367,6 +398,7 @@ main(void)
 		cmocka_unit_test(test_node_secret),
 		cmocka_unit_test(test_secret_file),
 		cmocka_unit_test(test_append_secret),
+		cmocka_unit_test(test_once),
 		cmocka_unit_test(test_node_vars),
 		cmocka_unit_test(test_pxegen),
 	};
