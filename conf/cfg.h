@@ -146,6 +146,13 @@ struct cfg {
 	char *templates;	/* directory of kickstart / iPXE templates */
 	char *kickstart_token;	/* optional shared secret for /ks/ */
 	uint32_t http_max_conns;
+	char *admin_token_file;	/* root-only file: bearer token of the admin API */
+	bool admin_local;	/* connections from this host are admin (default on) */
+	bool metrics_public;	/* /metrics without the token (default on) */
+	bool kickstart_once;	/* first fetch wins (kickstart.h), default on */
+	uint32_t admin_net;	/* http.admin_network: peers in it are admin */
+	uint8_t admin_net_prefix; /* 0 with admin_net 0: none */
+	bool has_admin_net;
 
 	/* journal: */
 	uint32_t journal_commit_ms; /* group commit window */

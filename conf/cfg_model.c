@@ -63,6 +63,9 @@ cfg_defaults(struct cfg *c)
 	c->repo_root = strdup("/srv/repo");
 	c->templates = cfg_abs_path(c, "templates");
 	c->http_max_conns = 4096;
+	c->admin_local = true;
+	c->metrics_public = true;
+	c->kickstart_once = true;
 	c->journal_commit_ms = 2;
 	return c->name && c->instance && c->state_dir && c->tftp_root && c->repo_root &&
 			       c->templates ?
@@ -150,6 +153,7 @@ cfg_free(struct cfg *c)
 	free(c->repo_root);
 	free(c->templates);
 	free(c->kickstart_token);
+	free(c->admin_token_file);
 	for (size_t i = 0; i < c->n_profiles; i++) {
 		struct cfg_profile *p = &c->profiles[i];
 		free(p->name);

@@ -450,6 +450,18 @@ fn_templates(struct ld *l, const struct ynode *v, void *obj)
 	l->templates_set = true;
 }
 
+static void
+fn_admin_network(struct ld *l, const struct ynode *v, void *obj)
+{
+	struct cfg *c = obj;
+	if (!cfg_want_scalar(l, "http", "admin_network", v))
+		return;
+	if (cfgp_cidr(v->s, &c->admin_net, &c->admin_net_prefix) < 0)
+		ld_err(l, v, "http.admin_network: bad network '%s' (expected ip/prefix)", v->s);
+	else
+		c->has_admin_net = true;
+}
+
 static const struct kdef http_keys[] = {
 	KF("listen", fn_listen),
 	K("base_url", KT_STR, struct cfg, http_base_url, 0, 0),
@@ -457,6 +469,11 @@ static const struct kdef http_keys[] = {
 	KF("templates", fn_templates),
 	K("kickstart_token", KT_STR, struct cfg, kickstart_token, 0, 0),
 	K("max_connections", KT_U32, struct cfg, http_max_conns, 1, 1000000),
+	K("admin_token_file", KT_PATH, struct cfg, admin_token_file, 0, 0),
+	K("admin_local", KT_BOOL, struct cfg, admin_local, 0, 0),
+	K("metrics_public", KT_BOOL, struct cfg, metrics_public, 0, 0),
+	KF("admin_network", fn_admin_network),
+	K("kickstart_once", KT_BOOL, struct cfg, kickstart_once, 0, 0),
 };
 
 static const struct kdef journal_keys[] = {

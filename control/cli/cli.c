@@ -11,6 +11,7 @@
 
 #include "conf/cfg.h"
 #include "control/cli/cli_util.h"
+#include "control/daemon/pxegen.h"
 #include "control/exit.h"
 #include "util/bs_time.h"
 
@@ -38,6 +39,11 @@ cmd_check_config(int argc, char **argv)
 				pools += c->subnets[s].n_pools;
 			printf("%s: ok: %zu subnets, %zu pools, %zu nodes, %zu profiles\n", argv[i],
 			       c->n_subnets, pools, c->n_nodes, c->n_profiles);
+			for (size_t p = 0; p < c->n_profiles; p++)
+				if (pxegen_append_secret(c->profiles[p].append))
+					fprintf(stderr, "%s: warning: profile %s: append mentions '%s': kernel command lines are public on the LAN; put secrets in the kickstart\n",
+						argv[i], c->profiles[p].name,
+						pxegen_append_secret(c->profiles[p].append));
 		}
 		cfg_free(c);
 		cfg_errs_free(&errs);

@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "conf/cfg.h"
+#include "control/daemon/kickstart.h"
 #include "control/exit.h"
+#include "control/log.h"
 
 void
 cli_usage(FILE *f)
@@ -45,11 +47,12 @@ cli_api_url(const char *cfg_path, const char *url, char *out, size_t cap)
 	struct cfg_errs errs = { 0 };
 	struct cfg *c;
 	struct in_addr a;
-	char ip[INET_ADDRSTRLEN];
+	char ip[INET_ADDRSTRLEN], tok[512];
 
 	if (url) {
 		snprintf(out, cap, "%s", url);
-		goto trim;
+		if (!cfg_path) /* -c with --url: the token still comes from the config */
+			goto trim;
 	}
 	if (!cfg_path && env && *env) {
 		snprintf(out, cap, "%s", env);
@@ -58,6 +61,11 @@ cli_api_url(const char *cfg_path, const char *url, char *out, size_t cap)
 	if (!cfg_path)
 		cfg_path = CLI_DEFAULT_CONFIG;
 	c = cfg_load(cfg_path, &errs);
+	if ((!c || errs.n) && url) {
+		cfg_free(c);
+		cfg_errs_free(&errs);
+		goto trim;
+	}
 	if (!c || errs.n) {
 		cfg_errs_print(&errs, stderr);
 		fprintf(stderr, "bootstorm: cannot read %s for the server URL (use --url)\n", cfg_path);
@@ -65,10 +73,15 @@ cli_api_url(const char *cfg_path, const char *url, char *out, size_t cap)
 		cfg_errs_free(&errs);
 		return -EINVAL;
 	}
+	/* the admin API's token (unreadable for non-root: local access may do) */
+	if (c->admin_token_file && ks_read_secret_file(c->admin_token_file, tok, sizeof(tok)) > 0)
+		cli_set_bearer(tok);
+	explicit_bzero(tok, sizeof(tok));
 	/* a server listening on any address is reached on loopback */
 	a.s_addr = htonl(c->http_ip ? c->http_ip : 0x7f000001u);
 	inet_ntop(AF_INET, &a, ip, sizeof(ip));
-	snprintf(out, cap, "http://%s:%u", ip, c->http_port);
+	if (!url)
+		snprintf(out, cap, "http://%s:%u", ip, c->http_port);
 	cfg_free(c);
 	cfg_errs_free(&errs);
 trim:
@@ -110,6 +123,14 @@ cli_client_base(int argc, char **argv, char *out, size_t cap)
 }
 
 /* ---- HTTP GET (libcurl) ------------------------------------------------ */
+
+static char bearer[512];
+
+void
+cli_set_bearer(const char *token)
+{
+	snprintf(bearer, sizeof(bearer), "%s", token ? token : "");
+}
 
 struct body {
 	char *p;
@@ -172,6 +193,8 @@ http_get(const char *url, char **body, size_t *len)
 {
 	static bool inited;
 	struct body b = { 0 };
+	struct curl_slist *hdrs = NULL;
+	char auth[600];
 	long status = 0;
 	CURLcode cc;
 	CURL *h;
@@ -195,10 +218,17 @@ http_get(const char *url, char **body, size_t *len)
 	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)CLI_MAX_BODY);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+	if (bearer[0]) { /* the admin API's token (http.admin_token_file) */
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", bearer);
+		hdrs = curl_slist_append(NULL, auth);
+		explicit_bzero(auth, sizeof(auth));
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	}
 	cc = curl_easy_perform(h);
 	if (cc == CURLE_OK)
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(h);
+	curl_slist_free_all(hdrs);
 	rc = curl_errno(cc, &b);
 	if (rc == 0 && status != 200)
 		rc = -EPROTO;
@@ -255,7 +285,21 @@ jstr(json_t *o, const char *k)
 {
 	const char *s = json_string_value(json_object_get(o, k));
 
-	return s ? s : "-";
+	if (!s)
+		return "-";
+	/* Values come from clients too (URL paths, TFTP names, hostnames): a
+	 * terminal never gets their control bytes, only \xNN (issue 15 #9). */
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p >= 0x7f) {
+			char clean[512];
+
+			log_sanitize(clean, sizeof(clean), s);
+			json_object_set_new(o, k, json_string(clean));
+			s = json_string_value(json_object_get(o, k));
+			return s ? s : "-";
+		}
+	}
+	return s;
 }
 
 long long

@@ -23,6 +23,9 @@ int cli_api_url(const char *cfg_path, const char *url, char *out, size_t cap);
 int cli_client_base(int argc, char **argv, char *out, size_t cap);
 /* GET base+path as JSON; NULL with *err = -errno on failure (-EPROTO: not
  * HTTP or not 200, -EBADMSG: not JSON, -ETIMEDOUT, -ECONNREFUSED). */
+/* Sends "Authorization: Bearer token" with every later request (NULL or
+ * "": none): the admin API's token (http.admin_token_file). */
+void cli_set_bearer(const char *token);
 json_t *cli_fetch_json(const char *base, const char *path, int *err);
 /* cli_fetch_json, or a message on stderr: EXIT_OK or EXIT_RUNTIME. */
 int cli_fetch_or_fail(const char *base, const char *path, json_t **j);

@@ -181,12 +181,35 @@ api_nodes(struct ctl *c, struct api_resp *r)
 	return done(r, 200, j);
 }
 
+/* May a non-admin caller report the stage of node n?  From the address the
+ * server assigned to n, or with n's own secret (rendered into its
+ * kickstart).  cfg_lock held. */
+static enum ks_auth
+may_report(struct ctl *c, const struct cfg_node *n, const struct api_caller *who)
+{
+	enum ks_auth a;
+	uint8_t key[32];
+	char want[KS_SECRET_HEX + 1];
+
+	a = ks_assigned(n, who->peer, c->have_region ? shm_leases(&c->region) : NULL, ctl_now_ms());
+	if (a != KS_DENY)
+		return a;
+	if (who->bearer && ks_server_key(c->cfg, key) == 0) {
+		ks_node_secret(key, n->name, want);
+		if (ks_token_equal(who->bearer, want))
+			return KS_ALLOW_SECRET;
+	}
+	return KS_DENY;
+}
+
 static bool
-api_node(struct ctl *c, const char *method, const char *rest, uint32_t peer, struct api_resp *r)
+api_node(struct ctl *c, const char *method, const char *rest, const struct api_caller *who,
+	 struct api_resp *r)
 {
 	const char *slash = strchr(rest, '/');
-	char key[128], who[16];
+	char key[128], ip[16];
 	const struct cfg_node *n;
+	enum ks_auth auth = KS_ALLOW_ADMIN;
 	struct bv_node v;
 	uint8_t stage = 0;
 	bool have;
@@ -202,19 +225,36 @@ api_node(struct ctl *c, const char *method, const char *rest, uint32_t peer, str
 			stage = BOOT_STAGE_FAILED;
 		else
 			return error(r, 404, "no such node action (done, failed)");
+		/* RFC 9110 9.2.1: GET is safe; a link in a page must not flip a node */
+		if (strcmp(method, "POST") != 0)
+			return error(r, 405, "POST only to /api/nodes/<node>/done or /failed");
 	} else if (strcmp(method, "POST") == 0) {
 		return error(r, 405, "POST only to /api/nodes/<node>/done or /failed");
+	} else if (!who->admin) {
+		return error(r, 401, "admin token required");
 	}
 	pthread_rwlock_rdlock(&c->cfg_lock);
 	n = api_find_node(c->cfg, key);
+	if (stage && !who->admin && (!n || (auth = may_report(c, n, who)) == KS_DENY)) {
+		char k[160];
+
+		pthread_rwlock_unlock(&c->cfg_lock);
+		ks_fmt_ip(who->peer, ip);
+		log_sanitize(k, sizeof(k), key);
+		LOG_WARN("api", "report %s for node %s from %s refused: neither its assigned address, its secret nor admin",
+			 boot_stage_name(stage), k, ip);
+		return error(r, 403, "not this node's address or secret");
+	}
 	if (!n) {
 		pthread_rwlock_unlock(&c->cfg_lock);
 		return error(r, 404, "no such node");
 	}
 	if (stage) {
-		ks_fmt_ip(peer, who);
+		ks_fmt_ip(who->peer, ip);
+		ks_once_reset(n->mac); /* the install is over: the next one may come from anywhere */
 		bv_set_stage(&c->bv, n->mac, 0, stage, NULL, ctl_now_ms());
-		LOG_INFO("api", "node %s reported %s (from %s)", n->name, boot_stage_name(stage), who);
+		LOG_INFO("api", "node %s reported %s (from %s, %s)", n->name, boot_stage_name(stage), ip,
+			 ks_auth_name(auth));
 	}
 	have = bv_get_mac(&c->bv, n->mac, &v);
 	o = node_json(c->cfg, n, &v, have);
@@ -550,22 +590,32 @@ api_metrics(struct ctl *c, struct api_resp *r)
 }
 
 bool
-api_handle(struct ctl *c, const char *method, const char *path, uint32_t peer, struct api_resp *r)
+api_handle(struct ctl *c, const char *method, const char *path, const struct api_caller *who,
+	   struct api_resp *r)
 {
-	bool post = strcmp(method, "POST") == 0;
+	bool post = strcmp(method, "POST") == 0, pub;
 	const char *rest;
 
-	if (strcmp(path, "/metrics") == 0)
-		return post ? error(r, 405, "GET only") : api_metrics(c, r);
+	if (strcmp(path, "/metrics") == 0) {
+		if (post)
+			return error(r, 405, "GET only");
+		pthread_rwlock_rdlock(&c->cfg_lock);
+		pub = c->cfg->metrics_public;
+		pthread_rwlock_unlock(&c->cfg_lock);
+		return pub || who->admin ? api_metrics(c, r) : error(r, 401, "admin token required");
+	}
 	if (strncmp(path, "/api/", 5) != 0)
 		return false;
 	path += 5;
 	if (strncmp(path, "nodes/", 6) == 0 && path[6]) {
 		rest = path + 6;
-		return api_node(c, method, rest, peer, r);
+		return api_node(c, method, rest, who, r);
 	}
 	if (post)
 		return error(r, 405, "GET only");
+	/* inventory, leases, counters, status: the admin's */
+	if (!who->admin)
+		return error(r, 401, "admin token required");
 	if (strcmp(path, "status") == 0)
 		return api_status(c, r);
 	if (strcmp(path, "nodes") == 0)

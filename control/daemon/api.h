@@ -19,9 +19,23 @@ struct api_resp {
 	size_t len;
 };
 
-/* Handles /api/... and /metrics.  method is "GET"/"HEAD"/"POST"; peer the
- * client's IPv4.  Returns false when the path is not the API's. */
-bool api_handle(struct ctl *c, const char *method, const char *path, uint32_t peer,
+/* Who is asking (httpd.c decides admin). */
+struct api_caller {
+	uint32_t peer;		/* client IPv4, host order */
+	bool admin;		/* bearer = http.admin_token_file's token, or a local
+				   connection with http.admin_local */
+	const char *bearer;	/* Authorization: Bearer value, NULL = absent */
+};
+
+/* Handles /api/... and /metrics.  method is "GET"/"HEAD"/"POST".
+ * Authorisation (issue 15 item 5):
+ *   POST /api/nodes/<node>/done|failed  admin, the node's assigned address
+ *                                      (kickstart.h: ks_assigned) or the
+ *                                      node's secret as bearer; GET: 405
+ *   /metrics                           admin, or anyone with http.metrics_public
+ *   every other /api/ path             admin only (401 otherwise)
+ * Returns false when the path is not the API's. */
+bool api_handle(struct ctl *c, const char *method, const char *path, const struct api_caller *who,
 		struct api_resp *r);
 
 /* A node of the current config by name, MAC (aa:bb:..) or IP; caller holds

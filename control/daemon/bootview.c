@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control/log.h"
+
 
 #define KEY_EMPTY 0ull
 #define KEY_MAC	  (1ull << 56)
@@ -180,12 +182,17 @@ set_stage(struct bv_node *e, uint8_t stage, const char *file, uint64_t now_ms)
 		e->stage_ms = now_ms;
 	e->stage = stage;
 	if (file) {
+		char clean[sizeof(e->file)];
+
+		/* The name is the client's (TFTP RRQ, URL path): stored with its
+		 * control bytes and backslashes as \xNN, so no reader of the view
+		 * (API, CLI, web page, logs) can be handed a terminal escape. */
+		log_sanitize(clean, sizeof(clean), file);
 		/* bytes/total describe e->file: a new file starts from nothing
 		 * (a kickstart must not show the last initrd's 100 %). */
-		if (strncmp(e->file, file, sizeof(e->file) - 1) != 0)
+		if (strcmp(e->file, clean) != 0)
 			e->bytes = e->total = 0;
-		strncpy(e->file, file, sizeof(e->file) - 1);
-		e->file[sizeof(e->file) - 1] = '\0';
+		memcpy(e->file, clean, sizeof(e->file));
 	}
 }
 

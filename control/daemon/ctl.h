@@ -24,7 +24,7 @@
 
 /* HTTP statuses counted for /metrics (anything else is "other"). */
 #define HTTP_CODE_LIST(X) \
-	X(200) X(206) X(304) X(400) X(403) X(404) X(405) X(413) X(416) X(431) X(500) X(503)
+	X(200) X(206) X(304) X(400) X(401) X(403) X(404) X(405) X(413) X(416) X(431) X(500) X(503)
 
 enum http_code_idx {
 #define X(c) HTTP_IDX_##c,

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,6 +34,25 @@ struct hreq {
 	char peer_s[16];
 	bool head;
 };
+
+/* A connection from this host: loopback, or a peer address that is the
+ * connection's own local address (a TCP handshake cannot be completed by
+ * a remote host claiming one of our addresses). */
+static bool
+peer_is_local(struct MHD_Connection *conn, uint32_t peer)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct sockaddr_in la;
+	socklen_t sl = sizeof(la);
+
+	if ((peer >> 24) == 127)
+		return true;
+	if (!ci || getsockname(ci->connect_fd, (struct sockaddr *)&la, &sl) < 0 ||
+	    la.sin_family != AF_INET)
+		return false;
+	return peer != 0 && ntohl(la.sin_addr.s_addr) == peer;
+}
 
 static uint32_t
 peer_ip(struct MHD_Connection *conn)
@@ -93,6 +113,9 @@ reply_owned(struct hreq *h, unsigned status, const char *type, char *body, size_
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	/* RFC 9110 11.6.1: a 401 says which scheme it wants */
+	if (status == 401)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"bootstorm\"");
 	atomic_fetch_add_explicit(&h->c->http_bytes, len, memory_order_relaxed);
 	log_req(h, status >= 500 ? LOG_LVL_ERR : status >= 400 ? LOG_LVL_WARN : LOG_LVL_DEBUG, status,
 		NULL);
@@ -124,19 +147,22 @@ hdr(struct hreq *h, const char *name)
 }
 
 /* Marks the boot progress of a known client (never creates entries for
- * arbitrary peers: a load generator must not fill the view). */
+ * arbitrary peers: a load generator must not fill the view).  Only files
+ * actually served count: a 404 path is whatever the client typed. */
 static void
-note_fetch(struct hreq *h, uint8_t stage, const char *file)
+note_fetch(struct hreq *h, uint8_t stage, const char *file, unsigned status)
 {
 	struct bv_node n;
 
+	if (status != 200 && status != 206 && status != 304)
+		return;
 	if (bv_get_ip(&h->c->bv, h->peer, &n))
 		bv_set_stage(&h->c->bv, n.mac, h->peer, stage, file, ctl_now_ms());
 }
 
 /* Serves rel below root_fd (and below alt_fd when not found there). */
 static enum MHD_Result
-serve_file(struct hreq *h, int root_fd, int alt_fd, const char *rel)
+serve_file(struct hreq *h, int root_fd, int alt_fd, const char *rel, unsigned *served)
 {
 	char lm[40], cr[80], len_s[24];
 	struct MHD_Response *r;
@@ -169,6 +195,7 @@ serve_file(struct hreq *h, int root_fd, int alt_fd, const char *rel)
 		if (r)
 			MHD_add_response_header(r, MHD_HTTP_HEADER_LAST_MODIFIED, lm);
 		log_req(h, LOG_LVL_DEBUG, 304, NULL);
+		*served = 304;
 		return queue(h, 304, r);
 	}
 	rr = http_range_parse(hdr(h, MHD_HTTP_HEADER_RANGE), (uint64_t)st.st_size, &start, &len);
@@ -214,30 +241,32 @@ serve_file(struct hreq *h, int root_fd, int alt_fd, const char *rel)
 		atomic_fetch_add_explicit(&h->c->http_bytes, len, memory_order_relaxed);
 	snprintf(len_s, sizeof(len_s), "%llu", (unsigned long long)len);
 	log_req(h, LOG_LVL_DEBUG, status, len_s);
+	*served = status;
 	return queue(h, status, r);
 }
 
-/* Node addressed by the URL tail (name/MAC/IP), else by the peer address
- * (reserved, else the IP the view saw it lease).  cfg_lock held. */
-static const struct cfg_node *
-node_for(struct hreq *h, const struct cfg *cfg, const char *tail, uint32_t *leased)
+static const struct lease_table *
+leases_of(const struct ctl *c)
 {
-	const struct cfg_node *n = NULL;
-	struct bv_node bn;
-
-	*leased = 0;
-	if (tail && *tail)
-		n = api_find_node(cfg, tail);
-	else if (!(n = cfg_node_by_ip(cfg, h->peer)) && bv_get_ip(&h->c->bv, h->peer, &bn))
-		n = cfg_node_by_mac(cfg, bn.mac);
-	if (n && bv_get_mac(&h->c->bv, n->mac, &bn))
-		*leased = bn.ip;
-	return n;
+	return c->have_region ? shm_leases(&c->region) : NULL;
 }
 
+/* Node addressed by the URL tail (name/MAC/IP), else by the peer address
+ * as the server assigned it (reserved, else a BOUND lease: never the boot
+ * view, which believes what clients claim).  cfg_lock held. */
+static const struct cfg_node *
+node_for(struct hreq *h, const struct cfg *cfg, const char *tail)
+{
+	if (tail && *tail)
+		return api_find_node(cfg, tail);
+	return ks_node_at(cfg, h->peer, leases_of(h->c), ctl_now_ms());
+}
+
+/* Renders the template for node n; secret: the node's callback secret
+ * (${node_secret}, kickstarts only; NULL elsewhere). */
 static enum MHD_Result
 render_reply(struct hreq *h, const char *what, const char *tmpl_path, const char *builtin,
-	     const struct cfg *cfg, const struct cfg_node *n, uint32_t ip)
+	     const struct cfg *cfg, const struct cfg_node *n, uint32_t ip, const char *secret)
 {
 	struct tmpl_vars vs = { 0 };
 	struct tmpl_err err = { 0 };
@@ -246,6 +275,8 @@ render_reply(struct hreq *h, const char *what, const char *tmpl_path, const char
 	int rc;
 
 	rc = ks_node_vars(cfg, n, ip, &vs, &err);
+	if (rc == 0 && secret)
+		rc = tmpl_vars_set(&vs, "node_secret", secret);
 	if (rc == 0 && tmpl_path)
 		rc = tmpl_render_file(tmpl_path, &vs, &out, &len, &err);
 	else if (rc == 0)
@@ -278,16 +309,17 @@ handle_ks(struct hreq *h, const char *tail)
 	const struct cfg_node *n;
 	enum ks_auth auth;
 	enum MHD_Result ret;
-	char path[4300], why[200];
-	uint32_t leased;
+	char path[4300], why[200], secret[KS_SECRET_HEX + 1];
+	uint8_t key[32];
+	uint32_t ip;
 
 	pthread_rwlock_rdlock(&c->cfg_lock);
-	n = node_for(h, c->cfg, tail, &leased);
+	n = node_for(h, c->cfg, tail);
 	if (!n) {
 		ret = reply_text(h, 404, "404 Not Found: no such node\n", "kickstart for an unknown node");
 		goto out;
 	}
-	auth = ks_authorize(n, h->peer, leased, c->cfg->kickstart_token,
+	auth = ks_authorize(n, h->peer, leases_of(c), ctl_now_ms(), c->cfg->kickstart_token,
 			    MHD_lookup_connection_value(h->conn, MHD_GET_ARGUMENT_KIND, "token"));
 	if (auth == KS_DENY) {
 		snprintf(why, sizeof(why), "kickstart of node %s refused: peer is neither its address nor has a valid token",
@@ -301,15 +333,34 @@ handle_ks(struct hreq *h, const char *tail)
 				 "profile has no kickstart");
 		goto out;
 	}
+	/* an admin's token read neither counts nor is refused */
+	if (auth != KS_ALLOW_TOKEN && c->cfg->kickstart_once &&
+	    ks_once_check(n->mac, h->peer, ctl_now_ms(), &ip) == KS_ONCE_OTHER) {
+		char first[16];
+
+		ks_fmt_ip(ip, first);
+		LOG_ERR("http", "ALARM: kickstart of %s from %s, but %s fetched it first: refused (an address taken over?)",
+			n->name, h->peer_s, first);
+		snprintf(why, sizeof(why), "kickstart of node %s already fetched by %s", n->name, first);
+		ret = reply_text(h, 403, "403 Forbidden\n", why);
+		goto out;
+	}
+	if (ks_server_key(c->cfg, key) < 0) {
+		ret = reply_text(h, 500, "500 Internal Server Error\n", "no key for node secrets");
+		goto out;
+	}
+	ks_node_secret(key, n->name, secret);
+	explicit_bzero(key, sizeof(key));
 	tmpl_path_of(c->cfg, p->kickstart, path, sizeof(path));
 	LOG_INFO("http", "kickstart of %s to %s (%s)", n->name, h->peer_s, ks_auth_name(auth));
-	ret = render_reply(h, "kickstart", path, NULL, c->cfg, n,
-			   n->has_ip ? n->ip : leased ? leased : 0);
+	/* the address the server assigned: reserved, else leased */
+	ip = n->has_ip ? n->ip : auth == KS_ALLOW_LEASED ? h->peer : ks_lease_of(n, leases_of(c), ctl_now_ms());
+	ret = render_reply(h, "kickstart", path, NULL, c->cfg, n, ip, secret);
+	explicit_bzero(secret, sizeof(secret));
 	/* Only the node's own fetch is boot progress: an admin reading a
 	 * kickstart with the token must not move a finished node back. */
 	if (auth != KS_ALLOW_TOKEN)
-		bv_set_stage(&c->bv, n->mac, leased ? leased : n->has_ip ? n->ip : 0,
-			     BOOT_STAGE_INSTALLING, p->kickstart, ctl_now_ms());
+		bv_set_stage(&c->bv, n->mac, ip, BOOT_STAGE_INSTALLING, p->kickstart, ctl_now_ms());
 out:
 	pthread_rwlock_unlock(&c->cfg_lock);
 	return ret;
@@ -324,14 +375,14 @@ handle_ipxe(struct hreq *h, const char *tail)
 	enum MHD_Result ret;
 	char path[4300];
 	struct stat st;
-	uint32_t leased;
+	uint32_t ip;
 
 	pthread_rwlock_rdlock(&c->cfg_lock);
 	/* iPXE can say who it is: /ipxe/boot?mac=${net0/mac} */
 	mac_arg = MHD_lookup_connection_value(h->conn, MHD_GET_ARGUMENT_KIND, "mac");
 	if (strcmp(tail, "boot") == 0)
 		tail = mac_arg;
-	n = node_for(h, c->cfg, tail, &leased);
+	n = node_for(h, c->cfg, tail);
 	if (!n && tail && *tail) {
 		ret = reply_text(h, 404, "404 Not Found: no such node\n", "iPXE script for an unknown node");
 		goto out;
@@ -342,19 +393,78 @@ handle_ipxe(struct hreq *h, const char *tail)
 		goto out;
 	}
 	tmpl_path_of(c->cfg, "ipxe.ipxe", path, sizeof(path));
+	/* No secrets here: the script says what pxelinux.cfg says over TFTP
+	 * (kernel, initrd, append), which is public on the LAN anyway. */
+	ip = n && n->has_ip ? n->ip : ks_lease_of(n, leases_of(c), ctl_now_ms());
 	ret = render_reply(h, "iPXE", stat(path, &st) == 0 ? path : NULL, ipxe_node_tmpl, c->cfg, n,
-			   n && n->has_ip ? n->ip : leased ? leased : h->peer);
+			   ip ? ip : h->peer, NULL);
 out:
 	pthread_rwlock_unlock(&c->cfg_lock);
 	return ret;
+}
+
+/* The Authorization: Bearer value (RFC 6750 2.1), NULL when absent. */
+static const char *
+bearer_of(struct hreq *h)
+{
+	const char *a = hdr(h, MHD_HTTP_HEADER_AUTHORIZATION);
+
+	if (!a || strncasecmp(a, "Bearer ", 7) != 0)
+		return NULL;
+	a += 7;
+	while (*a == ' ')
+		a++;
+	return *a ? a : NULL;
+}
+
+static bool
+in_net(uint32_t ip, uint32_t net, uint8_t prefix)
+{
+	uint32_t mask = prefix ? ~0u << (32 - prefix) : 0;
+
+	return (ip & mask) == (net & mask);
+}
+
+/* Admin: the token of http.admin_token_file as bearer (read per request,
+ * so a rotated file counts at once), a local connection while
+ * http.admin_local is on, or a peer in http.admin_network. */
+static bool
+is_admin(struct hreq *h, const char *bearer)
+{
+	char *file = NULL, tok[512];
+	bool local_ok, net_ok, ok = false;
+	int n;
+
+	pthread_rwlock_rdlock(&h->c->cfg_lock);
+	local_ok = h->c->cfg->admin_local;
+	net_ok = h->c->cfg->has_admin_net && h->peer &&
+		 in_net(h->peer, h->c->cfg->admin_net, h->c->cfg->admin_net_prefix);
+	if (bearer && h->c->cfg->admin_token_file)
+		file = strdup(h->c->cfg->admin_token_file);
+	pthread_rwlock_unlock(&h->c->cfg_lock);
+	if (net_ok || (local_ok && peer_is_local(h->conn, h->peer)))
+		return true;
+	if (!file)
+		return false;
+	n = ks_read_secret_file(file, tok, sizeof(tok));
+	if (n > 0)
+		ok = ks_token_equal(bearer, tok);
+	else
+		LOG_ERR("http", "admin token file %s unusable (%s): token access refused", file,
+			n == -EPERM ? "readable by others or not ours" : strerror(-n));
+	explicit_bzero(tok, sizeof(tok));
+	free(file);
+	return ok;
 }
 
 static enum MHD_Result
 handle_api(struct hreq *h)
 {
 	struct api_resp r = { 0 };
+	struct api_caller who = { .peer = h->peer, .bearer = bearer_of(h) };
 
-	if (!api_handle(h->c, h->method, h->url, h->peer, &r))
+	who.admin = is_admin(h, who.bearer);
+	if (!api_handle(h->c, h->method, h->url, &who, &r))
 		return reply_text(h, 404, "404 Not Found\n", "no such API path");
 	if (r.status >= 400 && !r.body)
 		return reply_text(h, r.status, r.status == 405 ? "405 Method Not Allowed\n" : "404 Not Found\n",
@@ -379,6 +489,7 @@ route(struct hreq *h)
 	struct ctl *c = h->c;
 	const char *tail;
 	enum MHD_Result ret;
+	unsigned served = 0;
 
 	if (http_path_has_dotdot(h->url))
 		return reply_text(h, 403, "403 Forbidden\n", "'..' in path");
@@ -389,16 +500,16 @@ route(struct hreq *h)
 	}
 	if (prefix(h->url, "/repo/", &tail)) {
 		pthread_rwlock_rdlock(&c->cfg_lock);
-		ret = serve_file(h, c->repo_fd, -1, tail);
+		ret = serve_file(h, c->repo_fd, -1, tail, &served);
 		pthread_rwlock_unlock(&c->cfg_lock);
-		note_fetch(h, BOOT_STAGE_HTTP, tail);
+		note_fetch(h, BOOT_STAGE_HTTP, tail, served);
 		return ret;
 	}
 	if (prefix(h->url, "/boot/", &tail)) {
 		pthread_rwlock_rdlock(&c->cfg_lock);
-		ret = serve_file(h, c->gen_fd, c->tftp_fd, tail);
+		ret = serve_file(h, c->gen_fd, c->tftp_fd, tail, &served);
 		pthread_rwlock_unlock(&c->cfg_lock);
-		note_fetch(h, BOOT_STAGE_HTTP, tail);
+		note_fetch(h, BOOT_STAGE_HTTP, tail, served);
 		return ret;
 	}
 	if (strcmp(h->url, "/ks") == 0 || strcmp(h->url, "/ks/") == 0)
@@ -477,6 +588,29 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	LOG_WARN("http", "libmicrohttpd: %s", log_sanitize(clean, sizeof(clean), msg));
 }
 
+/* Says at start what the admin API will accept, so a token file that is
+ * missing or too open shows up before the first 401. */
+static void
+log_trust(const struct cfg *cfg)
+{
+	char tok[512];
+	int n = cfg->admin_token_file ? ks_read_secret_file(cfg->admin_token_file, tok, sizeof(tok)) : 0;
+
+	explicit_bzero(tok, sizeof(tok));
+	if (n < 0)
+		LOG_ERR("http", "admin token file %s unusable (%s): token access refused", cfg->admin_token_file,
+			n == -EPERM ? "readable by others or not ours" : strerror(-n));
+	char ip[16], net[40] = "";
+
+	if (cfg->has_admin_net) {
+		ks_fmt_ip(cfg->admin_net, ip);
+		snprintf(net, sizeof(net), ", network %s/%u", ip, cfg->admin_net_prefix);
+	}
+	LOG_INFO("http", "admin API: %s%s%s; /metrics %s", n > 0 ? "bearer token" : "no token",
+		 cfg->admin_local ? ", local connections" : "", net,
+		 cfg->metrics_public ? "public" : "admin only");
+}
+
 int
 httpd_start(struct ctl *c)
 {
@@ -488,6 +622,7 @@ httpd_start(struct ctl *c)
 	sa.sin_port = htons(c->cfg->http_port);
 	sa.sin_addr.s_addr = htonl(c->cfg->http_ip);
 	max_conns = c->cfg->http_max_conns ? c->cfg->http_max_conns : 4096;
+	log_trust(c->cfg);
 	pthread_rwlock_unlock(&c->cfg_lock);
 	/* one fd per connection plus one per file in flight */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -277,6 +278,32 @@ remove_stale(const struct cfg *c, int dir_fd, struct pxegen_stats *st)
 	closedir(d);
 }
 
+const char *
+pxegen_append_secret(const char *append)
+{
+	static const char *const words[] = {
+		"passw", "pwd", "rootpw", "secret", "token", "apikey", "api_key", "credential",
+	};
+
+	for (const char *p = append; p && *p; p++)
+		for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+			if (strncasecmp(p, words[i], strlen(words[i])) == 0)
+				return words[i];
+	return NULL;
+}
+
+static void
+warn_public_append(const struct cfg *c)
+{
+	for (size_t i = 0; i < c->n_profiles; i++) {
+		const char *w = pxegen_append_secret(c->profiles[i].append);
+
+		if (w)
+			LOG_WARN("pxegen", "profile %s: append mentions '%s': kernel command lines are public on the LAN (TFTP pxelinux.cfg, /boot/, /ipxe/); put secrets in the kickstart",
+				 c->profiles[i].name, w);
+	}
+}
+
 int
 pxegen_write(const struct cfg *c, const char *gen_root, struct pxegen_stats *st)
 {
@@ -285,6 +312,7 @@ pxegen_write(const struct cfg *c, const char *gen_root, struct pxegen_stats *st)
 	int dir_fd, rc = 0, first = 0;
 
 	memset(st, 0, sizeof(*st));
+	warn_public_append(c);
 	snprintf(path, sizeof(path), "%s", gen_root);
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
 		return -errno;

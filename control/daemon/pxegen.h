@@ -29,6 +29,14 @@ extern const char ipxe_node_tmpl[];
 /* Returns 0 or -errno (first failure; the others are still attempted). */
 int pxegen_write(const struct cfg *c, const char *gen_root, struct pxegen_stats *st);
 
+/* A kernel command line is public on the LAN: pxelinux.cfg files go out
+ * over TFTP to anyone, /boot/ and /ipxe/ over HTTP.  Returns the word of
+ * append that looks like a secret (password, token, key...: matched
+ * case-insensitively, "ks=...?token=" included), or NULL.  pxegen_write
+ * logs a warning per such profile, check-config prints one; secrets
+ * belong in the per-node kickstart, which is authorised (kickstart.h). */
+const char *pxegen_append_secret(const char *append);
+
 /* Writes buf to dir_fd/name atomically (temp + rename) unless the file
  * already holds exactly buf.  Returns 1 written, 0 unchanged, -errno. */
 int write_file_atomic(int dir_fd, const char *name, const char *buf, size_t len);

@@ -121,7 +121,9 @@ curl -fsS "$URL/api/nodes" | python3 -c 'import json,sys; d=json.load(sys.stdin)
 	|| fail "/api/nodes"
 curl -fsS -X POST -d '' "$URL/api/nodes/node001/done" | grep -q '"stage":"done"' || fail "POST done"
 curl -fsS "$URL/api/nodes/52:54:00:78:00:01" | grep -q '"stage":"done"' || fail "node by MAC"
-curl -fsS "$URL/api/nodes/node010/failed" | grep -q '"stage":"failed"' || fail "GET failed"
+# RFC 9110 9.2.1: GET is safe; reports are POSTs (issue 15 item 5)
+[ "$(code "$URL/api/nodes/node010/failed")" = 405 ] || fail "GET failed: want 405"
+curl -fsS -X POST -d '' "$URL/api/nodes/node010/failed" | grep -q '"stage":"failed"' || fail "POST failed"
 [ "$(code "$URL/api/nodes/nobody")" = 404 ] || fail "unknown node: want 404"
 curl -fsS "$URL/metrics" >"$W/m"
 grep -q '^# HELP bootstorm_dhcp_rx_total ' "$W/m" || fail "metrics HELP from bs_ctr_help"
@@ -131,7 +133,7 @@ grep -q '^bootstorm_journal_fsyncs_total ' "$W/m" || fail "metrics journal"
 "$BOOTSTORM" status --url "$URL" | grep -q "^journal .* ok" || fail "bootstorm status"
 "$BOOTSTORM" nodes --url "$URL" | grep -q "^node001 .* done" || fail "bootstorm nodes"
 "$BOOTSTORM" leases -c "$W/ctl.yaml" | grep -q "^0 leases" || fail "bootstorm leases (URL from the config)"
-ok "API, metrics, done/failed, CLI"
+ok "API, metrics, done/failed (GET 405), CLI"
 
 # --- reload -----------------------------------------------------------------------
 gen=$(curl -fsS "$URL/api/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["config_gen"])')

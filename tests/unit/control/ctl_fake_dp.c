@@ -11,6 +11,13 @@
  *   ctl_fake_dp boot INSTANCE NODES SECONDS
  *     a synthetic boot storm for the live view: DHCP, TFTP progress, done,
  *     counters and heartbeats for NODES clients (MAC 52:54:00:78:xx:yy).
+ *   ctl_fake_dp grant INSTANCE MAC IP
+ *     one lease (BOUND for an hour) as the DHCP worker grants it: table,
+ *     ring, then wait until it is durable.
+ *   ctl_fake_dp rrq INSTANCE MAC IP FILE
+ *     the boot event one TFTP RRQ makes: the frame's source MAC and IP as
+ *     the client sent them, i.e. whatever a LAN host chooses to spoof
+ *     (issue 15 item 1).
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -191,15 +198,79 @@ run_boot(const char *inst, unsigned nodes, unsigned seconds)
 	return 0;
 }
 
+static int
+parse_mac_ip(const char *mac_s, const char *ip_s, uint8_t mac[6], uint32_t *ip)
+{
+	unsigned m[6], a, b, c, d;
+
+	if (sscanf(mac_s, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) != 6 ||
+	    sscanf(ip_s, "%u.%u.%u.%u", &a, &b, &c, &d) != 4)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)m[i];
+	*ip = a << 24 | b << 16 | c << 8 | d;
+	return 0;
+}
+
+static int
+run_grant(const char *inst, const char *mac_s, const char *ip_s)
+{
+	struct lease_event ev = { .kind = LEASE_EV_GRANT };
+	uint64_t deadline = now_ms(CLOCK_MONOTONIC) + 10000;
+	struct shm_region r;
+	struct lease_table *t;
+
+	if (parse_mac_ip(mac_s, ip_s, ev.mac, &ev.ip) < 0 || attach(&r, inst, 20) < 0)
+		return 2;
+	t = shm_leases(&r);
+	ev.ts_ms = now_ms(CLOCK_REALTIME);
+	ev.expires_ms = ev.ts_ms + 3600 * 1000;
+	ev.seq = lease_next_seq(t);
+	if (lease_apply_event(t, &ev) < 0 ||
+	    rte_ring_sp_enqueue_elem(shm_lease_ring(&r, 0), &ev, sizeof(ev)) != 0)
+		return 1;
+	while (atomic_load_explicit(&r.hdr->durable_seq, memory_order_acquire) < ev.seq) {
+		if (now_ms(CLOCK_MONOTONIC) > deadline)
+			return 1;
+		usleep(1000);
+	}
+	shm_detach(&r);
+	return 0;
+}
+
+static int
+run_rrq(const char *inst, const char *mac_s, const char *ip_s, const char *file)
+{
+	struct boot_event e = { .ts_ms = now_ms(CLOCK_REALTIME), .stage = BOOT_STAGE_TFTP_PROGRESS,
+				.arch = 0xff };
+	struct shm_region r;
+	int rc;
+
+	if (parse_mac_ip(mac_s, ip_s, e.mac, &e.ip) < 0)
+		return 2;
+	snprintf(e.file, sizeof(e.file), "%s", file);
+	if (attach(&r, inst, 20) < 0)
+		return 2;
+	rc = rte_ring_sp_enqueue_elem(shm_boot_ring(&r, 0), &e, sizeof(e)) == 0 ? 0 : 1;
+	shm_detach(&r);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
+	if (argc == 5 && strcmp(argv[1], "grant") == 0)
+		return run_grant(argv[2], argv[3], argv[4]);
+	if (argc == 6 && strcmp(argv[1], "rrq") == 0)
+		return run_rrq(argv[2], argv[3], argv[4], argv[5]);
 	if (argc >= 5 && strcmp(argv[1], "leases") == 0)
 		return run_leases(argv[2], (unsigned)atoi(argv[3]), argv[4],
 				  argc > 5 ? (unsigned)atoi(argv[5]) : 60);
 	if (argc == 5 && strcmp(argv[1], "boot") == 0)
 		return run_boot(argv[2], (unsigned)atoi(argv[3]), (unsigned)atoi(argv[4]));
 	fprintf(stderr, "usage: ctl_fake_dp leases INSTANCE N ACKFILE [TIMEOUT_S]\n"
-			"       ctl_fake_dp boot INSTANCE NODES SECONDS\n");
+			"       ctl_fake_dp boot INSTANCE NODES SECONDS\n"
+			"       ctl_fake_dp grant INSTANCE MAC IP\n"
+			"       ctl_fake_dp rrq INSTANCE MAC IP FILE\n");
 	return 2;
 }

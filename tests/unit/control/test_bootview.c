@@ -100,12 +100,42 @@ test_capacity(void **state)
 	bv_free(&bv);
 }
 
+/* Issue 15 item 9: names clients choose (a TFTP RRQ, a URL path) are
+ * stored with control bytes as \xNN: nothing read back from the view can
+ * drive a terminal. */
+static void
+test_file_sanitised(void **state)
+{
+	struct bootview bv;
+	struct bv_node n;
+	uint8_t mac1[6] = { 0x52, 0x54, 0, 0, 0, 1 };
+	struct boot_event e;
+
+	(void)state;
+	assert_int_equal(bv_init(&bv, 4), 0);
+	e = bev(1, 0x0a000064u, BOOT_STAGE_TFTP_PROGRESS, "a\x1b]0;pwn\x07\x1b[2Jb", 1, 2);
+	bv_event(&bv, &e);
+	assert_true(bv_get_mac(&bv, mac1, &n));
+	assert_string_equal(n.file, "a\\x1b]0;pwn\\x07\\x1b[2Jb");
+	bv_set_stage(&bv, mac1, 0, BOOT_STAGE_HTTP, "x\r\n\x9b" "31m\\y", 2000);
+	assert_true(bv_get_mac(&bv, mac1, &n));
+	assert_string_equal(n.file, "x\\x0d\\x0a\\x9b" "31m\\x5cy");
+	for (const char *p = n.file; *p; p++)
+		assert_true(*p >= 0x20 && *p < 0x7f);
+	/* plain names are kept as they are */
+	bv_set_stage(&bv, mac1, 0, BOOT_STAGE_HTTP, "centos7/Packages/a-1.0.rpm", 2001);
+	assert_true(bv_get_mac(&bv, mac1, &n));
+	assert_string_equal(n.file, "centos7/Packages/a-1.0.rpm");
+	bv_free(&bv);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_correlation),
 		cmocka_unit_test(test_capacity),
+		cmocka_unit_test(test_file_sanitised),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
