@@ -14,6 +14,7 @@
 #include "control/cli/cli_util.h"
 #include "control/cli/httpc.h"
 #include "control/daemon/kickstart.h"
+#include "shm/counters.h"
 
 #define DEFAULT_CONFIG "/etc/bootstorm/bootstorm.yaml"
 
@@ -529,14 +530,14 @@ cmd_summary(const char *base)
 	le = json_object_get(st, "leases");
 	printf("DHCP        %lld leases bound (%lld in the table, capacity %lld); "
 	       "DISCOVER %lld, REQUEST %lld -> OFFER %lld, ACK %lld, NAK %lld\n",
-	       jint(le, "bound"), jint(le, "used"), jint(le, "cap"), jint(ctr, "DHCP_RX_DISCOVER"),
-	       jint(ctr, "DHCP_RX_REQUEST"), jint(ctr, "DHCP_TX_OFFER"), jint(ctr, "DHCP_TX_ACK"),
-	       jint(ctr, "DHCP_TX_NAK"));
-	fmt_bytes((double)jint(ctr, "TFTP_PAYLOAD_BYTES"), b1, sizeof(b1));
+	       jint(le, "bound"), jint(le, "used"), jint(le, "cap"), jint(ctr, bs_ctr_name[BS_CTR_DHCP_RX_DISCOVER]),
+	       jint(ctr, bs_ctr_name[BS_CTR_DHCP_RX_REQUEST]), jint(ctr, bs_ctr_name[BS_CTR_DHCP_TX_OFFER]), jint(ctr, bs_ctr_name[BS_CTR_DHCP_TX_ACK]),
+	       jint(ctr, bs_ctr_name[BS_CTR_DHCP_TX_NAK]));
+	fmt_bytes((double)jint(ctr, bs_ctr_name[BS_CTR_TFTP_PAYLOAD_BYTES]), b1, sizeof(b1));
 	printf("TFTP        %s served in %lld transfers (%lld failed, %lld DATA retransmitted, "
 	       "%lld not-found answers)\n",
-	       b1, jint(ctr, "TFTP_XFER_DONE"), jint(ctr, "TFTP_XFER_FAILED"),
-	       jint(ctr, "TFTP_TX_RETRANS"), jint(ctr, "TFTP_ERR_NOT_FOUND"));
+	       b1, jint(ctr, bs_ctr_name[BS_CTR_TFTP_XFER_DONE]), jint(ctr, bs_ctr_name[BS_CTR_TFTP_XFER_FAILED]),
+	       jint(ctr, bs_ctr_name[BS_CTR_TFTP_TX_RETRANS]), jint(ctr, bs_ctr_name[BS_CTR_TFTP_ERR_NOT_FOUND]));
 	http = json_object_get(st, "http");
 	json_object_foreach(http, k, v) {
 		long long n = json_integer_value(v);
@@ -564,10 +565,12 @@ cmd_summary(const char *base)
 		int shown = 0;
 
 		/* the reasons, named: a drop is only alarming when its reason is */
-		json_object_foreach(ctr, k, v) {
-			if (strncmp(k, "DROP_", 5) != 0 || json_integer_value(v) == 0)
+		for (unsigned ci = 0; ci < BS_CTR_MAX; ci++) {
+			long long n = jint(ctr, bs_ctr_name[ci]);
+
+			if (!bs_ctr_is_drop((enum bs_ctr)ci) || n == 0)
 				continue;
-			printf("%s%s %lld", shown ? ", " : " (", k, (long long)json_integer_value(v));
+			printf("%s%s %lld", shown ? ", " : " (", bs_ctr_name[ci], n);
 			if (++shown == 4)
 				break;
 		}

@@ -20,6 +20,7 @@
 
 #include "control/cli/cli.h"
 #include "control/cli/cli_util.h"
+#include "shm/counters.h"
 
 static volatile sig_atomic_t quit;
 
@@ -169,7 +170,7 @@ frame(const char *base, struct screen *sc, const char *footer)
 	    json_is_true(json_object_get(jr, "ok")) ? "ok" : "FAILING (disk?)", jint(jr, "durable_seq"),
 	    jint(jr, "pending"), jint(jr, "fsyncs"), jnum(jr, "fsync_avg_us"), jint(jr, "write_errors"));
 	put(sc, "errors   drops %lld  tftp failed %lld  http 4xx/5xx %lld/%lld", jint(ctr, "drops"),
-	    jint(ctr, "TFTP_XFER_FAILED"),
+	    jint(ctr, bs_ctr_name[BS_CTR_TFTP_XFER_FAILED]),
 	    jint(http, "400") + jint(http, "403") + jint(http, "404") + jint(http, "405") +
 		    jint(http, "413") + jint(http, "416") + jint(http, "431"),
 	    jint(http, "500") + jint(http, "503"));

@@ -68,9 +68,6 @@ uint64_t ctl_mono_ms(void);
 
 /* Sum over workers of counter id (0 without a region). */
 uint64_t ctl_counter(const struct ctl *c, unsigned id);
-/* Index of a counter by name, or -1 (counters owned by other rooms are
- * looked up by name so control keeps building when they are renamed). */
-int ctl_counter_id(const char *name);
 
 void ctl_http_count(struct ctl *c, unsigned status);
 

@@ -70,15 +70,6 @@ ctl_counter(const struct ctl *c, unsigned id)
 	return sum;
 }
 
-int
-ctl_counter_id(const char *name)
-{
-	for (unsigned i = 0; i < BS_CTR_MAX; i++)
-		if (bs_ctr_name[i] && strcmp(bs_ctr_name[i], name) == 0)
-			return (int)i;
-	return -1;
-}
-
 void
 ctl_http_count(struct ctl *c, unsigned status)
 {
@@ -457,16 +448,11 @@ scan_leases(struct ctl *c)
 static void
 sample_rates(struct ctl *c, uint64_t *last_ms, uint64_t last[3])
 {
-	static int id_dhcp = -2, id_tftp = -2;
 	uint64_t now = ctl_mono_ms(), cur[3];
 	double dt;
 
-	if (id_dhcp == -2) {
-		id_dhcp = ctl_counter_id("DHCP_TX");
-		id_tftp = ctl_counter_id("TFTP_PAYLOAD_BYTES");
-	}
-	cur[0] = id_dhcp >= 0 ? ctl_counter(c, (unsigned)id_dhcp) : 0;
-	cur[1] = id_tftp >= 0 ? ctl_counter(c, (unsigned)id_tftp) : 0;
+	cur[0] = ctl_counter(c, BS_CTR_DHCP_TX);
+	cur[1] = ctl_counter(c, BS_CTR_TFTP_PAYLOAD_BYTES);
 	cur[2] = 0;
 	for (unsigned i = 0; i < HTTP_IDX_MAX; i++)
 		cur[2] += atomic_load_explicit(&c->http_by_code[i], memory_order_relaxed);

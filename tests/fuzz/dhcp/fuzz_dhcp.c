@@ -54,7 +54,7 @@ check(struct th *h, int rc)
 		if (h->tx.len > DHCP_MAX_REPLY || h->tx.len > h->tx.cap || h->tx.len < 240)
 			abort();
 	} else if (rc != DHCP_SILENT) {
-		if (rc <= 0 || rc >= BS_CTR_MAX || strncmp(bs_ctr_name[rc], "DROP_", 5) != 0)
+		if (rc <= 0 || rc >= BS_CTR_MAX || !bs_ctr_is_drop((enum bs_ctr)rc))
 			abort();
 		if (h->tx.wait_seq != 0)
 			abort();
