@@ -3,7 +3,7 @@
  * bootstorm-dp internals shared by main.c, dp.c, port.c and the worker files.
  *
  * struct dp is set up by main() before any worker starts and is read-only
- * afterwards (except `quit`).  Everything mutable on the fast path lives in
+ * afterwards (except `quit` and the RA rate limit `ra_next_tsc`).  Everything mutable on the fast path lives in
  * one struct wrk per worker, touched only by its lcore.
  */
 #ifndef BS_DP_H
@@ -31,6 +31,7 @@
 #define DP_HOLD_MAX	16384
 #define DP_RING_SIZE	1024	/* hand-over rings */
 #define DP_MAX_PORTS	4
+#define DP_RA_MIN_DELAY_US 3000000 /* RFC 4861 10: MIN_DELAY_BETWEEN_RAS */
 
 /* Settings from the command line or the dataplane: section. */
 struct dp_opts {
@@ -67,6 +68,8 @@ struct dp {
 	struct shm_region shm;
 	struct wrk *wrk[RTE_MAX_LCORE];	/* dp_init_workers */
 	unsigned tsc_per_us;
+	/* TSC before which no RA answers an RS (RFC 4861 6.2.6), any worker */
+	_Atomic uint64_t ra_next_tsc;
 	volatile bool quit;
 };
 

@@ -62,9 +62,29 @@ reply_inplace(struct wrk *w, struct rte_mbuf *m, size_t n)
 	wrk_tx_push(w, m);
 }
 
+/* RFC 4861 6.2.6: a router answers RS with a multicast RA at most once per
+ * MIN_DELAY_BETWEEN_RAS (3 s); the RA goes to all nodes, so every client
+ * that solicited in between hears it.  One slot for the whole process: the
+ * worker whose compare-and-swap moves the deadline sends.  Relaxed: the
+ * CAS alone decides who wins, nothing else is published with it. */
+static bool
+ra_slot(struct wrk *w)
+{
+	uint64_t next = atomic_load_explicit(&w->dp->ra_next_tsc, memory_order_relaxed);
+	if (w->now_tsc < next)
+		return false;
+	uint64_t want = w->now_tsc + DP_RA_MIN_DELAY_US * (uint64_t)w->dp->tsc_per_us;
+	return atomic_compare_exchange_strong_explicit(&w->dp->ra_next_tsc, &next, want,
+						       memory_order_relaxed, memory_order_relaxed);
+}
+
 static void
 send_ra(struct wrk *w, struct rte_mbuf *m, const struct pkt_info *pi)
 {
+	if (!ra_slot(w)) {
+		wrk_drop(w, m, BS_DROP_RA_RATE);
+		return;
+	}
 	struct rte_mbuf *r = rte_pktmbuf_alloc(w->dp->pool);
 	if (r == NULL) {
 		wrk_drop(w, m, BS_DROP_NO_MBUF);

@@ -111,12 +111,16 @@ classify_arp(const struct pkt_self *self, struct cur *c, struct pkt_info *pi)
 		return BS_DROP_RUNT;
 	if (htype != 1 || ptype != PKT_ETHERTYPE_IPV4 || hlen != 6 || plen != 4)
 		return BS_DROP_ARP;
-	(void)sha;
 	pi->src_ip = spa;
 	pi->dst_ip = tpa;
 	if (tpa != self->ip)
 		return BS_DROP_NOT_FOR_US;
 	if (op == ARP_OP_REQUEST) {
+		/* The reply goes to sha: a group address there (or as the
+		 * frame's source, which IEEE 802.3 3.2.3 never allows) would
+		 * make us reflect one request to a whole segment. */
+		if (pkt_mac_is_group(sha) || pkt_mac_is_group(pi->src_mac))
+			return BS_DROP_GROUP_SRC_MAC;
 		pi->cls = PKT_C_ARP_REQUEST;
 		return BS_DROP_NONE;
 	}
@@ -183,6 +187,14 @@ classify_icmp(const uint8_t *p, struct cur *c, bool to_me, struct pkt_info *pi)
 		pi->cls = PKT_C_PUNT; /* unreachable & co: the kernel's business */
 		return BS_DROP_NONE;
 	}
+	/* RFC 1122 3.3.6: a datagram that came in a link-layer broadcast
+	 * but is not an IP broadcast is discarded; one echo request must not
+	 * draw a reply from every host on the segment. */
+	if (pi->bcast)
+		return BS_DROP_ICMP_L2_BCAST;
+	/* The reply goes to the frame's source MAC: never to a group. */
+	if (pkt_mac_is_group(pi->src_mac))
+		return BS_DROP_GROUP_SRC_MAC;
 	if (icmp_len < 8)
 		return BS_DROP_ICMP;
 	/* RFC 792: checksum over the whole ICMP message. */

@@ -85,6 +85,13 @@ struct pkt_info {
 	uint8_t src_mac[6];
 };
 
+/* IEEE 802 I/G bit: a multicast or broadcast address. */
+static inline bool
+pkt_mac_is_group(const uint8_t mac[6])
+{
+	return (mac[0] & 1) != 0;
+}
+
 /* Classifies one frame.  Returns BS_DROP_NONE with *pi filled, or why it
  * is dropped (not counted: the caller counts).  ip_hint/l4_hint come from
  * the PMD's RX offload flags. */

@@ -465,6 +465,57 @@ test_rs_ra(void **state)
 	assert_int_equal(s, 0xffff);
 }
 
+/* Issue 15 item 11: nothing is reflected to a group.  An ARP request or
+ * ICMP echo from a multicast/broadcast MAC (frame source, or ARP sha) is
+ * not answered, nor an echo that came in an L2 broadcast frame (RFC 1122
+ * 3.3.6); the same frames from a unicast MAC still are. */
+static void
+test_no_reflection(void **state)
+{
+	(void)state;
+	static const uint8_t grp[6] = { 0x01, 0x00, 0x5e, 0, 0, 1 };
+	struct pkt_info pi;
+	uint8_t f[64] = { 0 };
+	uint8_t arp[28] = { 0, 1, 8, 0, 6, 4, 0, 1 };
+	memcpy(arp + 8, cli.mac, 6);
+	memcpy(arp + 14, "\x0a\x4d\x00\x64", 4);
+	memcpy(arp + 24, "\x0a\x4d\x00\x01", 4);
+	memcpy(f, bcast, 6);
+	memcpy(f + 6, cli.mac, 6);
+	f[12] = 8; f[13] = 6;
+	memcpy(f + 14, arp, 28);
+	assert_int_equal(classify(f, 42, &pi), BS_DROP_NONE);
+	memcpy(f + 6, grp, 6);		/* frame from a group MAC */
+	assert_int_equal(classify(f, 42, &pi), BS_DROP_GROUP_SRC_MAC);
+	memcpy(f + 6, cli.mac, 6);
+	memcpy(f + 22, bcast, 6);	/* sha broadcast: the reply's target */
+	assert_int_equal(classify(f, 42, &pi), BS_DROP_GROUP_SRC_MAC);
+
+	uint8_t e[128] = { 0 };
+	memcpy(e, srv.mac, 6);
+	memcpy(e + 6, cli.mac, 6);
+	e[12] = 8;
+	uint8_t *ih = e + 14, *ic = e + 34;
+	ih[0] = 0x45;
+	ih[3] = 20 + 8 + 16;
+	ih[8] = 64;
+	ih[9] = 1;
+	memcpy(ih + 12, "\x0a\x4d\x00\x64\x0a\x4d\x00\x01", 8);
+	fix_ip_csum(ih);
+	ic[0] = 8;
+	uint16_t c = (uint16_t)~rte_raw_cksum(ic, 24);
+	memcpy(ic + 2, &c, 2);
+	assert_int_equal(classify(e, 58, &pi), BS_DROP_NONE);
+	assert_int_equal(pi.cls, PKT_C_ICMP_ECHO);
+	memcpy(e, bcast, 6);		/* unicast IP in an L2 broadcast */
+	assert_int_equal(classify(e, 58, &pi), BS_DROP_ICMP_L2_BCAST);
+	memcpy(e, "\x01\x00\x5e\x00\x00\x01", 6); /* ... or multicast frame */
+	assert_int_equal(classify(e, 58, &pi), BS_DROP_ICMP_L2_BCAST);
+	memcpy(e, srv.mac, 6);
+	memcpy(e + 6, grp, 6);		/* from a group MAC */
+	assert_int_equal(classify(e, 58, &pi), BS_DROP_GROUP_SRC_MAC);
+}
+
 /* The drop type comes from the .def rows' kind: every DROP row is named
  * DROP_* (metrics label them by the rest), no plain counter is, 0 means
  * "no drop" and maps to no counter, and the two tables invert each other. */
@@ -504,6 +555,7 @@ main(void)
 		cmocka_unit_test(test_udp_template),
 		cmocka_unit_test(test_rs_ra),
 		cmocka_unit_test(test_drop_table),
+		cmocka_unit_test(test_no_reflection),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
