@@ -30,6 +30,8 @@
  * Held ACKs keep their mbufs: the default pool adds this many. */
 #define DP_HOLD_MAX	16384
 #define DP_RING_SIZE	1024	/* hand-over rings */
+/* n_tx/n_punt are uint16_t; a full RX burst must fit the TX buffer. */
+_Static_assert(DP_TX_MAX <= UINT16_MAX && DP_BURST <= DP_TX_MAX, "TX buffer bounds");
 #define DP_MAX_PORTS	4
 #define DP_RA_MIN_DELAY_US 3000000 /* RFC 4861 10: MIN_DELAY_BETWEEN_RAS */
 

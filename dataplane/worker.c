@@ -271,6 +271,7 @@ drain_ring(struct wrk *w, struct rte_ring *ring, enum bs_ctr ctr)
 {
 	struct rte_mbuf *pkts[DP_BURST];
 	unsigned n = rte_ring_sc_dequeue_burst(ring, (void **)pkts, DP_BURST, NULL);
+	BS_ASSERT_HOT(n <= DP_BURST);
 	bs_ctr_add(w->ctr, ctr, n);
 	for (unsigned i = 0; i < n; i++)
 		handle(w, pkts[i]);
@@ -282,6 +283,7 @@ punt_rx(struct wrk *w)
 {
 	struct rte_mbuf *pkts[DP_BURST];
 	uint16_t n = rte_eth_rx_burst(w->dp->punt_port, 0, pkts, DP_BURST);
+	BS_ASSERT_HOT(n <= DP_BURST);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		/* rte_vlan_insert() takes the TCI from the mbuf. */
@@ -333,6 +335,7 @@ dp_worker_main(void *arg)
 		follow_config(w);
 		unsigned work = 0;
 		uint16_t n = rte_eth_rx_burst(w->dp->port, w->rxq, pkts, DP_BURST);
+		BS_ASSERT_HOT(n <= DP_BURST);
 		bs_ctr_add(w->ctr, BS_CTR_RX_PKTS, n);
 		for (uint16_t i = 0; i < n; i++) {
 			if (i + 1 < n)
@@ -349,6 +352,8 @@ dp_worker_main(void *arg)
 		work += wrk_hold_release(w);
 		if (w->snap && wrk_tx_room(w))
 			work += tftp_poll(w->tftp, w->snap, w->now_ns, wrk_tx_room(w));
+		/* the engine sends at most the budget it was given */
+		BS_ASSERT_HOT(w->n_tx <= DP_TX_MAX && w->n_punt <= DP_BURST);
 		work += w->n_tx + w->n_punt;
 		wrk_tx_flush(w);
 		housekeeping(w);

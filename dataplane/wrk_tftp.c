@@ -21,6 +21,7 @@
 /* Highest refcnt of a file version's shared info before sends of its pages
  * are deferred: room below UINT16_MAX for what other paths may add. */
 #define DP_EXT_REF_MAX (UINT16_MAX - 1024)
+_Static_assert(TFTP_RUN_MAX <= DP_TX_MAX, "a DATA run fits the TX buffer");
 
 /* A mapped file version as the mbufs see it: the shared info's refcnt is
  * 1 for the engine's reference plus 1 per mbuf attached to its pages; the
