@@ -49,17 +49,21 @@ l4_hint(uint64_t f)
 
 /* ---- L2/L3 -------------------------------------------------------------- */
 
-static void
+/* The handlers below share one contract: BS_DROP_NONE when they took m
+ * (sent, queued, handed over, or freed after an engine counted its own
+ * verdict), else the reason, with m untouched for handle() to count and
+ * free. */
+
+static enum bs_drop
 reply_inplace(struct wrk *w, struct rte_mbuf *m, size_t n)
 {
-	if (n == 0) {
-		wrk_drop(w, m, BS_DROP_TX_BUILD);
-		return;
-	}
+	if (n == 0)
+		return BS_DROP_TX_BUILD;
 	/* The reply is never longer than the buffer we checked against. */
 	rte_pktmbuf_data_len(m) = (uint16_t)n;
 	rte_pktmbuf_pkt_len(m) = (uint32_t)n;
 	wrk_tx_push(w, m);
+	return BS_DROP_NONE;
 }
 
 /* RFC 4861 6.2.6: a router answers RS with a multicast RA at most once per
@@ -78,104 +82,98 @@ ra_slot(struct wrk *w)
 						       memory_order_relaxed, memory_order_relaxed);
 }
 
-static void
+static enum bs_drop
 send_ra(struct wrk *w, struct rte_mbuf *m, const struct pkt_info *pi)
 {
-	if (!ra_slot(w)) {
-		wrk_drop(w, m, BS_DROP_RA_RATE);
-		return;
-	}
+	if (!ra_slot(w))
+		return BS_DROP_RA_RATE;
 	struct rte_mbuf *r = rte_pktmbuf_alloc(w->dp->pool);
-	if (r == NULL) {
-		wrk_drop(w, m, BS_DROP_NO_MBUF);
-		return;
-	}
+	if (r == NULL)
+		return BS_DROP_NO_MBUF;
 	size_t n = pkt_ra_reply(rte_pktmbuf_mtod(r, uint8_t *), rte_pktmbuf_tailroom(r),
 				rte_pktmbuf_mtod(m, uint8_t *), m->data_len, &w->self, pi);
-	rte_pktmbuf_free(m);
 	if (n == 0) {
-		wrk_drop(w, r, BS_DROP_TX_BUILD);
-		return;
+		rte_pktmbuf_free(r);
+		return BS_DROP_TX_BUILD;
 	}
+	rte_pktmbuf_free(m);
 	r->data_len = (uint16_t)n;
 	r->pkt_len = (uint32_t)n;
 	bs_ctr_inc(w->ctr, BS_CTR_RA_TX);
 	wrk_tx_push(w, r);
+	return BS_DROP_NONE;
 }
 
-static bool
+static enum bs_drop
 handover(struct wrk *w, struct rte_ring *ring, struct rte_mbuf *m)
 {
 	/* Validated once here: the owner does not verify checksums again. */
 	m->ol_flags &= ~(RTE_MBUF_F_RX_IP_CKSUM_MASK | RTE_MBUF_F_RX_L4_CKSUM_MASK);
 	m->ol_flags |= RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD;
-	if (rte_ring_mp_enqueue(ring, m) != 0) {
-		wrk_drop(w, m, BS_DROP_HANDOVER_FULL);
-		return false;
-	}
+	if (rte_ring_mp_enqueue(ring, m) != 0)
+		return BS_DROP_HANDOVER_FULL;
 	bs_ctr_inc(w->ctr, BS_CTR_HANDOVER_TX);
-	return true;
+	return BS_DROP_NONE;
 }
 
-static void
-handle(struct wrk *w, struct rte_mbuf *m)
+/* A classified frame to its handler. */
+static enum bs_drop
+dispatch(struct wrk *w, struct rte_mbuf *m, uint8_t *p, const struct pkt_info *pi)
 {
-	if (w->snap == NULL) {
-		wrk_drop(w, m, BS_DROP_NO_CONFIG);
-		return;
+	switch (pi->cls) {
+	case PKT_C_ARP_REQUEST:
+		bs_ctr_inc(w->ctr, BS_CTR_ARP_REPLY);
+		return reply_inplace(w, m, pkt_arp_reply(p, m->data_len,
+							 m->data_len + rte_pktmbuf_tailroom(m),
+							 &w->self, pi));
+	case PKT_C_ICMP_ECHO:
+		bs_ctr_inc(w->ctr, BS_CTR_ICMP_ECHO_REPLY);
+		return reply_inplace(w, m, pkt_icmp_echo_reply(p, m->data_len, &w->self, pi));
+	case PKT_C_DHCP:
+		if (w->id != 0)
+			return handover(w, w->dp->dhcp_ring, m);
+		return wrk_dhcp_in(w, m, pi);
+	case PKT_C_TFTP:
+		return wrk_tftp_in(w, m, pi);
+	case PKT_C_TFTP_TID: {
+		int owner = tftp_port_owner(w->snap, pi->dst_port, w->dp->n_workers);
+		if (owner >= 0 && (unsigned)owner != w->id)
+			return handover(w, w->dp->tftp_ring[owner], m);
+		return wrk_tftp_in(w, m, pi);
 	}
-	if (m->nb_segs > 1 && rte_pktmbuf_linearize(m) != 0) {
-		wrk_drop(w, m, BS_DROP_RX_MULTISEG);
-		return;
+	case PKT_C_RS6:
+		if (w->dp->o.ra)
+			return send_ra(w, m, pi);
+		return wrk_punt(w, m, pi);
+	case PKT_C_PUNT:
+	default:
+		return wrk_punt(w, m, pi);
 	}
+}
+
+static enum bs_drop
+classify_and_dispatch(struct wrk *w, struct rte_mbuf *m)
+{
+	if (w->snap == NULL)
+		return BS_DROP_NO_CONFIG;
+	if (m->nb_segs > 1 && rte_pktmbuf_linearize(m) != 0)
+		return BS_DROP_RX_MULTISEG;
 	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
 	struct pkt_info pi;
 	enum bs_drop r = pkt_classify(&w->self, p, m->data_len, ip_hint(m->ol_flags),
 				      l4_hint(m->ol_flags), &pi);
-	if (r != BS_DROP_NONE) {
+	if (r != BS_DROP_NONE)
+		return r;
+	return dispatch(w, m, p, &pi);
+}
+
+/* One received frame: answered, queued, handed over, or counted and freed. */
+static inline void
+handle(struct wrk *w, struct rte_mbuf *m)
+{
+	enum bs_drop r = classify_and_dispatch(w, m);
+	if (r != BS_DROP_NONE)
 		wrk_drop(w, m, r);
-		return;
-	}
-	switch (pi.cls) {
-	case PKT_C_ARP_REQUEST:
-		bs_ctr_inc(w->ctr, BS_CTR_ARP_REPLY);
-		reply_inplace(w, m, pkt_arp_reply(p, m->data_len,
-						  m->data_len + rte_pktmbuf_tailroom(m),
-						  &w->self, &pi));
-		return;
-	case PKT_C_ICMP_ECHO:
-		bs_ctr_inc(w->ctr, BS_CTR_ICMP_ECHO_REPLY);
-		reply_inplace(w, m, pkt_icmp_echo_reply(p, m->data_len, &w->self, &pi));
-		return;
-	case PKT_C_DHCP:
-		if (w->id != 0)
-			handover(w, w->dp->dhcp_ring, m);
-		else
-			wrk_dhcp_in(w, m, &pi);
-		return;
-	case PKT_C_TFTP:
-		wrk_tftp_in(w, m, &pi);
-		return;
-	case PKT_C_TFTP_TID: {
-		int owner = tftp_port_owner(w->snap, pi.dst_port, w->dp->n_workers);
-		if (owner >= 0 && (unsigned)owner != w->id)
-			handover(w, w->dp->tftp_ring[owner], m);
-		else
-			wrk_tftp_in(w, m, &pi);
-		return;
-	}
-	case PKT_C_RS6:
-		if (w->dp->o.ra) {
-			send_ra(w, m, &pi);
-			return;
-		}
-		wrk_punt(w, m, &pi);
-		return;
-	case PKT_C_PUNT:
-	default:
-		wrk_punt(w, m, &pi);
-		return;
-	}
 }
 
 /* ---- config and housekeeping ------------------------------------------- */

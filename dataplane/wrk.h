@@ -51,8 +51,12 @@ wrk_tx_push(struct wrk *w, struct rte_mbuf *m)
 	w->tx[w->n_tx++] = m;
 }
 
-/* Hands m to the kernel tap (VLAN tag stripped), or drops it without one. */
-void wrk_punt(struct wrk *w, struct rte_mbuf *m, const struct pkt_info *pi);
+/* The packet handlers (wrk_punt, wrk_dhcp_in, wrk_tftp_in and worker.c's)
+ * return BS_DROP_NONE when they took m, else why it is dropped, with m left
+ * for the caller to count and free (wrk_drop). */
+
+/* Hands m to the kernel tap (VLAN tag stripped); BS_DROP_NO_PUNT without one. */
+enum bs_drop wrk_punt(struct wrk *w, struct rte_mbuf *m, const struct pkt_info *pi);
 
 /* Ethernet (+ VLAN) + IPv4 + UDP header bytes of a reply from us. */
 static inline size_t
@@ -65,8 +69,10 @@ wrk_hdr_room(const struct wrk *w)
 
 int wrk_dhcp_init(struct wrk *w);
 void wrk_dhcp_fini(struct wrk *w);
-/* One DHCP datagram (worker 0): consumes m. */
-void wrk_dhcp_in(struct wrk *w, struct rte_mbuf *m, const struct pkt_info *pi);
+/* One DHCP datagram (worker 0).  The engine's own drops and silences are
+ * counted there and take m; the glue's (no engine, no mbuf, reply headers)
+ * are returned. */
+enum bs_drop wrk_dhcp_in(struct wrk *w, struct rte_mbuf *m, const struct pkt_info *pi);
 /* Sends held ACKs whose lease records are durable, drops late ones. */
 unsigned wrk_hold_release(struct wrk *w);
 /* env.emit_boot of both engines: best effort into the boot ring. */
@@ -76,7 +82,7 @@ void wrk_emit_boot(void *ctx, const struct boot_event *ev);
 
 int wrk_tftp_init(struct wrk *w);
 void wrk_tftp_fini(struct wrk *w);
-/* One TFTP datagram for this worker: consumes m. */
-void wrk_tftp_in(struct wrk *w, struct rte_mbuf *m, const struct pkt_info *pi);
+/* One TFTP datagram for this worker: always takes m (the engine counts). */
+enum bs_drop wrk_tftp_in(struct wrk *w, struct rte_mbuf *m, const struct pkt_info *pi);
 
 #endif

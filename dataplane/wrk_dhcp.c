@@ -91,7 +91,7 @@ wrk_hold_release(struct wrk *w)
 /* ---- one datagram ------------------------------------------------------- */
 
 /* Runs the engine on m's payload, writing the BOOTP reply after `room`
- * header bytes of r.  Consumes m. */
+ * header bytes of r. */
 static struct dhcp_result
 run_engine(struct wrk *w, struct rte_mbuf *m, const struct pkt_info *pi, struct rte_mbuf *r,
 	   size_t room, struct dhcp_tx *tx)
@@ -107,39 +107,35 @@ run_engine(struct wrk *w, struct rte_mbuf *m, const struct pkt_info *pi, struct 
 	memcpy(rx.src_mac, pi->src_mac, 6);
 	tx->buf = rte_pktmbuf_mtod(r, uint8_t *) + room;
 	tx->cap = cap < DHCP_MAX_REPLY ? cap : DHCP_MAX_REPLY;
-	struct dhcp_result v = dhcp_handle(w->dhcp, w->snap, &rx, tx);
-	rte_pktmbuf_free(m);
-	return v;
+	return dhcp_handle(w->dhcp, w->snap, &rx, tx);
 }
 
-void
+enum bs_drop
 wrk_dhcp_in(struct wrk *w, struct rte_mbuf *m, const struct pkt_info *pi)
 {
-	if (w->dhcp == NULL) {
-		wrk_drop(w, m, BS_DROP_ENGINE);
-		return;
-	}
+	if (w->dhcp == NULL)
+		return BS_DROP_ENGINE;
 	struct rte_mbuf *r = rte_pktmbuf_alloc(w->dp->pool);
-	if (r == NULL) {
-		wrk_drop(w, m, BS_DROP_NO_MBUF);
-		return;
-	}
+	if (r == NULL)
+		return BS_DROP_NO_MBUF;
 	size_t room = wrk_hdr_room(w);
 	struct dhcp_tx tx = { 0 };
 	struct dhcp_result v = run_engine(w, m, pi, r, room, &tx);
 	/* silence and drops are the engine's (counted there) */
 	if (v.verdict != DHCP_REPLY || tx.len == 0 || tx.len > tx.cap) {
 		rte_pktmbuf_free(r);
-		return;
+		rte_pktmbuf_free(m);
+		return BS_DROP_NONE;
 	}
 	uint32_t src_ip = tx.src_ip ? tx.src_ip : w->self.ip;
 	uint8_t *base = rte_pktmbuf_mtod(r, uint8_t *);
 	size_t n = pkt_build_udp(base, room, &w->self, tx.dst_mac, src_ip, tx.dst_ip, tx.src_port,
 				 tx.dst_port, tx.len, rte_raw_cksum(tx.buf, tx.len), w->ip_id++);
 	if (n != room) {
-		wrk_drop(w, r, BS_DROP_TX_BUILD);
-		return;
+		rte_pktmbuf_free(r);
+		return BS_DROP_TX_BUILD;
 	}
+	rte_pktmbuf_free(m);
 	r->data_len = (uint16_t)(room + tx.len);
 	r->pkt_len = r->data_len;
 	if (tx.wait_seq != 0 &&
@@ -147,6 +143,7 @@ wrk_dhcp_in(struct wrk *w, struct rte_mbuf *m, const struct pkt_info *pi)
 		hold_push(w, r, tx.wait_seq);
 	else
 		wrk_tx_push(w, r);
+	return BS_DROP_NONE;
 }
 
 /* ---- life cycle --------------------------------------------------------- */

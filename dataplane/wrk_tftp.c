@@ -339,7 +339,7 @@ tftp_send_data(void *ctx, const struct tftp_data_run *r)
 
 /* ---- in and life cycle -------------------------------------------------- */
 
-void
+enum bs_drop
 wrk_tftp_in(struct wrk *w, struct rte_mbuf *m, const struct pkt_info *pi)
 {
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
@@ -352,6 +352,7 @@ wrk_tftp_in(struct wrk *w, struct rte_mbuf *m, const struct pkt_info *pi)
 	memcpy(rx.src_mac, pi->src_mac, 6);
 	(void)tftp_handle(w->tftp, w->snap, &rx); /* drops are counted there */
 	rte_pktmbuf_free(m);
+	return BS_DROP_NONE;
 }
 
 int

@@ -39,13 +39,11 @@ wrk_tx_flush(struct wrk *w)
 	}
 }
 
-void
+enum bs_drop
 wrk_punt(struct wrk *w, struct rte_mbuf *m, const struct pkt_info *pi)
 {
-	if (w->dp->punt_port == UINT16_MAX) {
-		wrk_drop(w, m, BS_DROP_NO_PUNT);
-		return;
-	}
+	if (w->dp->punt_port == UINT16_MAX)
+		return BS_DROP_NO_PUNT;
 	/* The tap is untagged: the kernel sees the frame as on a plain port. */
 	if (pi->tagged) {
 		pkt_vlan_strip(rte_pktmbuf_mtod(m, uint8_t *));
@@ -55,4 +53,5 @@ wrk_punt(struct wrk *w, struct rte_mbuf *m, const struct pkt_info *pi)
 		wrk_tx_flush(w);
 	BS_ASSERT_HOT(w->n_punt < DP_BURST);
 	w->punt[w->n_punt++] = m;
+	return BS_DROP_NONE;
 }
