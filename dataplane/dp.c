@@ -23,6 +23,7 @@
 
 #include "shm/counters.h"
 #include "shm/publish.h"
+#include "util/bs_time.h"
 #include "dataplane/dp.h"
 
 RTE_LOG_REGISTER(bs_dp_logtype, bootstorm.dp, INFO);
@@ -31,7 +32,6 @@ RTE_LOG_REGISTER(bs_dp_logtype, bootstorm.dp, INFO);
 #define EXT_POOL_MBUFS 16383
 
 struct dp g_dp;
-struct wrk *g_wrk[RTE_MAX_LCORE];
 
 int
 dp_create_pools(struct dp *dp)
@@ -133,11 +133,11 @@ int
 dp_init_workers(struct dp *dp)
 {
 	for (unsigned w = 0; w < dp->n_workers; w++) {
-		g_wrk[w] = rte_zmalloc_socket("bs_wrk", sizeof(struct wrk), RTE_CACHE_LINE_SIZE,
+		dp->wrk[w] = rte_zmalloc_socket("bs_wrk", sizeof(struct wrk), RTE_CACHE_LINE_SIZE,
 					      (int)rte_lcore_to_socket_id(dp->lcore[w]));
-		if (g_wrk[w] == NULL)
+		if (dp->wrk[w] == NULL)
 			return -ENOMEM;
-		int rc = dp_worker_init(g_wrk[w], w);
+		int rc = dp_worker_init(dp, dp->wrk[w], w);
 		if (rc != 0) {
 			LOG(ERR, "worker %u: engines: %s\n", w, strerror(-rc));
 			return rc;
@@ -150,23 +150,19 @@ void
 dp_run(struct dp *dp)
 {
 	struct shm_hdr *h = dp->shm.hdr;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
 	/* Baseline for leak checks: what ports and engines hold at rest. */
 	_Atomic uint64_t *c0 = shm_worker_counters(&dp->shm, 0);
 	__atomic_store_n((uint64_t *)&c0[BS_CTR_POOL_BASE], rte_mempool_in_use_count(dp->pool),
 			 __ATOMIC_RELAXED);
 	/* release: the workers' reader slots are set up before anyone sees us */
 	atomic_store_explicit(&h->dp_workers, dp->n_workers, memory_order_relaxed);
-	atomic_store_explicit(&h->dp_started_ms,
-			      (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u,
-			      memory_order_relaxed);
+	atomic_store_explicit(&h->dp_started_ms, bs_real_ms(), memory_order_relaxed);
 	shm_dp_announce(&dp->shm, true); /* release, with our start time */
 	for (unsigned w = 1; w < dp->n_workers; w++)
-		rte_eal_remote_launch(dp_worker_main, g_wrk[w], dp->lcore[w]);
+		rte_eal_remote_launch(dp_worker_main, dp->wrk[w], dp->lcore[w]);
 	LOG(INFO, "running: %u worker(s), region /bootstorm-%s, punt %s\n", dp->n_workers,
 	    dp->o.instance, dp->o.punt[0] ? dp->o.punt : "(none)");
-	dp_worker_main(g_wrk[0]);
+	dp_worker_main(dp->wrk[0]);
 	rte_eal_mp_wait_lcore();
 }
 
@@ -174,10 +170,10 @@ void
 dp_teardown(struct dp *dp)
 {
 	for (unsigned w = 0; w < dp->n_workers; w++) {
-		if (g_wrk[w]) {
-			dp_worker_fini(g_wrk[w]);
-			rte_free(g_wrk[w]);
-			g_wrk[w] = NULL;
+		if (dp->wrk[w]) {
+			dp_worker_fini(dp->wrk[w]);
+			rte_free(dp->wrk[w]);
+			dp->wrk[w] = NULL;
 		}
 	}
 	free_ring(dp->dhcp_ring);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
- * bootstorm-dp internals shared by main.c, port.c and worker.c.
+ * bootstorm-dp internals shared by main.c, dp.c, port.c and the worker files.
  *
  * struct dp is set up by main() before any worker starts and is read-only
- * afterwards (except `quit`).  Everything mutable on the fast path lives in
+ * afterwards (except `quit` and the RA rate limit `ra_next_tsc`).  Everything mutable on the fast path lives in
  * one struct wrk per worker, touched only by its lcore.
  */
 #ifndef BS_DP_H
@@ -30,7 +30,10 @@
  * Held ACKs keep their mbufs: the default pool adds this many. */
 #define DP_HOLD_MAX	16384
 #define DP_RING_SIZE	1024	/* hand-over rings */
+/* n_tx/n_punt are uint16_t; a full RX burst must fit the TX buffer. */
+_Static_assert(DP_TX_MAX <= UINT16_MAX && DP_BURST <= DP_TX_MAX, "TX buffer bounds");
 #define DP_MAX_PORTS	4
+#define DP_RA_MIN_DELAY_US 3000000 /* RFC 4861 10: MIN_DELAY_BETWEEN_RAS */
 
 /* Settings from the command line or the dataplane: section. */
 struct dp_opts {
@@ -65,10 +68,15 @@ struct dp {
 	struct rte_ring *dhcp_ring;	/* MP/SC, to worker 0 */
 	struct rte_ring *tftp_ring[RTE_MAX_LCORE]; /* MP/SC, to worker w */
 	struct shm_region shm;
+	struct wrk *wrk[RTE_MAX_LCORE];	/* dp_init_workers */
 	unsigned tsc_per_us;
+	/* TSC before which no RA answers an RS (RFC 4861 6.2.6), any worker */
+	_Atomic uint64_t ra_next_tsc;
 	volatile bool quit;
 };
 
+/* main()'s instance (its signal handler sets quit); workers and dp_*()
+ * take theirs as an argument and never read this. */
 extern struct dp g_dp;
 
 /* A DHCP reply waiting for its lease record to be durable. */
@@ -82,7 +90,8 @@ struct dhcp_engine;
 struct tftp_engine;
 
 struct wrk {
-	alignas(RTE_CACHE_LINE_SIZE) unsigned id;
+	alignas(RTE_CACHE_LINE_SIZE) struct dp *dp;	/* read-only after start */
+	unsigned id;
 	unsigned lcore;
 	uint16_t rxq, txq;
 	_Atomic uint64_t *ctr;
@@ -114,8 +123,6 @@ struct wrk {
 	struct dp_hold hold[DP_HOLD_MAX];
 };
 
-extern struct wrk *g_wrk[RTE_MAX_LCORE];
-
 /* dp.c */
 int dp_create_pools(struct dp *dp);
 int dp_create_rings(struct dp *dp);
@@ -129,8 +136,8 @@ void dp_teardown(struct dp *dp);
 int dp_ports_init(struct dp *dp);
 void dp_ports_close(struct dp *dp);
 
-/* worker.c */
-int dp_worker_init(struct wrk *w, unsigned id);
+/* worker.c (wrk_*.c are its private parts, see wrk.h) */
+int dp_worker_init(struct dp *dp, struct wrk *w, unsigned id);
 void dp_worker_fini(struct wrk *w);
 int dp_worker_main(void *arg);
 

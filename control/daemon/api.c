@@ -356,7 +356,7 @@ drops_total(struct ctl *c)
 	uint64_t s = 0;
 
 	for (unsigned i = 0; i < BS_CTR_MAX; i++)
-		if (strncmp(bs_ctr_name[i], "DROP_", 5) == 0)
+		if (bs_ctr_is_drop((enum bs_ctr)i))
 			s += ctl_counter(c, i);
 	return s;
 }
@@ -371,8 +371,9 @@ api_status(struct ctl *c, struct api_resp *r)
 	json_t *nodes = json_object(), *bys = json_object(), *rates = json_object(), *ctr = json_object();
 	json_t *http = json_object();
 	uint64_t counts[BOOT_STAGE_MAX], total, fs = atomic_load(&st->fsyncs);
-	static const char *const sum_names[] = { "DHCP_RX", "DHCP_TX", "TFTP_RX", "TFTP_TX",
-						 "TFTP_XFER_DONE", "TFTP_XFER_FAILED", "RX_PKTS", "TX_PKTS" };
+	static const enum bs_ctr sum_ids[] = { BS_CTR_DHCP_RX, BS_CTR_DHCP_TX, BS_CTR_TFTP_RX,
+					       BS_CTR_TFTP_TX, BS_CTR_TFTP_XFER_DONE,
+					       BS_CTR_TFTP_XFER_FAILED, BS_CTR_RX_PKTS, BS_CTR_TX_PKTS };
 
 	pthread_rwlock_rdlock(&c->cfg_lock);
 	set_str(j, "name", c->cfg->name ? c->cfg->name : "");
@@ -418,12 +419,9 @@ api_status(struct ctl *c, struct api_resp *r)
 	json_object_set_new(nodes, "boot_events", json_integer((json_int_t)atomic_load(&c->boot_events)));
 	json_object_set_new(j, "nodes", nodes);
 
-	for (size_t i = 0; i < sizeof(sum_names) / sizeof(sum_names[0]); i++) {
-		int id = ctl_counter_id(sum_names[i]);
-
-		if (id >= 0)
-			json_object_set_new(ctr, sum_names[i], json_integer((json_int_t)ctl_counter(c, (unsigned)id)));
-	}
+	for (size_t i = 0; i < sizeof(sum_ids) / sizeof(sum_ids[0]); i++)
+		json_object_set_new(ctr, bs_ctr_name[sum_ids[i]],
+				    json_integer((json_int_t)ctl_counter(c, sum_ids[i])));
 	json_object_set_new(ctr, "drops", json_integer((json_int_t)drops_total(c)));
 	json_object_set_new(j, "counters", ctr);
 
@@ -523,12 +521,13 @@ api_metrics(struct ctl *c, struct api_resp *r)
 		return error(r, 500, "out of memory");
 	b.p[0] = '\0';
 	for (unsigned i = 0; i < BS_CTR_MAX; i++) {
-		if (strncmp(bs_ctr_name[i], "DROP_", 5) == 0) {
+		if (bs_ctr_is_drop((enum bs_ctr)i)) {
 			/* drop reasons: one family with a reason label */
 			if (!drops_done) {
 				sb_help(&b, "bootstorm_drops_total", "packets dropped by the dataplane, by reason", "counter");
 				drops_done = true;
 			}
+			/* a DROP(REASON) row is named DROP_REASON: the label is REASON */
 			lower(name, bs_ctr_name[i] + 5, sizeof(name));
 			sb_printf(&b, "bootstorm_drops_total{reason=\"%s\"} %llu\n", name,
 				  (unsigned long long)ctl_counter(c, i));

@@ -34,21 +34,6 @@ ctl_counter(const struct ctl *c, unsigned id)
 	return sum;
 }
 
-int
-ctl_counter_id(const char *name)
-{
-	for (unsigned i = 0; i < BS_CTR_MAX; i++)
-		if (bs_ctr_name[i] && strcmp(bs_ctr_name[i], name) == 0)
-			return (int)i;
-	return -1;
-}
-
-bool
-ctl_counter_is_drop(unsigned id)
-{
-	return id < BS_CTR_MAX && strncmp(bs_ctr_name[id], "DROP_", 5) == 0;
-}
-
 void
 ctl_http_count(struct ctl *c, unsigned status)
 {

@@ -71,12 +71,6 @@ static inline uint64_t ctl_mono_ms(void) { return bs_mono_ms(); }
 
 /* Sum over workers of counter id (0 without a region). */
 uint64_t ctl_counter(const struct ctl *c, unsigned id);
-/* Index of a counter by name, or -1.  For api.c's status list; new code
- * names counters by enum bs_ctr. */
-int ctl_counter_id(const char *name);
-/* Whether counter id is a drop reason (the one place that knows how a drop
- * is told from a plain counter). */
-bool ctl_counter_is_drop(unsigned id);
 
 void ctl_http_count(struct ctl *c, unsigned status);
 

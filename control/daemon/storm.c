@@ -301,7 +301,7 @@ drops_json(struct ctl *c)
 	for (unsigned i = 0; i < BS_CTR_MAX; i++) {
 		uint64_t v;
 
-		if (!ctl_counter_is_drop(i))
+		if (!bs_ctr_is_drop((enum bs_ctr)i))
 			continue;
 		v = ctl_counter(c, i);
 		total += v;

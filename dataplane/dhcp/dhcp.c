@@ -468,9 +468,9 @@ count_rx_type(const struct dhcp_ctx *c)
 		inc(c, by_type[c->m->type]);
 }
 
-int
-dhcp_handle(struct dhcp_engine *e, const struct snap_hdr *snap, const struct dhcp_rx *rx,
-	    struct dhcp_tx *tx)
+static int
+handle_msg(struct dhcp_engine *e, const struct snap_hdr *snap, const struct dhcp_rx *rx,
+	   struct dhcp_tx *tx)
 {
 	struct dhcp_ctx c = { .e = e, .snap = snap, .rx = rx, .tx = tx, .m = &e->msg };
 	int rc;
@@ -506,6 +506,20 @@ dhcp_handle(struct dhcp_engine *e, const struct snap_hdr *snap, const struct dhc
 	default:
 		return on_inform(&c);
 	}
+}
+
+/* The engine's int (0 reply, < 0 silent, > 0 drop counter) as the verdict
+ * and drop reason callers see. */
+struct dhcp_result
+dhcp_handle(struct dhcp_engine *e, const struct snap_hdr *snap, const struct dhcp_rx *rx,
+	    struct dhcp_tx *tx)
+{
+	int rc = handle_msg(e, snap, rx, tx);
+	if (rc == DHCP_REPLY)
+		return (struct dhcp_result){ DHCP_REPLY, BS_DROP_NONE };
+	if (rc < 0)
+		return (struct dhcp_result){ DHCP_SILENT, BS_DROP_NONE };
+	return (struct dhcp_result){ DHCP_DROP, bs_drop_of((enum bs_ctr)rc) };
 }
 
 void

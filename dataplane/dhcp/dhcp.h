@@ -11,10 +11,9 @@
  * Contract of dhcp_handle():
  *   - rx describes one UDP datagram to port 67 or 4011 (payload = BOOTP
  *     message), already IP/UDP validated by the caller;
- *   - returns DHCP_REPLY with tx filled (payload in tx->buf, tx->len bytes,
- *     addressing in tx->dst_*), DHCP_SILENT when RFC 2131 says to stay
- *     silent (not an error), or a drop reason (an enum bs_ctr DROP_* index,
- *     already counted);
+ *   - returns { DHCP_REPLY } with tx filled (payload in tx->buf, tx->len
+ *     bytes, addressing in tx->dst_*), { DHCP_SILENT } when RFC 2131 says to
+ *     stay silent (not an error), or { DHCP_DROP, why } (already counted);
  *   - when tx->wait_seq != 0 the reply confirms a dynamic lease change whose
  *     journal record has sequence wait_seq: the caller must hold it until
  *     shm hdr.durable_seq >= wait_seq (group commit), and drop it (the
@@ -42,7 +41,13 @@
 enum dhcp_verdict {
 	DHCP_REPLY = 0,
 	DHCP_SILENT = -1,
-	/* > 0: enum bs_ctr drop reason */
+	DHCP_DROP = 1,	/* inside the engine: any > 0 is an enum bs_ctr drop counter */
+};
+
+/* What dhcp_handle() decided; why is BS_DROP_NONE unless DHCP_DROP. */
+struct dhcp_result {
+	enum dhcp_verdict verdict;
+	enum bs_drop why;
 };
 
 /* Where the engine's side effects go. */
@@ -83,8 +88,8 @@ struct dhcp_engine;
 struct dhcp_engine *dhcp_engine_new(const struct dhcp_env *env);
 void dhcp_engine_free(struct dhcp_engine *e);
 
-int dhcp_handle(struct dhcp_engine *e, const struct snap_hdr *snap,
-		const struct dhcp_rx *rx, struct dhcp_tx *tx);
+struct dhcp_result dhcp_handle(struct dhcp_engine *e, const struct snap_hdr *snap,
+			       const struct dhcp_rx *rx, struct dhcp_tx *tx);
 
 /* Housekeeping, called about once a second: expires offers and leases
  * (emitting LEASE_EV_EXPIRE), ends quarantines.  Bounded work per call. */

@@ -97,7 +97,7 @@ is_directed_bcast(const struct pkt_self *self, uint32_t ip)
 /* RFC 826: only Ethernet/IPv4 ARP is ours.  We answer requests for our
  * address and give replies addressed to us to the kernel (it resolves the
  * clients it talks HTTP to through the tap). */
-static int
+static enum bs_drop
 classify_arp(const struct pkt_self *self, struct cur *c, struct pkt_info *pi)
 {
 	uint16_t htype = cur_be16(c), ptype = cur_be16(c);
@@ -108,26 +108,30 @@ classify_arp(const struct pkt_self *self, struct cur *c, struct pkt_info *pi)
 	cur_skip(c, 6); /* tha */
 	uint32_t tpa = cur_be32(c);
 	if (c->bad)
-		return BS_CTR_DROP_RUNT;
+		return BS_DROP_RUNT;
 	if (htype != 1 || ptype != PKT_ETHERTYPE_IPV4 || hlen != 6 || plen != 4)
-		return BS_CTR_DROP_ARP;
-	(void)sha;
+		return BS_DROP_ARP;
 	pi->src_ip = spa;
 	pi->dst_ip = tpa;
 	if (tpa != self->ip)
-		return BS_CTR_DROP_NOT_FOR_US;
+		return BS_DROP_NOT_FOR_US;
 	if (op == ARP_OP_REQUEST) {
+		/* The reply goes to sha: a group address there (or as the
+		 * frame's source, which IEEE 802.3 3.2.3 never allows) would
+		 * make us reflect one request to a whole segment. */
+		if (pkt_mac_is_group(sha) || pkt_mac_is_group(pi->src_mac))
+			return BS_DROP_GROUP_SRC_MAC;
 		pi->cls = PKT_C_ARP_REQUEST;
-		return 0;
+		return BS_DROP_NONE;
 	}
 	if (op == ARP_OP_REPLY) {
 		pi->cls = PKT_C_PUNT;
-		return 0;
+		return BS_DROP_NONE;
 	}
-	return BS_CTR_DROP_ARP;
+	return BS_DROP_ARP;
 }
 
-static int
+static enum bs_drop
 classify_udp(const struct pkt_self *self, const uint8_t *p, struct cur *c,
 	     enum pkt_csum_hint l4_hint, bool to_me, struct pkt_info *pi)
 {
@@ -138,82 +142,90 @@ classify_udp(const struct pkt_self *self, const uint8_t *p, struct cur *c,
 	uint16_t ulen = cur_be16(c);
 	uint16_t csum = cur_be16(c);
 	if (c->bad || ip_pay < PKT_UDP_LEN)
-		return BS_CTR_DROP_RUNT;
+		return BS_DROP_RUNT;
 	/* RFC 768: length covers header and data; it must fit the IP payload. */
 	if (ulen < PKT_UDP_LEN || ulen > ip_pay)
-		return BS_CTR_DROP_UDP_LEN;
+		return BS_DROP_UDP_LEN;
 	pi->pay_off = (uint16_t)(pi->l4_off + PKT_UDP_LEN);
 	pi->pay_len = (uint16_t)(ulen - PKT_UDP_LEN);
 	/* RFC 768: a zero checksum means "not computed" and is accepted. */
 	if (csum != 0) {
 		if (l4_hint == PKT_CSUM_BAD)
-			return BS_CTR_DROP_UDP_CSUM;
+			return BS_DROP_UDP_CSUM;
 		if (l4_hint == PKT_CSUM_UNKNOWN) {
 			uint16_t s = pkt_sum_add(pkt_udp_phdr_sum(pi->src_ip, pi->dst_ip, ulen),
 						 rte_raw_cksum(uh, ulen));
 			if (s != 0xffff)
-				return BS_CTR_DROP_UDP_CSUM;
+				return BS_DROP_UDP_CSUM;
 		}
 	}
 	(void)p;
 	uint16_t d = pi->dst_port;
 	if (d == 67 || d == 4011) {
 		pi->cls = PKT_C_DHCP;
-		return 0;
+		return BS_DROP_NONE;
 	}
 	if (!to_me)
-		return BS_CTR_DROP_BCAST;
+		return BS_DROP_BCAST;
 	if (d == 69)
 		pi->cls = PKT_C_TFTP;
 	else if (d >= self->tftp_lo && d <= self->tftp_hi && self->tftp_lo != 0)
 		pi->cls = PKT_C_TFTP_TID;
 	else
 		pi->cls = PKT_C_PUNT;
-	return 0;
+	return BS_DROP_NONE;
 }
 
-static int
+static enum bs_drop
 classify_icmp(const uint8_t *p, struct cur *c, bool to_me, struct pkt_info *pi)
 {
 	if (!to_me)
-		return BS_CTR_DROP_BCAST;
+		return BS_DROP_BCAST;
 	size_t icmp_len = pi->ip_len - (pi->l4_off - pi->l3_off);
 	uint8_t type = cur_u8(c), code = cur_u8(c);
 	if (type != ICMP_ECHO || code != 0) {
 		pi->cls = PKT_C_PUNT; /* unreachable & co: the kernel's business */
-		return 0;
+		return BS_DROP_NONE;
 	}
+	/* RFC 1122 3.3.6: a datagram that came in a link-layer broadcast
+	 * but is not an IP broadcast is discarded; one echo request must not
+	 * draw a reply from every host on the segment. */
+	if (pi->bcast)
+		return BS_DROP_ICMP_L2_BCAST;
+	/* The reply goes to the frame's source MAC: never to a group. */
+	if (pkt_mac_is_group(pi->src_mac))
+		return BS_DROP_GROUP_SRC_MAC;
 	if (icmp_len < 8)
-		return BS_CTR_DROP_ICMP;
+		return BS_DROP_ICMP;
 	/* RFC 792: checksum over the whole ICMP message. */
 	if (rte_raw_cksum(p + pi->l4_off, icmp_len) != 0xffff)
-		return BS_CTR_DROP_ICMP;
+		return BS_DROP_ICMP;
 	pi->cls = PKT_C_ICMP_ECHO;
-	return 0;
+	return BS_DROP_NONE;
 }
 
-static int
+static enum bs_drop
 classify_ipv4(const struct pkt_self *self, const uint8_t *p, size_t len, struct cur *c,
 	      enum pkt_csum_hint ip_hint, enum pkt_csum_hint l4_hint, struct pkt_info *pi)
 {
 	const uint8_t *ih = c->p;
 	if (!cur_need(c, PKT_IP_LEN))
-		return BS_CTR_DROP_RUNT;
+		return BS_DROP_RUNT;
 	/* RFC 791 3.1: version 4, IHL >= 5 words, total length >= IHL. */
 	unsigned ver = ih[0] >> 4, ihl = (ih[0] & 0xf) * 4u;
 	if (ver != 4 || ihl < PKT_IP_LEN || ihl > c->left)
-		return BS_CTR_DROP_IP_HDR;
+		return BS_DROP_IP_HDR;
 	uint16_t tot = (uint16_t)(ih[2] << 8 | ih[3]);
 	/* Ethernet pads short frames: the frame may be longer, never shorter. */
 	if (tot < ihl || tot > c->left)
-		return BS_CTR_DROP_IP_LEN;
+		return BS_DROP_IP_LEN;
 	if (ip_hint == PKT_CSUM_BAD)
-		return BS_CTR_DROP_IP_CSUM;
+		return BS_DROP_IP_CSUM;
 	if (ip_hint == PKT_CSUM_UNKNOWN && rte_raw_cksum(ih, ihl) != 0xffff)
-		return BS_CTR_DROP_IP_CSUM;
+		return BS_DROP_IP_CSUM;
 	uint16_t frag = (uint16_t)(ih[6] << 8 | ih[7]);
 	if (frag & (IP_MF | IP_OFFMASK))
-		return BS_CTR_DROP_IP_FRAG; /* nothing we serve needs reassembly */
+		return BS_DROP_IP_FRAG; /* nothing we serve needs reassembly */
 	pi->ip_len = tot;
 	pi->proto = ih[9];
 	pi->src_ip = get_be32(ih + 12);
@@ -222,7 +234,7 @@ classify_ipv4(const struct pkt_self *self, const uint8_t *p, size_t len, struct 
 	bool to_me = pi->dst_ip == self->ip;
 	bool bcast = pi->dst_ip == 0xffffffffu || is_directed_bcast(self, pi->dst_ip);
 	if (!to_me && !bcast)
-		return BS_CTR_DROP_NOT_FOR_US;
+		return BS_DROP_NOT_FOR_US;
 	/* A unicast IP in a broadcast frame is someone's mistake or an attack
 	 * surface; the kernel would drop it too (RFC 1122 3.3.6). */
 	struct cur l4 = cur_init(p + pi->l4_off, tot - ihl);
@@ -234,23 +246,23 @@ classify_ipv4(const struct pkt_self *self, const uint8_t *p, size_t len, struct 
 		return classify_icmp(p, &l4, to_me, pi);
 	default:
 		if (!to_me)
-			return BS_CTR_DROP_BCAST;
+			return BS_DROP_BCAST;
 		pi->cls = PKT_C_PUNT;
-		return 0;
+		return BS_DROP_NONE;
 	}
 }
 
-static int
+static enum bs_drop
 classify_ipv6(const uint8_t *p, struct cur *c, struct pkt_info *pi)
 {
 	const uint8_t *h = cur_take(c, 40);
 	if (!h)
-		return BS_CTR_DROP_RUNT;
+		return BS_DROP_RUNT;
 	if ((h[0] >> 4) != 6)
-		return BS_CTR_DROP_IP_HDR;
+		return BS_DROP_IP_HDR;
 	uint16_t plen = (uint16_t)(h[4] << 8 | h[5]);
 	if (plen > c->left)
-		return BS_CTR_DROP_IP_LEN;
+		return BS_DROP_IP_LEN;
 	pi->ip_len = (uint16_t)(plen + 40);
 	pi->proto = h[6];
 	pi->l4_off = (uint16_t)(pi->l3_off + 40);
@@ -259,14 +271,14 @@ classify_ipv6(const uint8_t *p, struct cur *c, struct pkt_info *pi)
 	if (pi->proto == PKT_PROTO_ICMP6 && plen >= 8 && c->p[0] == ICMP6_RS &&
 	    c->p[1] == 0 && h[7] == 255) {
 		pi->cls = PKT_C_RS6;
-		return 0;
+		return BS_DROP_NONE;
 	}
 	(void)p;
 	pi->cls = PKT_C_PUNT;
-	return 0;
+	return BS_DROP_NONE;
 }
 
-int
+enum bs_drop
 pkt_classify(const struct pkt_self *self, const uint8_t *p, size_t len,
 	     enum pkt_csum_hint ip_hint, enum pkt_csum_hint l4_hint, struct pkt_info *pi)
 {
@@ -275,26 +287,26 @@ pkt_classify(const struct pkt_self *self, const uint8_t *p, size_t len,
 	const uint8_t *dst = cur_take(&c, 6), *src = cur_take(&c, 6);
 	uint16_t et = cur_be16(&c);
 	if (c.bad)
-		return BS_CTR_DROP_RUNT;
+		return BS_DROP_RUNT;
 	memcpy(pi->src_mac, src, 6);
 	/* AF_PACKET also hands us what the kernel (or we) sent on the port. */
 	if (memcmp(src, self->mac, 6) == 0)
-		return BS_CTR_DROP_OWN_MAC;
+		return BS_DROP_OWN_MAC;
 	pi->bcast = (dst[0] & 1) != 0;
 	if (!pi->bcast && memcmp(dst, self->mac, 6) != 0)
-		return BS_CTR_DROP_NOT_FOR_US;
+		return BS_DROP_NOT_FOR_US;
 	pi->l2_len = PKT_ETH_LEN;
 	if (et == PKT_ETHERTYPE_VLAN) {
 		uint16_t tci = cur_be16(&c);
 		et = cur_be16(&c);
 		if (c.bad)
-			return BS_CTR_DROP_RUNT;
+			return BS_DROP_RUNT;
 		if (self->vlan == 0 || (tci & 0xfff) != self->vlan)
-			return BS_CTR_DROP_VLAN;
+			return BS_DROP_VLAN;
 		pi->tagged = true;
 		pi->l2_len = PKT_ETH_LEN + PKT_VLAN_LEN;
 	} else if (self->vlan != 0 || et == 0x88a8) {
-		return BS_CTR_DROP_VLAN; /* untagged on a tagged config, or QinQ */
+		return BS_DROP_VLAN; /* untagged on a tagged config, or QinQ */
 	}
 	pi->ethertype = et;
 	pi->l3_off = pi->l2_len;
@@ -305,10 +317,10 @@ pkt_classify(const struct pkt_self *self, const uint8_t *p, size_t len,
 		return classify_ipv4(self, p, len, &c, ip_hint, l4_hint, pi);
 	case PKT_ETHERTYPE_IPV6:
 		if (memcmp(dst, bcast_mac, 6) == 0)
-			return BS_CTR_DROP_BCAST;
+			return BS_DROP_BCAST;
 		return classify_ipv6(p, &c, pi);
 	default:
-		return pi->bcast ? BS_CTR_DROP_BCAST : BS_CTR_DROP_ETHERTYPE;
+		return pi->bcast ? BS_DROP_BCAST : BS_DROP_ETHERTYPE;
 	}
 }
 

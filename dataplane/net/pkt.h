@@ -21,6 +21,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "shm/counters.h"
+
 #define PKT_ETH_LEN	14
 #define PKT_VLAN_LEN	4
 #define PKT_IP_LEN	20	/* without options: everything we send */
@@ -83,12 +85,19 @@ struct pkt_info {
 	uint8_t src_mac[6];
 };
 
-/* Classifies one frame.  Returns 0 with *pi filled, or a drop reason
- * (enum bs_ctr DROP_*, not counted: the caller counts).  ip_hint/l4_hint
- * come from the PMD's RX offload flags. */
-int pkt_classify(const struct pkt_self *self, const uint8_t *p, size_t len,
-		 enum pkt_csum_hint ip_hint, enum pkt_csum_hint l4_hint,
-		 struct pkt_info *pi);
+/* IEEE 802 I/G bit: a multicast or broadcast address. */
+static inline bool
+pkt_mac_is_group(const uint8_t mac[6])
+{
+	return (mac[0] & 1) != 0;
+}
+
+/* Classifies one frame.  Returns BS_DROP_NONE with *pi filled, or why it
+ * is dropped (not counted: the caller counts).  ip_hint/l4_hint come from
+ * the PMD's RX offload flags. */
+enum bs_drop pkt_classify(const struct pkt_self *self, const uint8_t *p, size_t len,
+			  enum pkt_csum_hint ip_hint, enum pkt_csum_hint l4_hint,
+			  struct pkt_info *pi);
 
 /* Folded one's complement sum in memory order (rte_raw_cksum semantics)
  * of the IPv4 pseudo header for UDP. */

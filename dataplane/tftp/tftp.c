@@ -415,8 +415,8 @@ handle_tid(struct tftp_engine *e, const struct tftp_rx *rx, uint16_t op)
 	}
 }
 
-int
-tftp_handle(struct tftp_engine *e, const struct snap_hdr *s, const struct tftp_rx *rx)
+static int
+handle_rx(struct tftp_engine *e, const struct snap_hdr *s, const struct tftp_rx *rx)
 {
 	tftp_ctr(e, BS_CTR_TFTP_RX);
 	e->now_ns = rx->now_ns;
@@ -439,6 +439,14 @@ tftp_handle(struct tftp_engine *e, const struct snap_hdr *s, const struct tftp_r
 	if (owner < 0 || (unsigned)owner != e->env.worker)
 		return drop(e, BS_CTR_DROP_TFTP_BAD_PORT);
 	return handle_tid(e, rx, op);
+}
+
+/* The engine counts by counter; callers see the drop reason. */
+enum bs_drop
+tftp_handle(struct tftp_engine *e, const struct snap_hdr *s, const struct tftp_rx *rx)
+{
+	int rc = handle_rx(e, s, rx);
+	return rc > 0 ? bs_drop_of((enum bs_ctr)rc) : BS_DROP_NONE;
 }
 
 /* ---- poll ---- */

@@ -159,13 +159,14 @@ struct tftp_engine *tftp_engine_new(const struct tftp_env *env, const struct tft
 void tftp_engine_free(struct tftp_engine *e);
 
 /* One received packet (to port 69 or to one of this worker's TIDs).
- * Returns 0 or a drop reason (enum bs_ctr, already counted).  Answers that
+ * Returns BS_DROP_NONE or why it was dropped (already counted).  Answers that
  * are ERROR packets go out through send() at once; DATA and OACK go out
  * only from tftp_poll() (fair, paced).  RRQs beyond capacity are dropped
  * (counted), not answered: PXE firmware retries an unanswered RRQ but gives
  * up on an ERROR.  See tftp.c for admission and amplification rules and
  * tftp_cache.c for path resolution and the file-version rules. */
-int tftp_handle(struct tftp_engine *e, const struct snap_hdr *snap, const struct tftp_rx *rx);
+enum bs_drop tftp_handle(struct tftp_engine *e, const struct snap_hdr *snap,
+			 const struct tftp_rx *rx);
 
 /* Timers and paced sending: retransmits what timed out and sends pending
  * window blocks, at most `budget` packets, fairly across transfers.  Returns

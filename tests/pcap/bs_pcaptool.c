@@ -29,6 +29,7 @@
 #include "shm/counters.h"
 #include "shm/publish.h"
 #include "conf/snap_build.h"
+#include "util/bs_time.h"
 
 static volatile sig_atomic_t quit;
 
@@ -37,14 +38,6 @@ on_signal(int sig)
 {
 	(void)sig;
 	quit = 1;
-}
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static int
@@ -113,7 +106,7 @@ serve(const char *path, bool durable, const char *ready)
 		 * sees a record that (in real control) is on disk. */
 		if (durable)
 			atomic_store_explicit(&h->durable_seq, last, memory_order_release);
-		atomic_store_explicit(&h->control_heartbeat_ms, mono_ms(), memory_order_relaxed);
+		atomic_store_explicit(&h->control_heartbeat_ms, bs_mono_ms(), memory_order_relaxed);
 		struct timespec ts = { 0, 1000000 }; /* 1 ms: a group-commit window */
 		nanosleep(&ts, NULL);
 	}

@@ -210,6 +210,39 @@ def case_l2l3():
     return f, [], checker, []
 
 
+def case_reflect():
+    """Issue 15 item 11: one RA per RS burst (RFC 4861 6.2.6: one multicast
+    RA per MIN_DELAY_BETWEEN_RAS = 3 s; the replay takes milliseconds), no
+    ICMP echo reply to an echo in an L2 broadcast frame, no ARP/ICMP reply
+    to a group source MAC.  The unicast controls are still answered."""
+    grp = "01:00:5e:00:00:01"
+    echo = IP(src="10.77.0.100", dst=SRV_IP) / ICMP(type=8, id=0x77, seq=1) / b"reflect"
+    f = [Ether(dst="33:33:00:00:00:02", src="52:54:00:aa:00:%02x" % i) /
+         IPv6(src="fe80::5054:ff:feaa:%x" % i, dst="ff02::2", hlim=255) / ICMPv6ND_RS()
+         for i in range(1, 4)]
+    f.append(Ether(dst=BCAST, src=CLI_MAC) / echo)                     # L2 broadcast
+    f.append(Ether(dst=SRV_MAC, src=grp) / echo)                       # group source
+    f.append(Ether(dst=BCAST, src=grp) / ARP(op=1, hwsrc=CLI_MAC, psrc="10.77.0.100", pdst=SRV_IP))
+    f.append(Ether(dst=BCAST, src=CLI_MAC) / ARP(op=1, hwsrc=BCAST, psrc="10.77.0.100", pdst=SRV_IP))
+    f.append(Ether(dst=SRV_MAC, src=CLI_MAC) / echo)                   # controls
+    f.append(Ether(dst=BCAST, src=CLI_MAC) / ARP(op=1, hwsrc=CLI_MAC, psrc="10.77.0.100", pdst=SRV_IP))
+
+    def checker(out, ctr, ctx):
+        ra = [p for p in out if ICMPv6ND_RA in p]
+        check(len(ra) == 1, "expected 1 RA for 3 RS within 3 s, got %d" % len(ra))
+        check(ctr.get("DROP_RA_RATE") == 2, "RA_RATE drops: %s" % ctr.get("DROP_RA_RATE"))
+        ic = [p for p in out if ICMP in p]
+        check(len(ic) == 1 and ic[0][Ether].dst == CLI_MAC, "only the unicast echo answered (%d)" % len(ic))
+        check(ctr.get("DROP_ICMP_L2_BCAST") == 1, "ICMP_L2_BCAST: %s" % ctr.get("DROP_ICMP_L2_BCAST"))
+        rep = [p for p in out if ARP in p and p[ARP].op == 2]
+        check(len(rep) == 1 and rep[0][Ether].dst == CLI_MAC, "only the unicast ARP answered (%d)" % len(rep))
+        check(ctr.get("DROP_GROUP_SRC_MAC") == 3, "GROUP_SRC_MAC: %s" % ctr.get("DROP_GROUP_SRC_MAC"))
+        check(all(not (p[Ether].dst in (BCAST, grp) and (ICMP in p or (ARP in p and p[ARP].op == 2)))
+                  for p in out), "no reply to a group")
+        check(len(out) == 1 + 1 + 1 + 1, "GARP, RA, echo reply, ARP reply only (got %d)" % len(out))
+    return f, [], checker, []
+
+
 def case_dhcp(durable=True):
     xid1, xid2 = 0x1111, 0x2222
     f = [dhcp_msg(CLI_MAC, "discover", xid1)]
@@ -348,6 +381,7 @@ def case_punt():
 CASES = {
     "punt": case_punt,
     "l2l3": case_l2l3,
+    "reflect": case_reflect,
     "dhcp": lambda: case_dhcp(True),
     "dhcp_hold_timeout": lambda: case_dhcp(False),
     "tftp": lambda: case_tftp(False),

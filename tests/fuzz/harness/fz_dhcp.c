@@ -57,7 +57,7 @@ check(const struct th *h, int rc)
 	if (rc == DHCP_REPLY) {
 		FZ_CHECK(h->tx.len <= DHCP_MAX_REPLY && h->tx.len <= h->tx.cap && h->tx.len >= 240);
 	} else if (rc != DHCP_SILENT) {
-		FZ_CHECK(rc > 0 && rc < BS_CTR_MAX && strncmp(bs_ctr_name[rc], "DROP_", 5) == 0);
+		FZ_CHECK(rc > 0 && rc < BS_CTR_MAX && bs_ctr_is_drop((enum bs_ctr)rc));
 		FZ_CHECK(h->tx.wait_seq == 0);
 	}
 }

@@ -86,6 +86,7 @@
 #include "shm/counters.h"
 #include "shm/publish.h"
 #include "conf/snap_build.h"
+#include "util/bs_time.h"
 #include "dataplane/dp.h"
 #include "dataplane/net/pkt.h"
 
@@ -641,10 +642,7 @@ check_tftp(struct run *r, struct rte_mbuf *m)
 static double
 cpu_s(clockid_t c)
 {
-	struct timespec ts;
-	if (clock_gettime(c, &ts) != 0)
-		return 0;
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+	return (double)bs_clock_ns(c) * 1e-9;
 }
 
 /* TX completion: what a NIC PMD does on the worker's core inside
@@ -965,7 +963,7 @@ print_ctrs(const struct run *r)
 	bool any = false;
 	for (unsigned i = 0; i < BS_CTR_MAX; i++) {
 		uint64_t d = r->ctr1[i] - r->ctr0[i];
-		if (d && (r->bad || getenv("BENCH_VERBOSE") || strstr(bs_ctr_name[i], "DROP") ||
+		if (d && (r->bad || getenv("BENCH_VERBOSE") || bs_ctr_is_drop((enum bs_ctr)i) ||
 			  strstr(bs_ctr_name[i], "FULL"))) {
 			printf("  %s%s=%" PRIu64, any ? "" : "counters during the phases:", bs_ctr_name[i],
 			       d);

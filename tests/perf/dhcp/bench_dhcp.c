@@ -138,14 +138,14 @@ main(int argc, char **argv)
 			rx.p = disc.b;
 			rx.len = disc.len;
 			memcpy(rx.src_mac, mac, 6);
-			if (dhcp_handle(e, snap, &rx, &tx) != DHCP_REPLY)
+			if (dhcp_handle(e, snap, &rx, &tx).verdict != DHCP_REPLY)
 				continue;
 			memcpy(req.b + 28, mac, 6);
 			memcpy(req.b + 4, &i, 4);
 			memcpy(req.b + req_ip_off, txbuf + 16, 4); /* yiaddr */
 			rx.p = req.b;
 			rx.len = req.len;
-			if (dhcp_handle(e, snap, &rx, &tx) == DHCP_REPLY && txbuf[242] == 5)
+			if (dhcp_handle(e, snap, &rx, &tx).verdict == DHCP_REPLY && txbuf[242] == 5)
 				ok++;
 			rx.now_ms++;
 		}

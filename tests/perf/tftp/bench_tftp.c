@@ -90,7 +90,7 @@ main(int argc, char **argv)
 		struct tftp_rx rx = { .p = (const uint8_t *)rrq, .len = (size_t)rl,
 				      .src_ip = 0x0a000001u + i, .src_port = 2000,
 				      .dst_port = TFTP_PORT, .now_ns = bs_mono_ns() };
-		if (tftp_handle(e, t->s, &rx) != 0)
+		if (tftp_handle(e, t->s, &rx) != BS_DROP_NONE)
 			return 1;
 	}
 	uint64_t polls = 0;

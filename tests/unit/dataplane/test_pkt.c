@@ -80,9 +80,9 @@ test_udp_dispatch(void **state)
 		{ SRV_IP, 40000, 0, PKT_C_TFTP_TID },
 		{ SRV_IP, 59999, 0, PKT_C_TFTP_TID },
 		{ SRV_IP, 60000, 0, PKT_C_PUNT },
-		{ 0xffffffffu, 69, BS_CTR_DROP_BCAST, 0 }, /* TFTP is unicast only */
-		{ 0xffffffffu, 5353, BS_CTR_DROP_BCAST, 0 },
-		{ 0x0a4d0002u, 67, BS_CTR_DROP_NOT_FOR_US, 0 },
+		{ 0xffffffffu, 69, BS_DROP_BCAST, 0 }, /* TFTP is unicast only */
+		{ 0xffffffffu, 5353, BS_DROP_BCAST, 0 },
+		{ 0x0a4d0002u, 67, BS_DROP_NOT_FOR_US, 0 },
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		size_t n = mk_udp(t[i].dst == SRV_IP ? srv.mac : bcast, t[i].dst, t[i].port, 300,
@@ -106,20 +106,20 @@ test_l2(void **state)
 	struct pkt_info pi;
 	size_t n = mk_udp(srv.mac, SRV_IP, 69, 20, &cli);
 	/* runt: one byte short of an Ethernet header */
-	assert_int_equal(classify(frame, 13, &pi), BS_CTR_DROP_RUNT);
+	assert_int_equal(classify(frame, 13, &pi), BS_DROP_RUNT);
 	/* our own frame echoed back by AF_PACKET */
 	memcpy(frame + 6, srv.mac, 6);
-	assert_int_equal(classify(frame, n, &pi), BS_CTR_DROP_OWN_MAC);
+	assert_int_equal(classify(frame, n, &pi), BS_DROP_OWN_MAC);
 	/* unicast to another MAC */
 	n = mk_udp(cli.mac, SRV_IP, 69, 20, &cli);
-	assert_int_equal(classify(frame, n, &pi), BS_CTR_DROP_NOT_FOR_US);
+	assert_int_equal(classify(frame, n, &pi), BS_DROP_NOT_FOR_US);
 	/* unknown ethertype: unicast vs broadcast */
 	n = mk_udp(srv.mac, SRV_IP, 69, 20, &cli);
 	frame[12] = 0x88;
 	frame[13] = 0xcc;
-	assert_int_equal(classify(frame, n, &pi), BS_CTR_DROP_ETHERTYPE);
+	assert_int_equal(classify(frame, n, &pi), BS_DROP_ETHERTYPE);
 	memcpy(frame, bcast, 6);
-	assert_int_equal(classify(frame, n, &pi), BS_CTR_DROP_BCAST);
+	assert_int_equal(classify(frame, n, &pi), BS_DROP_BCAST);
 }
 
 static void
@@ -132,7 +132,7 @@ test_vlan(void **state)
 	tagged_srv.vlan = 5;
 	size_t n = mk_udp(bcast, 0xffffffffu, 67, 300, &tagged_cli);
 	/* tag on an untagged config */
-	assert_int_equal(classify(frame, n, &pi), BS_CTR_DROP_VLAN);
+	assert_int_equal(classify(frame, n, &pi), BS_DROP_VLAN);
 	/* matching tag */
 	assert_int_equal(pkt_classify(&tagged_srv, frame, n, 0, 0, &pi), 0);
 	assert_true(pi.tagged);
@@ -140,10 +140,10 @@ test_vlan(void **state)
 	assert_int_equal(pi.cls, PKT_C_DHCP);
 	/* other tag */
 	frame[15] = 6;
-	assert_int_equal(pkt_classify(&tagged_srv, frame, n, 0, 0, &pi), BS_CTR_DROP_VLAN);
+	assert_int_equal(pkt_classify(&tagged_srv, frame, n, 0, 0, &pi), BS_DROP_VLAN);
 	/* untagged frame on a tagged config */
 	n = mk_udp(bcast, 0xffffffffu, 67, 300, &cli);
-	assert_int_equal(pkt_classify(&tagged_srv, frame, n, 0, 0, &pi), BS_CTR_DROP_VLAN);
+	assert_int_equal(pkt_classify(&tagged_srv, frame, n, 0, 0, &pi), BS_DROP_VLAN);
 	/* strip then insert gives back the same frame */
 	n = mk_udp(bcast, 0xffffffffu, 67, 300, &tagged_cli);
 	uint8_t copy[400];
@@ -165,20 +165,20 @@ test_ipv4_header(void **state)
 
 	ih[0] = 0x65; /* version 6 */
 	fix_ip_csum(ih);
-	assert_int_equal(classify(frame, n, &pi), BS_CTR_DROP_IP_HDR);
+	assert_int_equal(classify(frame, n, &pi), BS_DROP_IP_HDR);
 	ih[0] = 0x44; /* IHL 4 words < 5 */
-	assert_int_equal(classify(frame, n, &pi), BS_CTR_DROP_IP_HDR);
+	assert_int_equal(classify(frame, n, &pi), BS_DROP_IP_HDR);
 	ih[0] = 0x4f; /* IHL 60 bytes > the 48 left */
-	assert_int_equal(classify(frame, n, &pi), BS_CTR_DROP_IP_HDR);
+	assert_int_equal(classify(frame, n, &pi), BS_DROP_IP_HDR);
 	/* total length: frame holds 48 bytes of IP */
 	n = mk_udp(srv.mac, SRV_IP, 69, 20, &cli);
 	ih[2] = 0;
 	ih[3] = 49; /* one more than the frame */
 	fix_ip_csum(ih);
-	assert_int_equal(classify(frame, n, &pi), BS_CTR_DROP_IP_LEN);
+	assert_int_equal(classify(frame, n, &pi), BS_DROP_IP_LEN);
 	ih[3] = 19; /* shorter than the header */
 	fix_ip_csum(ih);
-	assert_int_equal(classify(frame, n, &pi), BS_CTR_DROP_IP_LEN);
+	assert_int_equal(classify(frame, n, &pi), BS_DROP_IP_LEN);
 	/* padding after the datagram is fine (Ethernet minimum) */
 	n = mk_udp(srv.mac, SRV_IP, 69, 4, &cli);
 	assert_int_equal(classify(frame, n + 14, &pi), 0);
@@ -186,19 +186,19 @@ test_ipv4_header(void **state)
 	/* checksum */
 	n = mk_udp(srv.mac, SRV_IP, 69, 20, &cli);
 	ih[10] ^= 1;
-	assert_int_equal(classify(frame, n, &pi), BS_CTR_DROP_IP_CSUM);
+	assert_int_equal(classify(frame, n, &pi), BS_DROP_IP_CSUM);
 	assert_int_equal(pkt_classify(&srv, frame, n, PKT_CSUM_GOOD, PKT_CSUM_UNKNOWN, &pi), 0);
 	ih[10] ^= 1;
 	assert_int_equal(pkt_classify(&srv, frame, n, PKT_CSUM_BAD, PKT_CSUM_UNKNOWN, &pi),
-			 BS_CTR_DROP_IP_CSUM);
+			 BS_DROP_IP_CSUM);
 	/* fragments: MF, then an offset */
 	ih[6] = 0x20;
 	fix_ip_csum(ih);
-	assert_int_equal(classify(frame, n, &pi), BS_CTR_DROP_IP_FRAG);
+	assert_int_equal(classify(frame, n, &pi), BS_DROP_IP_FRAG);
 	ih[6] = 0;
 	ih[7] = 1;
 	fix_ip_csum(ih);
-	assert_int_equal(classify(frame, n, &pi), BS_CTR_DROP_IP_FRAG);
+	assert_int_equal(classify(frame, n, &pi), BS_DROP_IP_FRAG);
 	/* DF alone is not a fragment */
 	ih[6] = 0x40;
 	ih[7] = 0;
@@ -217,13 +217,13 @@ test_udp_header(void **state)
 	memcpy(csum, uh + 6, 2);
 	uh[4] = 0;
 	uh[5] = 29; /* lies: one more than the IP payload */
-	assert_int_equal(classify(frame, n, &pi), BS_CTR_DROP_UDP_LEN);
+	assert_int_equal(classify(frame, n, &pi), BS_DROP_UDP_LEN);
 	uh[5] = 7; /* shorter than its header */
-	assert_int_equal(classify(frame, n, &pi), BS_CTR_DROP_UDP_LEN);
+	assert_int_equal(classify(frame, n, &pi), BS_DROP_UDP_LEN);
 	uh[5] = 28;
 	assert_int_equal(classify(frame, n, &pi), 0);
 	uh[6] ^= 0x10;
-	assert_int_equal(classify(frame, n, &pi), BS_CTR_DROP_UDP_CSUM);
+	assert_int_equal(classify(frame, n, &pi), BS_DROP_UDP_CSUM);
 	assert_int_equal(pkt_classify(&srv, frame, n, PKT_CSUM_UNKNOWN, PKT_CSUM_GOOD, &pi), 0);
 	/* RFC 768: zero means no checksum */
 	memset(uh + 6, 0, 2);
@@ -239,7 +239,7 @@ test_udp_header(void **state)
 	frame[16] = 0;
 	frame[17] = 27;
 	fix_ip_csum(frame + 14);
-	assert_int_equal(classify(frame, n, &pi), BS_CTR_DROP_RUNT);
+	assert_int_equal(classify(frame, n, &pi), BS_DROP_RUNT);
 }
 
 static void
@@ -258,7 +258,7 @@ test_arp(void **state)
 	memcpy(f + 14, arp, 28);
 	assert_int_equal(classify(f, 42, &pi), 0);
 	assert_int_equal(pi.cls, PKT_C_ARP_REQUEST);
-	assert_int_equal(classify(f, 41, &pi), BS_CTR_DROP_RUNT);
+	assert_int_equal(classify(f, 41, &pi), BS_DROP_RUNT);
 	size_t n = pkt_arp_reply(f, 42, sizeof(f), &srv, &pi);
 	assert_int_equal(n, 60);
 	assert_memory_equal(f, cli.mac, 6);
@@ -273,11 +273,11 @@ test_arp(void **state)
 	memcpy(f + 6, cli.mac, 6);
 	memcpy(f + 14, arp, 28);
 	f[41] = 2;
-	assert_int_equal(classify(f, 42, &pi), BS_CTR_DROP_NOT_FOR_US);
+	assert_int_equal(classify(f, 42, &pi), BS_DROP_NOT_FOR_US);
 	/* not Ethernet/IPv4 */
 	f[41] = 1;
 	f[18] = 8;
-	assert_int_equal(classify(f, 42, &pi), BS_CTR_DROP_ARP);
+	assert_int_equal(classify(f, 42, &pi), BS_DROP_ARP);
 	/* a reply to us goes to the kernel */
 	memcpy(f + 14, arp, 28);
 	f[21] = 2;
@@ -315,7 +315,7 @@ test_icmp_echo(void **state)
 	assert_int_equal(classify(f, n, &pi), 0);
 	assert_int_equal(pi.cls, PKT_C_ICMP_ECHO);
 	ic[2] ^= 1;
-	assert_int_equal(classify(f, n, &pi), BS_CTR_DROP_ICMP);
+	assert_int_equal(classify(f, n, &pi), BS_DROP_ICMP);
 	ic[2] ^= 1;
 	assert_int_equal(classify(f, n, &pi), 0);
 	assert_int_equal(pkt_icmp_echo_reply(f, n + 2, &srv, &pi), n);
@@ -453,7 +453,7 @@ test_rs_ra(void **state)
 	assert_int_equal(classify(f, 14 + 40 + 16, &pi), 0);
 	assert_int_equal(pi.cls, PKT_C_PUNT);
 	f[19] = 17;
-	assert_int_equal(classify(f, 14 + 40 + 16, &pi), BS_CTR_DROP_IP_LEN);
+	assert_int_equal(classify(f, 14 + 40 + 16, &pi), BS_DROP_IP_LEN);
 	uint8_t ra[128];
 	size_t n = pkt_ra_reply(ra, sizeof(ra), f, 70, &srv, &pi);
 	assert_int_equal(n, 14 + 40 + 24);
@@ -463,6 +463,81 @@ test_rs_ra(void **state)
 	uint16_t s = pkt_sum_add(rte_raw_cksum(ra + 22, 32), rte_raw_cksum(ph, 8));
 	s = pkt_sum_add(s, rte_raw_cksum(ra + 54, 24));
 	assert_int_equal(s, 0xffff);
+}
+
+/* Issue 15 item 11: nothing is reflected to a group.  An ARP request or
+ * ICMP echo from a multicast/broadcast MAC (frame source, or ARP sha) is
+ * not answered, nor an echo that came in an L2 broadcast frame (RFC 1122
+ * 3.3.6); the same frames from a unicast MAC still are. */
+static void
+test_no_reflection(void **state)
+{
+	(void)state;
+	static const uint8_t grp[6] = { 0x01, 0x00, 0x5e, 0, 0, 1 };
+	struct pkt_info pi;
+	uint8_t f[64] = { 0 };
+	uint8_t arp[28] = { 0, 1, 8, 0, 6, 4, 0, 1 };
+	memcpy(arp + 8, cli.mac, 6);
+	memcpy(arp + 14, "\x0a\x4d\x00\x64", 4);
+	memcpy(arp + 24, "\x0a\x4d\x00\x01", 4);
+	memcpy(f, bcast, 6);
+	memcpy(f + 6, cli.mac, 6);
+	f[12] = 8; f[13] = 6;
+	memcpy(f + 14, arp, 28);
+	assert_int_equal(classify(f, 42, &pi), BS_DROP_NONE);
+	memcpy(f + 6, grp, 6);		/* frame from a group MAC */
+	assert_int_equal(classify(f, 42, &pi), BS_DROP_GROUP_SRC_MAC);
+	memcpy(f + 6, cli.mac, 6);
+	memcpy(f + 22, bcast, 6);	/* sha broadcast: the reply's target */
+	assert_int_equal(classify(f, 42, &pi), BS_DROP_GROUP_SRC_MAC);
+
+	uint8_t e[128] = { 0 };
+	memcpy(e, srv.mac, 6);
+	memcpy(e + 6, cli.mac, 6);
+	e[12] = 8;
+	uint8_t *ih = e + 14, *ic = e + 34;
+	ih[0] = 0x45;
+	ih[3] = 20 + 8 + 16;
+	ih[8] = 64;
+	ih[9] = 1;
+	memcpy(ih + 12, "\x0a\x4d\x00\x64\x0a\x4d\x00\x01", 8);
+	fix_ip_csum(ih);
+	ic[0] = 8;
+	uint16_t c = (uint16_t)~rte_raw_cksum(ic, 24);
+	memcpy(ic + 2, &c, 2);
+	assert_int_equal(classify(e, 58, &pi), BS_DROP_NONE);
+	assert_int_equal(pi.cls, PKT_C_ICMP_ECHO);
+	memcpy(e, bcast, 6);		/* unicast IP in an L2 broadcast */
+	assert_int_equal(classify(e, 58, &pi), BS_DROP_ICMP_L2_BCAST);
+	memcpy(e, "\x01\x00\x5e\x00\x00\x01", 6); /* ... or multicast frame */
+	assert_int_equal(classify(e, 58, &pi), BS_DROP_ICMP_L2_BCAST);
+	memcpy(e, srv.mac, 6);
+	memcpy(e + 6, grp, 6);		/* from a group MAC */
+	assert_int_equal(classify(e, 58, &pi), BS_DROP_GROUP_SRC_MAC);
+}
+
+/* The drop type comes from the .def rows' kind: every DROP row is named
+ * DROP_* (metrics label them by the rest), no plain counter is, 0 means
+ * "no drop" and maps to no counter, and the two tables invert each other. */
+static void
+test_drop_table(void **state)
+{
+	(void)state;
+	assert_int_equal(BS_DROP_NONE, 0);
+	assert_false(bs_ctr_is_drop(BS_CTR_RX_PKTS));
+	assert_int_equal(bs_drop_of(BS_CTR_RX_PKTS), BS_DROP_NONE);
+	unsigned drops = 0;
+	for (unsigned i = 0; i < BS_CTR_MAX; i++) {
+		bool named = strncmp(bs_ctr_name[i], "DROP_", 5) == 0;
+		assert_int_equal(bs_ctr_is_drop((enum bs_ctr)i), named);
+		if (named) {
+			assert_int_equal(bs_drop_ctr[bs_drop_of((enum bs_ctr)i)], i);
+			drops++;
+		}
+	}
+	assert_int_equal(drops, BS_DROP_MAX - 1);
+	assert_int_equal(bs_drop_ctr[BS_DROP_RUNT], BS_CTR_DROP_RUNT);
+	assert_string_equal(bs_ctr_name[BS_CTR_DROP_TFTP_ACK_DUP], "DROP_TFTP_ACK_DUP");
 }
 
 int
@@ -479,6 +554,8 @@ main(void)
 		cmocka_unit_test(test_build_udp_sums),
 		cmocka_unit_test(test_udp_template),
 		cmocka_unit_test(test_rs_ra),
+		cmocka_unit_test(test_drop_table),
+		cmocka_unit_test(test_no_reflection),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

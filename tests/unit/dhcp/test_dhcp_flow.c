@@ -815,7 +815,7 @@ test_bad_input_drops(void **st)
 	pk_start(&p, DHCP_MT_DISCOVER, DYN, 1);
 	pk_end(&p);
 	struct dhcp_rx rx = { .p = p.b, .len = p.len, .dst_port = 67 };
-	assert_int_equal(dhcp_handle(h->e, NULL, &rx, &h->tx), BS_CTR_DROP_DHCP_NO_CONFIG);
+	assert_int_equal(dhcp_handle(h->e, NULL, &rx, &h->tx).why, BS_DROP_DHCP_NO_CONFIG);
 	/* Nothing was built for any of them. */
 	assert_int_equal(th_ctr(h, BS_CTR_DHCP_TX), 0);
 	done(h);

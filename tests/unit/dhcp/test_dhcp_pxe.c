@@ -314,7 +314,7 @@ test_proxy_dhcp(void **st)
 	};
 	memcpy(rx.src_mac, DYN, 6);
 	h->tx = (struct dhcp_tx){ .buf = h->txbuf, .cap = sizeof(h->txbuf) };
-	assert_int_equal(dhcp_handle(h->e, h->snap, &rx, &h->tx), DHCP_REPLY);
+	assert_int_equal(dhcp_handle(h->e, h->snap, &rx, &h->tx).verdict, DHCP_REPLY);
 	assert_int_equal(rp_type(h->txbuf, h->tx.len), DHCP_MT_ACK);
 	assert_string_equal(file_field(h), "grubx64.efi");
 	assert_int_equal(h->tx.dst_ip, IP4(10, 77, 0, 160));
@@ -327,7 +327,7 @@ test_proxy_dhcp(void **st)
 	pk_end(&p);
 	rx.p = p.b;
 	rx.len = p.len;
-	assert_int_equal(dhcp_handle(h->e, h->snap, &rx, &h->tx), BS_CTR_DROP_DHCP_PXE_PORT);
+	assert_int_equal(dhcp_handle(h->e, h->snap, &rx, &h->tx).why, BS_DROP_DHCP_PXE_PORT);
 	done(h);
 }
 

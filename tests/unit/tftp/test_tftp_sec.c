@@ -49,7 +49,8 @@ rrq_from(struct th *t, uint32_t ip, uint16_t cport, const char *file, const char
 	n += l;
 	struct tftp_rx rx = { .p = b, .len = n, .src_ip = ip, .dst_ip = TH_SERVER,
 			      .src_port = cport, .dst_port = TFTP_PORT, .now_ns = t->now };
-	return tftp_handle(t->e, t->s, &rx);
+	enum bs_drop d = tftp_handle(t->e, t->s, &rx);
+	return d ? (int)bs_drop_ctr[d] : 0; /* tests name drops by their counter */
 }
 
 static int
@@ -58,7 +59,8 @@ ack_from(struct th *t, uint32_t ip, uint16_t cport, uint16_t sport, uint16_t blo
 	uint8_t b[4] = { 0, 4, (uint8_t)(block >> 8), (uint8_t)block };
 	struct tftp_rx rx = { .p = b, .len = 4, .src_ip = ip, .dst_ip = TH_SERVER,
 			      .src_port = cport, .dst_port = sport, .now_ns = t->now };
-	return tftp_handle(t->e, t->s, &rx);
+	enum bs_drop d = tftp_handle(t->e, t->s, &rx);
+	return d ? (int)bs_drop_ctr[d] : 0; /* tests name drops by their counter */
 }
 
 /* Server TID of the first packet to (ip, cport) in this poll; 0 none. */
