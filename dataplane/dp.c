@@ -21,13 +21,13 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include "dataplane/dp_log.h"
 #include "shm/counters.h"
 #include "shm/publish.h"
 #include "util/bs_time.h"
 #include "dataplane/dp.h"
 
-RTE_LOG_REGISTER(bs_dp_logtype, bootstorm.dp, INFO);
-#define LOG(lvl, ...) rte_log(RTE_LOG_##lvl, bs_dp_logtype, "bootstorm-dp: " __VA_ARGS__)
+#define LOG(lvl, ...) DP_LOG(lvl, __VA_ARGS__)
 
 #define EXT_POOL_MBUFS 16383
 

@@ -30,13 +30,13 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include "dataplane/dp_log.h"
 #include "conf/cfg.h"
 #include "shm/counters.h"
 #include "shm/publish.h"
 #include "dataplane/dp.h"
 
-extern int bs_dp_logtype;
-#define LOG(lvl, ...) rte_log(RTE_LOG_##lvl, bs_dp_logtype, "bootstorm-dp: " __VA_ARGS__)
+#define LOG(lvl, ...) DP_LOG(lvl, __VA_ARGS__)
 
 #define MAX_ARGS	 128
 #define PUNT_VDEV	 "net_tap_bspunt"

@@ -13,10 +13,10 @@
 #include <rte_ethdev.h>
 #include <rte_log.h>
 
+#include "dataplane/dp_log.h"
 #include "dataplane/dp.h"
 
-extern int bs_dp_logtype;
-#define PLOG(lvl, ...) rte_log(RTE_LOG_##lvl, bs_dp_logtype, "bootstorm-dp: " __VA_ARGS__)
+#define PLOG(lvl, ...) DP_LOG(lvl, __VA_ARGS__)
 
 #define RX_DESC 1024
 #define TX_DESC 1024

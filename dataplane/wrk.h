@@ -12,12 +12,12 @@
 #include <rte_log.h>
 #include <rte_mbuf.h>
 
+#include "dataplane/dp_log.h"
 #include "shm/counters.h"
 #include "util/bs_assert.h"
 #include "dataplane/dp.h"
 
-extern int bs_dp_logtype;
-#define WLOG(lvl, ...) rte_log(RTE_LOG_##lvl, bs_dp_logtype, "bootstorm-dp: " __VA_ARGS__)
+#define WLOG(lvl, ...) DP_LOG(lvl, __VA_ARGS__)
 
 /* Counts a drop reason and frees the packet. */
 static inline void
