@@ -241,7 +241,8 @@ count_opts(struct tftp_engine *e, const struct tftp_req *r, unsigned opts)
  * (TW_NONE: none).  Spoofed RRQs must not lock real clients out (issue 15
  * item 7): when the table is full, or unverified transfers hold their
  * share (1/TFTP_UNV_SHARE of it), the oldest unverified transfer that has
- * already sent its first packet gives its slot up.  A real client ACKs
+ * already sent its first packet gives its slot up (below a full table,
+ * only once that send is TFTP_UNV_MIN_AGE_MS old).  A real client ACKs
  * within a round trip and leaves the unverified FIFO; a spoofed one never
  * does.  With nothing evictable (all verified, or not yet sent: our own
  * delay) a full table drops as before and a full share is not enforced. */
@@ -253,6 +254,16 @@ admit(struct tftp_engine *e, const struct snap_hdr *s, uint32_t ip, uint32_t *ev
 	uint32_t share = cap / TFTP_UNV_SHARE ? cap / TFTP_UNV_SHARE : 1;
 	bool full = e->n_free == 0 || e->n_active >= cap;
 	*evict = full || e->n_unv >= share ? tftp_slot_evictable(e) : TW_NONE;
+	/* Below a full table, the share evicts only a transfer whose last send
+	 * is TFTP_UNV_MIN_AGE_MS old: a real client in a power-on burst ACKs
+	 * well within that, a spoofed one never does (and is still gone before
+	 * its first resend at TFTP_UNV_RTO_MAX_MS). */
+	if (!full && *evict != TW_NONE) {
+		const struct tftp_xfer *o = &e->x[*evict];
+		uint64_t last_tx = o->deadline_ns - (uint64_t)o->rto_ms * 1000000u;
+		if (e->now_ns < last_tx + (uint64_t)TFTP_UNV_MIN_AGE_MS * 1000000u)
+			*evict = TW_NONE;
+	}
 	if (full && *evict == TW_NONE)
 		return BS_CTR_DROP_TFTP_FULL;
 	if (s->tftp_max_per_client && tftp_client_count(e, ip) >= s->tftp_max_per_client)

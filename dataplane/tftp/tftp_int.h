@@ -45,6 +45,10 @@
 #define TFTP_UNV_RTO_MAX_MS 1000
 #define TFTP_UNV_RETRIES    2
 #define TFTP_UNV_SHARE	    4
+/* Age of an unverified transfer's last send before the share (not a full
+ * table) may evict it: found by bench_dp, whose 256-client RRQ burst into a
+ * 320-slot table lost 176 real transfers to eviction before their ACKs. */
+#define TFTP_UNV_MIN_AGE_MS 250
 
 enum tftp_op {
 	TFTP_OP_RRQ = 1,

@@ -325,6 +325,50 @@ test_eviction_order(void **state)
 	assert_int_equal(C(t, TFTP_UNV_EVICT), MAX);
 }
 
+/* A power-on burst of real clients larger than the unverified share, in a
+ * table that is not full: nobody is evicted before their first ACK had a
+ * chance (TFTP_UNV_MIN_AGE_MS); once the flood is that old, the share
+ * evicts again.  (bench_dp's 256-RRQ burst lost 176 real transfers.) */
+static void
+test_burst_within_share_age(void **state)
+{
+	struct th *t = *state;
+	enum { MAX = 64, BURST = 48 }; /* share = MAX / 4 = 16 < BURST */
+	uint16_t tid[BURST];
+	th_write(t, "k", "kernel", 6);
+	th_engine(t, MAX, UINT32_MAX);
+	for (uint32_t i = 0; i < BURST; i++)
+		assert_int_equal(rrq_from(t, 0x0e000000u + i, 1000, "k", "octet"), 0);
+	t->npk = 0;
+	th_poll(t, 256);
+	for (uint32_t i = 0; i < BURST; i++) {
+		tid[i] = 0;
+		for (unsigned k = 0; k < t->npk; k++)
+			if (t->pk[k].dst_ip == 0x0e000000u + i)
+				tid[i] = t->pk[k].src_port;
+		assert_int_not_equal(tid[i], 0);
+	}
+	/* more RRQs within the age: admitted, nobody evicted */
+	for (uint32_t i = 0; i < 8; i++)
+		assert_int_equal(rrq_from(t, 0x0f000000u + i, 1000, "k", "octet"), 0);
+	assert_int_equal(C(t, TFTP_UNV_EVICT), 0);
+	t->now += 10 * TH_MS;
+	for (uint32_t i = 0; i < BURST; i++)
+		assert_int_equal(ack_from(t, 0x0e000000u + i, 1000, tid[i], 1), 0);
+	assert_int_equal(C(t, TFTP_XFER_DONE), BURST);
+	/* the 8 late ones never ACK: past the age, the share evicts them */
+	t->npk = 0;
+	th_poll(t, 256);
+	for (uint32_t i = 0; i < 16; i++)
+		assert_int_equal(rrq_from(t, 0x10000000u + i, 1000, "k", "octet"), 0);
+	assert_int_equal(C(t, TFTP_UNV_EVICT), 0);
+	t->now += (TFTP_UNV_MIN_AGE_MS + 1) * TH_MS;
+	t->npk = 0;
+	th_poll(t, 256);
+	assert_int_equal(rrq_from(t, 0x11000000u, 1000, "k", "octet"), 0);
+	assert_int_equal(C(t, TFTP_UNV_EVICT), 1);
+}
+
 /* ---- item 12: 0-byte file through the run path ---- */
 
 static void
@@ -360,6 +404,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_netascii_caps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unverified_short_life, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spoofed_flood_real_client_served, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_burst_within_share_age, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eviction_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_byte_file, setup, teardown),
 	};
