@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include "util/bs_hash.h"
 #include "control/daemon/kickstart.h"
 
 #include <errno.h>
@@ -301,11 +302,7 @@ static pthread_mutex_t once_mu = PTHREAD_MUTEX_INITIALIZER;
 static uint32_t
 once_hash(const uint8_t m[6])
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
-
-	for (int i = 0; i < 6; i++)
-		h = (h ^ m[i]) * 16777619u;
-	return h;
+	return bs_fnv1a32(m, 6);
 }
 
 /* The entry of mac, else a free/expired one, else the oldest of the run. */

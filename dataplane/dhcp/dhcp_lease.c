@@ -27,6 +27,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "util/bs_hash.h"
 #include "dataplane/dhcp/dhcp_int.h"
 
 static struct lease *
@@ -126,10 +127,7 @@ cid_decode(const char *s, uint8_t out[DHCP_CID_MAX])
 static uint32_t
 cid_hash(const uint8_t *p, size_t n)
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
+	return bs_fnv1a32(p, n);
 }
 
 static bool

@@ -61,6 +61,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "util/bs_hash.h"
 #include "shm/snap_read.h"
 #include "util/bs_time.h"
 #include "dataplane/tftp/tftp_int.h"
@@ -103,10 +104,7 @@ ctr(struct tftp_cache *c, enum bs_ctr id)
 static uint32_t
 name_hash(const char *s)
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
+	return bs_fnv1a32_str(s);
 }
 
 struct tftp_cache *

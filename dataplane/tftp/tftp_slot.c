@@ -15,22 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/bs_hash.h"
 #include "util/bs_assert.h"
 #include "dataplane/tftp/tftp_int.h"
 
 static inline uint32_t
-mix(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdull;
-	k ^= k >> 33;
-	return (uint32_t)k;
-}
-
-static inline uint32_t
 key_hash(uint32_t ip, uint16_t cport, uint16_t sport)
 {
-	return mix((uint64_t)ip << 32 | (uint64_t)cport << 16 | sport);
+	return bs_mix64((uint64_t)ip << 32 | (uint64_t)cport << 16 | sport);
 }
 
 static uint32_t
@@ -125,7 +117,7 @@ xtab_del(struct tftp_engine *e, uint32_t i)
 static struct tftp_client *
 client_slot(struct tftp_engine *e, uint32_t ip, bool *found)
 {
-	for (uint32_t h = mix(ip) & e->cmask;; h = (h + 1) & e->cmask) {
+	for (uint32_t h = bs_mix64(ip) & e->cmask;; h = (h + 1) & e->cmask) {
 		struct tftp_client *c = &e->ctab[h];
 		if (c->count == 0 || c->ip == ip) {
 			*found = c->count != 0;
@@ -164,7 +156,7 @@ client_dec(struct tftp_engine *e, uint32_t ip)
 		j = (j + 1) & e->cmask;
 		if (e->ctab[j].count == 0)
 			break;
-		uint32_t home = mix(e->ctab[j].ip) & e->cmask;
+		uint32_t home = bs_mix64(e->ctab[j].ip) & e->cmask;
 		bool stays = h <= j ? (h < home && home <= j) : (h < home || home <= j);
 		if (stays)
 			continue;
