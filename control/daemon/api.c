@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "shm/counters.h"
+#include "shm/leases.h"
 #include "control/daemon/kickstart.h"
 #include "control/daemon/storm.h"
 #include "control/log.h"
@@ -559,6 +560,10 @@ api_metrics(struct ctl *c, struct api_resp *r)
 	sb_printf(&b, "bootstorm_journal_records_total %llu\n", (unsigned long long)atomic_load(&st->records));
 	sb_help(&b, "bootstorm_journal_write_errors_total", "journal write/fsync failures (ENOSPC, EIO)", "counter");
 	sb_printf(&b, "bootstorm_journal_write_errors_total %llu\n", (unsigned long long)atomic_load(&st->write_errors));
+	sb_help(&b, "bootstorm_journal_damaged_bytes_total", "damaged bytes skipped by replay resynchronisation", "counter");
+	sb_printf(&b, "bootstorm_journal_damaged_bytes_total %llu\n", (unsigned long long)atomic_load(&st->damaged_bytes));
+	sb_help(&b, "bootstorm_lease_read_skipped_total", "lease slot reads given up (a writer died mid-update)", "counter");
+	sb_printf(&b, "bootstorm_lease_read_skipped_total %llu\n", (unsigned long long)lease_read_skipped());
 	sb_help(&b, "bootstorm_journal_ok", "1 while the journal can write", "gauge");
 	sb_printf(&b, "bootstorm_journal_ok %u\n", atomic_load(&st->ok));
 	sb_help(&b, "bootstorm_journal_durable_seq", "last lease event on disk", "gauge");

@@ -71,6 +71,8 @@ PERF_PID=$LAST_PID
 # the writes fail and control says so.
 for ((i = 0; i < 100; i++)); do [ "$(metric bootstorm_journal_ok)" = 0 ] && break; sleep 0.1; done
 [ "$(metric bootstorm_journal_ok)" = 0 ] || fail "bootstorm_journal_ok never went to 0 on a full disk"
+[ "$(metric bootstorm_journal_damaged_bytes_total)" = 0 ] || fail "bootstorm_journal_damaged_bytes_total missing or non-zero on a clean journal"
+[ "$(metric bootstorm_lease_read_skipped_total)" = 0 ] || fail "bootstorm_lease_read_skipped_total missing or non-zero"
 grep -h 'No space left on device' "$WORK"/control.log | head -2 | sed 's/^/  control| /'
 grep -q 'No space left on device' "$WORK/control.log" || fail "control did not log the ENOSPC"
 
