@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "control/daemon/api.h"
+#include "control/daemon/bootroutes.h"
 #include "control/daemon/httputil.h"
 #include "control/daemon/kickstart.h"
 #include "control/log.h"
@@ -245,7 +246,7 @@ render_reply(struct hreq *h, const char *what, const char *tmpl_path, const char
 	size_t len;
 	int rc;
 
-	rc = ks_node_vars(cfg, n, ip, &vs, &err);
+	rc = ks_node_vars_p(cfg, n, n ? bootroutes_profile(h->c, cfg, n) : NULL, ip, &vs, &err);
 	if (rc == 0 && tmpl_path)
 		rc = tmpl_render_file(tmpl_path, &vs, &out, &len, &err);
 	else if (rc == 0)
@@ -295,7 +296,7 @@ handle_ks(struct hreq *h, const char *tail)
 		ret = reply_text(h, 403, "403 Forbidden\n", why);
 		goto out;
 	}
-	p = cfg_node_profile(c->cfg, n);
+	p = bootroutes_profile(c, c->cfg, n);
 	if (!p || !p->kickstart) {
 		ret = reply_text(h, 404, "404 Not Found: no kickstart for this node's profile\n",
 				 "profile has no kickstart");
@@ -307,9 +308,11 @@ handle_ks(struct hreq *h, const char *tail)
 			   n->has_ip ? n->ip : leased ? leased : 0);
 	/* Only the node's own fetch is boot progress: an admin reading a
 	 * kickstart with the token must not move a finished node back. */
-	if (auth != KS_ALLOW_TOKEN)
+	if (auth != KS_ALLOW_TOKEN) {
 		bv_set_stage(&c->bv, n->mac, leased ? leased : n->has_ip ? n->ip : 0,
 			     BOOT_STAGE_INSTALLING, p->kickstart, ctl_now_ms());
+		bootroutes_installing(c, n);
+	}
 out:
 	pthread_rwlock_unlock(&c->cfg_lock);
 	return ret;
@@ -336,7 +339,11 @@ handle_ipxe(struct hreq *h, const char *tail)
 		ret = reply_text(h, 404, "404 Not Found: no such node\n", "iPXE script for an unknown node");
 		goto out;
 	}
-	if (!(n ? cfg_node_profile(c->cfg, n) : cfg_profile_by_name(c->cfg, c->cfg->default_profile ? c->cfg->default_profile : ""))) {
+	if (n && bootroutes_is_local(c, c->cfg, n)) {
+		ret = render_reply(h, "iPXE", NULL, ipxe_local_tmpl, c->cfg, n, n->has_ip ? n->ip : leased);
+		goto out;
+	}
+	if (!(n ? bootroutes_profile(c, c->cfg, n) : cfg_profile_by_name(c->cfg, c->cfg->default_profile ? c->cfg->default_profile : ""))) {
 		ret = reply_text(h, 404, "404 Not Found: no profile for this client\n",
 				 "iPXE script: no profile and no default profile");
 		goto out;
@@ -353,6 +360,9 @@ static enum MHD_Result
 handle_api(struct hreq *h)
 {
 	struct api_resp r = { 0 };
+
+	r.q_profile = MHD_lookup_connection_value(h->conn, MHD_GET_ARGUMENT_KIND, "profile");
+	r.q_reason = MHD_lookup_connection_value(h->conn, MHD_GET_ARGUMENT_KIND, "reason");
 
 	if (!api_handle(h->c, h->method, h->url, h->peer, &r))
 		return reply_text(h, 404, "404 Not Found\n", "no such API path");
