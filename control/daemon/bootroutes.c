@@ -150,7 +150,7 @@ bootroutes_report(struct ctl *c, const struct cfg_node *n, bool ok, const char *
 			    reason && *reason ? reason : "installer reported failed", ctl_now_ms());
 	}
 	if (rc > 0)
-		ctl_gen_files(c, c->cfg);
+		ctl_gen_node(c, c->cfg, n);
 	LOG_INFO("nodestate", "node %s: %s -> %s%s", n->name, ns_state_name(b.state),
 		 ok ? "local" : "failed", rc < 0 ? " (NOT SAVED)" : "");
 }

@@ -164,12 +164,12 @@ write_dispatch(const struct cfg *c, int dir_fd, struct pxegen_stats *st)
 	return rc < 0 ? rc : 0;
 }
 
-int
-grubgen_write(const struct cfg *c, struct nodestate *ns, const char *gen_root,
-	      struct pxegen_stats *st)
+static int
+gen(const struct cfg *c, struct nodestate *ns, const char *gen_root, const struct cfg_node *only,
+    struct pxegen_stats *st)
 {
 	char path[4200];
-	int dir_fd, rc, first = 0;
+	int dir_fd, rc = 0, first = 0;
 
 	memset(st, 0, sizeof(*st));
 	snprintf(path, sizeof(path), "%s/grub", gen_root);
@@ -179,17 +179,42 @@ grubgen_write(const struct cfg *c, struct nodestate *ns, const char *gen_root,
 	if (dir_fd < 0)
 		return -errno;
 	for (size_t i = 0; i < c->n_nodes; i++) {
+		const uint8_t *m = c->nodes[i].mac;
 		struct ns_boot b;
+		char fname[40];
 
-		ns_boot_of(ns, c, &c->nodes[i], &b);
-		if (b.state == NS_NONE)
+		if (only && &c->nodes[i] != only)
 			continue;
+		ns_boot_of(ns, c, &c->nodes[i], &b);
+		if (b.state == NS_NONE) {
+			snprintf(fname, sizeof(fname), "grub.cfg-01-%02x-%02x-%02x-%02x-%02x-%02x", m[0],
+				 m[1], m[2], m[3], m[4], m[5]);
+			if (only && unlinkat(dir_fd, fname, 0) == 0)
+				st->removed++;
+			continue;
+		}
 		rc = render_node(c, &c->nodes[i], &b, dir_fd, st);
 		if (rc < 0 && first == 0)
 			first = rc;
 	}
-	remove_stale(c, ns, dir_fd, st);
-	rc = write_dispatch(c, dir_fd, st);
+	if (!only) {
+		remove_stale(c, ns, dir_fd, st);
+		rc = write_dispatch(c, dir_fd, st);
+	}
 	close(dir_fd);
 	return first ? first : rc;
+}
+
+int
+grubgen_write(const struct cfg *c, struct nodestate *ns, const char *gen_root,
+	      struct pxegen_stats *st)
+{
+	return gen(c, ns, gen_root, NULL, st);
+}
+
+int
+grubgen_write_node(const struct cfg *c, struct nodestate *ns, const char *gen_root,
+		   const struct cfg_node *n, struct pxegen_stats *st)
+{
+	return gen(c, ns, gen_root, n, st);
 }

@@ -29,4 +29,8 @@ extern const char grubgen_dispatch[];
 int grubgen_write(const struct cfg *c, struct nodestate *ns, const char *gen_root,
 		  struct pxegen_stats *st);
 
+/* The file of node n alone. */
+int grubgen_write_node(const struct cfg *c, struct nodestate *ns, const char *gen_root,
+		       const struct cfg_node *n, struct pxegen_stats *st);
+
 #endif

@@ -330,9 +330,11 @@ remove_stale(const struct cfg *c, struct nodestate *ns, int dir_fd, struct pxege
 	closedir(d);
 }
 
-int
-pxegen_write(const struct cfg *c, struct nodestate *ns, const char *gen_root,
-	     struct pxegen_stats *st)
+/* All nodes (only NULL: then the default menu and stale files too), or
+ * just one. */
+static int
+gen(const struct cfg *c, struct nodestate *ns, const char *gen_root, const struct cfg_node *only,
+    struct pxegen_stats *st)
 {
 	char path[4200], tname[4200];
 	char *t;
@@ -355,19 +357,43 @@ pxegen_write(const struct cfg *c, struct nodestate *ns, const char *gen_root,
 	}
 	for (size_t i = 0; i < c->n_nodes; i++) {
 		struct ns_boot b;
+		char fname[32];
 
+		if (only && &c->nodes[i] != only)
+			continue;
 		ns_boot_of(ns, c, &c->nodes[i], &b);
-		if (b.state == NS_NONE)
-			continue; /* no profile: the default menu serves it */
+		if (b.state == NS_NONE) {
+			/* no profile: the default menu serves it */
+			mac_file(c->nodes[i].mac, fname);
+			if (only && unlinkat(dir_fd, fname, 0) == 0)
+				st->removed++;
+			continue;
+		}
 		rc = render_node(c, &c->nodes[i], &b, tname, t, dir_fd, st);
 		if (rc < 0 && first == 0)
 			first = rc;
 	}
-	rc = render_default(c, dir_fd, st);
-	if (rc < 0 && first == 0)
-		first = rc;
-	remove_stale(c, ns, dir_fd, st);
+	if (!only) {
+		rc = render_default(c, dir_fd, st);
+		if (rc < 0 && first == 0)
+			first = rc;
+		remove_stale(c, ns, dir_fd, st);
+	}
 	free(t);
 	close(dir_fd);
 	return first;
+}
+
+int
+pxegen_write(const struct cfg *c, struct nodestate *ns, const char *gen_root,
+	     struct pxegen_stats *st)
+{
+	return gen(c, ns, gen_root, NULL, st);
+}
+
+int
+pxegen_write_node(const struct cfg *c, struct nodestate *ns, const char *gen_root,
+		  const struct cfg_node *n, struct pxegen_stats *st)
+{
+	return gen(c, ns, gen_root, n, st);
 }

@@ -40,6 +40,10 @@ extern const char ipxe_local_tmpl[];
 int pxegen_write(const struct cfg *c, struct nodestate *ns, const char *gen_root,
 		 struct pxegen_stats *st);
 
+/* The files of node n alone (after a change of its state only). */
+int pxegen_write_node(const struct cfg *c, struct nodestate *ns, const char *gen_root,
+		      const struct cfg_node *n, struct pxegen_stats *st);
+
 /* Writes buf to dir_fd/name atomically (temp + rename) unless the file
  * already holds exactly buf.  Returns 1 written, 0 unchanged, -errno. */
 int write_file_atomic(int dir_fd, const char *name, const char *buf, size_t len);

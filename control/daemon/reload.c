@@ -101,6 +101,22 @@ ctl_gen_files(struct ctl *c, const struct cfg *cfg)
 }
 
 void
+ctl_gen_node(struct ctl *c, const struct cfg *cfg, const struct cfg_node *n)
+{
+	struct pxegen_stats st, gst;
+	int rc, grc;
+
+	if (!cfg->tftp_gen_root)
+		return;
+	pthread_mutex_lock(&c->ns.gen_mu);
+	rc = pxegen_write_node(cfg, &c->ns, cfg->tftp_gen_root, n, &st);
+	grc = grubgen_write_node(cfg, &c->ns, cfg->tftp_gen_root, n, &gst);
+	pthread_mutex_unlock(&c->ns.gen_mu);
+	if (rc < 0 || grc < 0)
+		LOG_ERR("pxegen", "boot files of %s: %s", n->name, strerror(-(rc < 0 ? rc : grc)));
+}
+
+void
 ctl_install_cfg(struct ctl *c, struct cfg *cfg)
 {
 	struct cfg *old;

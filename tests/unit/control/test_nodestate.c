@@ -214,6 +214,15 @@ test_generated(void **state)
 	assert_non_null(strstr(slurp("gen/pxelinux.cfg/01-52-54-00-00-00-01"), "KERNEL k/vmlinuz\n"));
 	assert_null(slurp("gen/pxelinux.cfg/01-52-54-00-00-00-99"));
 	assert_null(slurp("gen/grub/grub.cfg-01-52-54-00-00-00-99"));
+	/* one node's report: its files alone follow */
+	assert_int_equal(ns_set(&ns, "node03", NS_LOCAL, NULL, NULL, 3), 1);
+	assert_int_equal(pxegen_write_node(cfg, &ns, p, cfg_node_by_name(cfg, "node03"), &st), 0);
+	assert_int_equal(grubgen_write_node(cfg, &ns, p, cfg_node_by_name(cfg, "node03"), &gst), 0);
+	assert_int_equal(st.written, 1);
+	assert_int_equal(gst.written, 1);
+	assert_non_null(strstr(slurp("gen/pxelinux.cfg/01-52-54-00-00-00-03"), "LOCALBOOT 0\n"));
+	assert_non_null(strstr(slurp("gen/grub/grub.cfg-01-52-54-00-00-00-03"), "chainloader"));
+	assert_non_null(strstr(slurp("gen/pxelinux.cfg/01-52-54-00-00-00-01"), "KERNEL k/vmlinuz\n"));
 	ns_close(&ns);
 }
 
