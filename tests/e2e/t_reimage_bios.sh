@@ -8,7 +8,8 @@
 #      the firmware netboots again, pxelinux.cfg/01-<mac> now says LOCALBOOT 0, and
 #      the disk prints its marker.  The installer ran exactly once.
 #   3. A node whose installer fetched its kickstart (from the node's address) but never
-#      reported stays `installing` and keeps its installer config.
+#      reported stays `installing` and keeps its installer config; one that reported
+#      `failed` shows it with its reason.
 #   4. Control restarted: every state survives (<state_dir>/nodestate); the VM booted
 #      again goes straight to its disk.
 source "$(dirname "$0")/lib.sh"
@@ -114,6 +115,13 @@ expect_boot vm02 installing
 sleep 2
 expect_boot vm02 installing
 grep -q 'KERNEL lab/vmlinuz' "$F2" || fail "vm02 never reported yet its file says: $(cat "$F2")"
+# and one that reported failure stays visible with its reason, still installing next time
+in_srv curl -sf -m 5 -o /dev/null -X POST "$HTTP/api/nodes/vm03/failed?reason=no%20disk%20found" ||
+	fail "POST failed for vm03"
+expect_boot vm03 failed
+in_srv curl -sf -m 5 "$HTTP/api/nodes/vm03" | grep -q '"boot_reason":"no disk found"' ||
+	fail "vm03's failure reason is not shown: $(in_srv curl -s -m 5 "$HTTP/api/nodes/vm03")"
+bs nodes | grep -E '^vm03 .* failed' >/dev/null || fail "bootstorm nodes does not show vm03 failed"
 
 # ---- 4. control restarted: states kept; the VM goes straight to its disk
 stop_pid "$CTL_PID"
@@ -123,7 +131,7 @@ wait_http "$HTTP/" 30 || fail "control did not come back: $(tail -5 "$WORK/contr
 grep -q 'nodestate: 3 node records' "$WORK/control.2.log" || fail "restarted control did not load the states: $(grep nodestate "$WORK/control.2.log")"
 expect_boot vm01 local
 expect_boot vm02 installing
-expect_boot vm03 install
+expect_boot vm03 failed
 grep -q 'LOCALBOOT 0' "$F1" || fail "after restart vm01's file says: $(cat "$F1")"
 : >"$WORK/vm1.serial"
 vm_go
