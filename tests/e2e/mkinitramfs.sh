@@ -6,7 +6,9 @@
 #   3. prints BOOTSTORM-KS-OK <sha256 of the kickstart> on the serial console,
 #   4. with bs.disk=DEV (e.g. /dev/vda, a virtio disk): writes a boot sector to DEV
 #      that prints BOOTSTORM-DISK-OK on the serial port when the BIOS boots it
-#      (the "installed system"), and prints BOOTSTORM-DISK-WRITTEN,
+#      (the "installed system"), or with bs.diskimg=URL the image at URL (e.g. a FAT
+#      ESP whose /EFI/BOOT/BOOTX64.EFI prints the marker), and prints
+#      BOOTSTORM-DISK-WRITTEN,
 #   5. POSTs to /api/nodes/<name>/done (bs.done=URL overrides) and prints
 #      BOOTSTORM-DONE-OK <http status>, then powers off (bs.reboot=1: reboots,
 #      as an installer does, so the firmware netboots again).
@@ -57,18 +59,20 @@ case $mod in
 *.ko.gz) gzip -dc "$mod" >"$root/lib/modules/e1000.ko" ;;
 esac
 
-# virtio-blk for bs.disk (all modules in Debian's kernel; load order = dependency order)
+# virtio: virtio-blk for bs.disk, virtio-net for UEFI VMs booted by OVMF's own PXE
+# (all modules in Debian's kernel; load order = dependency order)
 mkdir -p "$root/lib/modules/disk"
 i=0
-for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk; do
+for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk \
+	failover net_failover virtio_net; do
 	f=$(find "/lib/modules/$kver" -name "$m.ko*" | head -1)
 	[ -n "$f" ] || continue # built in
 	i=$((i + 1))
 	case $f in
-	*.ko) cp "$f" "$root/lib/modules/disk/$i-$m.ko" ;;
-	*.ko.xz) xz -dc "$f" >"$root/lib/modules/disk/$i-$m.ko" ;;
-	*.ko.zst) zstd -qdc "$f" >"$root/lib/modules/disk/$i-$m.ko" ;;
-	*.ko.gz) gzip -dc "$f" >"$root/lib/modules/disk/$i-$m.ko" ;;
+	*.ko) cp "$f" "$root/lib/modules/disk/$(printf %02d $i)-$m.ko" ;;
+	*.ko.xz) xz -dc "$f" >"$root/lib/modules/disk/$(printf %02d $i)-$m.ko" ;;
+	*.ko.zst) zstd -qdc "$f" >"$root/lib/modules/disk/$(printf %02d $i)-$m.ko" ;;
+	*.ko.gz) gzip -dc "$f" >"$root/lib/modules/disk/$(printf %02d $i)-$m.ko" ;;
 	esac
 done
 # The "installed system": a 512-byte MBR boot sector (real mode, loaded at 0:7C00):
@@ -110,18 +114,21 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 say() { echo "bootstorm-init: $*" >/dev/console; }
 fail() { echo "BOOTSTORM-KS-FAIL $*" >/dev/console; sleep 1; poweroff -f; }
 
-ks=; done_url=; disk=; reboot=
+ks=; done_url=; disk=; diskimg=; reboot=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	ks=*) ks=${arg#ks=} ;;
 	bs.done=*) done_url=${arg#bs.done=} ;;
 	bs.disk=*) disk=${arg#bs.disk=} ;;
+	bs.diskimg=*) diskimg=${arg#bs.diskimg=} ;;
 	bs.reboot=1) reboot=1 ;;
 	esac
 done
 [ -n "$ks" ] || fail "no ks= on the kernel command line"
 
 insmod /lib/modules/e1000.ko || fail "insmod e1000"
+# virtio (virtio-net of UEFI VMs, virtio-blk for bs.disk); absent devices are harmless
+for m in /lib/modules/disk/*.ko; do [ -e "$m" ] && insmod "$m" 2>/dev/null; done
 i=0
 while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 ip link set lo up
@@ -140,11 +147,15 @@ echo "BOOTSTORM-KS-OK $sum" >/dev/console
 head -c 2000 /tmp/ks.cfg >/dev/console
 
 if [ -n "$disk" ]; then
-	for m in /lib/modules/disk/*.ko; do [ -e "$m" ] && insmod "$m"; done
 	i=0
 	while [ ! -b "$disk" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 	[ -b "$disk" ] || fail "no disk $disk"
-	dd if=/lib/mbr.bin of="$disk" bs=512 count=1 conv=fsync 2>/dev/null || fail "writing $disk"
+	img=/lib/mbr.bin
+	if [ -n "$diskimg" ]; then
+		timeout 60 wget -q -O /tmp/disk.img "$diskimg" || fail "wget $diskimg"
+		img=/tmp/disk.img
+	fi
+	dd if="$img" of="$disk" bs=65536 conv=fsync 2>/dev/null || fail "writing $disk"
 	sync
 	echo "BOOTSTORM-DISK-WRITTEN $disk" >/dev/console
 fi
