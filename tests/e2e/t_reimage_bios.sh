@@ -116,8 +116,10 @@ sleep 2
 expect_boot vm02 installing
 grep -q 'KERNEL lab/vmlinuz' "$F2" || fail "vm02 never reported yet its file says: $(cat "$F2")"
 # and one that reported failure stays visible with its reason, still installing next time
-in_srv curl -sf -m 5 -o /dev/null -X POST "$HTTP/api/nodes/vm03/failed?reason=no%20disk%20found" ||
-	fail "POST failed for vm03"
+# (from vm03's own address, as its installer would)
+in_client 1 ip addr add "$(vm_ip 3)/24" dev cl0
+in_client 1 curl -sf -m 5 -o /dev/null --interface "$(vm_ip 3)" -X POST \
+	"$HTTP/api/nodes/vm03/failed?reason=no%20disk%20found" || fail "POST failed for vm03"
 expect_boot vm03 failed
 in_srv curl -sf -m 5 "$HTTP/api/nodes/vm03" | grep -q '"boot_reason":"no disk found"' ||
 	fail "vm03's failure reason is not shown: $(in_srv curl -s -m 5 "$HTTP/api/nodes/vm03")"
