@@ -16,7 +16,11 @@ source "$(dirname "$0")/lib.sh"
 need_qemu
 e2e_init --clients 1 --vms 1
 build_boot_files
+# REIMAGE_ROUTE=ipxe (t_reimage_ipxe.sh): the iPXE ROM is sent to /ipxe/boot instead of
+# pxelinux.0; kernel and initrd come over HTTP, and a local node gets `sanboot`.
+ROUTE=${REIMAGE_ROUTE:-pxelinux}
 E2E_IPXE_URL=""
+[ "$ROUTE" = ipxe ] && E2E_IPXE_URL="$HTTP/ipxe/boot"
 write_config
 # The lab profile's installer writes the disk and reboots as a real one does.
 sed -i 's|ks=http://10.77.0.1/ks/${name}"|ks=http://10.77.0.1/ks/${name} bs.disk=/dev/vda bs.reboot=1"|' "$CONF"
@@ -105,7 +109,13 @@ n=$(grep -ac 'BOOTSTORM-KS-OK' "$WORK/vm1.serial")
 [ "$n" = 1 ] || fail "the installer ran $n times, want once"
 vm_check_ks 1
 stop_pid "$VM1_PID"
-log "vm01: install done at ${t_done}s, disk marker at ${t_disk}s (accel $ACCEL)"
+if [ "$ROUTE" = ipxe ]; then
+	grep -q 'GET /ipxe/boot' "$WORK/control.log" 2>/dev/null || grep -aq 'ipxe/boot' "$WORK/vm1.serial" ||
+		log "note: no /ipxe/boot line in the logs (iPXE route not visible)"
+	grep -aq 'sanboot\|Booting from SAN\|drive 0x80' "$WORK/vm1.serial" ||
+		log "note: iPXE's sanboot is not echoed on serial"
+fi
+log "vm01 ($ROUTE): install done at ${t_done}s, disk marker at ${t_disk}s (accel $ACCEL)"
 
 # ---- 3. an installer that never reports is not flipped
 in_client 1 ip addr add "$(vm_ip 2)/24" dev cl0
@@ -141,4 +151,4 @@ wait_serial BOOTSTORM-DISK-OK 180 || { vm_serial_tail 1; fail "vm1 did not boot 
 grep -aq 'BOOTSTORM-KS-OK' "$WORK/vm1.serial" && fail "vm1 ran the installer again after the restart"
 stop_pid "$VM1_PID"
 log "after the control restart vm01 booted its disk in $((SECONDS - t0 - t_disk)) s incl. restart"
-pass
+pass "t_reimage_${ROUTE/pxelinux/bios}"
