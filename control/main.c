@@ -27,6 +27,8 @@ static const struct subcmd subcmds[] = {
 	{ "watch", cmd_watch },
 	{ "summary", cmd_summary },
 	{ "import", cmd_import },
+	{ "reimage", cmd_reimage },
+	{ "localboot", cmd_localboot },
 };
 
 int

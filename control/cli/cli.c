@@ -123,8 +123,8 @@ nodes_print(const char *base)
 
 	if (rc)
 		return rc;
-	printf("%-12s  %-17s  %-15s  %-10s  %-13s  %-24s  %8s  %s\n", "NAME", "MAC", "IP", "PROFILE",
-	       "STAGE", "FILE", "PROGRESS", "LAST-SEEN");
+	printf("%-12s  %-17s  %-15s  %-10s  %-10s  %-13s  %-24s  %8s  %s\n", "NAME", "MAC", "IP",
+	       "PROFILE", "BOOT", "STAGE", "FILE", "PROGRESS", "LAST-SEEN");
 	json_array_foreach(json_object_get(j, "nodes"), i, v) {
 		char age[32], prog[16];
 		long long seen = jint(v, "last_seen_ms");
@@ -134,9 +134,11 @@ nodes_print(const char *base)
 			snprintf(prog, sizeof(prog), "%.0f%%", jnum(v, "progress"));
 		else
 			snprintf(prog, sizeof(prog), "-");
-		printf("%-12s  %-17s  %-15s  %-10s  %-13s  %-24.24s  %8s  %s\n", jstr(v, "name"),
-		       jstr(v, "mac"), jstr(v, "ip"), jstr(v, "profile"), jstr(v, "stage"),
-		       jstr(v, "file"), prog, age);
+		/* BOOT: what the next netboot does (nodestate.h); STAGE: what
+		 * the last one did */
+		printf("%-12s  %-17s  %-15s  %-10s  %-10s  %-13s  %-24.24s  %8s  %s\n", jstr(v, "name"),
+		       jstr(v, "mac"), jstr(v, "ip"), jstr(v, "profile"), jstr(v, "boot"),
+		       jstr(v, "stage"), jstr(v, "file"), prog, age);
 	}
 	json_decref(j);
 	return EXIT_OK;

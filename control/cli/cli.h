@@ -15,6 +15,9 @@ int cmd_nodes(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+/* cmd_boot.c: set node boot states on the running server. */
+int cmd_reimage(int argc, char **argv);
+int cmd_localboot(int argc, char **argv);
 
 /* Prints what GET /api/storm and /api/status of base say after a storm. */
 int summary_print(const char *base);

@@ -30,6 +30,9 @@ cli_usage(FILE *f)
 		"  watch   [-c FILE | --url URL]       live terminal view (q or Ctrl-C quits)\n"
 		"  summary [-c FILE | --url URL]       what a storm did: nodes booted, time, bytes\n"
 		"  import  dnsmasq|dhcpd FILE [-o OUT] translate a dnsmasq.conf / dhcpd.conf\n"
+		"  reimage NODES... [--profile P] | --all   next netboot installs (then local)\n"
+		"  localboot NODES... | --all        next netboot boots the local disk\n"
+		"                                      NODES: names, node[001-099], a,b,...\n"
 		"  --help, --version\n"
 		"\n"
 		"The client commands read the JSON API of a running server; its URL comes\n"
@@ -187,19 +190,18 @@ curl_errno(CURLcode cc, const struct body *b)
 	}
 }
 
-/* GETs url: 0 with the body (malloc'd, NUL terminated) of a 200 answer. */
-static int
-http_get(const char *url, char **body, size_t *len)
+int
+cli_http(const char *url, bool post, long timeout_ms, long *status, char **body, size_t *len)
 {
 	static bool inited;
 	struct body b = { 0 };
 	struct curl_slist *hdrs = NULL;
 	char auth[600];
-	long status = 0;
 	CURLcode cc;
 	CURL *h;
 	int rc;
 
+	*status = 0;
 	if (!inited) {
 		if (curl_global_init(CURL_GLOBAL_NOTHING) != CURLE_OK)
 			return -ENOMEM;
@@ -213,11 +215,13 @@ http_get(const char *url, char **body, size_t *len)
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)CLI_TIMEOUT_MS);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)CLI_MAX_BODY);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+	if (post)
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
 	if (bearer[0]) { /* the admin API's token (http.admin_token_file) */
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", bearer);
 		hdrs = curl_slist_append(NULL, auth);
@@ -226,12 +230,10 @@ http_get(const char *url, char **body, size_t *len)
 	}
 	cc = curl_easy_perform(h);
 	if (cc == CURLE_OK)
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
 	curl_easy_cleanup(h);
 	curl_slist_free_all(hdrs);
 	rc = curl_errno(cc, &b);
-	if (rc == 0 && status != 200)
-		rc = -EPROTO;
 	if (rc == 0 && !b.p)
 		b.p = calloc(1, 1);
 	if (rc < 0 || !b.p) {
@@ -241,6 +243,21 @@ http_get(const char *url, char **body, size_t *len)
 	*body = b.p;
 	*len = b.len;
 	return 0;
+}
+
+/* GETs url: 0 with the body (malloc'd, NUL terminated) of a 200 answer. */
+static int
+http_get(const char *url, char **body, size_t *len)
+{
+	long status;
+	int rc = cli_http(url, false, CLI_TIMEOUT_MS, &status, body, len);
+
+	if (rc == 0 && status != 200) {
+		free(*body);
+		*body = NULL;
+		return -EPROTO;
+	}
+	return rc;
 }
 
 json_t *

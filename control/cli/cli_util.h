@@ -6,6 +6,7 @@
 #define BS_CONTROL_CLI_UTIL_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stddef.h>
 
@@ -26,6 +27,10 @@ int cli_client_base(int argc, char **argv, char *out, size_t cap);
 /* Sends "Authorization: Bearer token" with every later request (NULL or
  * "": none): the admin API's token (http.admin_token_file). */
 void cli_set_bearer(const char *token);
+/* One request to the API (GET, or POST with an empty body) through libcurl,
+ * with the bearer token when one is set: 0 with *status and the body
+ * (malloc'd, NUL terminated, any status), or -errno. */
+int cli_http(const char *url, bool post, long timeout_ms, long *status, char **body, size_t *len);
 json_t *cli_fetch_json(const char *base, const char *path, int *err);
 /* cli_fetch_json, or a message on stderr: EXIT_OK or EXIT_RUNTIME. */
 int cli_fetch_or_fail(const char *base, const char *path, json_t **j);

@@ -12,6 +12,7 @@
 
 #include "shm/counters.h"
 #include "shm/leases.h"
+#include "control/daemon/bootroutes.h"
 #include "control/daemon/kickstart.h"
 #include "control/daemon/storm.h"
 #include "control/log.h"
@@ -165,7 +166,10 @@ api_nodes(struct ctl *c, struct api_resp *r)
 		struct bv_node v;
 		bool have = bv_get_mac(&c->bv, n->mac, &v);
 
-		json_array_append_new(arr, node_json(c->cfg, n, &v, have));
+		json_t *o = node_json(c->cfg, n, &v, have);
+
+		bootroutes_node_json(c, c->cfg, n, o);
+		json_array_append_new(arr, o);
 	}
 	/* clients seen but not in the inventory */
 	for (uint32_t i = 0; i < n_all; i++) {
@@ -256,9 +260,11 @@ api_node(struct ctl *c, const char *method, const char *rest, const struct api_c
 		bv_set_stage(&c->bv, n->mac, 0, stage, NULL, ctl_now_ms());
 		LOG_INFO("api", "node %s reported %s (from %s, %s)", n->name, boot_stage_name(stage), ip,
 			 ks_auth_name(auth));
+		bootroutes_report(c, n, stage == BOOT_STAGE_DONE, r->q_reason);
 	}
 	have = bv_get_mac(&c->bv, n->mac, &v);
 	o = node_json(c->cfg, n, &v, have);
+	bootroutes_node_json(c, c->cfg, n, o);
 	pthread_rwlock_unlock(&c->cfg_lock);
 	return done(r, 200, o);
 }
@@ -611,6 +617,8 @@ api_handle(struct ctl *c, const char *method, const char *path, const struct api
 	if (strncmp(path, "/api/", 5) != 0)
 		return false;
 	path += 5;
+	if (bootroutes_api(c, method, path, who->peer, who->admin, r->q_profile, r))
+		return true;
 	if (strncmp(path, "nodes/", 6) == 0 && path[6]) {
 		rest = path + 6;
 		return api_node(c, method, rest, who, r);

@@ -17,6 +17,9 @@ struct api_resp {
 	const char *type;	/* content type (static) */
 	char *body;		/* malloc'd */
 	size_t len;
+	/* in: query arguments of the request (NULL = absent), set by httpd.c:
+	 * ?profile= of reimage, ?reason= of failed */
+	const char *q_profile, *q_reason;
 };
 
 /* Who is asking (httpd.c decides admin). */

@@ -21,6 +21,7 @@
 #include "util/bs_time.h"
 #include "control/daemon/bootview.h"
 #include "control/daemon/journal.h"
+#include "control/daemon/nodestate.h"
 
 /* HTTP statuses counted for /metrics (anything else is "other"). */
 #define HTTP_CODE_LIST(X) \
@@ -47,6 +48,7 @@ struct ctl {
 	struct journal journal;
 	bool have_journal;
 	struct bootview bv;
+	struct nodestate ns;		/* node boot states (own locks) */
 
 	uint64_t start_wall_ms, start_mono_ms;
 	struct MHD_Daemon *mhd;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "control/daemon/api.h"
+#include "control/daemon/bootroutes.h"
 #include "control/daemon/httputil.h"
 #include "control/daemon/kickstart.h"
 #include "control/log.h"
@@ -274,7 +275,7 @@ render_reply(struct hreq *h, const char *what, const char *tmpl_path, const char
 	size_t len;
 	int rc;
 
-	rc = ks_node_vars(cfg, n, ip, &vs, &err);
+	rc = ks_node_vars_p(cfg, n, n ? bootroutes_profile(h->c, cfg, n) : NULL, ip, &vs, &err);
 	if (rc == 0 && secret)
 		rc = tmpl_vars_set(&vs, "node_secret", secret);
 	if (rc == 0 && tmpl_path)
@@ -327,7 +328,7 @@ handle_ks(struct hreq *h, const char *tail)
 		ret = reply_text(h, 403, "403 Forbidden\n", why);
 		goto out;
 	}
-	p = cfg_node_profile(c->cfg, n);
+	p = bootroutes_profile(c, c->cfg, n);
 	if (!p || !p->kickstart) {
 		ret = reply_text(h, 404, "404 Not Found: no kickstart for this node's profile\n",
 				 "profile has no kickstart");
@@ -359,8 +360,10 @@ handle_ks(struct hreq *h, const char *tail)
 	explicit_bzero(secret, sizeof(secret));
 	/* Only the node's own fetch is boot progress: an admin reading a
 	 * kickstart with the token must not move a finished node back. */
-	if (auth != KS_ALLOW_TOKEN)
+	if (auth != KS_ALLOW_TOKEN) {
 		bv_set_stage(&c->bv, n->mac, ip, BOOT_STAGE_INSTALLING, p->kickstart, ctl_now_ms());
+		bootroutes_installing(c, n);
+	}
 out:
 	pthread_rwlock_unlock(&c->cfg_lock);
 	return ret;
@@ -387,7 +390,12 @@ handle_ipxe(struct hreq *h, const char *tail)
 		ret = reply_text(h, 404, "404 Not Found: no such node\n", "iPXE script for an unknown node");
 		goto out;
 	}
-	if (!(n ? cfg_node_profile(c->cfg, n) : cfg_profile_by_name(c->cfg, c->cfg->default_profile ? c->cfg->default_profile : ""))) {
+	if (n && bootroutes_is_local(c, c->cfg, n)) {
+		ip = n->has_ip ? n->ip : ks_lease_of(n, leases_of(c), ctl_now_ms());
+		ret = render_reply(h, "iPXE", NULL, ipxe_local_tmpl, c->cfg, n, ip, NULL);
+		goto out;
+	}
+	if (!(n ? bootroutes_profile(c, c->cfg, n) : cfg_profile_by_name(c->cfg, c->cfg->default_profile ? c->cfg->default_profile : ""))) {
 		ret = reply_text(h, 404, "404 Not Found: no profile for this client\n",
 				 "iPXE script: no profile and no default profile");
 		goto out;
@@ -464,6 +472,8 @@ handle_api(struct hreq *h)
 	struct api_caller who = { .peer = h->peer, .bearer = bearer_of(h) };
 
 	who.admin = is_admin(h, who.bearer);
+	r.q_profile = MHD_lookup_connection_value(h->conn, MHD_GET_ARGUMENT_KIND, "profile");
+	r.q_reason = MHD_lookup_connection_value(h->conn, MHD_GET_ARGUMENT_KIND, "reason");
 	if (!api_handle(h->c, h->method, h->url, &who, &r))
 		return reply_text(h, 404, "404 Not Found\n", "no such API path");
 	if (r.status >= 400 && !r.body)

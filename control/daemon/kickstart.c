@@ -61,12 +61,20 @@ int
 ks_node_vars(const struct cfg *c, const struct cfg_node *n, uint32_t ip,
 	     struct tmpl_vars *vs, struct tmpl_err *err)
 {
-	const struct cfg_profile *p = n ? cfg_node_profile(c, n) : NULL;
+	return ks_node_vars_p(c, n, n ? cfg_node_profile(c, n) : NULL, ip, vs, err);
+}
+
+int
+ks_node_vars_p(const struct cfg *c, const struct cfg_node *n, const struct cfg_profile *p,
+	       uint32_t ip, struct tmpl_vars *vs, struct tmpl_err *err)
+{
 	char ipb[16] = "", mac[18] = "", sip[16], base[512], where[160];
 	char *append = NULL;
 	size_t alen;
 	int rc = 0;
 
+	if (!p && n)
+		p = cfg_node_profile(c, n);
 	if (!n && c->default_profile)
 		p = cfg_profile_by_name(c, c->default_profile);
 	if (!ip && n && n->has_ip)

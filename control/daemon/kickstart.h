@@ -24,6 +24,11 @@
 int ks_node_vars(const struct cfg *c, const struct cfg_node *n, uint32_t ip,
 		 struct tmpl_vars *vs, struct tmpl_err *err);
 
+/* The same with the profile given (a reimage --profile overrides the
+ * node's YAML profile); p NULL: as ks_node_vars. */
+int ks_node_vars_p(const struct cfg *c, const struct cfg_node *n, const struct cfg_profile *p,
+		   uint32_t ip, struct tmpl_vars *vs, struct tmpl_err *err);
+
 /* The base URL clients use: http.base_url, else http://<server ip>:<port>. */
 void ks_base_url(const struct cfg *c, char *buf, size_t cap);
 

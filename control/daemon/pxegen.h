@@ -4,7 +4,13 @@
  * (snap tftp_gen_root, searched before tftp.root):
  *   pxelinux.cfg/01-<mac with dashes>  per inventory node: its profile's
  *                                      kernel, initrd and rendered append
- *   pxelinux.cfg/default               menu: local boot, one entry per profile
+ *                                      (install), or LOCALBOOT 0 (state local:
+ *                                      control/daemon/nodestate.h)
+ *   pxelinux.cfg/default               menu: local boot, one entry per profile;
+ *                                      only with a pxelinux-default.cfg template
+ *                                      or when tftp.root has no default of its
+ *                                      own (the admin's menu is never shadowed)
+ *   grub/...                           grubgen.h (written next to these)
  * Templates: <templates>/pxelinux-node.cfg and pxelinux-default.cfg when
  * present, else the built-in ones below.  Every file is written to a temp
  * name and renamed, so the TFTP engine never serves a half-written one, and
@@ -17,6 +23,7 @@
 #include <stddef.h>
 
 #include "conf/cfg.h"
+#include "control/daemon/nodestate.h"
 
 struct pxegen_stats {
 	size_t written, unchanged, removed, failed;
@@ -25,9 +32,17 @@ struct pxegen_stats {
 extern const char pxegen_node_tmpl[];
 extern const char pxegen_default_tmpl[];
 extern const char ipxe_node_tmpl[];
+extern const char pxegen_local_tmpl[];
+extern const char ipxe_local_tmpl[];
 
-/* Returns 0 or -errno (first failure; the others are still attempted). */
-int pxegen_write(const struct cfg *c, const char *gen_root, struct pxegen_stats *st);
+/* Writes every node's files from its boot state (ns NULL: the YAML alone).
+ * Returns 0 or -errno (first failure; the others are still attempted). */
+int pxegen_write(const struct cfg *c, struct nodestate *ns, const char *gen_root,
+		 struct pxegen_stats *st);
+
+/* The files of node n alone (after a change of its state only). */
+int pxegen_write_node(const struct cfg *c, struct nodestate *ns, const char *gen_root,
+		      const struct cfg_node *n, struct pxegen_stats *st);
 
 /* A kernel command line is public on the LAN: pxelinux.cfg files go out
  * over TFTP to anyone, /boot/ and /ipxe/ over HTTP.  Returns the word of

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "conf/snap_build.h"
+#include "control/daemon/grubgen.h"
 #include "control/daemon/pxegen.h"
 #include "control/log.h"
 
@@ -80,17 +81,39 @@ ctl_publish(struct ctl *c, const struct cfg *cfg)
 }
 
 void
-ctl_gen_files(const struct cfg *cfg)
+ctl_gen_files(struct ctl *c, const struct cfg *cfg)
 {
-	struct pxegen_stats st;
-	int rc;
+	struct pxegen_stats st, gst = { 0 };
+	int rc, grc;
 
 	if (!cfg->tftp_gen_root)
 		return;
-	rc = pxegen_write(cfg, cfg->tftp_gen_root, &st);
+	pthread_mutex_lock(&c->ns.gen_mu);
+	rc = pxegen_write(cfg, &c->ns, cfg->tftp_gen_root, &st);
+	grc = grubgen_write(cfg, &c->ns, cfg->tftp_gen_root, &gst);
+	pthread_mutex_unlock(&c->ns.gen_mu);
 	LOG_INFO("pxegen", "%s/pxelinux.cfg: %zu written, %zu unchanged, %zu removed, %zu failed%s",
 		 cfg->tftp_gen_root, st.written, st.unchanged, st.removed, st.failed,
 		 rc < 0 ? " (errors above)" : "");
+	LOG_INFO("pxegen", "%s/grub: %zu written, %zu unchanged, %zu removed, %zu failed%s",
+		 cfg->tftp_gen_root, gst.written, gst.unchanged, gst.removed, gst.failed,
+		 grc < 0 ? " (errors above)" : "");
+}
+
+void
+ctl_gen_node(struct ctl *c, const struct cfg *cfg, const struct cfg_node *n)
+{
+	struct pxegen_stats st, gst;
+	int rc, grc;
+
+	if (!cfg->tftp_gen_root)
+		return;
+	pthread_mutex_lock(&c->ns.gen_mu);
+	rc = pxegen_write_node(cfg, &c->ns, cfg->tftp_gen_root, n, &st);
+	grc = grubgen_write_node(cfg, &c->ns, cfg->tftp_gen_root, n, &gst);
+	pthread_mutex_unlock(&c->ns.gen_mu);
+	if (rc < 0 || grc < 0)
+		LOG_ERR("pxegen", "boot files of %s: %s", n->name, strerror(-(rc < 0 ? rc : grc)));
 }
 
 void
@@ -154,8 +177,14 @@ ctl_reload(struct ctl *c, const char *why)
 		cfg_free(cfg);
 		return;
 	}
-	ctl_gen_files(cfg);
+	ctl_gen_files(c, cfg);
 	ctl_install_cfg(c, cfg);
+	/* A boot-state change between the two saw the old config (it held
+	 * cfg_lock): generate again from the installed one; unchanged files
+	 * are not rewritten. */
+	pthread_rwlock_rdlock(&c->cfg_lock);
+	ctl_gen_files(c, c->cfg);
+	pthread_rwlock_unlock(&c->cfg_lock);
 	atomic_fetch_add(&c->reloads, 1);
 }
 

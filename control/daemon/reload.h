@@ -18,8 +18,12 @@
 /* Builds and publishes the snapshot of cfg with the next generation;
  * 0 or -errno (logged). */
 int ctl_publish(struct ctl *c, const struct cfg *cfg);
-/* Writes tftp_gen_root/pxelinux.cfg for cfg (no-op without a gen root). */
-void ctl_gen_files(const struct cfg *cfg);
+/* Writes tftp_gen_root/pxelinux.cfg and grub/ for cfg and the node boot
+ * states of c (no-op without a gen root); serialised by c->ns.gen_mu. */
+void ctl_gen_files(struct ctl *c, const struct cfg *cfg);
+/* The same for node n alone (a report changed its state only): a storm of
+ * `done` reports rewrites one node's files each, not the inventory's. */
+void ctl_gen_node(struct ctl *c, const struct cfg *cfg, const struct cfg_node *n);
 /* Installs cfg (already published) as the current config: takes ownership,
  * frees the previous one, reopens the root directories. */
 void ctl_install_cfg(struct ctl *c, struct cfg *cfg);

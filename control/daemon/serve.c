@@ -167,6 +167,7 @@ static int
 start(struct ctl *c)
 {
 	bool reused = false;
+	int rc;
 
 	c->start_wall_ms = bs_real_ms();
 	c->start_mono_ms = bs_mono_ms();
@@ -177,10 +178,14 @@ start(struct ctl *c)
 		LOG_ERR("serve", "state_dir %s: %s", c->cfg->state_dir, strerror(errno));
 		return -1;
 	}
+	if ((rc = ns_open(&c->ns, c->cfg->state_dir)) < 0) {
+		LOG_ERR("serve", "%s/nodestate: %s", c->cfg->state_dir, strerror(-rc));
+		return -1;
+	}
 	if (ctl_open_region(c, c->cfg, &reused) < 0 || jthread_open(c, c->cfg, reused) < 0 ||
 	    ctl_publish(c, c->cfg) < 0)
 		return -1;
-	ctl_gen_files(c->cfg);
+	ctl_gen_files(c, c->cfg);
 	ctl_install_cfg(c, c->cfg);
 	for (size_t i = 0; i < c->cfg->n_nodes; i++)
 		if (c->cfg->nodes[i].has_ip)
@@ -206,6 +211,7 @@ stop(struct ctl *c)
 	}
 	ctl_release_cfg(c);
 	bv_free(&c->bv);
+	ns_close(&c->ns);
 	free(c->cfg_path);
 }
 

@@ -4,8 +4,14 @@
 #      Debian builds it as a module) and brings eth0 up with udhcpc,
 #   2. fetches the kickstart named by ks= on the kernel command line (busybox wget),
 #   3. prints BOOTSTORM-KS-OK <sha256 of the kickstart> on the serial console,
-#   4. POSTs to /api/nodes/<name>/done (bs.done=URL overrides) and prints
-#      BOOTSTORM-DONE-OK <http status>, then powers off.
+#   4. with bs.disk=DEV (e.g. /dev/vda, a virtio disk): writes a boot sector to DEV
+#      that prints BOOTSTORM-DISK-OK on the serial port when the BIOS boots it
+#      (the "installed system"), or with bs.diskimg=URL the image at URL (e.g. a FAT
+#      ESP whose /EFI/BOOT/BOOTX64.EFI prints the marker), and prints
+#      BOOTSTORM-DISK-WRITTEN,
+#   5. POSTs to /api/nodes/<name>/done (bs.done=URL overrides) and prints
+#      BOOTSTORM-DONE-OK <http status>, then powers off (bs.reboot=1: reboots,
+#      as an installer does, so the firmware netboots again).
 # Usage: tests/e2e/mkinitramfs.sh OUTDIR   -> OUTDIR/vmlinuz, OUTDIR/initrd.img
 # Nothing large is committed: this runs at test/demo time (~1 s).
 set -euo pipefail
@@ -53,6 +59,34 @@ case $mod in
 *.ko.gz) gzip -dc "$mod" >"$root/lib/modules/e1000.ko" ;;
 esac
 
+# virtio: virtio-blk for bs.disk, virtio-net for UEFI VMs booted by OVMF's own PXE
+# (all modules in Debian's kernel; load order = dependency order)
+mkdir -p "$root/lib/modules/disk"
+i=0
+for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk \
+	failover net_failover virtio_net; do
+	f=$(find "/lib/modules/$kver" -name "$m.ko*" | head -1)
+	[ -n "$f" ] || continue # built in
+	i=$((i + 1))
+	case $f in
+	*.ko) cp "$f" "$root/lib/modules/disk/$(printf %02d $i)-$m.ko" ;;
+	*.ko.xz) xz -dc "$f" >"$root/lib/modules/disk/$(printf %02d $i)-$m.ko" ;;
+	*.ko.zst) zstd -qdc "$f" >"$root/lib/modules/disk/$(printf %02d $i)-$m.ko" ;;
+	*.ko.gz) gzip -dc "$f" >"$root/lib/modules/disk/$(printf %02d $i)-$m.ko" ;;
+	esac
+done
+# The "installed system": a 512-byte MBR boot sector (real mode, loaded at 0:7C00):
+#   cli; cld; xor ax,ax; mov ds,ax; mov si,msg; mov dx,0x3f8
+#   l: lodsb; test al,al; jz h; out dx,al; jmp l     h: hlt; jmp h
+# msg: "BOOTSTORM-DISK-OK\r\n\0", then zeros and the 55 AA signature.
+{
+	printf '\xfa\xfc\x31\xc0\x8e\xd8\xbe\x17\x7c\xba\xf8\x03\xac\x84\xc0\x74\x03\xee\xeb\xf8\xf4\xeb\xfd'
+	printf 'BOOTSTORM-DISK-OK\r\n\0'
+	head -c $((510 - 23 - 20)) /dev/zero
+	printf '\x55\xaa'
+} >"$root/lib/mbr.bin"
+[ "$(stat -c %s "$root/lib/mbr.bin")" = 512 ] || { echo "mkinitramfs: mbr.bin is not 512 bytes" >&2; exit 2; }
+
 cat >"$root/usr/share/udhcpc/default.script" <<'EOF'
 #!/bin/sh
 # udhcpc hook: configure the interface from the lease.
@@ -80,16 +114,21 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 say() { echo "bootstorm-init: $*" >/dev/console; }
 fail() { echo "BOOTSTORM-KS-FAIL $*" >/dev/console; sleep 1; poweroff -f; }
 
-ks=; done_url=
+ks=; done_url=; disk=; diskimg=; reboot=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	ks=*) ks=${arg#ks=} ;;
 	bs.done=*) done_url=${arg#bs.done=} ;;
+	bs.disk=*) disk=${arg#bs.disk=} ;;
+	bs.diskimg=*) diskimg=${arg#bs.diskimg=} ;;
+	bs.reboot=1) reboot=1 ;;
 	esac
 done
 [ -n "$ks" ] || fail "no ks= on the kernel command line"
 
 insmod /lib/modules/e1000.ko || fail "insmod e1000"
+# virtio (virtio-net of UEFI VMs, virtio-blk for bs.disk); absent devices are harmless
+for m in /lib/modules/disk/*.ko; do [ -e "$m" ] && insmod "$m" 2>/dev/null; done
 i=0
 while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 ip link set lo up
@@ -107,6 +146,20 @@ sum=$(sha256sum /tmp/ks.cfg | cut -d' ' -f1)
 echo "BOOTSTORM-KS-OK $sum" >/dev/console
 head -c 2000 /tmp/ks.cfg >/dev/console
 
+if [ -n "$disk" ]; then
+	i=0
+	while [ ! -b "$disk" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	[ -b "$disk" ] || fail "no disk $disk"
+	img=/lib/mbr.bin
+	if [ -n "$diskimg" ]; then
+		timeout 60 wget -q -O /tmp/disk.img "$diskimg" || fail "wget $diskimg"
+		img=/tmp/disk.img
+	fi
+	dd if="$img" of="$disk" bs=65536 conv=fsync 2>/dev/null || fail "writing $disk"
+	sync
+	echo "BOOTSTORM-DISK-WRITTEN $disk" >/dev/console
+fi
+
 if [ -z "$done_url" ]; then
 	# http://host[:port]/ks/<name>[?token=..] -> http://host[:port]/api/nodes/<name>/done
 	base=${ks%%/ks/*}
@@ -120,6 +173,7 @@ until timeout 20 wget -q -O /tmp/done.out --post-data "sha256=$sum" "$done_url";
 done
 echo "BOOTSTORM-DONE-OK $done_url" >/dev/console
 sync
+[ -n "$reboot" ] && reboot -f
 poweroff -f
 EOF
 chmod +x "$root/init"

@@ -237,7 +237,7 @@ test_pxegen(void **state)
 
 	(void)state;
 	snprintf(p, sizeof(p), "%s/gen", dir);
-	assert_int_equal(pxegen_write(cfg, p, &st), 0);
+	assert_int_equal(pxegen_write(cfg, NULL, p, &st), 0);
 	assert_int_equal(st.written, 3); /* two nodes + default */
 	assert_int_equal(st.failed, 0);
 	snprintf(p, sizeof(p), "%s/gen/pxelinux.cfg/01-52-54-00-00-00-01", dir);
@@ -250,14 +250,14 @@ test_pxegen(void **state)
 	assert_non_null(strstr(buf, "APPEND initrd=k/initrd ks=http://10.0.0.1:8080/ks/n1 role=head tz=UTC\n"));
 	/* unchanged content is not rewritten */
 	snprintf(p, sizeof(p), "%s/gen", dir);
-	assert_int_equal(pxegen_write(cfg, p, &st), 0);
+	assert_int_equal(pxegen_write(cfg, NULL, p, &st), 0);
 	assert_int_equal(st.written, 0);
 	assert_int_equal(st.unchanged, 3);
 	/* a stale node file is removed, foreign files are kept */
 	snprintf(p, sizeof(p), "touch %s/gen/pxelinux.cfg/01-52-54-00-00-00-09 %s/gen/pxelinux.cfg/C0A8", dir, dir);
 	assert_int_equal(system(p), 0);
 	snprintf(p, sizeof(p), "%s/gen", dir);
-	assert_int_equal(pxegen_write(cfg, p, &st), 0);
+	assert_int_equal(pxegen_write(cfg, NULL, p, &st), 0);
 	assert_int_equal(st.removed, 1);
 	snprintf(p, sizeof(p), "%s/gen/pxelinux.cfg/C0A8", dir);
 	assert_int_equal(access(p, F_OK), 0);

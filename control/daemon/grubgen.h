@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * GRUB boot files of the nodes, under <tftp_gen_root>/grub/ (prefix /grub,
+ * which Debian's grubnetx64.efi, signed or not, reads):
+ *   grub.cfg-01-<mac with dashes>  per node: the installer of its profile,
+ *                                  or (state local) chainload the disk's
+ *                                  /EFI/BOOT/BOOTX64.EFI (GRUB's `exit`
+ *                                  leaves OVMF in its boot menu)
+ *   bootstorm.cfg                  dispatcher: configfile of the node's file
+ *                                  (grubnetx64's embedded config reads
+ *                                  /grub/grub.cfg and never searches per MAC)
+ *   grub.cfg                       the dispatcher then a local-disk entry for
+ *                                  unknown clients; only when tftp.root has no
+ *                                  grub/grub.cfg of its own: an admin with one
+ *                                  adds `source /grub/bootstorm.cfg` at its top
+ */
+#ifndef BS_CONTROL_GRUBGEN_H
+#define BS_CONTROL_GRUBGEN_H
+
+#include "conf/cfg.h"
+#include "control/daemon/nodestate.h"
+#include "control/daemon/pxegen.h"
+
+extern const char grubgen_node_tmpl[];
+extern const char grubgen_local_tmpl[];
+extern const char grubgen_dispatch[];
+
+/* Returns 0 or -errno (first failure; the others are still attempted). */
+int grubgen_write(const struct cfg *c, struct nodestate *ns, const char *gen_root,
+		  struct pxegen_stats *st);
+
+/* The file of node n alone. */
+int grubgen_write_node(const struct cfg *c, struct nodestate *ns, const char *gen_root,
+		       const struct cfg_node *n, struct pxegen_stats *st);
+
+#endif

@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "control/daemon/nodestate.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf/cfg_parse.h"
+#include "control/log.h"
+
+#define NS_FILE "nodestate"
+#define NS_MAGIC "# bootstorm nodestate v1: name state since_ms profile|- reason"
+
+static const char *const ns_names[NS_MAX] = {
+	[NS_NONE] = "yaml",
+	[NS_INSTALL] = "install",
+	[NS_INSTALLING] = "installing",
+	[NS_LOCAL] = "local",
+	[NS_FAILED] = "failed",
+};
+
+const char *
+ns_state_name(enum ns_state s)
+{
+	return (unsigned)s < NS_MAX ? ns_names[s] : "?";
+}
+
+int
+ns_state_parse(const char *s)
+{
+	for (int i = NS_INSTALL; i < NS_MAX; i++)
+		if (strcmp(s, ns_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static struct ns_rec *
+find(struct nodestate *ns, const char *name)
+{
+	for (size_t i = 0; i < ns->n; i++)
+		if (strcmp(ns->r[i].name, name) == 0)
+			return &ns->r[i];
+	return NULL;
+}
+
+static struct ns_rec *
+add(struct nodestate *ns, const char *name)
+{
+	struct ns_rec *r;
+
+	if (ns->n == ns->cap) {
+		size_t cap = ns->cap ? ns->cap * 2 : 64;
+		struct ns_rec *nr = realloc(ns->r, cap * sizeof(*nr));
+
+		if (!nr)
+			return NULL;
+		ns->r = nr;
+		ns->cap = cap;
+	}
+	r = &ns->r[ns->n++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	return r;
+}
+
+/* Keeps a string to one token-safe line: the reason comes from a client. */
+static void
+clean_copy(char *dst, size_t cap, const char *src)
+{
+	size_t i = 0;
+
+	for (; src && *src && i + 1 < cap; src++)
+		dst[i++] = (*src >= 0x20 && *src < 0x7f) ? *src : '?';
+	dst[i] = '\0';
+}
+
+static int
+parse_line(struct nodestate *ns, char *line)
+{
+	char *save = NULL, *name, *st, *since, *prof, *reason;
+	struct ns_rec *r;
+	int s;
+
+	name = strtok_r(line, " ", &save);
+	st = strtok_r(NULL, " ", &save);
+	since = strtok_r(NULL, " ", &save);
+	prof = strtok_r(NULL, " \n", &save);
+	reason = strtok_r(NULL, "\n", &save);
+	if (!name || !st || !since || !prof || strlen(name) >= sizeof(r->name) ||
+	    (s = ns_state_parse(st)) < 0)
+		return -EINVAL;
+	r = find(ns, name);
+	if (!r && !(r = add(ns, name)))
+		return -ENOMEM;
+	r->state = (uint8_t)s;
+	r->since_ms = strtoull(since, NULL, 10);
+	clean_copy(r->profile, sizeof(r->profile), strcmp(prof, "-") == 0 ? "" : prof);
+	clean_copy(r->reason, sizeof(r->reason), reason);
+	return 0;
+}
+
+static int
+load(struct nodestate *ns)
+{
+	char line[512];
+	unsigned lineno = 0;
+	FILE *f = fopen(ns->path, "re");
+
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	while (fgets(line, sizeof(line), f)) {
+		lineno++;
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		if (parse_line(ns, line) < 0)
+			LOG_WARN("nodestate", "%s:%u: bad record skipped", ns->path, lineno);
+	}
+	fclose(f);
+	LOG_INFO("nodestate", "%s: %zu node records", ns->path, ns->n);
+	return 0;
+}
+
+int
+ns_open(struct nodestate *ns, const char *state_dir)
+{
+	memset(ns, 0, sizeof(*ns));
+	pthread_mutex_init(&ns->mu, NULL);
+	pthread_mutex_init(&ns->gen_mu, NULL);
+	if (!state_dir)
+		return 0;
+	snprintf(ns->path, sizeof(ns->path), "%s/%s", state_dir, NS_FILE);
+	return load(ns);
+}
+
+void
+ns_close(struct nodestate *ns)
+{
+	free(ns->r);
+	ns->r = NULL;
+	ns->n = ns->cap = 0;
+	pthread_mutex_destroy(&ns->mu);
+	pthread_mutex_destroy(&ns->gen_mu);
+}
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Whole-file rewrite: temp, fsync, rename, fsync of the directory, so a
+ * crash leaves either the old file or the new one, never a mix. */
+static int
+save(struct nodestate *ns)
+{
+	char tmp[4200], dir[4096], line[400];
+	int fd, rc = 0;
+
+	if (!ns->path[0])
+		return 0;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", ns->path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	rc = write_all(fd, NS_MAGIC "\n", strlen(NS_MAGIC) + 1);
+	for (size_t i = 0; i < ns->n && rc == 0; i++) {
+		const struct ns_rec *r = &ns->r[i];
+		int len = snprintf(line, sizeof(line), "%s %s %llu %s %s\n", r->name,
+				   ns_state_name(r->state), (unsigned long long)r->since_ms,
+				   r->profile[0] ? r->profile : "-", r->reason);
+
+		rc = write_all(fd, line, (size_t)len < sizeof(line) ? (size_t)len : sizeof(line) - 1);
+	}
+	if (rc == 0 && fsync(fd) < 0)
+		rc = -errno;
+	if (close(fd) < 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, ns->path) < 0)
+		rc = -errno;
+	if (rc < 0) {
+		unlink(tmp);
+		return rc;
+	}
+	snprintf(dir, sizeof(dir), "%s", ns->path);
+	*strrchr(dir, '/') = '\0';
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (fsync(fd) < 0)
+			rc = -errno;
+		close(fd);
+	}
+	return rc;
+}
+
+int
+ns_set(struct nodestate *ns, const char *name, enum ns_state st, const char *profile,
+       const char *reason, uint64_t now_ms)
+{
+	char p[64], why[128];
+	struct ns_rec *r;
+	int rc;
+
+	if (st <= NS_NONE || st >= NS_MAX || strlen(name) >= sizeof(r->name))
+		return -EINVAL;
+	clean_copy(p, sizeof(p), profile ? profile : "");
+	clean_copy(why, sizeof(why), reason ? reason : "");
+	for (char *c = p; *c; c++)
+		if (*c == ' ')
+			*c = '_';
+	pthread_mutex_lock(&ns->mu);
+	r = find(ns, name);
+	if (r && r->state == st && strcmp(r->profile, p) == 0 && strcmp(r->reason, why) == 0) {
+		pthread_mutex_unlock(&ns->mu);
+		return 0;
+	}
+	if (!r && !(r = add(ns, name))) {
+		pthread_mutex_unlock(&ns->mu);
+		return -ENOMEM;
+	}
+	r->state = (uint8_t)st;
+	memcpy(r->profile, p, sizeof(p));
+	memcpy(r->reason, why, sizeof(why));
+	r->since_ms = now_ms;
+	rc = save(ns);
+	pthread_mutex_unlock(&ns->mu);
+	if (rc < 0)
+		LOG_ERR("nodestate", "saving %s: %s (the change holds until restart)", ns->path,
+			strerror(-rc));
+	return rc < 0 ? rc : 1;
+}
+
+bool
+ns_get(struct nodestate *ns, const char *name, struct ns_rec *out)
+{
+	const struct ns_rec *r;
+
+	pthread_mutex_lock(&ns->mu);
+	r = find(ns, name);
+	if (r)
+		*out = *r;
+	pthread_mutex_unlock(&ns->mu);
+	return r != NULL;
+}
+
+void
+ns_boot_of(struct nodestate *ns, const struct cfg *cfg, const struct cfg_node *n,
+	   struct ns_boot *b)
+{
+	struct ns_rec r;
+	const struct cfg_profile *yp = cfg_node_profile(cfg, n), *rp = NULL;
+
+	memset(b, 0, sizeof(*b));
+	if (!ns || !ns_get(ns, n->name, &r)) {
+		b->state = yp ? NS_INSTALL : NS_NONE;
+		b->p = yp;
+		return;
+	}
+	b->explicit_rec = true;
+	if (r.profile[0])
+		rp = cfg_profile_by_name(cfg, r.profile);
+	b->p = rp ? rp : yp;
+	b->state = (enum ns_state)r.state;
+	/* install with no profile at all: nothing to install, the default menu */
+	if (b->state != NS_LOCAL && !b->p)
+		b->state = NS_NONE;
+}
+
+static int
+each_in_token(const struct cfg *cfg, const char *tok,
+	      int (*fn)(const struct cfg_node *n, void *arg), void *arg, char *bad, size_t bad_cap)
+{
+	struct cfgp_nrange nr;
+	char name[200];
+	int count = 0, rc;
+
+	if (strcmp(tok, "*") == 0) {
+		for (size_t i = 0; i < cfg->n_nodes; i++)
+			if (fn && (rc = fn(&cfg->nodes[i], arg)) < 0)
+				return rc;
+		return (int)cfg->n_nodes;
+	}
+	if (!strchr(tok, '[')) {
+		const struct cfg_node *n = cfg_node_by_name(cfg, tok);
+
+		if (!n) {
+			snprintf(bad, bad_cap, "%s", tok);
+			return -ENOENT;
+		}
+		return fn ? ((rc = fn(n, arg)) < 0 ? rc : 1) : 1;
+	}
+	if (cfgp_node_range(tok, &nr) < 0 || nr.lo > nr.hi || nr.hi - nr.lo > 1000000) {
+		snprintf(bad, bad_cap, "%s", tok);
+		return -EINVAL;
+	}
+	for (uint64_t i = nr.lo; i <= nr.hi; i++) {
+		const struct cfg_node *n;
+
+		snprintf(name, sizeof(name), "%s%0*llu%s", nr.prefix, (int)nr.width,
+			 (unsigned long long)i, nr.suffix);
+		n = cfg_node_by_name(cfg, name);
+		if (!n) {
+			snprintf(bad, bad_cap, "%s", name);
+			return -ENOENT;
+		}
+		if (fn && (rc = fn(n, arg)) < 0)
+			return rc;
+		count++;
+	}
+	return count;
+}
+
+int
+ns_select(const struct cfg *cfg, const char *expr,
+	  int (*fn)(const struct cfg_node *n, void *arg), void *arg, char *bad, size_t bad_cap)
+{
+	char *copy, *save = NULL, *tok;
+	int total = 0, rc = 0;
+
+	if (!expr || !*expr)
+		return -EINVAL;
+	/* two passes: validate every token first so a typo changes nothing */
+	for (int pass = 0; pass < 2 && rc >= 0; pass++) {
+		copy = strdup(expr);
+		if (!copy)
+			return -ENOMEM;
+		total = 0;
+		for (tok = strtok_r(copy, ",", &save); tok && rc >= 0; tok = strtok_r(NULL, ",", &save)) {
+			rc = each_in_token(cfg, tok, pass ? fn : NULL, arg, bad, bad_cap);
+			if (rc > 0)
+				total += rc;
+		}
+		free(copy);
+	}
+	return rc < 0 ? rc : total;
+}

@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Node boot states: durability across a reopen, node sets, the resolved
+ * next boot, and the boot files generated from it (pxelinux, GRUB), with
+ * the admin's own defaults in tftp.root left alone. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "control/daemon/grubgen.h"
+#include "control/daemon/nodestate.h"
+#include "control/daemon/pxegen.h"
+
+static char dir[64];
+static struct cfg *cfg;
+
+static int
+setup_cfg(void **state)
+{
+	char p[512], yaml[4096];
+	struct cfg_errs errs = { 0 };
+	FILE *f;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/bs-ns-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(p, sizeof(p), "mkdir -p %s/tftp/pxelinux.cfg %s/state %s/tmpl && touch %s/tftp/pxelinux.0",
+		 dir, dir, dir, dir);
+	assert_int_equal(system(p), 0);
+	snprintf(yaml, sizeof(yaml),
+		 "server: { name: t, instance: nstest, state_dir: %s/state, ip: 10.0.0.1/24 }\n"
+		 "dataplane: { ports: [ { dev: net_null0 } ], workers: 1 }\n"
+		 "dhcp:\n  subnets:\n    - { subnet: 10.0.0.0/24, pools: [10.0.0.100-10.0.0.199] }\n"
+		 "boot: { files: { bios: pxelinux.0 } }\n"
+		 "tftp: { root: %s/tftp }\n"
+		 "http: { listen: 10.0.0.1:8080, repo_root: %s, templates: %s/tmpl }\n"
+		 "profiles:\n"
+		 "  - { name: p1, kernel: k/vmlinuz, initrd: k/initrd, append: \"ks=${base_url}/ks/${name}\" }\n"
+		 "  - { name: p2, kernel: k2/vmlinuz, initrd: k2/initrd, append: \"two\" }\n"
+		 "nodes:\n"
+		 "  - { range: \"node[01-04]\", mac: 52:54:00:00:00:01, ip: 10.0.0.11, profile: p1 }\n"
+		 "  - { name: bare, mac: 52:54:00:00:00:99 }\n",
+		 dir, dir, dir, dir);
+	snprintf(p, sizeof(p), "%s/c.yaml", dir);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(yaml, f);
+	fclose(f);
+	cfg = cfg_load(p, &errs);
+	if (!cfg || errs.n) {
+		cfg_errs_print(&errs, stderr);
+		fail_msg("test config rejected");
+	}
+	cfg_errs_free(&errs);
+	return 0;
+}
+
+static int
+teardown_cfg(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	cfg_free(cfg);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static char *
+slurp(const char *rel)
+{
+	static char buf[8192];
+	char p[512];
+	size_t n;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	f = fopen(p, "r");
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static int
+collect(const struct cfg_node *n, void *arg)
+{
+	char *out = arg;
+
+	strcat(out, n->name);
+	strcat(out, " ");
+	return 0;
+}
+
+static void
+test_select(void **state)
+{
+	char got[512] = "", bad[64];
+
+	(void)state;
+	assert_int_equal(ns_select(cfg, "node[02-03],bare", collect, got, bad, sizeof(bad)), 3);
+	assert_string_equal(got, "node02 node03 bare ");
+	got[0] = '\0';
+	assert_int_equal(ns_select(cfg, "*", collect, got, bad, sizeof(bad)), 5);
+	/* one unknown member: an error, and nothing was called */
+	got[0] = '\0';
+	assert_int_equal(ns_select(cfg, "node01,node[03-05]", collect, got, bad, sizeof(bad)), -ENOENT);
+	assert_string_equal(bad, "node05");
+	assert_string_equal(got, "");
+	assert_int_equal(ns_select(cfg, "node[3-", collect, got, bad, sizeof(bad)), -EINVAL);
+	assert_int_equal(ns_select(cfg, "", collect, got, bad, sizeof(bad)), -EINVAL);
+}
+
+static void
+test_durable(void **state)
+{
+	struct nodestate ns;
+	struct ns_rec r;
+	struct ns_boot b;
+	char p[512];
+
+	(void)state;
+	snprintf(p, sizeof(p), "%s/state", dir);
+	assert_int_equal(ns_open(&ns, p), 0);
+	/* never set: the YAML decides */
+	ns_boot_of(&ns, cfg, cfg_node_by_name(cfg, "node01"), &b);
+	assert_int_equal(b.state, NS_INSTALL);
+	assert_string_equal(b.p->name, "p1");
+	ns_boot_of(&ns, cfg, cfg_node_by_name(cfg, "bare"), &b);
+	assert_int_equal(b.state, NS_NONE);
+	assert_int_equal(ns_set(&ns, "node01", NS_LOCAL, NULL, NULL, 1000), 1);
+	assert_int_equal(ns_set(&ns, "node01", NS_LOCAL, NULL, NULL, 2000), 0); /* same: no write */
+	assert_int_equal(ns_set(&ns, "node02", NS_INSTALL, "p2", NULL, 1001), 1);
+	assert_int_equal(ns_set(&ns, "node03", NS_FAILED, NULL, "disk\nnot found", 1002), 1);
+	assert_int_equal(ns_set(&ns, "node04", NS_INSTALL, "gone", NULL, 1003), 1);
+	ns_close(&ns);
+	/* a restart reads them back */
+	assert_int_equal(ns_open(&ns, p), 0);
+	assert_true(ns_get(&ns, "node01", &r));
+	assert_int_equal(r.state, NS_LOCAL);
+	assert_int_equal(r.since_ms, 1000);
+	assert_true(ns_get(&ns, "node03", &r));
+	assert_int_equal(r.state, NS_FAILED);
+	assert_string_equal(r.reason, "disk?not found"); /* one line, printable */
+	ns_boot_of(&ns, cfg, cfg_node_by_name(cfg, "node02"), &b);
+	assert_int_equal(b.state, NS_INSTALL);
+	assert_string_equal(b.p->name, "p2"); /* reimage --profile wins */
+	ns_boot_of(&ns, cfg, cfg_node_by_name(cfg, "node04"), &b);
+	assert_string_equal(b.p->name, "p1"); /* a profile the YAML lost: the node's own */
+	ns_boot_of(&ns, cfg, cfg_node_by_name(cfg, "node01"), &b);
+	assert_int_equal(b.state, NS_LOCAL);
+	assert_false(ns_get(&ns, "bare", &r));
+	assert_int_equal(ns_set(&ns, "bare", NS_NONE, NULL, NULL, 1), -EINVAL);
+	ns_close(&ns);
+}
+
+static void
+test_generated(void **state)
+{
+	struct pxegen_stats st, gst;
+	struct nodestate ns;
+	char p[512];
+	const char *s;
+
+	(void)state;
+	assert_int_equal(ns_open(&ns, NULL), 0);
+	assert_int_equal(ns_set(&ns, "node01", NS_LOCAL, NULL, NULL, 1), 1);
+	assert_int_equal(ns_set(&ns, "node02", NS_INSTALL, "p2", NULL, 1), 1);
+	assert_int_equal(ns_set(&ns, "bare", NS_LOCAL, NULL, NULL, 1), 1);
+	snprintf(p, sizeof(p), "%s/gen", dir);
+	assert_int_equal(pxegen_write(cfg, &ns, p, &st), 0);
+	assert_int_equal(grubgen_write(cfg, &ns, p, &gst), 0);
+	assert_int_equal(st.failed + gst.failed, 0);
+	/* local: pxelinux LOCALBOOT 0, GRUB chainloads the disk's loader */
+	s = slurp("gen/pxelinux.cfg/01-52-54-00-00-00-01");
+	assert_non_null(s);
+	assert_non_null(strstr(s, "LOCALBOOT 0\n"));
+	assert_null(strstr(s, "KERNEL"));
+	s = slurp("gen/grub/grub.cfg-01-52-54-00-00-00-01");
+	assert_non_null(s);
+	assert_non_null(strstr(s, "chainloader /EFI/BOOT/BOOTX64.EFI\n"));
+	/* a profile-less node set local gets its file too */
+	assert_non_null(strstr(slurp("gen/pxelinux.cfg/01-52-54-00-00-00-99"), "LOCALBOOT 0\n"));
+	/* install with the reimage profile */
+	s = slurp("gen/pxelinux.cfg/01-52-54-00-00-00-02");
+	assert_non_null(strstr(s, "KERNEL k2/vmlinuz\n"));
+	s = slurp("gen/grub/grub.cfg-01-52-54-00-00-00-02");
+	assert_non_null(strstr(s, "linux /k2/vmlinuz two\n"));
+	assert_non_null(strstr(s, "initrd /k2/initrd\n"));
+	s = slurp("gen/grub/grub.cfg-01-52-54-00-00-00-03");
+	assert_non_null(strstr(s, "linux /k/vmlinuz ks=http://10.0.0.1:8080/ks/node03\n"));
+	/* the dispatcher: grubnetx64 reads /grub/grub.cfg only */
+	s = slurp("gen/grub/grub.cfg");
+	assert_non_null(s);
+	assert_non_null(strstr(s, "$net_default_mac"));
+	assert_non_null(strstr(s, "configfile \"/grub/grub.cfg-01-$bs_m1-$bs_m2-$bs_m3-$bs_m4-$bs_m5-$bs_m6\"\n"));
+	assert_null(strstr(s, "[ -f")); /* GRUB cannot stat over TFTP */
+	/* tftp.root had no default: ours is there */
+	assert_non_null(slurp("gen/pxelinux.cfg/default"));
+	/* node01 back to install: its file follows; bare's state dropped to
+	 * install-without-profile = no file */
+	assert_int_equal(ns_set(&ns, "node01", NS_INSTALL, NULL, NULL, 2), 1);
+	assert_int_equal(ns_set(&ns, "bare", NS_INSTALL, NULL, NULL, 2), 1);
+	assert_int_equal(pxegen_write(cfg, &ns, p, &st), 0);
+	assert_int_equal(grubgen_write(cfg, &ns, p, &gst), 0);
+	assert_non_null(strstr(slurp("gen/pxelinux.cfg/01-52-54-00-00-00-01"), "KERNEL k/vmlinuz\n"));
+	assert_null(slurp("gen/pxelinux.cfg/01-52-54-00-00-00-99"));
+	assert_null(slurp("gen/grub/grub.cfg-01-52-54-00-00-00-99"));
+	/* one node's report: its files alone follow */
+	assert_int_equal(ns_set(&ns, "node03", NS_LOCAL, NULL, NULL, 3), 1);
+	assert_int_equal(pxegen_write_node(cfg, &ns, p, cfg_node_by_name(cfg, "node03"), &st), 0);
+	assert_int_equal(grubgen_write_node(cfg, &ns, p, cfg_node_by_name(cfg, "node03"), &gst), 0);
+	assert_int_equal(st.written, 1);
+	assert_int_equal(gst.written, 1);
+	assert_non_null(strstr(slurp("gen/pxelinux.cfg/01-52-54-00-00-00-03"), "LOCALBOOT 0\n"));
+	assert_non_null(strstr(slurp("gen/grub/grub.cfg-01-52-54-00-00-00-03"), "chainloader"));
+	assert_non_null(strstr(slurp("gen/pxelinux.cfg/01-52-54-00-00-00-01"), "KERNEL k/vmlinuz\n"));
+	ns_close(&ns);
+}
+
+/* Fails on the old pxegen: it wrote pxelinux.cfg/default (LOCALBOOT)
+ * into the gen root, which the TFTP engine searches before tftp.root, so
+ * the admin's own menu was never served. */
+static void
+test_admin_defaults_kept(void **state)
+{
+	struct pxegen_stats st, gst;
+	char p[512];
+
+	(void)state;
+	snprintf(p, sizeof(p), "mkdir -p %s/tftp/grub && echo admin-menu > %s/tftp/pxelinux.cfg/default && "
+		 "echo admin-grub > %s/tftp/grub/grub.cfg", dir, dir, dir);
+	assert_int_equal(system(p), 0);
+	snprintf(p, sizeof(p), "%s/gen2", dir);
+	assert_int_equal(pxegen_write(cfg, NULL, p, &st), 0);
+	assert_int_equal(grubgen_write(cfg, NULL, p, &gst), 0);
+	assert_null(slurp("gen2/pxelinux.cfg/default"));
+	assert_null(slurp("gen2/grub/grub.cfg"));
+	assert_non_null(slurp("gen2/grub/bootstorm.cfg")); /* for the admin to `source` */
+	assert_non_null(slurp("gen2/pxelinux.cfg/01-52-54-00-00-00-01"));
+	/* a default we wrote before the admin's appeared is removed */
+	assert_non_null(slurp("gen/pxelinux.cfg/default"));
+	snprintf(p, sizeof(p), "%s/gen", dir);
+	assert_int_equal(pxegen_write(cfg, NULL, p, &st), 0);
+	assert_int_equal(grubgen_write(cfg, NULL, p, &gst), 0);
+	assert_null(slurp("gen/pxelinux.cfg/default"));
+	assert_null(slurp("gen/grub/grub.cfg"));
+	/* the admin's own files are untouched */
+	assert_string_equal(slurp("tftp/pxelinux.cfg/default"), "admin-menu\n");
+	/* a pxelinux-default.cfg template is the admin asking for ours */
+	snprintf(p, sizeof(p), "echo 'DEFAULT mine' > %s/tmpl/pxelinux-default.cfg", dir);
+	assert_int_equal(system(p), 0);
+	snprintf(p, sizeof(p), "%s/gen", dir);
+	assert_int_equal(pxegen_write(cfg, NULL, p, &st), 0);
+	assert_non_null(strstr(slurp("gen/pxelinux.cfg/default"), "DEFAULT mine\n"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_select),
+		cmocka_unit_test(test_durable),
+		cmocka_unit_test(test_generated),
+		cmocka_unit_test(test_admin_defaults_kept),
+	};
+	return cmocka_run_group_tests(tests, setup_cfg, teardown_cfg);
+}
