@@ -88,8 +88,11 @@ map_devs(void *addr, size_t len, uint32_t *mapped)
 		}
 		if (rte_errno == ENOTSUP)
 			continue; /* this bus maps nothing: its device needs nothing */
-		LOG(WARNING, "DMA map of a %zu-byte file version for %s: %s; served by copy\n",
-		    len, rte_dev_name(dma_dev[i]), rte_strerror(rte_errno));
+		/* EINVAL from VFIO is typically an IOVA (= VA, ~47 bits for
+		 * mmap) above the IOMMU's address width (39 bits on some). */
+		LOG(WARNING, "DMA map of a %zu-byte file version at IOVA %p for %s: %s; "
+			     "served by copy\n",
+		    len, addr, rte_dev_name(dma_dev[i]), rte_strerror(rte_errno));
 		unmap_devs(addr, len, *mapped);
 		*mapped = 0;
 		return TFTP_DMA_FAIL_MAP;
