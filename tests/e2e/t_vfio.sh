@@ -122,7 +122,8 @@ for f in f513 f300k f1m; do
 done
 vm_finish "$W"
 grep -E '^VM-(METRIC|DMESG): ' "$W/console.log"
-metric() { awk -v k="VM-METRIC: bootstorm_$1_total" 'index($0, k" ") == 1 { print $NF; f = 1 } END { if (!f) print -1 }' "$W/console.log"; }
+# (The serial console ends lines with CR LF.)
+metric() { tr -d '\r' <"$W/console.log" | awk -v k="VM-METRIC: bootstorm_$1_total" 'index($0, k" ") == 1 { print $NF; f = 1 } END { if (!f) print -1 }'; }
 grep -q '^VM-DONE' "$W/console.log" || fail "guest did not finish (no counters)"
 faults=$(grep -cE '^VM-DMESG: .*(DMAR: \[DMA|DMAR: DRHD: handling fault|fault addr|fault reason)' "$W/console.log")
 [ "$lost" = 0 ] || fail "TFTP transfers lost or corrupted data through the PCI PMD (DMAR faults in the guest: $faults)"
