@@ -10,7 +10,8 @@
 # Source it: vm_start WORK (writes WORK/console.log), vm_wait_ready, vm_finish.
 # Needs root, qemu-system-x86_64, /boot/vmlinuz-*.  KVM is not used: nested KVM
 # hangs Debian's kernel on these machines (DPDK-NOTES), TCG boots it in ~7 s.
-# BS_VM_SKIP_DMA_MAP=1 runs the dataplane with BOOTSTORM_DP_SKIP_DMA_MAP=1.
+# BS_VM_SKIP_DMA_MAP=1 runs the dataplane with BOOTSTORM_DP_SKIP_DMA_MAP=1;
+# BS_VM_AW_BITS=39 gives the guest QEMU's default (narrow) IOMMU.
 VM_NS=bs-vfio
 VM_TAP=bsvtap0
 VM_NIC=0000:00:04.0
@@ -44,7 +45,7 @@ G
 	# 39-bit IOMMU refuses them (VFIO EINVAL) and dma.c falls back to copy.
 	ip netns exec "$VM_NS" qemu-system-x86_64 \
 		-machine q35,kernel-irqchip=split -accel tcg,thread=multi -cpu max -smp 2 -m 1536 \
-		-device intel-iommu,intremap=on,caching-mode=on,aw-bits=48 \
+		-device intel-iommu,intremap=on,caching-mode=on,aw-bits=${BS_VM_AW_BITS:-48} \
 		-kernel "/boot/vmlinuz-$kver" -initrd "$w/initrd.img" \
 		-append "console=ttyS0 intel_iommu=on panic=-1 loglevel=4 bs.script=$w/guest.sh" \
 		-fsdev local,id=fs0,path=/,security_model=none,readonly=on,multidevs=remap \
