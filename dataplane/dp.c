@@ -132,6 +132,10 @@ dp_assign_lcores(struct dp *dp)
 int
 dp_init_workers(struct dp *dp)
 {
+	/* Before any engine maps a file: real devices get DMA access. */
+	int drc = dp_dma_init(dp);
+	if (drc != 0)
+		return drc;
 	for (unsigned w = 0; w < dp->n_workers; w++) {
 		dp->wrk[w] = rte_zmalloc_socket("bs_wrk", sizeof(struct wrk), RTE_CACHE_LINE_SIZE,
 					      (int)rte_lcore_to_socket_id(dp->lcore[w]));

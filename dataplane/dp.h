@@ -136,6 +136,10 @@ void dp_teardown(struct dp *dp);
 int dp_ports_init(struct dp *dp);
 void dp_ports_close(struct dp *dp);
 
+/* dma.c: installs the TFTP cache's DMA hooks for the ports' real devices
+ * (none for virtual ports).  Before dp_worker_init. */
+int dp_dma_init(struct dp *dp);
+
 /* worker.c (wrk_*.c are its private parts, see wrk.h) */
 int dp_worker_init(struct dp *dp, struct wrk *w, unsigned id);
 void dp_worker_fini(struct wrk *w);

@@ -32,8 +32,6 @@ struct dp_file {
 	const uint8_t *addr;
 	size_t len;
 	rte_iova_t iova;	/* RTE_BAD_IOVA: virtual PMDs copy anyway */
-	void *reg_addr;		/* rte_extmem_register'ed range, NULL = none */
-	size_t reg_len;
 };
 
 /* ---- file versions ------------------------------------------------------ */
@@ -43,34 +41,14 @@ dp_file_free(void *addr, void *opaque)
 {
 	struct dp_file *df = opaque;
 	(void)addr;
-	if (df->reg_addr)
-		rte_extmem_unregister(df->reg_addr, df->reg_len);
-	tftp_file_unmap(df->f);
+	tftp_file_unmap(df->f); /* DMA unmap + unregister first (dma.c) */
 	free(df);
-}
-
-/* Only a device that DMAs needs the pages registered (and then
- * rte_dev_dma_map'ed); virtual PMDs copy at TX.  Registration also uses
- * one of few memseg lists per file, so skip it where useless. */
-static void
-register_pages(struct wrk *w, struct dp_file *df)
-{
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-	if (((uintptr_t)df->addr % pg) != 0 || df->len == 0)
-		return;
-	size_t rl = (df->len + pg - 1) / pg * pg;
-	if (rte_extmem_register((void *)(uintptr_t)df->addr, rl, NULL, 0, pg) == 0) {
-		df->reg_addr = (void *)(uintptr_t)df->addr;
-		df->reg_len = rl;
-	} else {
-		bs_ctr_inc(w->ctr, BS_CTR_EXTMEM_REG_FAIL);
-	}
 }
 
 static void *
 tftp_on_map(void *ctx, struct tftp_file *f, const void *addr, size_t len)
 {
-	struct wrk *w = ctx;
+	(void)ctx;
 	struct dp_file *df = calloc(1, sizeof(*df));
 	if (df == NULL)
 		return NULL; /* the glue copies payloads of files without user */
@@ -81,8 +59,8 @@ tftp_on_map(void *ctx, struct tftp_file *f, const void *addr, size_t len)
 	df->shinfo.fcb_opaque = df;
 	rte_mbuf_ext_refcnt_set(&df->shinfo, 1); /* the engine's reference */
 	df->iova = rte_eal_iova_mode() == RTE_IOVA_VA ? (rte_iova_t)(uintptr_t)addr : RTE_BAD_IOVA;
-	if (!w->dp->port_is_virtual)
-		register_pages(w, df);
+	/* A real device reads these pages only if dma.c registered and
+	 * DMA-mapped them (the cache calls on_map only then, with IOVA = VA). */
 	return df;
 }
 

@@ -131,6 +131,37 @@ struct tftp_env {
 	void *ctx;
 };
 
+/* Process-wide DMA hooks for the file pages a NIC reads (zero-copy DATA).
+ * Installed once by the glue before any engine maps a file (dataplane/dma.c
+ * when the port is a real device); none = virtual ports and tests, where
+ * behaviour is as without them.  map() runs for each file version before
+ * env.on_map: TFTP_DMA_OK = every started device may read [addr, addr+len);
+ * anything else = serve this version by copy (env.on_map is not called, so
+ * file_user stays NULL; counted TFTP_DMA_FALLBACK).  *cookie goes to
+ * unmap(), called when the version's pages are finally unmapped (after the
+ * glue's last mbuf, in tftp_file_unmap), before munmap.
+ * private_map: VFIO pins DMA pages with write access, which a PROT_READ
+ * mapping refuses; versions are then mapped MAP_PRIVATE|PROT_WRITE (the
+ * file stays O_RDONLY), pinned by map() -- a snapshot of the file at that
+ * moment -- and made read-only again before anyone reads them. */
+enum tftp_dma_rc {
+	TFTP_DMA_OK = 0,
+	TFTP_DMA_FAIL_REG,	/* registration refused (e.g. no memseg list left) */
+	TFTP_DMA_FAIL_MAP,	/* a device refused the mapping */
+	TFTP_DMA_FAIL_IOVA,	/* no usable IOVA (IOVA as PA, unaligned memory) */
+	TFTP_DMA_RC_MAX
+};
+
+struct tftp_dma_hooks {
+	enum tftp_dma_rc (*map)(void *ctx, void *addr, size_t len, void **cookie);
+	void (*unmap)(void *ctx, void *addr, size_t len, void *cookie);
+	bool private_map;
+	void *ctx;
+};
+
+/* NULL removes them.  Not thread-safe: call before workers start. */
+void tftp_set_dma_hooks(const struct tftp_dma_hooks *h);
+
 struct tftp_rx {
 	const uint8_t *p;	/* UDP payload */
 	size_t len;

@@ -101,6 +101,49 @@ ctr(struct tftp_cache *c, enum bs_ctr id)
 		bs_ctr_inc(c->env.ctr, id);
 }
 
+/* The glue's DMA hooks (tftp_set_dma_hooks): written before any worker
+ * starts, read-only afterwards. */
+static struct tftp_dma_hooks dma_hooks;
+static bool dma_hooks_set;
+
+void
+tftp_set_dma_hooks(const struct tftp_dma_hooks *h)
+{
+	dma_hooks_set = h != NULL;
+	if (h)
+		dma_hooks = *h;
+	else
+		memset(&dma_hooks, 0, sizeof(dma_hooks));
+}
+
+/* Makes f's pages readable by the NIC, or marks f for the copy path: a
+ * version the device cannot read must never reach it by pointer. */
+static void
+dma_map(struct tftp_cache *c, struct tftp_file *f)
+{
+	enum tftp_dma_rc rc = dma_hooks.map(dma_hooks.ctx, (void *)f->data, (size_t)f->size,
+					    &f->dma);
+	if (rc == TFTP_DMA_OK) {
+		f->dma_mapped = true;
+		if (c->env.on_map)
+			f->user = c->env.on_map(c->env.ctx, f, f->data, (size_t)f->size);
+		return;
+	}
+	if (rc == TFTP_DMA_FAIL_REG)
+		ctr(c, BS_CTR_EXTMEM_REG_FAIL);
+	ctr(c, BS_CTR_TFTP_DMA_FALLBACK); /* user stays NULL: the glue copies */
+}
+
+/* env.on_map, behind the DMA hooks when the glue installed them. */
+static void
+file_mapped(struct tftp_cache *c, struct tftp_file *f)
+{
+	if (dma_hooks_set)
+		dma_map(c, f);
+	else if (c->env.on_map)
+		f->user = c->env.on_map(c->env.ctx, f, f->data, (size_t)f->size);
+}
+
 static uint32_t
 name_hash(const char *s)
 {
@@ -166,6 +209,11 @@ tftp_file_unmap(struct tftp_file *f)
 {
 	if (!f)
 		return;
+	/* The device's mapping goes first: the glue calls this once the last
+	 * mbuf pointing into the pages is freed. */
+	if (f->dma_mapped && dma_hooks.unmap)
+		dma_hooks.unmap(dma_hooks.ctx, (void *)f->data, (size_t)f->size, f->dma);
+	f->dma_mapped = false;
 	if (f->data && f->kind == TFTP_FILE_MAP)
 		munmap((void *)f->data, f->size);
 	else if (f->kind == TFTP_FILE_ASCII)
@@ -193,8 +241,12 @@ map_version(struct tftp_cache *c, int fd, const struct stat *st, const char *nam
 		return NULL;
 	/* mmap of 0 bytes is EINVAL: an empty file has no mapping and is
 	 * served as one 0-byte DATA block. */
+	/* See tftp_dma_hooks.private_map: made read-only again below. */
+	bool priv = dma_hooks_set && dma_hooks.private_map;
 	if (st->st_size > 0) {
-		void *a = mmap(NULL, (size_t)st->st_size, PROT_READ, MAP_SHARED, fd, 0);
+		void *a = priv ? mmap(NULL, (size_t)st->st_size, PROT_READ | PROT_WRITE,
+				      MAP_PRIVATE, fd, 0)
+			       : mmap(NULL, (size_t)st->st_size, PROT_READ, MAP_SHARED, fd, 0);
 		if (a == MAP_FAILED) {
 			free(f);
 			return NULL;
@@ -208,8 +260,9 @@ map_version(struct tftp_cache *c, int fd, const struct stat *st, const char *nam
 	f->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000ll + st->st_mtim.tv_nsec;
 	f->refs = 1; /* the cache entry's */
 	set_name(f, name);
-	if (c->env.on_map)
-		f->user = c->env.on_map(c->env.ctx, f, f->data, (size_t)f->size);
+	file_mapped(c, f);
+	if (priv && f->data)
+		(void)mprotect((void *)f->data, (size_t)f->size, PROT_READ);
 	ctr(c, BS_CTR_TFTP_FILE_MAPS);
 	return f;
 }
@@ -261,8 +314,7 @@ tftp_cache_ascii(struct tftp_cache *c, struct tftp_file *f, int *reason)
 	a->ino = f->ino;
 	a->mtime_ns = f->mtime_ns;
 	memcpy(a->name, f->name, sizeof(a->name));
-	if (c->env.on_map)
-		a->user = c->env.on_map(c->env.ctx, a, a->data, out);
+	file_mapped(c, a);
 	f->ascii = a;
 	return a;
 }

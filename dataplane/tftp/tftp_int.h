@@ -136,6 +136,8 @@ struct tftp_file {
 	const uint8_t *data;	/* NULL for a 0-byte file */
 	uint64_t size;
 	void *user;		/* env->on_map's value */
+	void *dma;		/* tftp_dma_hooks.map's cookie */
+	bool dma_mapped;	/* unmap() is owed before the memory goes */
 	struct tftp_file *ascii; /* netascii copy of this version, lazily */
 	struct tftp_sums *sums;	 /* per-blksize block checksums, lazily */
 	dev_t dev;

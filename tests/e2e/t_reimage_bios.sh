@@ -65,7 +65,7 @@ grep -q vm99 "$WORK/bad.err" || fail "the error does not name vm99: $(cat "$WORK
 expect_boot vm01 install # nothing changed by the refused set
 ip1=$(client_static 1)
 code=$(in_client 1 curl -s -o /dev/null -w '%{http_code}' -m 5 -X POST "$HTTP/api/nodes/vm01/localboot")
-[ "$code" = 403 ] || fail "localboot POSTed from $ip1 (not loopback): HTTP $code, want 403"
+[ "$code" = 401 ] || fail "localboot POSTed from $ip1 (no admin token, not loopback): HTTP $code, want 401"
 expect_boot vm01 install
 code=$(in_srv curl -s -o /dev/null -w '%{http_code}' -m 5 "$HTTP/api/nodes/vm01/localboot")
 [ "$code" = 405 ] || fail "GET of a state change: HTTP $code, want 405"

@@ -1,0 +1,43 @@
+#!/bin/sh
+# Runs INSIDE the vfio guest (tests/vm/run.sh), chrooted into the host's root
+# (read-only 9p, tmpfs on /tmp /run /dev/shm ...).  Usage: guest-vfio.sh WORK NIC BUILD
+# Prints VM-* marker lines on the serial console; the host reads them.
+W=$1 NIC=$2 B=$3
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+say() { echo "VM: $*"; }
+ip link set lo up
+echo 256 >/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+mount -t hugetlbfs none /dev/hugepages
+say "hugepages $(cat /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages) x 2M"
+modprobe vfio-pci || { echo "VM-FAIL: modprobe vfio-pci"; exit 1; }
+noiommu=$(cat /sys/module/vfio/parameters/enable_unsafe_noiommu_mode 2>/dev/null || echo N)
+grp=$(readlink /sys/bus/pci/devices/$NIC/iommu_group) || { echo "VM-FAIL: $NIC has no IOMMU group (DMAR off?)"; exit 1; }
+grp=${grp##*/}
+# virtio_pci (loaded for the 9p root) took the NIC at boot: hand it over.
+[ -e /sys/bus/pci/devices/$NIC/driver ] && echo "$NIC" >/sys/bus/pci/devices/$NIC/driver/unbind
+echo vfio-pci >/sys/bus/pci/devices/$NIC/driver_override
+echo "$NIC" >/sys/bus/pci/drivers_probe
+drv=$(readlink /sys/bus/pci/devices/$NIC/driver); drv=${drv##*/}
+say "NIC $NIC driver=$drv iommu_group=$grp /dev/vfio/$(ls /dev/vfio | tr '\n' ' ') noiommu=$noiommu"
+[ "$drv" = vfio-pci ] && [ -e /dev/vfio/$grp ] && [ "$noiommu" = N ] || { echo "VM-FAIL: vfio binding"; exit 1; }
+cp -r "$W/tftp" /tmp/tftp
+mkdir -p /tmp/state
+"$B/control/bootstorm" serve -c "$W/guest.yaml" --foreground >/tmp/control.log 2>&1 &
+CTL=$!
+i=0; while [ ! -e /dev/shm/bootstorm-vfio ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+[ -e /dev/shm/bootstorm-vfio ] || { tail -5 /tmp/control.log; echo "VM-FAIL: control"; exit 1; }
+${BS_DP_ENV:-} "$B/dataplane/bootstorm-dp" -c "$W/guest.yaml" >/tmp/dp.log 2>&1 &
+DP=$!
+i=0; while ! grep -q "chained tx" /tmp/dp.log && [ $i -lt 900 ]; do
+	kill -0 $DP 2>/dev/null || break; sleep 0.2; i=$((i + 1)); done
+sed 's/^/VM-DP: /' /tmp/dp.log
+grep -q "chained tx" /tmp/dp.log || { echo "VM-FAIL: dataplane did not start"; exit 1; }
+echo VM-READY
+i=0; while [ ! -e "$W/done" ] && [ $i -lt 3000 ]; do sleep 0.1; i=$((i + 1)); done
+curl -s -m 10 http://127.0.0.1/metrics >/tmp/m.prom
+grep -E '^bootstorm_[a-z_0-9]*(_total|{reason=[^}]*}) [1-9]|^bootstorm_(tx_copy|tx_copy_bytes|tftp_dma_fallback|tftp_file_maps)_total ' /tmp/m.prom | sed 's/^/VM-METRIC: /'
+kill $DP; i=0; while kill -0 $DP 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+sed 's/^/VM-DP: /' /tmp/dp.log | tail -n +2 | grep -v "^VM-DP: *$" | tail -20
+kill $CTL
+dmesg | grep -iE 'DMAR|iommu|fault' | sed 's/^/VM-DMESG: /'
+echo VM-DONE

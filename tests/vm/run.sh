@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# The vfio guest rig: boots Debian's kernel in a q35 guest under TCG with an
+# emulated Intel IOMMU and one virtio-net-pci NIC (modern, iommu_platform=on, so
+# every DMA of the NIC goes through the guest's IOMMU), the host's root read-only
+# over 9p.  Inside, tests/vm/guest-vfio.sh binds the NIC to vfio-pci (a real IOMMU
+# group, no no-IOMMU mode) and runs bootstorm + bootstorm-dp with DPDK's net_virtio
+# PMD on hugepages.  The NIC's host side is a tap in namespace bs-vfio where the
+# caller runs real clients.
+#
+# Source it: vm_start WORK (writes WORK/console.log), vm_wait_ready, vm_finish.
+# Needs root, qemu-system-x86_64, /boot/vmlinuz-*.  KVM is not used: nested KVM
+# hangs Debian's kernel on these machines (DPDK-NOTES), TCG boots it in ~7 s.
+# BS_VM_SKIP_DMA_MAP=1 runs the dataplane with BOOTSTORM_DP_SKIP_DMA_MAP=1;
+# BS_VM_AW_BITS=39 gives the guest QEMU's default (narrow) IOMMU.
+VM_NS=bs-vfio
+VM_TAP=bsvtap0
+VM_NIC=0000:00:04.0
+VM_SERVER_IP=10.77.0.1
+VM_PID=
+
+vm_notrun_reason() { # prints why the guest cannot start here, or nothing
+	[ "$(id -u)" -eq 0 ] || { echo "needs root (namespace, tap)"; return; }
+	command -v qemu-system-x86_64 >/dev/null || { echo "qemu-system-x86_64 not installed"; return; }
+	command -v busybox >/dev/null || { echo "busybox not installed"; return; }
+	ls /boot/vmlinuz-* >/dev/null 2>&1 || { echo "no /boot/vmlinuz-* (linux-image-amd64)"; return; }
+	[ -c /dev/net/tun ] || { echo "no /dev/net/tun"; return; }
+}
+
+vm_start() { # WORK BUILD
+	local w=$1 b=$2 kver
+	kver=$(ls /boot/vmlinuz-* | sed 's|/boot/vmlinuz-||' | sort -V | tail -1)
+	"$(dirname "${BASH_SOURCE[0]}")/mkinitramfs.sh" "$kver" "$w/initrd.img" || return 1
+	local dpenv=""
+	[ "${BS_VM_SKIP_DMA_MAP:-0}" = 1 ] && dpenv="env BOOTSTORM_DP_SKIP_DMA_MAP=1"
+	cat >"$w/guest.sh" <<G
+#!/bin/sh
+BS_DP_ENV="$dpenv" exec /bin/sh $(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/guest-vfio.sh $w $VM_NIC $b
+G
+	chmod 755 "$w/guest.sh"
+	ip netns del "$VM_NS" 2>/dev/null
+	ip netns add "$VM_NS" || return 1
+	ip netns exec "$VM_NS" ip link set lo up
+	# TCG only (see above); MTTCG uses both host cores.  aw-bits=48: with IOVA
+	# as VA the file pages' IOVAs are mmap addresses (~47 bits); QEMU's default
+	# 39-bit IOMMU refuses them (VFIO EINVAL) and dma.c falls back to copy.
+	ip netns exec "$VM_NS" qemu-system-x86_64 \
+		-machine q35,kernel-irqchip=split -accel tcg,thread=multi -cpu max -smp 2 -m 1536 \
+		-device intel-iommu,intremap=on,caching-mode=on,aw-bits=${BS_VM_AW_BITS:-48} \
+		-kernel "/boot/vmlinuz-$kver" -initrd "$w/initrd.img" \
+		-append "console=ttyS0 intel_iommu=on panic=-1 loglevel=4 bs.script=$w/guest.sh" \
+		-fsdev local,id=fs0,path=/,security_model=none,readonly=on,multidevs=remap \
+		-device virtio-9p-pci,fsdev=fs0,mount_tag=hostroot,addr=05.0 \
+		-netdev tap,id=n0,ifname=$VM_TAP,script=no,downscript=no \
+		-device virtio-net-pci,netdev=n0,mac=02:00:00:77:00:01,disable-legacy=on,iommu_platform=on,addr=04.0,romfile= \
+		-display none -serial "file:$w/console.log" -monitor none -no-reboot \
+		>"$w/qemu.log" 2>&1 &
+	VM_PID=$!
+	local i
+	for ((i = 0; i < 50; i++)); do
+		ip netns exec "$VM_NS" ip link show "$VM_TAP" >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	ip netns exec "$VM_NS" ip link set "$VM_TAP" up || return 1
+	ip netns exec "$VM_NS" sysctl -qw "net.ipv6.conf.$VM_TAP.disable_ipv6=1" 2>/dev/null
+	return 0
+}
+
+vm_wait_ready() { # WORK timeout_s -> 0 when VM-READY, 1 on VM-FAIL/exit/timeout
+	local w=$1 deadline=$((SECONDS + $2))
+	while ((SECONDS < deadline)); do
+		if grep -q '^VM-READY' "$w/console.log" 2>/dev/null; then
+			# Full checksums from the client side: QEMU set the tap's offloads
+			# when the guest's driver negotiated them, so only now.  (A
+			# partial checksum reaches DPDK as RX_L4_CKSUM_NONE, which the
+			# dataplane drops as udp_csum today.)
+			ip netns exec "$VM_NS" ethtool -K "$VM_TAP" tx off >/dev/null 2>&1
+			return 0
+		fi
+		grep -q '^VM-FAIL' "$w/console.log" 2>/dev/null && return 1
+		kill -0 "$VM_PID" 2>/dev/null || return 1
+		sleep 1
+	done
+	return 1
+}
+
+vm_finish() { # WORK: lets the guest dump counters and dmesg, waits for poweroff
+	local w=$1 i
+	touch "$w/done"
+	for ((i = 0; i < 120; i++)); do
+		kill -0 "$VM_PID" 2>/dev/null || break
+		sleep 1
+	done
+	vm_kill
+}
+
+vm_kill() {
+	[ -n "$VM_PID" ] && kill "$VM_PID" 2>/dev/null
+	[ -n "$VM_PID" ] && wait "$VM_PID" 2>/dev/null
+	VM_PID=
+	ip netns del "$VM_NS" 2>/dev/null
+	return 0
+}
