@@ -19,6 +19,7 @@
 
 #include "shm/snap_read.h"
 #include "util/bs_time.h"
+#include "dataplane/csum_hint.h"
 #include "dataplane/dhcp/dhcp.h"
 #include "dataplane/tftp/tftp.h"
 #include "dataplane/wrk.h"
@@ -26,26 +27,6 @@
 #define IDLE_SPINS	 64	/* empty iterations before the first sleep */
 #define HEARTBEAT_US	 100000
 #define TICK_US		 1000000
-
-static enum pkt_csum_hint
-ip_hint(uint64_t f)
-{
-	switch (f & RTE_MBUF_F_RX_IP_CKSUM_MASK) {
-	case RTE_MBUF_F_RX_IP_CKSUM_GOOD: return PKT_CSUM_GOOD;
-	case RTE_MBUF_F_RX_IP_CKSUM_BAD: return PKT_CSUM_BAD;
-	default: return PKT_CSUM_UNKNOWN;
-	}
-}
-
-static enum pkt_csum_hint
-l4_hint(uint64_t f)
-{
-	switch (f & RTE_MBUF_F_RX_L4_CKSUM_MASK) {
-	case RTE_MBUF_F_RX_L4_CKSUM_GOOD: return PKT_CSUM_GOOD;
-	case RTE_MBUF_F_RX_L4_CKSUM_BAD: return PKT_CSUM_BAD;
-	default: return PKT_CSUM_UNKNOWN;
-	}
-}
 
 /* ---- L2/L3 -------------------------------------------------------------- */
 
@@ -160,8 +141,8 @@ classify_and_dispatch(struct wrk *w, struct rte_mbuf *m)
 		return BS_DROP_RX_MULTISEG;
 	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
 	struct pkt_info pi;
-	enum bs_drop r = pkt_classify(&w->self, p, m->data_len, ip_hint(m->ol_flags),
-				      l4_hint(m->ol_flags), &pi);
+	enum bs_drop r = pkt_classify(&w->self, p, m->data_len, csum_hint_ip(m->ol_flags),
+				      csum_hint_l4(m->ol_flags), &pi);
 	if (r != BS_DROP_NONE)
 		return r;
 	return dispatch(w, m, p, &pi);
