@@ -12,6 +12,7 @@
 #include "control/cli/cli_util.h"
 #include "control/daemon/serve.h"
 #include "control/exit.h"
+#include "control/power/power_cli.h"
 
 struct subcmd {
 	const char *name;
@@ -27,6 +28,7 @@ static const struct subcmd subcmds[] = {
 	{ "watch", cmd_watch },
 	{ "summary", cmd_summary },
 	{ "import", cmd_import },
+	{ "power", cmd_power },
 };
 
 int
