@@ -486,6 +486,7 @@ static const struct kdef power_keys[] = {
 	K("power_on_rate", KT_U32, struct cfg, power_on_rate, 1, 10000),
 	K("timeout", KT_DUR_MS, struct cfg, power_timeout_ms, 100, 600000),
 	K("retries", KT_U32, struct cfg, power_retries, 0, 10),
+	K("ipmi_cipher_suite", KT_U32, struct cfg, power_ipmi_cipher, 0, 17),
 };
 
 /* ------------------------------------------------------------------ */

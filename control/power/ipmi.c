@@ -202,10 +202,14 @@ try_once(const struct bmc_addr *a, const struct pwr_cred *cr, enum pwr_op op,
 	snprintf(nsec, sizeof(nsec), "%u", n ? n : 1);
 	snprintf(envpass, sizeof(envpass), "IPMI_PASSWORD=%s", cr->pass);
 	char *envp[] = { envpass, (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+	char cs[12];
+	snprintf(cs, sizeof(cs), "%u", o->cipher);
 	const char *argv[] = {
 		o->tool ? o->tool : "ipmitool", "-I", "lanplus", "-H", a->host, "-p", port,
-		"-U", cr->user, "-E", "-N", nsec, "-R", "2", w[0], w[1], w[2], NULL,
+		"-U", cr->user, "-E", "-N", nsec, "-R", "2", "-C", cs, w[0], w[1], w[2], NULL,
 	};
+	if (!o->cipher) /* drop "-C n": ipmitool picks */
+		memmove(&argv[14], &argv[16], 4 * sizeof(argv[0]));
 	char out[2048];
 	int rc = run_child((char *const *)argv, envp, o->timeout_ms, out, sizeof(out));
 	explicit_bzero(envpass, sizeof(envpass));

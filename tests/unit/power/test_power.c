@@ -178,6 +178,13 @@ test_exec(void **st)
 	*strstr(l, " pw=") = 0;
 	assert_null(strstr(l, "s3cr3t"));
 	assert_non_null(strstr(l, "chassis power status"));
+	assert_null(strstr(l, "-C "));
+	/* A fixed cipher suite skips ipmitool's Get Channel Cipher Suites. */
+	o.cipher = 17;
+	fake_addr(&a, "ok", port, log, sizeof(log));
+	assert_int_equal(pwr_exec(&a, &CRED, PWR_STATUS, &o, &r), 0);
+	assert_int_equal(count_lines(log, "-R 2 -C 17 chassis power status"), 1);
+	o.cipher = 0;
 
 	/* boot on an off machine: status then on; on a running one: cycle. */
 	fake_addr(&a, "off", port, log, sizeof(log));
