@@ -30,6 +30,8 @@ cli_usage(FILE *f)
 		"  watch   [-c FILE | --url URL]       live terminal view (q or Ctrl-C quits)\n"
 		"  summary [-c FILE | --url URL]       what a storm did: nodes booted, time, bytes\n"
 		"  import  dnsmasq|dhcpd FILE [-o OUT] translate a dnsmasq.conf / dhcpd.conf\n"
+		"  power [-c FILE] NODES|--all status|on|off|cycle|pxe|boot\n"
+		"                                      BMC power / next boot PXE once (local)\n"
 		"  --help, --version\n"
 		"\n"
 		"The client commands read the JSON API of a running server; its URL comes\n"
