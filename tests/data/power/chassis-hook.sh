@@ -1,7 +1,8 @@
 #!/bin/sh
 # ipmi_sim's chassis_control hook: "<state> get power|boot..." prints
 # "power:0|1", "boot:<dev>"; "<state> set power 0|1 | reset 1 | boot
-# <dev> ..." records it.  The state file is what the test reads back.
+# <dev> ..." records it.  The state file is what the test reads back;
+# <state>.log keeps every "set" in order.
 state=$1; shift
 [ -f "$state" ] || printf 'power 0\nboot default\nresets 0\n' > "$state"
 get() { sed -n "s/^$1 //p" "$state"; }
@@ -18,6 +19,7 @@ get)
 		esac
 	done ;;
 set)
+	echo "set $*" >> "$state.log"
 	while [ $# -ge 2 ]; do
 		case "$1" in
 		power) put power "$2" ;;
