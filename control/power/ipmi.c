@@ -218,6 +218,16 @@ try_once(const struct bmc_addr *a, const struct pwr_cred *cr, enum pwr_op op,
 			 o->timeout_ms);
 		return rc;
 	}
+	/* The BMC refused the login (RAKP 2 status, IPMI 2.0 section 13.31:
+	 * ipmitool prints these): retrying would count towards the BMC's
+	 * account lockout, so fail at once. */
+	if (rc < 0 && (strstr(out, "RAKP 2 HMAC is invalid") || strstr(out, "unauthorized name") ||
+		       strstr(out, "invalid role") || strstr(out, "unauthorized role"))) {
+		snprintf(r->err, sizeof(r->err),
+			 "%s: login refused by the BMC (user or password), not retried",
+			 pwr_op_name(op));
+		return -EACCES;
+	}
 	if (rc < 0) {
 		char l[120];
 		last_line(l, sizeof(l), out);
@@ -251,7 +261,7 @@ with_retries(const struct bmc_addr *a, const struct pwr_cred *cr, enum pwr_op op
 		}
 		r->tries++;
 		rc = try_once(a, cr, op, o, r);
-		if (rc == 0 || rc == -EINVAL)
+		if (rc == 0 || rc == -EINVAL || rc == -EACCES)
 			break;
 	}
 	return rc;

@@ -208,6 +208,13 @@ test_exec(void **st)
 	assert_true(dt >= 150);
 	assert_string_equal(r.err, "on: Error: Unable to establish IPMI v2 / RMCP+ session");
 
+	/* A refused login: not retried (BMCs lock accounts out). */
+	fake_addr(&a, "badauth", port, log, sizeof(log));
+	assert_int_equal(pwr_exec(&a, &CRED, PWR_STATUS, &o, &r), -EACCES);
+	assert_int_equal(r.tries, 1);
+	assert_int_equal(count_lines(log, NULL), 1);
+	assert_string_equal(r.err, "status: login refused by the BMC (user or password), not retried");
+
 	/* A flaky one: the retry succeeds. */
 	fake_addr(&a, "flaky", port, log, sizeof(log));
 	assert_int_equal(pwr_exec(&a, &CRED, PWR_OFF, &o, &r), 0);
