@@ -166,6 +166,7 @@ struct cfg {
 	uint32_t power_timeout_ms;	/* one BMC command */
 	uint32_t power_retries;		/* extra tries of one BMC command */
 	uint32_t power_ipmi_cipher;	/* RMCP+ cipher suite; 0 = ask the BMC */
+	char *power_redfish_ca;		/* CA bundle for redfish:// BMCs; NULL = system */
 
 	struct cfg_profile *profiles;
 	size_t n_profiles;

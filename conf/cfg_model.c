@@ -159,6 +159,7 @@ cfg_free(struct cfg *c)
 	free(c->kickstart_token);
 	free(c->admin_token_file);
 	free(c->power_cred_file);
+	free(c->power_redfish_ca);
 	for (size_t i = 0; i < c->n_profiles; i++) {
 		struct cfg_profile *p = &c->profiles[i];
 		free(p->name);

@@ -487,6 +487,7 @@ static const struct kdef power_keys[] = {
 	K("timeout", KT_DUR_MS, struct cfg, power_timeout_ms, 100, 600000),
 	K("retries", KT_U32, struct cfg, power_retries, 0, 10),
 	K("ipmi_cipher_suite", KT_U32, struct cfg, power_ipmi_cipher, 0, 17),
+	K("redfish_ca_file", KT_PATH, struct cfg, power_redfish_ca, 0, 0),
 };
 
 /* ------------------------------------------------------------------ */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "control/power/power.h"
+#include "control/power/redfish.h"
 #include "util/bs_time.h"
 
 static const char *const op_names[PWR_OP_MAX] = {
@@ -260,7 +261,7 @@ with_retries(const struct bmc_addr *a, const struct pwr_cred *cr, enum pwr_op op
 			pause = pause * 2 > 60000 ? 60000 : pause * 2;
 		}
 		r->tries++;
-		rc = try_once(a, cr, op, o, r);
+		rc = a->proto == BMC_REDFISH ? redfish_try(a, cr, op, o, r) : try_once(a, cr, op, o, r);
 		if (rc == 0 || rc == -EINVAL || rc == -EACCES)
 			break;
 	}
@@ -272,9 +273,8 @@ pwr_exec(const struct bmc_addr *a, const struct pwr_cred *cr, enum pwr_op op,
 	 const struct pwr_opts *o, struct pwr_result *r)
 {
 	memset(r, 0, sizeof(*r));
-	if (a->proto != BMC_IPMI) {
-		snprintf(r->err, sizeof(r->err), "%s: only ipmi:// BMCs are supported so far",
-			 pwr_op_name(op));
+	if (a->proto != BMC_IPMI && a->proto != BMC_REDFISH) {
+		snprintf(r->err, sizeof(r->err), "%s: unknown BMC protocol", pwr_op_name(op));
 		return r->rc = -EPROTONOSUPPORT;
 	}
 	if (!cr) {

@@ -49,6 +49,7 @@ struct pwr_opts {
 	uint32_t retries;	/* extra tries after a failure */
 	uint32_t backoff_ms;	/* first pause; doubled after each try */
 	const char *tool;	/* NULL = "ipmitool" from PATH (tests: a fake) */
+	const char *ca_file;	/* Redfish: CA bundle; NULL = the system store */
 	uint32_t cipher;	/* RMCP+ cipher suite (3, 17); 0 = ipmitool asks the
 				   BMC first (Get Channel Cipher Suites: one more
 				   round trip, seconds on BMCs that do not answer it) */

@@ -120,7 +120,8 @@ cmd_power(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	struct pwr_opts o = { c->power_timeout_ms, c->power_retries, 500,
-			      getenv("BOOTSTORM_IPMITOOL"), c->power_ipmi_cipher };
+			      getenv("BOOTSTORM_IPMITOOL"), c->power_redfish_ca,
+			      c->power_ipmi_cipher };
 	int bad = 0;
 	if (!strcmp(argv[i], "--all")) {
 		for (size_t k = 0; k < c->n_nodes; k++)

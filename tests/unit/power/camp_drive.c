@@ -41,7 +41,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	struct pwr_opts o = { cfg->power_timeout_ms, cfg->power_retries, 200, NULL,
-			      cfg->power_ipmi_cipher };
+			      cfg->power_redfish_ca, cfg->power_ipmi_cipher };
 	struct camp_bmc b;
 	camp_bmc_init(&b, cfg, &cr, &o);
 	struct camp_env env = { &b, NULL, camp_bmc_power, NULL };

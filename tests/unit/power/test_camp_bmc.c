@@ -41,7 +41,7 @@ test_campaign_over_bmcs(void **st)
 	assert_int_equal(e.n, 0);
 	struct pwr_cred cv[2] = { { "ok", "u", "p" }, { "fail", "u", "p" } };
 	struct pwr_creds cr = { cv, 2 };
-	struct pwr_opts o = { 2000, 1, 20, POWER_DATA "/fake-ipmitool.sh", 0 };
+	struct pwr_opts o = { 2000, 1, 20, POWER_DATA "/fake-ipmitool.sh", NULL, 0 };
 	struct camp_bmc b;
 	camp_bmc_init(&b, cfg, &cr, &o);
 

@@ -157,7 +157,7 @@ static void
 test_exec(void **st)
 {
 	(void)st;
-	struct pwr_opts o = { 2000, 2, 50, POWER_DATA "/fake-ipmitool.sh" };
+	struct pwr_opts o = { 2000, 2, 50, POWER_DATA "/fake-ipmitool.sh", NULL, 0 };
 	struct bmc_addr a;
 	struct pwr_result r;
 	char log[64];
@@ -233,7 +233,7 @@ test_exec(void **st)
 
 	/* No credentials, Redfish: refused before any child. */
 	assert_int_equal(pwr_exec(&a, NULL, PWR_STATUS, &o, &r), -ENOKEY);
-	a.proto = BMC_REDFISH;
+	a.proto = BMC_NONE;
 	assert_int_equal(pwr_exec(&a, &CRED, PWR_STATUS, &o, &r), -EPROTONOSUPPORT);
 	unlink(log);
 }
