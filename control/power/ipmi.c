@@ -21,25 +21,6 @@
 #include "control/power/redfish.h"
 #include "util/bs_time.h"
 
-static const char *const op_names[PWR_OP_MAX] = {
-	"status", "on", "off", "cycle", "pxe", "boot",
-};
-
-const char *
-pwr_op_name(enum pwr_op op)
-{
-	return (unsigned)op < PWR_OP_MAX ? op_names[op] : "?";
-}
-
-int
-pwr_op_parse(const char *s)
-{
-	for (int i = 0; i < PWR_OP_MAX; i++)
-		if (!strcmp(s, op_names[i]))
-			return i;
-	return -1;
-}
-
 /* ------------------------------------------------------------------ */
 /* Per-BMC concurrency 1: a BMC (host:port) runs one operation at a time. */
 

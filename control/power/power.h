@@ -10,6 +10,9 @@
  * tries are retried with exponential backoff, and one BMC runs one
  * operation at a time (per-BMC concurrency 1, across threads).
  *
+ * Redfish BMCs (redfish://) go through libcurl + jansson (redfish.c) under
+ * the same retries and per-BMC lock.
+ *
  * Credentials: power.credentials_file, "host user password" lines, the
  * file readable by its owner only (refused otherwise).  Never in the YAML,
  * never in a log line or an API answer.
