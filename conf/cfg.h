@@ -75,6 +75,8 @@ struct cfg_node {
 	char *boot_file;	/* override */
 	char *ipxe_url;		/* override */
 	char *client_id;	/* hex string of option 61 */
+	char *bmc;		/* BMC URL (conf/cfg_bmc.h), "{name}" expanded;
+				   NULL = no power control */
 	struct cfg_var *vars;
 	size_t n_vars;
 };
@@ -156,6 +158,15 @@ struct cfg {
 
 	/* journal: */
 	uint32_t journal_commit_ms; /* group commit window */
+
+	/* power: (BMC access and reimage campaign pacing) */
+	char *power_cred_file;	/* root-only "host user password" lines */
+	uint32_t power_max_in_flight;	/* nodes powering/waiting for DHCP at once */
+	uint32_t power_on_rate;		/* power-on commands per second */
+	uint32_t power_timeout_ms;	/* one BMC command */
+	uint32_t power_retries;		/* extra tries of one BMC command */
+	uint32_t power_ipmi_cipher;	/* RMCP+ cipher suite; 0 = ask the BMC */
+	char *power_redfish_ca;		/* CA bundle for redfish:// BMCs; NULL = system */
 
 	struct cfg_profile *profiles;
 	size_t n_profiles;

@@ -5,9 +5,11 @@
  * the `name: mac: ip:` entry form.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf/cfg_bmc.h"
 #include "conf/cfg_inv.h"
 #include "util/bs_assert.h"
 
@@ -143,6 +145,27 @@ inv_yval(const struct ynode *m, const char *key)
 	return v && v->type == Y_SCALAR && !ynode_is_null(v) ? v : NULL;
 }
 
+/* bmc: a URL, "{name}" replaced by the node's name (one row serves a
+ * range: "ipmi://{name}-bmc").  Checked here, so check-config refuses a
+ * bad one at its line and column. */
+static void
+inv_bmc(struct ld *l, const struct ynode *v, struct cfg_node *n)
+{
+	char url[512];
+	const char *t = strstr(v->s, "{name}");
+	if (t)
+		snprintf(url, sizeof(url), "%.*s%s%s", (int)(t - v->s), v->s, n->name, t + 6);
+	else
+		snprintf(url, sizeof(url), "%s", v->s);
+	struct bmc_addr a;
+	const char *why = NULL;
+	if (cfgp_bmc_url(url, &a, &why) < 0) {
+		ld_err(l, v, "bmc: bad BMC URL '%s': %s", url, why);
+		return;
+	}
+	n->bmc = strdup(url);
+}
+
 /* Fields shared by one-node and range entries (profile, overrides, vars). */
 void
 inv_entry_common(struct ld *l, const struct ynode *m, struct cfg_node *n, struct nloc *nl)
@@ -158,6 +181,8 @@ inv_entry_common(struct ld *l, const struct ynode *m, struct cfg_node *n, struct
 	}
 	if ((v = inv_yval(m, "ipxe")))
 		n->ipxe_url = strdup(v->s);
+	if ((v = inv_yval(m, "bmc")))
+		inv_bmc(l, v, n);
 	if ((v = yget(m, "vars")) && !ynode_is_null(v))
 		ld_vars(l, v, &n->vars, &n->n_vars);
 }

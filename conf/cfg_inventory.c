@@ -35,6 +35,7 @@ static const struct {
 	{ "boot_file", 1 << NF_ONE | 1 << NF_RANGE },
 	{ "ipxe", 1 << NF_ONE | 1 << NF_RANGE },
 	{ "client_id", 1 << NF_ONE },
+	{ "bmc", 1 << NF_ONE | 1 << NF_RANGE },
 };
 
 static const char *const nform_name[NF_MAX] = { "a node", "a range entry", "a csv entry" };

@@ -67,6 +67,10 @@ cfg_defaults(struct cfg *c)
 	c->metrics_public = true;
 	c->kickstart_once = true;
 	c->journal_commit_ms = 2;
+	c->power_max_in_flight = 50;
+	c->power_on_rate = 5;
+	c->power_timeout_ms = 10000;
+	c->power_retries = 2;
 	return c->name && c->instance && c->state_dir && c->tftp_root && c->repo_root &&
 			       c->templates ?
 		       0 :
@@ -154,6 +158,8 @@ cfg_free(struct cfg *c)
 	free(c->templates);
 	free(c->kickstart_token);
 	free(c->admin_token_file);
+	free(c->power_cred_file);
+	free(c->power_redfish_ca);
 	for (size_t i = 0; i < c->n_profiles; i++) {
 		struct cfg_profile *p = &c->profiles[i];
 		free(p->name);
@@ -175,6 +181,7 @@ cfg_free(struct cfg *c)
 		free(n->boot_file);
 		free(n->ipxe_url);
 		free(n->client_id);
+		free(n->bmc);
 		vars_free(n->vars, n->n_vars);
 	}
 	free(c->nodes);

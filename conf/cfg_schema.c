@@ -480,6 +480,16 @@ static const struct kdef journal_keys[] = {
 	K("commit_interval", KT_DUR_MS, struct cfg, journal_commit_ms, 0, 10000),
 };
 
+static const struct kdef power_keys[] = {
+	K("credentials_file", KT_PATH, struct cfg, power_cred_file, 0, 0),
+	K("max_in_flight", KT_U32, struct cfg, power_max_in_flight, 1, 100000),
+	K("power_on_rate", KT_U32, struct cfg, power_on_rate, 1, 10000),
+	K("timeout", KT_DUR_MS, struct cfg, power_timeout_ms, 100, 600000),
+	K("retries", KT_U32, struct cfg, power_retries, 0, 10),
+	K("ipmi_cipher_suite", KT_U32, struct cfg, power_ipmi_cipher, 0, 17),
+	K("redfish_ca_file", KT_PATH, struct cfg, power_redfish_ca, 0, 0),
+};
+
 /* ------------------------------------------------------------------ */
 /* profiles: */
 
@@ -580,6 +590,11 @@ fn_sec_journal(struct ld *l, const struct ynode *v, void *obj)
 	WALK(l, v, obj, journal_keys, "journal");
 }
 static void
+fn_sec_power(struct ld *l, const struct ynode *v, void *obj)
+{
+	WALK(l, v, obj, power_keys, "power");
+}
+static void
 fn_sec_profiles(struct ld *l, const struct ynode *v, void *obj)
 {
 	(void)obj;
@@ -599,7 +614,7 @@ static const struct kdef top_keys[] = {
 	KF("dhcp", fn_sec_dhcp),	 KF("boot", fn_sec_boot),
 	KF("tftp", fn_sec_tftp),	 KF("http", fn_sec_http),
 	KF("journal", fn_sec_journal),	 KF("profiles", fn_sec_profiles),
-	KF("nodes", fn_sec_nodes),
+	KF("nodes", fn_sec_nodes),	 KF("power", fn_sec_power),
 };
 
 void

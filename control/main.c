@@ -12,6 +12,7 @@
 #include "control/cli/cli_util.h"
 #include "control/daemon/serve.h"
 #include "control/exit.h"
+#include "control/power/power_cli.h"
 
 struct subcmd {
 	const char *name;
@@ -29,6 +30,7 @@ static const struct subcmd subcmds[] = {
 	{ "import", cmd_import },
 	{ "reimage", cmd_reimage },
 	{ "localboot", cmd_localboot },
+	{ "power", cmd_power },
 };
 
 int

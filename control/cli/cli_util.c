@@ -33,6 +33,8 @@ cli_usage(FILE *f)
 		"  reimage NODES... [--profile P] | --all   next netboot installs (then local)\n"
 		"  localboot NODES... | --all        next netboot boots the local disk\n"
 		"                                      NODES: names, node[001-099], a,b,...\n"
+		"  power [-c FILE] NODES|--all status|on|off|cycle|pxe|boot\n"
+		"                                      BMC power / next boot PXE once (local)\n"
 		"  --help, --version\n"
 		"\n"
 		"The client commands read the JSON API of a running server; its URL comes\n"

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * A reimage campaign: a pure engine over inputs and a clock.  Every side
+ * effect is a callback in struct camp_env (like dataplane/dhcp's env):
+ * the node boot state (issue 17's lifecycle), BMC operations (control/power,
+ * asynchronous: their results come back through camp_on_power()), and a
+ * stage-change event for logs/API.  No thread, no I/O but camp_save/load.
+ *
+ * Per node: queued -> powering -> waiting-dhcp -> installing -> done|failed.
+ * In flight = powering + waiting-dhcp (from the first power command until
+ * the node's first DHCP packet proves it booted): at most max_in_flight,
+ * and power-on commands are paced by a token bucket of power_on_rate
+ * nodes/s (burst 1 by default) so a campaign never switches on more than
+ * that many machines per second (breakers), retries included.
+ *
+ * Clock: milliseconds of CLOCK_REALTIME (bs_real_ms()), so deadlines keep
+ * their meaning across a control restart (the file stores absolute times).
+ */
+#ifndef BS_CONTROL_CAMPAIGN_H
+#define BS_CONTROL_CAMPAIGN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum camp_stage {
+	CS_QUEUED = 0,
+	CS_POWERING,	/* BMC: next boot PXE once, then power on/cycle */
+	CS_WAIT_DHCP,	/* powered; no DHCP from it yet */
+	CS_INSTALLING,	/* seen on the network; installer not done */
+	CS_DONE,
+	CS_FAILED,
+	CS_CANCELLED,
+	CS_MAX
+};
+
+/* Node boot state asked of the lifecycle (issue 17). */
+enum camp_boot { CB_INSTALL = 0, CB_LOCAL };
+
+/* BMC operations the engine asks for (control/power executes them). */
+enum camp_op {
+	CO_NONE = 0,
+	CO_PXE_ONCE,	/* next boot from the network, once */
+	CO_BOOT,	/* power on if off, else power cycle */
+	CO_MAX
+};
+
+struct camp_params {
+	uint32_t max_in_flight;		/* >= 1 */
+	double power_on_rate;		/* nodes per second, > 0 */
+	double burst;			/* bucket size, >= 1 */
+	uint64_t dhcp_deadline_ms;	/* powered, no DHCP within this: power again */
+	uint32_t max_repower;		/* ... at most this many times, then failed */
+	uint64_t install_deadline_ms;	/* first DHCP to done; else failed */
+	bool power;			/* false: no BMC calls (nodes rebooted by hand) */
+};
+
+struct camp_env {
+	void *ctx;
+	/* Lifecycle: make the node's next netboot install (or local). */
+	int (*set_boot)(void *ctx, uint32_t i, const char *node, enum camp_boot b);
+	/* Start a BMC operation; its result comes through camp_on_power().
+	 * Returns 0 when started, <0 when it cannot even start. */
+	int (*power)(void *ctx, uint32_t i, const char *node, enum camp_op op);
+	/* A node changed stage (reason set for failed). May be NULL. */
+	void (*event)(void *ctx, uint32_t i, const char *node, enum camp_stage from,
+		      enum camp_stage to, const char *reason);
+};
+
+struct camp_node {
+	char name[64];
+	uint8_t stage;		/* enum camp_stage */
+	uint8_t op;		/* outstanding BMC op, CO_NONE when none */
+	bool need_power;	/* waits for a token to (re)start its power sequence */
+	uint32_t attempts;	/* power sequences started */
+	uint64_t since_ms;	/* entered this stage */
+	char inst_stage[24];	/* last install step reported (dhcp, tftp, kernel, ...) */
+	char reason[160];	/* why it failed */
+};
+
+struct campaign {
+	char id[32];
+	struct camp_params p;
+	struct camp_env env;
+	double tokens;
+	uint64_t last_ms;	/* of the last refill */
+	uint32_t in_flight;	/* powering + waiting-dhcp */
+	uint32_t n_stage[CS_MAX];
+	struct camp_node *nodes;
+	uint32_t n;
+	uint64_t power_ons;	/* CO_BOOT ops started (for the pacing checks) */
+};
+
+const char *camp_stage_name(enum camp_stage s);
+
+/* n node names; every node queued.  -errno. */
+int camp_init(struct campaign *c, const char *id, const struct camp_params *p,
+	      const struct camp_env *env, const char *const *names, uint32_t n, uint64_t now_ms);
+void camp_free(struct campaign *c);
+
+/* The clock: refill, deadlines, starts.  Call often (e.g. every 100 ms). */
+void camp_tick(struct campaign *c, uint64_t now_ms);
+
+/* Inputs. */
+void camp_on_power(struct campaign *c, uint32_t i, enum camp_op op, bool ok, const char *err,
+		   uint64_t now_ms);
+void camp_on_dhcp(struct campaign *c, uint32_t i, uint64_t now_ms);
+/* An install step seen (e.g. "tftp", "kernel", "kickstart"): named in the
+ * timeout reason. */
+void camp_on_progress(struct campaign *c, uint32_t i, const char *step);
+/* The installer's report: done, or failed with its reason. */
+void camp_on_report(struct campaign *c, uint32_t i, bool ok, const char *why, uint64_t now_ms);
+
+void camp_cancel(struct campaign *c, uint64_t now_ms);
+/* Failed nodes back to queued, attempts reset.  Returns how many. */
+uint32_t camp_retry_failed(struct campaign *c, uint64_t now_ms);
+/* Index of a node by name, or -1. */
+int64_t camp_find(const struct campaign *c, const char *name);
+bool camp_finished(const struct campaign *c);
+
+/* Durable state: written atomically (tmp, fsync, rename, fsync dir). */
+int camp_save(const struct campaign *c, const char *path);
+/* Loads a saved campaign; env is attached, counters rebuilt.  Nodes whose
+ * BMC operation was outstanding at the crash restart their power sequence
+ * (both ops are idempotent).  -errno (-EBADMSG on a malformed file). */
+int camp_load(struct campaign *c, const char *path, const struct camp_env *env);
+
+#endif

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * `bootstorm power [-c CONFIG] NODES status|on|off|cycle|pxe|boot`: one
+ * BMC operation on each node of a node set (names, ranges like
+ * node[001-004], comma lists, or --all), through control/power.  Runs
+ * locally (it needs the root-only credentials file), not through the API.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/cfg.h"
+#include "conf/cfg_parse.h"
+#include "control/exit.h"
+#include "control/power/power.h"
+#include "control/power/power_cli.h"
+
+#define DEFAULT_CONFIG "/etc/bootstorm/bootstorm.yaml"
+
+static int
+one(const struct cfg *c, const struct pwr_creds *cr, const struct cfg_node *n, enum pwr_op op,
+    const struct pwr_opts *o)
+{
+	struct bmc_addr a;
+	const char *why;
+	if (!n->bmc || cfgp_bmc_url(n->bmc, &a, &why) < 0) {
+		printf("%s: error: no bmc in the inventory\n", n->name);
+		return -1;
+	}
+	(void)c;
+	struct pwr_result r;
+	int rc = pwr_exec(&a, pwr_creds_find(cr, a.host), op, o, &r);
+	if (rc < 0) {
+		printf("%s: error: %s (%u tr%s)\n", n->name, r.err, r.tries, r.tries == 1 ? "y" : "ies");
+		return -1;
+	}
+	if (op == PWR_STATUS)
+		printf("%s: %s\n", n->name, r.on ? "on" : "off");
+	else if (op == PWR_BOOT)
+		printf("%s: ok (%s)\n", n->name, r.on ? "was on: cycled" : "was off: powered on");
+	else
+		printf("%s: ok\n", n->name);
+	return 0;
+}
+
+/* One item of a node set: a name or a range; runs op on each. */
+static int
+item(const struct cfg *c, const struct pwr_creds *cr, const char *s, enum pwr_op op,
+     const struct pwr_opts *o, int *bad)
+{
+	struct cfgp_nrange r;
+	if (strchr(s, '[')) {
+		if (cfgp_node_range(s, &r) < 0 || r.lo > r.hi) {
+			fprintf(stderr, "bootstorm power: bad node range '%s'\n", s);
+			return -EINVAL;
+		}
+		for (uint32_t k = r.lo; k <= r.hi; k++) {
+			char name[160];
+			snprintf(name, sizeof(name), "%s%0*u%s", r.prefix, (int)r.width, k, r.suffix);
+			const struct cfg_node *n = cfg_node_by_name(c, name);
+			if (!n) {
+				printf("%s: error: not in the inventory\n", name);
+				(*bad)++;
+			} else if (one(c, cr, n, op, o) < 0) {
+				(*bad)++;
+			}
+		}
+		return 0;
+	}
+	const struct cfg_node *n = cfg_node_by_name(c, s);
+	if (!n) {
+		printf("%s: error: not in the inventory\n", s);
+		(*bad)++;
+	} else if (one(c, cr, n, op, o) < 0) {
+		(*bad)++;
+	}
+	return 0;
+}
+
+int
+cmd_power(int argc, char **argv)
+{
+	const char *conf = DEFAULT_CONFIG;
+	int i = 1;
+	if (i + 1 < argc && !strcmp(argv[i], "-c")) {
+		conf = argv[i + 1];
+		i += 2;
+	}
+	int op = argc - i == 2 ? pwr_op_parse(argv[i + 1]) : -1;
+	if (op < 0) {
+		fprintf(stderr, "usage: bootstorm power [-c CONFIG] NODES|--all "
+				"status|on|off|cycle|pxe|boot\n");
+		return EXIT_USAGE;
+	}
+	struct cfg_errs errs = { 0 };
+	struct cfg *c = cfg_load(conf, &errs);
+	if (!c || errs.n) {
+		cfg_errs_print(&errs, stderr);
+		cfg_free(c);
+		cfg_errs_free(&errs);
+		return EXIT_USAGE;
+	}
+	cfg_errs_free(&errs);
+	struct pwr_creds cr = { 0 };
+	unsigned bad_line = 0;
+	int rc = c->power_cred_file ? pwr_creds_load(c->power_cred_file, &cr, &bad_line) : -ENOENT;
+	if (rc < 0) {
+		if (rc == -EPERM)
+			fprintf(stderr, "bootstorm power: %s: group or others may read it; chmod 600\n",
+				c->power_cred_file);
+		else if (rc == -EBADMSG)
+			fprintf(stderr, "bootstorm power: %s:%u: expected 'host user password'\n",
+				c->power_cred_file, bad_line);
+		else
+			fprintf(stderr, "bootstorm power: credentials file %s: %s\n",
+				c->power_cred_file ? c->power_cred_file : "(power.credentials_file unset)",
+				strerror(-rc));
+		cfg_free(c);
+		return EXIT_USAGE;
+	}
+	struct pwr_opts o = { c->power_timeout_ms, c->power_retries, 500,
+			      getenv("BOOTSTORM_IPMITOOL"), c->power_redfish_ca,
+			      c->power_ipmi_cipher };
+	int bad = 0;
+	if (!strcmp(argv[i], "--all")) {
+		for (size_t k = 0; k < c->n_nodes; k++)
+			if (one(c, &cr, &c->nodes[k], (enum pwr_op)op, &o) < 0)
+				bad++;
+	} else {
+		char *list = strdup(argv[i]), *save = NULL;
+		for (char *t = list ? strtok_r(list, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save))
+			if (item(c, &cr, t, (enum pwr_op)op, &o, &bad) < 0)
+				bad++;
+		free(list);
+	}
+	pwr_creds_free(&cr);
+	cfg_free(c);
+	return bad ? EXIT_RUNTIME : EXIT_OK;
+}

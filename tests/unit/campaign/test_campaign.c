@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * The campaign engine with a fake clock and fake BMCs/nodes: pacing
+ * (max_in_flight, power_on_rate within 5 % over 1,000 nodes), repower
+ * retries, deadline and failure reasons, and resume from the saved file.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "control/campaign/campaign.h"
+
+#define MAXN 1000
+
+struct fake {
+	struct campaign *c;
+	uint64_t now;
+	/* outstanding BMC ops */
+	uint32_t q_i[4 * MAXN];
+	uint8_t q_op[4 * MAXN];
+	size_t nq;
+	uint64_t boot_at[8 * MAXN]; /* time of every CO_BOOT */
+	size_t nboot;
+	uint32_t max_seen_in_flight;
+	uint32_t boots[MAXN], pxe[MAXN], set_install[MAXN];
+	/* behaviour */
+	bool dhcp_never[MAXN];
+	bool report_never[MAXN];
+	bool bmc_fail[MAXN];
+	uint64_t dhcp_delay, report_delay;
+	uint64_t powered_at[MAXN], dhcp_at[MAXN];
+};
+
+static int
+f_set_boot(void *ctx, uint32_t i, const char *node, enum camp_boot b)
+{
+	struct fake *f = ctx;
+	(void)node;
+	if (b == CB_INSTALL)
+		f->set_install[i]++;
+	return 0;
+}
+
+static int
+f_power(void *ctx, uint32_t i, const char *node, enum camp_op op)
+{
+	struct fake *f = ctx;
+	(void)node;
+	assert_true(f->nq < 4 * MAXN);
+	f->q_i[f->nq] = i;
+	f->q_op[f->nq++] = (uint8_t)op;
+	if (op == CO_BOOT) {
+		f->boot_at[f->nboot++] = f->now;
+		f->boots[i]++;
+	} else {
+		f->pxe[i]++;
+	}
+	if (f->c->in_flight > f->max_seen_in_flight)
+		f->max_seen_in_flight = f->c->in_flight;
+	return 0;
+}
+
+static const struct camp_env fenv = { NULL, f_set_boot, f_power, NULL };
+
+static void
+mk(struct campaign *c, struct fake *f, uint32_t n, const struct camp_params *p)
+{
+	static char names[MAXN][16];
+	static const char *np[MAXN];
+	for (uint32_t i = 0; i < n; i++) {
+		snprintf(names[i], sizeof(names[i]), "node%04u", i);
+		np[i] = names[i];
+	}
+	struct camp_env e = fenv;
+	e.ctx = f;
+	f->c = c;
+	assert_int_equal(camp_init(c, "c1", p, &e, np, n, f->now), 0);
+}
+
+/* One 10 ms step: BMC answers, nodes DHCP and report, then the clock. */
+static void
+step(struct fake *f)
+{
+	struct campaign *c = f->c;
+	size_t nq = f->nq;
+	f->nq = 0;
+	uint32_t qi[4 * MAXN];
+	uint8_t qo[4 * MAXN];
+	memcpy(qi, f->q_i, nq * sizeof(*qi));
+	memcpy(qo, f->q_op, nq);
+	for (size_t k = 0; k < nq; k++) {
+		bool ok = !f->bmc_fail[qi[k]];
+		if (qo[k] == CO_BOOT && ok)
+			f->powered_at[qi[k]] = f->now;
+		camp_on_power(c, qi[k], qo[k], ok, ok ? NULL : "timeout", f->now);
+	}
+	for (uint32_t i = 0; i < c->n; i++) {
+		struct camp_node *n = &c->nodes[i];
+		if (n->stage == CS_WAIT_DHCP && !f->dhcp_never[i] &&
+		    f->now >= f->powered_at[i] + f->dhcp_delay) {
+			camp_on_dhcp(c, i, f->now);
+			f->dhcp_at[i] = f->now;
+		} else if (n->stage == CS_INSTALLING && !f->report_never[i] &&
+			   f->now >= f->dhcp_at[i] + f->report_delay) {
+			camp_on_report(c, i, true, NULL, f->now);
+		}
+	}
+	f->now += 10;
+	camp_tick(c, f->now);
+	assert_true(c->in_flight <= c->p.max_in_flight);
+	if (c->in_flight > f->max_seen_in_flight)
+		f->max_seen_in_flight = c->in_flight;
+}
+
+static void
+run(struct fake *f, uint64_t max_ms)
+{
+	uint64_t end = f->now + max_ms;
+	camp_tick(f->c, f->now);
+	while (!camp_finished(f->c) && f->now < end)
+		step(f);
+	assert_true(camp_finished(f->c));
+}
+
+static const struct camp_params P = {
+	.max_in_flight = 10, .power_on_rate = 1000, .burst = 1, .dhcp_deadline_ms = 60000,
+	.max_repower = 2, .install_deadline_ms = 600000, .power = true,
+};
+
+static void
+test_in_flight_cap(void **st)
+{
+	(void)st;
+	static struct fake f;
+	memset(&f, 0, sizeof(f));
+	f.now = 1000000;
+	f.dhcp_delay = 2000;
+	f.report_delay = 5000;
+	struct campaign c;
+	mk(&c, &f, 200, &P);
+	run(&f, 3600000);
+	assert_int_equal(c.n_stage[CS_DONE], 200);
+	assert_int_equal(f.max_seen_in_flight, 10);
+	for (uint32_t i = 0; i < 200; i++) {
+		assert_int_equal(f.boots[i], 1);
+		assert_int_equal(f.pxe[i], 1);
+		assert_int_equal(f.set_install[i], 1);
+	}
+	camp_free(&c);
+}
+
+static void
+test_rate_1000(void **st)
+{
+	(void)st;
+	static struct fake f;
+	memset(&f, 0, sizeof(f));
+	f.now = 1000000;
+	f.dhcp_delay = 1000;
+	f.report_delay = 1000;
+	struct camp_params p = P;
+	p.max_in_flight = 1000;
+	p.power_on_rate = 20; /* nodes/s: 1,000 nodes in ~50 s */
+	struct campaign c;
+	mk(&c, &f, 1000, &p);
+	run(&f, 3600000);
+	assert_int_equal(c.n_stage[CS_DONE], 1000);
+	assert_int_equal(f.nboot, 1000);
+	/* Power-ons start with the PXE op one step earlier, so measure the
+	 * spacing of CO_BOOT, which is what turns machines on. */
+	double secs = (double)(f.boot_at[999] - f.boot_at[0]) / 1000.0;
+	double rate = 999.0 / secs;
+	printf("rate %.3f nodes/s over 1000 nodes (target 20)\n", rate);
+	assert_true(rate <= 20 * 1.05 && rate >= 20 * 0.95);
+	/* And in no one-second window more than rate + burst. */
+	for (size_t a = 0, b = 0; b < f.nboot; b++) {
+		while (f.boot_at[b] - f.boot_at[a] >= 1000)
+			a++;
+		assert_true(b - a + 1 <= 21);
+	}
+	camp_free(&c);
+}
+
+static void
+test_repower_then_fail(void **st)
+{
+	(void)st;
+	static struct fake f;
+	memset(&f, 0, sizeof(f));
+	f.now = 1000000;
+	f.dhcp_delay = 1000;
+	f.report_delay = 1000;
+	f.dhcp_never[3] = true;
+	struct campaign c;
+	mk(&c, &f, 5, &P);
+	run(&f, 3600000);
+	assert_int_equal(c.n_stage[CS_DONE], 4);
+	assert_int_equal(c.nodes[3].stage, CS_FAILED);
+	assert_int_equal(f.boots[3], 3); /* first + max_repower (2) */
+	assert_int_equal(c.nodes[3].attempts, 3);
+	assert_string_equal(c.nodes[3].reason,
+			    "no DHCP within 60 s after 3 power cycles at stage waiting-dhcp");
+	/* retry-failed: back to queued, then fails the same way again. */
+	assert_int_equal(camp_retry_failed(&c, f.now), 1);
+	assert_int_equal(c.nodes[3].stage, CS_QUEUED);
+	run(&f, 3600000);
+	assert_int_equal(f.boots[3], 6);
+	camp_free(&c);
+}
+
+static void
+test_install_timeout_and_reasons(void **st)
+{
+	(void)st;
+	static struct fake f;
+	memset(&f, 0, sizeof(f));
+	f.now = 1000000;
+	f.dhcp_delay = 1000;
+	f.report_delay = 1000;
+	f.report_never[0] = true;
+	f.report_never[1] = true;
+	f.bmc_fail[2] = true;
+	struct campaign c;
+	mk(&c, &f, 4, &P);
+	camp_tick(&c, f.now);
+	/* node1 got to its kickstart, node0 only to DHCP. */
+	while (c.nodes[1].stage != CS_INSTALLING)
+		step(&f);
+	camp_on_progress(&c, 1, "kickstart");
+	run(&f, 3600000);
+	assert_string_equal(c.nodes[0].reason,
+			    "install timeout at stage dhcp (no report within 600 s)");
+	assert_string_equal(c.nodes[1].reason,
+			    "install timeout at stage kickstart (no report within 600 s)");
+	assert_string_equal(c.nodes[2].reason,
+			    "bmc next-boot pxe failed: timeout at stage powering");
+	assert_int_equal(c.nodes[3].stage, CS_DONE);
+	/* The installer's own failure report. */
+	assert_int_equal(camp_retry_failed(&c, f.now), 3);
+	f.bmc_fail[2] = false;
+	camp_tick(&c, f.now);
+	while (c.nodes[2].stage != CS_INSTALLING)
+		step(&f);
+	camp_on_report(&c, 2, false, "disk sda not found", f.now);
+	assert_string_equal(c.nodes[2].reason,
+			    "installer reported failure: disk sda not found (at stage dhcp)");
+	camp_cancel(&c, f.now);
+	assert_true(camp_finished(&c));
+	camp_free(&c);
+}
+
+static void
+test_resume(void **st)
+{
+	(void)st;
+	static struct fake f;
+	memset(&f, 0, sizeof(f));
+	f.now = 1000000;
+	f.dhcp_delay = 3000;
+	f.report_delay = 3000;
+	f.dhcp_never[7] = true;
+	struct campaign c;
+	mk(&c, &f, 50, &P);
+	camp_tick(&c, f.now);
+	for (int k = 0; k < 300; k++) /* 3 s: some in each stage */
+		step(&f);
+	assert_true(c.n_stage[CS_QUEUED] > 0 && c.in_flight > 0);
+	char dir[] = "/tmp/bs-camp-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[64], tmp[80];
+	snprintf(path, sizeof(path), "%s/c1.campaign", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	assert_int_equal(camp_save(&c, path), 0);
+	assert_int_not_equal(access(tmp, F_OK), 0);
+
+	/* "Restart": a fresh engine from the file, the same env. */
+	struct campaign d;
+	struct camp_env e = fenv;
+	e.ctx = &f;
+	assert_int_equal(camp_load(&d, path, &e), 0);
+	assert_int_equal(d.n, 50);
+	assert_int_equal(d.in_flight + d.n_stage[CS_QUEUED] + d.n_stage[CS_INSTALLING] +
+				 d.n_stage[CS_DONE],
+			 50);
+	assert_int_equal(d.p.max_in_flight, 10);
+	camp_free(&c);
+	f.c = &d;
+	f.nq = 0; /* answers to the old process's ops are lost */
+	run(&f, 3600000);
+	assert_int_equal(d.n_stage[CS_DONE], 49);
+	assert_int_equal(d.nodes[7].stage, CS_FAILED);
+	assert_string_equal(d.nodes[7].reason,
+			    "no DHCP within 60 s after 3 power cycles at stage waiting-dhcp");
+	/* Its reason survives a save/load too. */
+	assert_int_equal(camp_save(&d, path), 0);
+	struct campaign g;
+	assert_int_equal(camp_load(&g, path, &e), 0);
+	assert_string_equal(g.nodes[7].reason, d.nodes[7].reason);
+	assert_int_equal(g.n_stage[CS_DONE], 49);
+	camp_free(&g);
+	camp_free(&d);
+
+	/* A truncated file (no "end") is refused. */
+	FILE *fp = fopen(path, "w");
+	fputs("bootstorm-campaign 1\nid c1\nparams 1 1 1 1 1 1 1\nbucket 1 1 1\n", fp);
+	fclose(fp);
+	assert_int_equal(camp_load(&g, path, &e), -EBADMSG);
+	unlink(path);
+	rmdir(dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_in_flight_cap),
+		cmocka_unit_test(test_rate_1000),
+		cmocka_unit_test(test_repower_then_fail),
+		cmocka_unit_test(test_install_timeout_and_reasons),
+		cmocka_unit_test(test_resume),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
