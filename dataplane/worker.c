@@ -701,6 +701,8 @@ follow_config(struct wrk *w)
 	       6);
 	w->self.tftp_lo = (uint16_t)s->tftp_port_lo;
 	w->self.tftp_hi = (uint16_t)s->tftp_port_hi;
+	if (w->id == 0 && g_dp.afxdp)
+		dp_afxdp_sync(w->self.tftp_lo, w->self.tftp_hi);
 	if (w->id == 0) {
 		if (!had || memcmp(&old, &w->self, sizeof(old)) != 0)
 			WLOG(INFO, "config generation %" PRIu64 ": serving %u.%u.%u.%u/%u vlan %u\n",
@@ -731,6 +733,9 @@ housekeeping(struct wrk *w)
 			atomic_store_explicit(&hdr->dp_heartbeat_ms, ms, memory_order_relaxed);
 			__atomic_store_n((uint64_t *)&w->ctr[BS_CTR_POOL_INUSE],
 					 rte_mempool_in_use_count(g_dp.pool), __ATOMIC_RELAXED);
+			if (g_dp.punt_port != UINT16_MAX)
+				__atomic_store_n((uint64_t *)&w->ctr[BS_CTR_PUNT_KERNEL_DROP],
+						 dp_punt_kernel_drops(), __ATOMIC_RELAXED);
 		}
 	}
 	if (w->now_tsc >= w->next_tick_tsc) {
@@ -755,7 +760,7 @@ static unsigned
 punt_rx(struct wrk *w)
 {
 	struct rte_mbuf *pkts[DP_BURST];
-	uint16_t n = rte_eth_rx_burst(g_dp.punt_port, 0, pkts, DP_BURST);
+	uint16_t n = rte_eth_rx_burst(g_dp.punt_port, w->rxq, pkts, DP_BURST);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		/* rte_vlan_insert() takes the TCI from the mbuf. */
@@ -814,11 +819,10 @@ dp_worker_main(void *arg)
 			handle(w, pkts[i]);
 		}
 		work += n;
-		if (w->id == 0) {
+		if (w->id == 0)
 			work += drain_ring(w, g_dp.dhcp_ring, BS_CTR_DHCP_HANDOVER_RX);
-			if (g_dp.punt_port != UINT16_MAX)
-				work += punt_rx(w);
-		}
+		if (g_dp.punt_port != UINT16_MAX)
+			work += punt_rx(w);
 		work += drain_ring(w, g_dp.tftp_ring[w->id], BS_CTR_TFTP_HANDOVER_RX);
 		work += hold_release(w);
 		if (w->snap && tx_room(w))
