@@ -144,6 +144,9 @@ void dp_afxdp_close(void);
 int dp_afxdp_port_range(uint32_t *lo, uint32_t *hi);
 void dp_afxdp_clear_stale(const char *iface);
 
+/* idle.c: adaptive idle poll */
+void dp_idle(struct wrk *w, unsigned work);
+
 /* worker.c */
 int dp_worker_init(struct wrk *w, unsigned id);
 void dp_worker_fini(struct wrk *w);

@@ -28,7 +28,6 @@
 extern int bs_dp_logtype;
 #define WLOG(lvl, ...) rte_log(RTE_LOG_##lvl, bs_dp_logtype, "bootstorm-dp: " __VA_ARGS__)
 
-#define IDLE_SPINS	 64	/* empty iterations before the first sleep */
 #define HEARTBEAT_US	 100000
 #define TICK_US		 1000000
 /* Highest refcnt of a file version's shared info before sends of its pages
@@ -783,24 +782,6 @@ clocks(struct wrk *w)
 	w->now_wall_ms = wall_ms();
 }
 
-static void
-idle_backoff(struct wrk *w, unsigned work)
-{
-	if (work) {
-		w->idle = 0;
-		return;
-	}
-	if (++w->idle < IDLE_SPINS || g_dp.o.idle_sleep_us == 0) {
-		rte_pause();
-		return;
-	}
-	/* net_tap signals every packet the kernel sends: the sleep may end
-	 * early with EINTR, which is just an early wake-up, not an error. */
-	struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)g_dp.o.idle_sleep_us * 1000 };
-	(void)nanosleep(&ts, NULL);
-	bs_ctr_inc(w->ctr, BS_CTR_IDLE_SLEEPS);
-}
-
 int
 dp_worker_main(void *arg)
 {
@@ -830,7 +811,7 @@ dp_worker_main(void *arg)
 		work += w->n_tx + w->n_punt;
 		tx_flush(w);
 		housekeeping(w);
-		idle_backoff(w, work);
+		dp_idle(w, work);
 	}
 	tx_flush(w);
 	return 0;
