@@ -117,6 +117,19 @@ same "$dl/big.bin" "$WORK/repo/lab/big.bin" "curl HTTP big.bin"
 log "curl HTTP 64 MiB ok (kernel path) alongside TFTP"
 grep -q "chained tx no" "$WORK/dp.log" || fail "net_af_xdp must send TFTP DATA unchained: $(grep 'chained tx' "$WORK/dp.log")"
 
+# ---- the program follows the config: TFTP ports moved to 30000-30999 by a reload.
+# The DATA of the next transfer leaves from the new range and its ACKs come back
+# there: only if bs_steer_cfg was updated do they reach the XSK (else the kernel
+# answers ICMP port unreachable and the transfer fails).
+sed -e 's|^  retries: 5$|  retries: 5\n  ports: 30000-30999|' "$CONF" >"$CONF.new"
+grep -q '^  ports: 30000-30999' "$CONF.new" || fail "config rewrite (tftp.ports)"
+mv "$CONF.new" "$CONF"
+kill -HUP "$(pgrep -of "bootstorm serve -c $CONF")" 2>/dev/null || true
+for ((i = 0; i < 50; i++)); do grep -q "config generation 2" "$WORK/dp.log" && break; sleep 0.2; done
+grep -q "config generation 2" "$WORK/dp.log" || fail "the dataplane did not take the reloaded config"
+hpa f1m 20
+log "tftp.ports reloaded to 30000-30999: steering followed"
+
 # ---- 3. a killed dataplane leaves the program; the next start removes it
 kill -9 "$DP_PID"; wait "$DP_PID" 2>/dev/null
 xdp_on || log "note: no program left after SIGKILL (kernel released it)"
