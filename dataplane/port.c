@@ -144,8 +144,11 @@ port_setup(uint16_t port, uint16_t nrxq, uint16_t ntxq, struct rte_mempool *pool
 		return rc;
 	}
 	/* We answer for snap->server_mac, which may differ from the port's
-	 * own address, and for IPv6 multicast (RS): best effort. */
-	(void)rte_eth_promiscuous_enable(port);
+	 * own address, and for IPv6 multicast (RS): best effort.  No
+	 * promiscuous mode on net_af_xdp: that is the kernel's interface and
+	 * we answer with its MAC; all-multicast still (RS to ff02::2). */
+	if (!dp_afxdp_driver(di.driver_name))
+		(void)rte_eth_promiscuous_enable(port);
 	(void)rte_eth_allmulticast_enable(port);
 	PLOG(INFO, "port %u: %s, %u queues, rss %s, rx offloads 0x%" PRIx64 ", chained tx %s\n",
 	     port, di.driver_name, nrxq, conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS ? "on" : "off",
