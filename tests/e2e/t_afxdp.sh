@@ -4,7 +4,8 @@
 # net_af_xdp in native XDP mode on it, and the steering program sends only DHCP,
 # TFTP (69 + the server-port range) and RS to the dataplane's XSK.
 #   1. refusals at start: the kernel's ephemeral UDP ports overlapping the TFTP range
-#      (the message names net.ipv4.ip_local_port_range), and a punt tap in this mode;
+#      (the message names net.ipv4.ip_local_port_range), a punt tap in this mode, and
+#      a server.mac that is not the interface's (the kernel answers ARP with its own);
 #      the program is detached after each refused start;
 #   2. dhclient gets a lease, tftp-hpa (512 B lock-step) and atftp (blksize 1468 +
 #      windowsize 8) fetch 1 MiB and 24 MiB by sha256, curl fetches 64 MiB over HTTP
@@ -51,6 +52,9 @@ dp_refused "ephemeral ports overlap tftp ports" "net.ipv4.ip_local_port_range" "
 in_srv sysctl -qw net.ipv4.ip_local_port_range="32768 39999"
 sed -e 's|^  workers: 1|  workers: 1\n  punt: bs-punt0|' "$CONF" >"$WORK/punt.yaml"
 dp_refused "punt tap in split mode" "no punt tap" "$WORK/punt.yaml"
+sed -e 's|^  mac: 02:00:00:77:00:01$|  mac: 02:00:00:77:00:99|' "$CONF" >"$WORK/mac.yaml"
+grep -q '02:00:00:77:00:99' "$WORK/mac.yaml" || fail "config rewrite (server.mac)"
+dp_refused "server.mac not the interface's" "server.mac differs from the interface's" "$WORK/mac.yaml"
 
 # ---- 2. clients
 dp_start() {
