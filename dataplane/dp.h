@@ -51,6 +51,11 @@ struct dp_opts {
 	bool no_wait_shm;	/* fail instead of waiting for the region */
 	bool ra;		/* answer ICMPv6 RS */
 	const char *cfg_path;
+	/* From the config file (0 = not known): checked at start in AF_XDP
+	 * split mode (dataplane/afxdp.c). */
+	uint16_t tftp_lo, tftp_hi;
+	bool has_server_mac;
+	uint8_t server_mac[6];
 };
 
 struct dp {
@@ -62,6 +67,7 @@ struct dp {
 	struct rte_ether_addr port_mac;
 	bool tx_chain;			/* port sends chained mbufs */
 	bool port_is_virtual;		/* vdev: no DMA, no extmem registration */
+	bool afxdp;			/* net_af_xdp split mode: kernel owns the port */
 	struct rte_mempool *pool;	/* headers, replies, RX */
 	struct rte_mempool *ext_pool;	/* data-less mbufs for extbuf payload */
 	struct rte_mempool *hdr_pool;	/* TFTP DATA headers (tftp_send_data) */
@@ -134,11 +140,23 @@ void dp_teardown(struct dp *dp);
 
 /* port.c */
 int dp_ports_init(struct dp *dp);
+uint64_t dp_punt_kernel_drops(void);
 void dp_ports_close(struct dp *dp);
 
 /* dma.c: installs the TFTP cache's DMA hooks for the ports' real devices
  * (none for virtual ports).  Before dp_worker_init. */
 int dp_dma_init(struct dp *dp);
+
+/* afxdp.c: AF_XDP split mode (net_af_xdp + dataplane/xdp/bs_steer.bpf.c) */
+bool dp_afxdp_driver(const char *driver_name);
+int dp_afxdp_start(struct dp *dp, uint32_t if_index);
+void dp_afxdp_sync(uint16_t tftp_lo, uint16_t tftp_hi);
+void dp_afxdp_close(void);
+int dp_afxdp_port_range(uint32_t *lo, uint32_t *hi);
+void dp_afxdp_clear_stale(const char *iface);
+
+/* idle.c: adaptive idle poll */
+void dp_idle(struct wrk *w, unsigned work);
 
 /* worker.c (wrk_*.c are its private parts, see wrk.h) */
 int dp_worker_init(struct dp *dp, struct wrk *w, unsigned id);

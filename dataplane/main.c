@@ -13,6 +13,8 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -210,6 +212,54 @@ argv_free(struct argv_buf *a)
 	a->n_own = 0;
 }
 
+/* The steering program: next to the binary (build tree: dataplane/xdp/),
+ * else the installed copy. */
+static const char *
+steer_prog_path(const char *argv0, char *buf, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	(void)argv0;
+	if (n > 0) {
+		exe[n] = 0;
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = 0;
+			int w = snprintf(buf, len, "%s/xdp/bs_steer.bpf.o", exe);
+			if (w > 0 && (size_t)w < len && access(buf, R_OK) == 0)
+				return buf;
+		}
+	}
+	return BS_XDP_PROG_INSTALLED;
+}
+
+/* AF_XDP split mode (dataplane/afxdp.c): net_af_xdp devargs get our
+ * steering program unless they name one; a program of ours left attached
+ * by a killed run is removed first (the PMD would not attach over it). */
+static int
+afxdp_devargs(const char *d, char *argv0, struct argv_buf *eal)
+{
+	if (strncmp(d, "net_af_xdp", 10) != 0)
+		return argv_addf(eal, "%s", d);
+	const char *ifp = strstr(d, "iface=");
+	if (ifp) {
+		char ifn[IF_NAMESIZE];
+		size_t l = strcspn(ifp + 6, ",");
+		if (l < sizeof(ifn)) {
+			memcpy(ifn, ifp + 6, l);
+			ifn[l] = 0;
+			dp_afxdp_clear_stale(ifn);
+		}
+	}
+	if (strstr(d, "xdp_prog=") != NULL)
+		return argv_addf(eal, "%s", d);
+	char buf[PATH_MAX], *p;
+	if (asprintf(&p, "%s,xdp_prog=%s", d, steer_prog_path(argv0, buf, sizeof(buf))) < 0)
+		return -ENOMEM;
+	eal->own[eal->n_own++] = p;
+	return argv_add(eal, p);
+}
+
 /* -c FILE: EAL arguments and settings from the dataplane: section. */
 static int
 from_config(const char *path, char *argv0, struct argv_buf *eal, struct dp_opts *o)
@@ -229,8 +279,12 @@ from_config(const char *path, char *argv0, struct argv_buf *eal, struct dp_opts 
 		const char *d = c->ports[i].devargs;
 		rc = argv_add(eal, is_vdev(d) ? "--vdev" : "-a");
 		if (rc == 0)
-			rc = argv_addf(eal, "%s", d);
+			rc = afxdp_devargs(d, argv0, eal);
 	}
+	o->tftp_lo = (uint16_t)c->tftp_port_lo;
+	o->tftp_hi = (uint16_t)c->tftp_port_hi;
+	o->has_server_mac = c->has_server_mac;
+	memcpy(o->server_mac, c->server_mac, 6);
 	if (c->instance)
 		snprintf(o->instance, sizeof(o->instance), "%s", c->instance);
 	if (c->workers)

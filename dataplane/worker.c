@@ -24,7 +24,6 @@
 #include "dataplane/tftp/tftp.h"
 #include "dataplane/wrk.h"
 
-#define IDLE_SPINS	 64	/* empty iterations before the first sleep */
 #define HEARTBEAT_US	 100000
 #define TICK_US		 1000000
 
@@ -206,6 +205,8 @@ follow_config(struct wrk *w)
 	       6);
 	w->self.tftp_lo = (uint16_t)s->tftp_port_lo;
 	w->self.tftp_hi = (uint16_t)s->tftp_port_hi;
+	if (w->id == 0 && w->dp->afxdp)
+		dp_afxdp_sync(w->self.tftp_lo, w->self.tftp_hi);
 	if (w->id == 0) {
 		if (!had || memcmp(&old, &w->self, sizeof(old)) != 0)
 			WLOG(INFO, "config generation %" PRIu64 ": serving %u.%u.%u.%u/%u vlan %u\n",
@@ -236,6 +237,9 @@ housekeeping(struct wrk *w)
 			atomic_store_explicit(&hdr->dp_heartbeat_ms, ms, memory_order_relaxed);
 			__atomic_store_n((uint64_t *)&w->ctr[BS_CTR_POOL_INUSE],
 					 rte_mempool_in_use_count(w->dp->pool), __ATOMIC_RELAXED);
+			if (w->dp->punt_port != UINT16_MAX)
+				__atomic_store_n((uint64_t *)&w->ctr[BS_CTR_PUNT_KERNEL_DROP],
+						 dp_punt_kernel_drops(), __ATOMIC_RELAXED);
 		}
 	}
 	if (w->now_tsc >= w->next_tick_tsc) {
@@ -261,7 +265,7 @@ static unsigned
 punt_rx(struct wrk *w)
 {
 	struct rte_mbuf *pkts[DP_BURST];
-	uint16_t n = rte_eth_rx_burst(w->dp->punt_port, 0, pkts, DP_BURST);
+	uint16_t n = rte_eth_rx_burst(w->dp->punt_port, w->rxq, pkts, DP_BURST);
 	BS_ASSERT_HOT(n <= DP_BURST);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -285,24 +289,6 @@ clocks(struct wrk *w)
 	w->now_wall_ms = bs_real_ms();
 }
 
-static void
-idle_backoff(struct wrk *w, unsigned work)
-{
-	if (work) {
-		w->idle = 0;
-		return;
-	}
-	if (++w->idle < IDLE_SPINS || w->dp->o.idle_sleep_us == 0) {
-		rte_pause();
-		return;
-	}
-	/* net_tap signals every packet the kernel sends: the sleep may end
-	 * early with EINTR, which is just an early wake-up, not an error. */
-	struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)w->dp->o.idle_sleep_us * 1000 };
-	(void)nanosleep(&ts, NULL);
-	bs_ctr_inc(w->ctr, BS_CTR_IDLE_SLEEPS);
-}
-
 int
 dp_worker_main(void *arg)
 {
@@ -322,11 +308,11 @@ dp_worker_main(void *arg)
 			handle(w, pkts[i]);
 		}
 		work += n;
-		if (w->id == 0) {
+		if (w->id == 0)
 			work += drain_ring(w, w->dp->dhcp_ring, BS_CTR_DHCP_HANDOVER_RX);
-			if (w->dp->punt_port != UINT16_MAX)
-				work += punt_rx(w);
-		}
+		/* one punt tap queue pair per worker */
+		if (w->dp->punt_port != UINT16_MAX)
+			work += punt_rx(w);
 		work += drain_ring(w, w->dp->tftp_ring[w->id], BS_CTR_TFTP_HANDOVER_RX);
 		work += wrk_hold_release(w);
 		if (w->snap && wrk_tx_room(w))
@@ -336,7 +322,7 @@ dp_worker_main(void *arg)
 		work += w->n_tx + w->n_punt;
 		wrk_tx_flush(w);
 		housekeeping(w);
-		idle_backoff(w, work);
+		dp_idle(w, work);
 	}
 	wrk_tx_flush(w);
 	return 0;

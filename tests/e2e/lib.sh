@@ -7,7 +7,8 @@
 #
 # The server under test is bootstorm (BS_SERVER=bootstorm, default): control
 # (`bootstorm serve`) and the dataplane (`bootstorm-dp`) from $BS_BUILD, run inside the
-# server namespace.  BS_SERVER=dnsmasq swaps in dnsmasq (DHCP+TFTP) plus a small
+# server namespace (BS_DP_MODE=afxdp: in AF_XDP split mode, scripts/lab afxdp; tests
+# that expect the dataplane to answer ARP/ICMP do not apply).  BS_SERVER=dnsmasq swaps in dnsmasq (DHCP+TFTP) plus a small
 # python HTTP stand-in for control's kickstart/iPXE/API endpoints: it validates the
 # lab, the clients and the VM flow independently of bootstorm.
 set -uo pipefail
@@ -122,6 +123,9 @@ write_config() {
 	[ -z "${E2E_IPXE_URL:-}" ] || ipxe_line="  ipxe: $E2E_IPXE_URL"
 	sed -e "s|@WORK@|$WORK|g" -e "s|@INSTANCE@|$INSTANCE|g" -e "s|@LEASE@|$lease|g" \
 		-e "s|@IPXE_LINE@|$ipxe_line|" "$ROOT/tests/data/e2e/bootstorm.yaml.in" >"$WORK/bootstorm.yaml"
+	# BS_DP_MODE=afxdp: AF_XDP split mode (the kernel owns bs-dp0, no punt tap).
+	[ "${BS_DP_MODE:-}" != afxdp ] || sed -i -e 's|dev: net_af_packet0,iface=bs-dp0|dev: net_af_xdp0,iface=bs-dp0|' \
+		-e '/^  punt: /d' "$WORK/bootstorm.yaml"
 	cp "$ROOT"/tests/data/e2e/templates/* "$WORK/templates/" 2>/dev/null || true
 	# The config names pxelinux.0 as the BIOS boot file and a missing boot file is a
 	# config error: tests that boot no VM get the real file all the same.
@@ -158,9 +162,18 @@ bootstorm_start() {
 		sleep 0.1
 	done
 	[ -e "/dev/shm/bootstorm-$INSTANCE" ] || fail "control did not create /dev/shm/bootstorm-$INSTANCE in 10 s"
+	[ "${BS_DP_MODE:-}" != afxdp ] || "$LAB" afxdp on >/dev/null || fail "lab afxdp on"
 	spawn "$WORK/dp.log" ip netns exec "$SRV" "$BS_DP" -c "$CONF"
 	DP_PID=$LAST_PID
-	"$LAB" punt --timeout 30 >/dev/null || fail "punt tap: $(tail -5 "$WORK/dp.log")"
+	[ "${BS_DP_MODE:-}" = afxdp ] || "$LAB" punt --timeout 30 >/dev/null || fail "punt tap: $(tail -5 "$WORK/dp.log")"
+	if [ "${BS_DP_MODE:-}" = afxdp ]; then
+		for ((i = 0; i < 150; i++)); do
+			in_srv ip link show bs-dp0 | grep -q prog/xdp && break
+			kill -0 "$DP_PID" 2>/dev/null || fail "dataplane exited: $(tail -5 "$WORK/dp.log")"
+			sleep 0.2
+		done
+		in_srv ip link show bs-dp0 | grep -q prog/xdp || fail "no XDP program on bs-dp0: $(tail -5 "$WORK/dp.log")"
+	fi
 	wait_http "$HTTP/" 30 || fail "control HTTP not reachable through the punt path"
 	log "bootstorm up (control pid $CTL_PID, dataplane pid $DP_PID)"
 }
