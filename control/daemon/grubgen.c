@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "control/daemon/kickstart.h"
+#include "control/daemon/pxegen.h"
 #include "control/daemon/tmpl.h"
 #include "control/log.h"
 
@@ -95,47 +96,6 @@ render_node(const struct cfg *c, const struct cfg_node *n, const struct ns_boot 
 	return rc < 0 ? rc : 0;
 }
 
-static bool
-file_wanted(const struct cfg *c, struct nodestate *ns, const char *name)
-{
-	unsigned m[6];
-	uint8_t mac[6];
-	const struct cfg_node *n;
-	struct ns_boot b;
-
-	if (sscanf(name, "grub.cfg-01-%2x-%2x-%2x-%2x-%2x-%2x", &m[0], &m[1], &m[2], &m[3], &m[4],
-		   &m[5]) != 6)
-		return true; /* not ours: leave it */
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)m[i];
-	n = cfg_node_by_mac(c, mac);
-	if (!n)
-		return false;
-	ns_boot_of(ns, c, n, &b);
-	return b.state != NS_NONE;
-}
-
-static void
-remove_stale(const struct cfg *c, struct nodestate *ns, int dir_fd, struct pxegen_stats *st)
-{
-	int fd = dup(dir_fd);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	struct dirent *de;
-
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	while ((de = readdir(d))) {
-		if (strncmp(de->d_name, "grub.cfg-01-", 12) != 0 || strlen(de->d_name) != 29)
-			continue;
-		if (!file_wanted(c, ns, de->d_name) && unlinkat(dir_fd, de->d_name, 0) == 0)
-			st->removed++;
-	}
-	closedir(d);
-}
-
 static int
 write_dispatch(const struct cfg *c, int dir_fd, struct pxegen_stats *st)
 {
@@ -198,7 +158,7 @@ gen(const struct cfg *c, struct nodestate *ns, const char *gen_root, const struc
 			first = rc;
 	}
 	if (!only) {
-		remove_stale(c, ns, dir_fd, st);
+		pxegen_remove_stale(c, ns, dir_fd, "grub.cfg-", st);
 		rc = write_dispatch(c, dir_fd, st);
 	}
 	close(dir_fd);

@@ -290,15 +290,17 @@ render_default(const struct cfg *c, int dir_fd, struct pxegen_stats *st)
 	return rc < 0 ? rc : 0;
 }
 
+/* Whether name, <prefix>01-<mac with dashes>, is a node file this config
+ * still wants (a node of the inventory with a boot state that has one). */
 static bool
-node_file_wanted(const struct cfg *c, struct nodestate *ns, const char *name)
+node_file_wanted(const struct cfg *c, struct nodestate *ns, const char *name, size_t plen)
 {
 	struct ns_boot b;
 	unsigned m[6];
 	uint8_t mac[6];
 	const struct cfg_node *n;
 
-	if (sscanf(name, "01-%2x-%2x-%2x-%2x-%2x-%2x", &m[0], &m[1], &m[2], &m[3], &m[4],
+	if (sscanf(name + plen, "01-%2x-%2x-%2x-%2x-%2x-%2x", &m[0], &m[1], &m[2], &m[3], &m[4],
 		   &m[5]) != 6)
 		return true; /* not ours: leave it */
 	for (int i = 0; i < 6; i++)
@@ -310,9 +312,11 @@ node_file_wanted(const struct cfg *c, struct nodestate *ns, const char *name)
 	return b.state != NS_NONE;
 }
 
-static void
-remove_stale(const struct cfg *c, struct nodestate *ns, int dir_fd, struct pxegen_stats *st)
+void
+pxegen_remove_stale(const struct cfg *c, struct nodestate *ns, int dir_fd, const char *prefix,
+		    struct pxegen_stats *st)
 {
+	size_t plen = strlen(prefix);
 	int fd = dup(dir_fd);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *de;
@@ -322,10 +326,13 @@ remove_stale(const struct cfg *c, struct nodestate *ns, int dir_fd, struct pxege
 			close(fd);
 		return;
 	}
+	rewinddir(d); /* the dup shares dir_fd's offset: another walk may have moved it */
 	while ((de = readdir(d))) {
-		if (strncmp(de->d_name, "01-", 3) != 0 || strlen(de->d_name) != 20)
+		/* <prefix>01-aa-bb-cc-dd-ee-ff */
+		if (strncmp(de->d_name, prefix, plen) != 0 || strncmp(de->d_name + plen, "01-", 3) != 0 ||
+		    strlen(de->d_name) != plen + 20)
 			continue;
-		if (!node_file_wanted(c, ns, de->d_name) && unlinkat(dir_fd, de->d_name, 0) == 0)
+		if (!node_file_wanted(c, ns, de->d_name, plen) && unlinkat(dir_fd, de->d_name, 0) == 0)
 			st->removed++;
 	}
 	closedir(d);
@@ -406,7 +413,7 @@ gen(const struct cfg *c, struct nodestate *ns, const char *gen_root, const struc
 		rc = render_default(c, dir_fd, st);
 		if (rc < 0 && first == 0)
 			first = rc;
-		remove_stale(c, ns, dir_fd, st);
+		pxegen_remove_stale(c, ns, dir_fd, "", st);
 	}
 	free(t);
 	close(dir_fd);

@@ -56,4 +56,9 @@ const char *pxegen_append_secret(const char *append);
  * already holds exactly buf.  Returns 1 written, 0 unchanged, -errno. */
 int write_file_atomic(int dir_fd, const char *name, const char *buf, size_t len);
 
+/* Removes <prefix>01-<mac> files in dir_fd that no node of c wants any
+ * more (pxelinux: prefix "", GRUB: "grub.cfg-"); other names are left. */
+void pxegen_remove_stale(const struct cfg *c, struct nodestate *ns, int dir_fd, const char *prefix,
+			 struct pxegen_stats *st);
+
 #endif

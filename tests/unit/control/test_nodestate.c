@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "control/daemon/grubgen.h"
@@ -264,6 +266,48 @@ test_admin_defaults_kept(void **state)
 	assert_non_null(strstr(slurp("gen/pxelinux.cfg/default"), "DEFAULT mine\n"));
 }
 
+/* Stale node files go, for both loaders' name forms; nothing else does. */
+static void
+test_remove_stale(void **state)
+{
+	static const char *const mk[] = {
+		"01-52-54-00-00-00-01",		 /* node01: wanted */
+		"01-52-54-00-00-00-99",		 /* bare: no boot state */
+		"01-de-ad-be-ef-00-01",		 /* no such node */
+		"default",			 /* the admin's */
+		"grub.cfg-01-52-54-00-00-00-02", /* node02: wanted */
+		"grub.cfg-01-de-ad-be-ef-00-02", /* no such node */
+		"grub.cfg",			 /* the admin's */
+	};
+	static const bool kept[] = { true, false, false, true, true, false, true };
+	struct pxegen_stats st = { 0 };
+	struct nodestate ns;
+	char p[512];
+	int dfd;
+
+	(void)state;
+	snprintf(p, sizeof(p), "%s/stale-state", dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	assert_int_equal(ns_open(&ns, p), 0);
+	snprintf(p, sizeof(p), "%s/stale", dir);
+	assert_int_equal(mkdir(p, 0755), 0);
+	dfd = open(p, O_RDONLY | O_DIRECTORY);
+	assert_true(dfd >= 0);
+	for (size_t i = 0; i < sizeof(mk) / sizeof(mk[0]); i++) {
+		int fd = openat(dfd, mk[i], O_WRONLY | O_CREAT, 0644);
+		assert_true(fd >= 0);
+		close(fd);
+	}
+	pxegen_remove_stale(cfg, &ns, dfd, "", &st);
+	assert_int_equal(st.removed, 2);
+	pxegen_remove_stale(cfg, &ns, dfd, "grub.cfg-", &st);
+	assert_int_equal(st.removed, 3);
+	for (size_t i = 0; i < sizeof(mk) / sizeof(mk[0]); i++)
+		assert_int_equal(faccessat(dfd, mk[i], F_OK, 0) == 0, kept[i]);
+	close(dfd);
+	ns_close(&ns);
+}
+
 int
 main(void)
 {
@@ -272,6 +316,7 @@ main(void)
 		cmocka_unit_test(test_durable),
 		cmocka_unit_test(test_generated),
 		cmocka_unit_test(test_admin_defaults_kept),
+		cmocka_unit_test(test_remove_stale),
 	};
 	return cmocka_run_group_tests(tests, setup_cfg, teardown_cfg);
 }
