@@ -17,7 +17,6 @@
 #include "control/daemon/storm.h"
 #include "control/log.h"
 
-#define JSON_TYPE "application/json"
 
 const struct cfg_node *
 api_find_node(const struct cfg *cfg, const char *key)
@@ -80,31 +79,6 @@ set_mac(json_t *o, const char *k, const uint8_t mac[6])
 	}
 	ks_fmt_mac(mac, b);
 	set_str(o, k, b);
-}
-
-static bool
-done(struct api_resp *r, unsigned status, json_t *j)
-{
-	r->status = status;
-	r->type = JSON_TYPE;
-	r->body = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
-	r->len = r->body ? strlen(r->body) : 0;
-	json_decref(j);
-	if (!r->body) {
-		r->status = 500;
-		r->body = strdup("{\"error\":\"out of memory\"}");
-		r->len = r->body ? strlen(r->body) : 0;
-	}
-	return true;
-}
-
-static bool
-error(struct api_resp *r, unsigned status, const char *msg)
-{
-	json_t *j = json_object();
-
-	set_str(j, "error", msg);
-	return done(r, status, j);
 }
 
 static json_t *
@@ -183,7 +157,7 @@ api_nodes(struct ctl *c, struct api_resp *r)
 	free(all);
 	free(listed);
 	json_object_set_new(j, "nodes", arr);
-	return done(r, 200, j);
+	return api_reply_json(r, 200, j);
 }
 
 /* May a non-admin caller report the stage of node n?  From the address the
@@ -221,7 +195,7 @@ api_node(struct ctl *c, const char *method, const char *rest, const struct api_c
 	json_t *o;
 
 	if ((size_t)(slash ? slash - rest : (ptrdiff_t)strlen(rest)) >= sizeof(key))
-		return error(r, 404, "no such node");
+		return api_reply_error(r, 404, "no such node");
 	snprintf(key, sizeof(key), "%.*s", (int)(slash ? slash - rest : (ptrdiff_t)strlen(rest)), rest);
 	if (slash) {
 		if (strcmp(slash, "/done") == 0)
@@ -229,14 +203,14 @@ api_node(struct ctl *c, const char *method, const char *rest, const struct api_c
 		else if (strcmp(slash, "/failed") == 0)
 			stage = BOOT_STAGE_FAILED;
 		else
-			return error(r, 404, "no such node action (done, failed)");
+			return api_reply_error(r, 404, "no such node action (done, failed)");
 		/* RFC 9110 9.2.1: GET is safe; a link in a page must not flip a node */
 		if (strcmp(method, "POST") != 0)
-			return error(r, 405, "POST only to /api/nodes/<node>/done or /failed");
+			return api_reply_error(r, 405, "POST only to /api/nodes/<node>/done or /failed");
 	} else if (strcmp(method, "POST") == 0) {
-		return error(r, 405, "POST only to /api/nodes/<node>/done or /failed");
+		return api_reply_error(r, 405, "POST only to /api/nodes/<node>/done or /failed");
 	} else if (!who->admin) {
-		return error(r, 401, "admin token required");
+		return api_reply_error(r, 401, "admin token required");
 	}
 	pthread_rwlock_rdlock(&c->cfg_lock);
 	n = api_find_node(c->cfg, key);
@@ -248,11 +222,11 @@ api_node(struct ctl *c, const char *method, const char *rest, const struct api_c
 		log_sanitize(k, sizeof(k), key);
 		LOG_WARN("api", "report %s for node %s from %s refused: neither its assigned address, its secret nor admin",
 			 boot_stage_name(stage), k, ip);
-		return error(r, 403, "not this node's address or secret");
+		return api_reply_error(r, 403, "not this node's address or secret");
 	}
 	if (!n) {
 		pthread_rwlock_unlock(&c->cfg_lock);
-		return error(r, 404, "no such node");
+		return api_reply_error(r, 404, "no such node");
 	}
 	if (stage) {
 		ks_fmt_ip(who->peer, ip);
@@ -266,7 +240,7 @@ api_node(struct ctl *c, const char *method, const char *rest, const struct api_c
 	o = node_json(c->cfg, n, &v, have);
 	bootroutes_node_json(c, c->cfg, n, o);
 	pthread_rwlock_unlock(&c->cfg_lock);
-	return done(r, 200, o);
+	return api_reply_json(r, 200, o);
 }
 
 static const char *
@@ -314,7 +288,7 @@ api_leases(struct ctl *c, struct api_resp *r)
 	json_object_set_new(j, "cap", json_integer(t->cap));
 	json_object_set_new(j, "bound", json_integer(atomic_load(&t->bound)));
 	json_object_set_new(j, "leases", arr);
-	return done(r, 200, j);
+	return api_reply_json(r, 200, j);
 }
 
 static bool
@@ -326,7 +300,7 @@ api_counters(struct ctl *c, struct api_resp *r)
 		json_object_set_new(cs, bs_ctr_name[i], json_integer((json_int_t)ctl_counter(c, i)));
 	json_object_set_new(j, "workers", json_integer(c->region.hdr->max_workers));
 	json_object_set_new(j, "counters", cs);
-	return done(r, 200, j);
+	return api_reply_json(r, 200, j);
 }
 
 static void
@@ -444,7 +418,7 @@ api_status(struct ctl *c, struct api_resp *r)
 #undef X
 	json_object_set_new(http, "other", json_integer((json_int_t)atomic_load(&c->http_by_code[HTTP_IDX_OTHER])));
 	json_object_set_new(j, "http", http);
-	return done(r, 200, j);
+	return api_reply_json(r, 200, j);
 }
 
 /* ---- Prometheus text format (exposition format 0.0.4) ------------------ */
@@ -525,7 +499,7 @@ api_metrics(struct ctl *c, struct api_resp *r)
 
 	b.p = malloc(b.cap);
 	if (!b.p)
-		return error(r, 500, "out of memory");
+		return api_reply_error(r, 500, "out of memory");
 	b.p[0] = '\0';
 	for (unsigned i = 0; i < BS_CTR_MAX; i++) {
 		if (bs_ctr_is_drop((enum bs_ctr)i)) {
@@ -590,7 +564,7 @@ api_metrics(struct ctl *c, struct api_resp *r)
 	sb_printf(&b, "bootstorm_dataplane_up %d\n", dp_alive(c) ? 1 : 0);
 	if (b.oom) {
 		free(b.p);
-		return error(r, 500, "out of memory");
+		return api_reply_error(r, 500, "out of memory");
 	}
 	r->status = 200;
 	r->type = "text/plain; version=0.0.4; charset=utf-8";
@@ -608,11 +582,11 @@ api_handle(struct ctl *c, const char *method, const char *path, const struct api
 
 	if (strcmp(path, "/metrics") == 0) {
 		if (post)
-			return error(r, 405, "GET only");
+			return api_reply_error(r, 405, "GET only");
 		pthread_rwlock_rdlock(&c->cfg_lock);
 		pub = c->cfg->metrics_public;
 		pthread_rwlock_unlock(&c->cfg_lock);
-		return pub || who->admin ? api_metrics(c, r) : error(r, 401, "admin token required");
+		return pub || who->admin ? api_metrics(c, r) : api_reply_error(r, 401, "admin token required");
 	}
 	if (strncmp(path, "/api/", 5) != 0)
 		return false;
@@ -624,10 +598,10 @@ api_handle(struct ctl *c, const char *method, const char *path, const struct api
 		return api_node(c, method, rest, who, r);
 	}
 	if (post)
-		return error(r, 405, "GET only");
+		return api_reply_error(r, 405, "GET only");
 	/* inventory, leases, counters, status: the admin's */
 	if (!who->admin)
-		return error(r, 401, "admin token required");
+		return api_reply_error(r, 401, "admin token required");
 	if (strcmp(path, "status") == 0)
 		return api_status(c, r);
 	if (strcmp(path, "nodes") == 0)
@@ -639,7 +613,7 @@ api_handle(struct ctl *c, const char *method, const char *path, const struct api
 	if (strcmp(path, "storm") == 0) {
 		json_t *j = storm_json(c);
 
-		return j ? done(r, 200, j) : error(r, 500, "out of memory");
+		return j ? api_reply_json(r, 200, j) : api_reply_error(r, 500, "out of memory");
 	}
-	return error(r, 404, "no such API path");
+	return api_reply_error(r, 404, "no such API path");
 }

@@ -7,6 +7,8 @@
 #ifndef BS_CONTROL_API_H
 #define BS_CONTROL_API_H
 
+#include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,5 +46,11 @@ bool api_handle(struct ctl *c, const char *method, const char *path, const struc
 /* A node of the current config by name, MAC (aa:bb:..) or IP; caller holds
  * cfg_lock for reading. */
 const struct cfg_node *api_find_node(const struct cfg *cfg, const char *key);
+
+/* api_reply.c: r gets j serialised (j is consumed) with status, or a 500
+ * when out of memory; api_reply_error answers {"error": msg}.  Both return
+ * true ("handled"). */
+bool api_reply_json(struct api_resp *r, unsigned status, json_t *j);
+bool api_reply_error(struct api_resp *r, unsigned status, const char *msg);
 
 #endif

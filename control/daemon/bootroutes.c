@@ -11,30 +11,6 @@
 #include "control/daemon/reload.h"
 #include "control/log.h"
 
-static bool
-reply(struct api_resp *r, unsigned status, json_t *j)
-{
-	r->status = status;
-	r->type = "application/json";
-	r->body = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
-	r->len = r->body ? strlen(r->body) : 0;
-	json_decref(j);
-	if (!r->body) {
-		r->status = 500;
-		r->body = strdup("{\"error\":\"out of memory\"}");
-		r->len = r->body ? strlen(r->body) : 0;
-	}
-	return true;
-}
-
-static bool
-fail(struct api_resp *r, unsigned status, const char *msg)
-{
-	json_t *j = json_object();
-
-	json_object_set_new(j, "error", json_string(msg));
-	return reply(r, status, j);
-}
 
 struct set_ctx {
 	struct ctl *c;
@@ -79,12 +55,12 @@ bootroutes_api(struct ctl *c, const char *method, const char *path, uint32_t pee
 	else
 		return false;
 	if (strcmp(method, "POST") != 0)
-		return fail(r, 405, "POST only");
+		return api_reply_error(r, 405, "POST only");
 	/* the admin API's rule (httpd.c is_admin: token, loopback, admin_network) */
 	if (!admin)
-		return fail(r, 401, "admin token required");
+		return api_reply_error(r, 401, "admin token required");
 	if (len == 0 || len >= sizeof(expr))
-		return fail(r, 400, "node set missing or too long");
+		return api_reply_error(r, 400, "node set missing or too long");
 	snprintf(expr, sizeof(expr), "%.*s", (int)len, set);
 	x.profile = x.st == NS_INSTALL && q_profile && *q_profile ? q_profile : NULL;
 	x.names = json_array();
@@ -92,7 +68,7 @@ bootroutes_api(struct ctl *c, const char *method, const char *path, uint32_t pee
 	if (x.profile && !cfg_profile_by_name(c->cfg, x.profile)) {
 		pthread_rwlock_unlock(&c->cfg_lock);
 		json_decref(x.names);
-		return fail(r, 400, "no such profile");
+		return api_reply_error(r, 400, "no such profile");
 	}
 	n = ns_select(c->cfg, expr, set_one, &x, bad, sizeof(bad));
 	if (n >= 0 && x.changed)
@@ -104,7 +80,7 @@ bootroutes_api(struct ctl *c, const char *method, const char *path, uint32_t pee
 		json_decref(x.names);
 		snprintf(msg, sizeof(msg), "%s: %s", n == -ENOENT ? "no such node" : "bad node set",
 			 bad);
-		return fail(r, n == -ENOENT ? 404 : 400, msg);
+		return api_reply_error(r, n == -ENOENT ? 404 : 400, msg);
 	}
 	ks_fmt_ip(peer, who);
 	LOG_INFO("nodestate", "%s of %d nodes (%s%s%s) by %s: %d changed%s", act, n, expr,
@@ -116,7 +92,7 @@ bootroutes_api(struct ctl *c, const char *method, const char *path, uint32_t pee
 	json_object_set_new(j, "nodes", x.names);
 	json_object_set_new(j, "changed", json_integer(x.changed));
 	json_object_set_new(j, "saved", json_boolean(x.failed == 0));
-	return reply(r, x.failed ? 500 : 200, j);
+	return api_reply_json(r, x.failed ? 500 : 200, j);
 }
 
 /* The reimage profile of n's record ("" = the YAML's), kept across the
