@@ -18,7 +18,12 @@ write_config
 sed -i -e "s|^  workers: 1\$|  workers: 2|" -e "s|iface=bs-dp0\$|iface=bs-dp0,qpairs=2|" "$CONF"
 grep -q '^  workers: 2$' "$CONF" || fail "config rewrite"
 server_start
-bs status >"$WORK/status.txt" 2>&1
+# the dataplane announces its workers once both are running: wait for it
+for ((i = 0; i < 100; i++)); do
+	bs status >"$WORK/status.txt" 2>&1
+	grep -qE '^dataplane +alive.*2 workers' "$WORK/status.txt" && break
+	sleep 0.1
+done
 grep -qE '^dataplane +alive.*2 workers' "$WORK/status.txt" || fail "not 2 workers: $(cat "$WORK/status.txt")"
 [ "$(in_srv cat /sys/class/net/bs-punt0/tx_queue_len)" -ge 10000 ] || fail "punt tap txqueuelen not raised"
 
