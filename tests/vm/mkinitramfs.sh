@@ -42,7 +42,22 @@ busybox mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 hostroot /h
 	{ echo "VM-INIT: 9p mount failed"; busybox poweroff -f; }
 for d in proc sys dev; do busybox mount --move /$d /host/$d 2>/dev/null || busybox mount -t $d $d /host/$d; done
 busybox mkdir -p /host/dev/shm /host/dev/hugepages
+busybox mkdir -p /orig && busybox mount --bind /host /orig
 for d in tmp run var/tmp var/log var/lib dev/shm root; do busybox mount -t tmpfs tmpfs /host/$d; done
+# A checkout under one of those (a CI clone in /tmp, say) would be hidden by
+# its tmpfs: show the script's top folder there again, read-only, from a
+# bind of the host root taken before the tmpfs mounts (mounts here are
+# private: the later tmpfs mounts do not show through /orig).
+for d in tmp run var/tmp var/log var/lib root; do
+	case "$script" in
+	/$d/*)
+		top=/$d/$(echo "${script#/$d/}" | busybox cut -d/ -f1)
+		busybox mkdir -p "/host$top" 2>/dev/null # on the tmpfs, below
+		busybox mount --bind "/orig$top" "/host$top" ||
+			echo "VM-INIT: cannot show $top under the guest's tmpfs"
+		;;
+	esac
+done
 echo "VM-INIT: host root mounted, running $script"
 busybox chroot /host /bin/sh -c "$script; echo VM-SCRIPT-RC=\$?" 2>&1
 busybox sync
