@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include "util/bs_secret.h"
 #include "util/bs_hash.h"
 #include "control/daemon/kickstart.h"
 
@@ -210,23 +211,12 @@ ks_authorize(const struct cfg_node *n, uint32_t peer, const struct lease_table *
 int
 ks_read_secret_file(const char *path, char *buf, size_t cap)
 {
-	struct stat st;
 	ssize_t got;
 	size_t n;
-	int fd;
+	int fd = bs_secret_open(path);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -EINVAL;
-	}
-	/* A token others can read is no token: fail closed. */
-	if ((st.st_mode & 077) || (st.st_uid != 0 && st.st_uid != geteuid())) {
-		close(fd);
-		return -EPERM;
-	}
+		return fd;
 	got = read(fd, buf, cap - 1);
 	close(fd);
 	if (got < 0)

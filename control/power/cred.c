@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/bs_secret.h"
 #include "control/power/power.h"
 
 static int
@@ -47,19 +48,9 @@ pwr_creds_load(const char *path, struct pwr_creds *out, unsigned *bad_line)
 {
 	memset(out, 0, sizeof(*out));
 	*bad_line = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = bs_secret_open(path); /* owner-only, owned by us or root */
 	if (fd < 0)
-		return -errno;
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -EINVAL;
-	}
-	/* Secrets: owner-only, and owned by us or root. */
-	if ((st.st_mode & 077) || (st.st_uid != 0 && st.st_uid != geteuid())) {
-		close(fd);
-		return -EPERM;
-	}
+		return fd;
 	FILE *f = fdopen(fd, "r");
 	if (!f) {
 		close(fd);
