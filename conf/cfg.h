@@ -168,6 +168,11 @@ struct cfg {
 	uint32_t power_ipmi_cipher;	/* RMCP+ cipher suite; 0 = ask the BMC */
 	char *power_redfish_ca;		/* CA bundle for redfish:// BMCs; NULL = system */
 
+	/* discovery: (machines not in the inventory) */
+	uint32_t disc_max;		/* entries of control's discovered table */
+	char *disc_enrolled;		/* CSV `bootstorm enroll` writes, read as
+					   inventory; NULL = enroll disabled */
+
 	struct cfg_profile *profiles;
 	size_t n_profiles;
 	struct cfg_node *nodes;
@@ -213,6 +218,11 @@ struct cfg *cfg_load(const char *path, struct cfg_errs *errs);
 /* Same from memory; name is used in messages. */
 struct cfg *cfg_load_mem(const char *name, const char *buf, size_t len,
 			 struct cfg_errs *errs);
+/* cfg_load with the discovery.enrolled CSV's content replaced by
+ * csv[0..csv_len) (messages still name the enrolled file): how
+ * `bootstorm enroll` checks a candidate before writing it. */
+struct cfg *cfg_load_enroll(const char *path, const char *csv, size_t csv_len,
+			    struct cfg_errs *errs);
 void cfg_free(struct cfg *c);
 
 /* "file:line:col: error: msg" lines, one per error, to f. */
