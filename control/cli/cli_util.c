@@ -33,6 +33,8 @@ cli_usage(FILE *f)
 		"  reimage NODES... [--profile P] | --all   next netboot installs (then local)\n"
 		"  localboot NODES... | --all        next netboot boots the local disk\n"
 		"                                      NODES: names, node[001-099], a,b,...\n"
+		"  discovered [--json]                 PXE/DHCP clients not in the inventory\n"
+		"  enroll MAC --name NODE [--profile P] [--ip ADDR]   add one to discovery.enrolled, reload\n"
 		"  power [-c FILE] NODES|--all status|on|off|cycle|pxe|boot\n"
 		"                                      BMC power / next boot PXE once (local)\n"
 		"  --help, --version\n"

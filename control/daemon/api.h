@@ -22,6 +22,8 @@ struct api_resp {
 	/* in: query arguments of the request (NULL = absent), set by httpd.c:
 	 * ?profile= of reimage, ?reason= of failed */
 	const char *q_profile, *q_reason;
+	/* ?name= and ?ip= of POST /api/discovered/<mac>/enroll */
+	const char *q_name, *q_ip;
 };
 
 /* Who is asking (httpd.c decides admin). */

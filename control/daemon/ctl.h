@@ -20,6 +20,7 @@
 #include "shm/publish.h"
 #include "util/bs_time.h"
 #include "control/daemon/bootview.h"
+#include "control/daemon/discover.h"
 #include "control/daemon/journal.h"
 #include "control/daemon/nodestate.h"
 
@@ -49,6 +50,7 @@ struct ctl {
 	bool have_journal;
 	struct bootview bv;
 	struct nodestate ns;		/* node boot states (own locks) */
+	struct disc disc;		/* machines not in the inventory (own lock) */
 
 	uint64_t start_wall_ms, start_mono_ms;
 	struct MHD_Daemon *mhd;

@@ -89,6 +89,7 @@ main_loop(struct ctl *c)
 			next_tick = now + 1000;
 			scan_leases(c);
 			ctl_sample_rates(c);
+			disc_tick(&c->disc, now);
 		}
 	}
 	close(sfd);
@@ -178,6 +179,10 @@ start(struct ctl *c)
 		LOG_ERR("serve", "state_dir %s: %s", c->cfg->state_dir, strerror(errno));
 		return -1;
 	}
+	if ((rc = disc_open(&c->disc, c->cfg)) < 0) {
+		LOG_ERR("serve", "discovered table: %s", strerror(-rc));
+		return -1;
+	}
 	if ((rc = ns_open(&c->ns, c->cfg->state_dir)) < 0) {
 		LOG_ERR("serve", "%s/nodestate: %s", c->cfg->state_dir, strerror(-rc));
 		return -1;
@@ -211,6 +216,7 @@ stop(struct ctl *c)
 	}
 	ctl_release_cfg(c);
 	bv_free(&c->bv);
+	disc_close(&c->disc);
 	ns_close(&c->ns);
 	free(c->cfg_path);
 }
