@@ -364,14 +364,14 @@ load(struct disc *d)
 	free(lines);
 }
 
+/* The file's text (malloc'd in *out); caller holds mu.  0 or -ENOMEM. */
 static int
-write_file(struct disc *d, const char *tmp)
+render(struct disc *d, char **out, size_t *len)
 {
-	FILE *f = fopen(tmp, "we");
-	int rc = 0;
+	FILE *f = open_memstream(out, len);
 
 	if (!f)
-		return -errno;
+		return -ENOMEM;
 	fprintf(f, "%s\n", DISC_MAGIC);
 	for (uint32_t s = d->newest; s != DISC_NIL; s = d->v[s].next) {
 		const struct disc_entry *e = &d->v[s];
@@ -392,51 +392,87 @@ write_file(struct disc *d, const char *tmp)
 		hex_put(f, ev->remote_id, ev->remote_len);
 		fputc('\n', f);
 	}
-	if (fflush(f) != 0 || fsync(fileno(f)) < 0)
-		rc = -errno;
-	if (fclose(f) != 0 && rc == 0)
-		rc = -errno;
-	return rc;
+	if (fclose(f) != 0) {
+		free(*out);
+		*out = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
 }
 
 /* Whole-file rewrite: temp, fsync, rename, directory fsync (a crash
- * leaves the old file or the new one).  Written under mu: at most cap
- * short lines, a few hundred KiB for the default cap. */
+ * leaves the old file or the new one).  The text is rendered under mu and
+ * written outside it, so the journal thread (which feeds the table) never
+ * waits on this fsync; save_mu keeps two savers off the one temp file. */
 int
 disc_save(struct disc *d, bool force)
 {
-	char tmp[4200], dir[4096];
-	int rc;
+	static pthread_mutex_t save_mu = PTHREAD_MUTEX_INITIALIZER;
+	char tmp[4200], dir[4096], *text = NULL;
+	size_t len = 0;
+	uint64_t changes;
+	int rc, fd;
 
 	if (!d->path[0])
 		return 0;
+	pthread_mutex_lock(&save_mu);
 	pthread_mutex_lock(&d->mu);
-	if (!force && d->changes == 0) {
-		pthread_mutex_unlock(&d->mu);
-		return 0;
-	}
+	changes = d->changes;
+	rc = force || changes ? render(d, &text, &len) : 0;
+	pthread_mutex_unlock(&d->mu);
+	if (rc < 0 || !text)
+		goto out;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", d->path);
-	rc = write_file(d, tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rc = -errno;
+		goto out;
+	}
+	rc = write_all(fd, text, len);
+	if (rc == 0 && fsync(fd) < 0)
+		rc = -errno;
+	if (close(fd) < 0 && rc == 0)
+		rc = -errno;
 	if (rc == 0 && rename(tmp, d->path) < 0)
 		rc = -errno;
-	if (rc == 0)
-		d->changes = 0;
-	pthread_mutex_unlock(&d->mu);
 	if (rc < 0) {
 		unlink(tmp);
-		return rc;
+		goto out;
 	}
+	/* what changed while we wrote is saved next time */
+	pthread_mutex_lock(&d->mu);
+	d->changes -= changes;
+	pthread_mutex_unlock(&d->mu);
 	snprintf(dir, sizeof(dir), "%s", d->path);
 	char *slash = strrchr(dir, '/');
 	if (slash) {
 		*slash = '\0';
-		int fd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		fd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd >= 0) {
 			if (fsync(fd) < 0)
 				rc = -errno;
 			close(fd);
 		}
 	}
+out:
+	pthread_mutex_unlock(&save_mu);
+	free(text);
 	return rc;
 }
 
