@@ -8,6 +8,7 @@
 #      the inventory with the loader's message and writes nothing (the running
 #      generation is unchanged); then enrolls it (--name disc01 --ip 10.77.0.50)
 #      -> the same dhclient now gets 10.77.0.50, and the MAC has left the table;
+#      both API routes answer 401 to that node (not admin);
 #   3. a flood of 5,000 spoofed MACs (disc_flood.py, raw socket) keeps the table
 #      at discovery.max_clients (1000) with every other sighting counted as
 #      overflow (or a full ring): count + overflow + ring_full = events sent to
@@ -111,6 +112,11 @@ E2E_PIDS+=("$(cat "$WORK/c1.pid" 2>/dev/null)")
 grep -q '^BOUND 10.77.0.50$' "$WORK/dhclient.reasons" || fail "dhclient after enroll: $(cat "$WORK/dhclient.reasons")"
 lease_active "$mac1" 10.77.0.50 || true # a reservation: the table may not hold it
 log "after enroll dhclient bound 10.77.0.50"
+# issue 15's admin rule: from a node's address (not local, no token) both routes are 401
+code() { in_client 1 curl -s -o /dev/null -w '%{http_code}' -m 5 "$@"; }
+[ "$(code "$HTTP/api/discovered")" = 401 ] || fail "GET /api/discovered from a client: want 401"
+[ "$(code -X POST "$HTTP/api/discovered/02:00:00:00:00:09/enroll?name=x")" = 401 ] ||
+	fail "POST enroll from a client: want 401"
 
 # ---- 3. a flood of spoofed MACs: the table stays at its cap, overflow counted
 ev0=$(counter DHCP_DISC_EVENT)
