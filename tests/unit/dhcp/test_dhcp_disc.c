@@ -144,6 +144,23 @@ test_allow_still_offers(void **st)
 	done(h);
 }
 
+/* pxe-only: a plain DHCP client is still dropped (not PXE), and reported */
+static void
+test_pxe_only_reported(void **st)
+{
+	(void)st;
+	struct th *h = lab(SNAP_UNKNOWN_PXE_ONLY);
+	struct pk p;
+	pk_start(&p, DHCP_MT_DISCOVER, DYN, 11);
+	pk_opt(&p, 60, "MSFT 5.0", 8);
+	pk_end(&p);
+	assert_int_equal(th_send(h, &p, 0, BCAST, 67), BS_CTR_DROP_DHCP_NOT_PXE);
+	assert_int_equal(n_seen, 1);
+	assert_int_equal(seen[0].vc_len, 8);
+	assert_memory_equal(seen[0].vendor_class, "MSFT 5.0", 8);
+	done(h);
+}
+
 static void
 test_known_not_reported(void **st)
 {
@@ -183,6 +200,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_deny_reported_not_answered),
 		cmocka_unit_test(test_allow_still_offers),
+		cmocka_unit_test(test_pxe_only_reported),
 		cmocka_unit_test(test_known_not_reported),
 		cmocka_unit_test(test_bad_relay_subopt),
 	};
