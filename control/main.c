@@ -30,6 +30,7 @@ static const struct subcmd subcmds[] = {
 	{ "import", cmd_import },
 	{ "reimage", cmd_reimage },
 	{ "localboot", cmd_localboot },
+	{ "campaign", cmd_campaign },
 	{ "power", cmd_power },
 };
 
