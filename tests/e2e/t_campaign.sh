@@ -51,6 +51,8 @@ S
 cat >"$WORK/boot-node.sh" <<S
 #!/bin/bash
 n=\$1 name=vm0\$1 ns=bs-c\$1 con=$WORK/state/console/vm0\$1.log
+echo "[\$(date +%T)] firmware: power-on self test" >>"\$con"
+sleep 2 # firmware POST: the next node is powered meanwhile (pacing gets exercised)
 echo "dhcp \$n" >>"$WORK/pace.log"
 echo "[\$(date +%T)] PXE: DHCP on \$(ip netns exec \$ns cat /sys/class/net/cl0/address)" >>"\$con"
 ip netns exec \$ns ip addr flush dev cl0
