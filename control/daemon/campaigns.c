@@ -13,48 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "control/daemon/camp_json.h"
+#include "control/daemon/camp_host.h"
 #include "control/daemon/nodestate.h"
 #include "control/daemon/reload.h"
 #include "control/log.h"
-#include "control/power/camp_bmc.h"
 
-#define TICK_MS	 100u
-#define MAX_CAMPS 256u
-
-struct mac_ix {
-	uint64_t mac;
-	uint32_t i;
-};
-
-/* One hosted campaign.  Invariant: macs covers every node of c that the
- * config generation macs_gen knows, sorted by mac. */
-struct hosted {
-	struct campaign c;
-	struct camp_bmc bmc;
-	struct camp_host *h;
-	struct mac_ix *macs;
-	uint32_t n_macs;
-	uint64_t macs_gen;
-	bool dirty;	/* a stage changed since the last save */
-	bool done;	/* finished: no tick, no inputs */
-};
-
-struct camp_host {
-	struct ctl *c;
-	pthread_mutex_t mu;
-	struct hosted *v[MAX_CAMPS];
-	uint32_t n;
-	uint32_t next_id;
-	_Atomic uint32_t active;	/* unfinished campaigns: the hook's fast exit */
-	char dir[4200];
-	struct pwr_creds creds;
-	bool have_creds;
-	char *ca_file;
-	pthread_t thr;
-	bool thr_live;
-	bool gen_all;	/* set_boot changed a node: boot files to write */
-};
+#define TICK_MS 100u
 
 /* ---- engine callbacks ------------------------------------------------- */
 
@@ -64,12 +28,14 @@ cb_set_boot(void *ctx, uint32_t i, const char *node, enum camp_boot b)
 	struct hosted *x = ctx;
 	struct ctl *c = x->h->c;
 	const char *prof = x->c.profile[0] ? x->c.profile : NULL;
+	const struct cfg_node *n;
 	int rc = ns_set(&c->ns, node, b == CB_INSTALL ? NS_INSTALL : NS_LOCAL,
 			b == CB_INSTALL ? prof : NULL, NULL, ctl_now_ms());
 
 	(void)i;
-	if (rc > 0)
-		x->h->gen_all = true;
+	/* only from camp_tick: tick() holds cfg_lock for reading */
+	if (rc > 0 && (n = cfg_node_by_name(c->cfg, node)))
+		ctl_gen_node(c, c->cfg, n);
 	/* not saved: the node fails with its reason rather than install on
 	 * a state a crash could lose */
 	return rc < 0 ? rc : 0;
@@ -99,8 +65,8 @@ cb_event(void *ctx, uint32_t i, const char *node, enum camp_stage from, enum cam
 			 camp_stage_name(to));
 }
 
-static void
-env_of(struct hosted *x, struct camp_env *e)
+void
+camps_env_of(struct hosted *x, struct camp_env *e)
 {
 	e->ctx = x;
 	e->set_boot = cb_set_boot;
@@ -129,8 +95,8 @@ mac_cmp(const void *a, const void *b)
 }
 
 /* Rebuilds x's MAC index from cfg (caller: cfg_lock read + host mutex). */
-static void
-index_macs(struct hosted *x, const struct cfg *cfg, uint64_t gen)
+void
+camps_index_macs(struct hosted *x, const struct cfg *cfg, uint64_t gen)
 {
 	struct mac_ix *v = calloc(x->c.n ? x->c.n : 1, sizeof(*v));
 	uint32_t k = 0;
@@ -159,23 +125,39 @@ by_mac(const struct hosted *x, uint64_t mac)
 	return f ? (int64_t)f->i : -1;
 }
 
-static void
-save(struct camp_host *h, struct hosted *x)
+/* Writes version ver of x's state (cp) unless a newer one is on disk
+ * already (a tick's copy saved outside the host mutex can lose the race to
+ * a report's save under it).  Serialised by save_mu: one writer of the
+ * campaign's temp file at a time.  0 or -errno. */
+static int
+write_ver(struct camp_host *h, struct hosted *x, const struct campaign *cp, uint64_t ver)
 {
 	char path[4300];
-	int rc;
+	int rc = 0;
 
-	snprintf(path, sizeof(path), "%s/%s", h->dir, x->c.id);
-	rc = camp_save(&x->c, path);
-	if (rc < 0)
-		LOG_ERR("campaign", "%s: save %s: %s (kept in memory, tried again)", x->c.id, path,
-			strerror(-rc));
-	else
+	pthread_mutex_lock(&h->save_mu);
+	if (ver > x->saved_ver) {
+		snprintf(path, sizeof(path), "%s/%s", h->dir, cp->id);
+		rc = camp_save(cp, path);
+		if (rc < 0)
+			LOG_ERR("campaign", "%s: save %s: %s (kept in memory, tried again)", cp->id,
+				path, strerror(-rc));
+		else
+			x->saved_ver = ver;
+	}
+	pthread_mutex_unlock(&h->save_mu);
+	return rc;
+}
+
+void
+camps_save(struct camp_host *h, struct hosted *x)
+{
+	if (write_ver(h, x, &x->c, ++x->ver) == 0)
 		x->dirty = false;
 }
 
-static void
-set_done(struct camp_host *h, struct hosted *x)
+void
+camps_set_done(struct camp_host *h, struct hosted *x)
 {
 	if (!x->done && camp_finished(&x->c)) {
 		x->done = true;
@@ -188,8 +170,8 @@ set_done(struct camp_host *h, struct hosted *x)
 	}
 }
 
-static struct hosted *
-find(struct camp_host *h, const char *id)
+struct hosted *
+camps_find(struct camp_host *h, const char *id)
 {
 	for (uint32_t k = 0; k < h->n; k++)
 		if (!strcmp(h->v[k]->c.id, id))
@@ -199,8 +181,8 @@ find(struct camp_host *h, const char *id)
 
 /* Credentials and BMC options (host mutex held).  Read once: BMC threads
  * keep pointers into the credentials. */
-static void
-bmc_init(struct camp_host *h, struct hosted *x, const struct cfg *cfg)
+void
+camps_bmc_init(struct camp_host *h, struct hosted *x, const struct cfg *cfg)
 {
 	struct pwr_opts o = { cfg->power_timeout_ms, cfg->power_retries, 500,
 			      getenv("BOOTSTORM_IPMITOOL"), NULL, cfg->power_ipmi_cipher };
@@ -261,7 +243,7 @@ load_one(struct camp_host *h, const char *name)
 	if (h->n == MAX_CAMPS || !(x = calloc(1, sizeof(*x))))
 		return;
 	x->h = h;
-	env_of(x, &e);
+	camps_env_of(x, &e);
 	snprintf(path, sizeof(path), "%s/%s", h->dir, name);
 	rc = camp_load(&x->c, path, &e);
 	if (rc < 0) {
@@ -269,8 +251,8 @@ load_one(struct camp_host *h, const char *name)
 		free(x);
 		return;
 	}
-	bmc_init(h, x, h->c->cfg);
-	index_macs(x, h->c->cfg, atomic_load(&h->c->gen));
+	camps_bmc_init(h, x, h->c->cfg);
+	camps_index_macs(x, h->c->cfg, atomic_load(&h->c->gen));
 	reconcile(h->c, x, ctl_now_ms());
 	x->done = camp_finished(&x->c);
 	if (!x->done)
@@ -281,7 +263,7 @@ load_one(struct camp_host *h, const char *name)
 	LOG_INFO("campaign", "%s resumed: %u nodes, %u done, %u failed%s", x->c.id, x->c.n,
 		 x->c.n_stage[CS_DONE], x->c.n_stage[CS_FAILED], x->done ? " (finished)" : "");
 	if (x->dirty)
-		save(h, x);
+		camps_save(h, x);
 }
 
 static int
@@ -322,36 +304,77 @@ load_all(struct camp_host *h)
 
 /* ---- the clock ---------------------------------------------------------- */
 
+/* A copy of x's state to save outside the host mutex (the boot view's hook
+ * on the journal thread must not wait for an fsync).  false: no memory. */
+static bool
+snapshot(struct hosted *x, struct campaign *cp)
+{
+	*cp = x->c;
+	cp->nodes = malloc((x->c.n ? x->c.n : 1) * sizeof(*cp->nodes));
+	if (!cp->nodes)
+		return false;
+	memcpy(cp->nodes, x->c.nodes, x->c.n * sizeof(*cp->nodes));
+	return true;
+}
+
 static void
 tick(struct camp_host *h)
 {
 	struct ctl *c = h->c;
 	uint64_t now = ctl_now_ms(), gen;
+	struct campaign *snap;
+	struct hosted **who;
+	uint64_t *ver;
+	uint32_t ns = 0, k;
 
 	pthread_rwlock_rdlock(&c->cfg_lock);
 	gen = atomic_load(&c->gen);
 	pthread_mutex_lock(&h->mu);
-	for (uint32_t k = 0; k < h->n; k++) {
+	snap = calloc(h->n ? h->n : 1, sizeof(*snap));
+	who = calloc(h->n ? h->n : 1, sizeof(*who));
+	ver = calloc(h->n ? h->n : 1, sizeof(*ver));
+	if (!who || !ver) {
+		free(snap);
+		snap = NULL;
+	}
+	for (k = 0; k < h->n; k++) {
 		struct hosted *x = h->v[k];
 
-		if (x->done)
+		if (x->done && !x->dirty)
 			continue;
-		x->bmc.cfg = c->cfg; /* the BMC URLs of the current config */
-		if (x->macs_gen != gen)
-			index_macs(x, c->cfg, gen);
-		camp_bmc_drain(&x->bmc, &x->c, now);
-		camp_tick(&x->c, now);
-		set_done(h, x);
+		if (!x->done) {
+			x->bmc.cfg = c->cfg; /* the BMC URLs of the current config */
+			if (x->macs_gen != gen)
+				camps_index_macs(x, c->cfg, gen);
+			camp_bmc_drain(&x->bmc, &x->c, now);
+			camp_tick(&x->c, now);
+			camps_set_done(h, x);
+		}
+		/* no memory for a copy: saved under the lock */
+		if (!x->dirty)
+			continue;
+		if (snap && snapshot(x, &snap[ns])) {
+			x->dirty = false;
+			who[ns] = x;
+			ver[ns++] = ++x->ver;
+		} else {
+			camps_save(h, x); /* no memory for a copy: under the lock */
+		}
 	}
-	if (h->gen_all) {
-		h->gen_all = false;
-		ctl_gen_files(c, c->cfg);
-	}
-	for (uint32_t k = 0; k < h->n; k++)
-		if (h->v[k]->dirty)
-			save(h, h->v[k]);
 	pthread_mutex_unlock(&h->mu);
 	pthread_rwlock_unlock(&c->cfg_lock);
+	/* hosted entries are freed only by camps_stop, after this thread */
+	for (k = 0; k < ns; k++) {
+		if (write_ver(h, who[k], &snap[k], ver[k]) < 0) {
+			pthread_mutex_lock(&h->mu);
+			who[k]->dirty = true;
+			pthread_mutex_unlock(&h->mu);
+		}
+		free(snap[k].nodes);
+	}
+	free(snap);
+	free(who);
+	free(ver);
 }
 
 static void *
@@ -377,6 +400,7 @@ camps_start(struct ctl *c)
 	h->c = c;
 	h->next_id = 1;
 	pthread_mutex_init(&h->mu, NULL);
+	pthread_mutex_init(&h->save_mu, NULL);
 	snprintf(h->dir, sizeof(h->dir), "%s/campaigns", c->cfg->state_dir);
 	if (mkdir(h->dir, 0700) < 0 && errno != EEXIST) {
 		int e = -errno;
@@ -412,12 +436,13 @@ camps_stop(struct ctl *c)
 	c->bv.hook = NULL;
 	for (uint32_t k = 0; k < h->n; k++) {
 		if (h->v[k]->dirty)
-			save(h, h->v[k]);
+			camps_save(h, h->v[k]);
 		hosted_free(h->v[k]);
 	}
 	pwr_creds_free(&h->creds);
 	free(h->ca_file);
 	pthread_mutex_destroy(&h->mu);
+	pthread_mutex_destroy(&h->save_mu);
 	free(h);
 	c->camps = NULL;
 }
@@ -483,209 +508,10 @@ camps_on_report(struct ctl *c, const char *node, bool ok, const char *reason)
 		if (x->done || (i = camp_find(&x->c, node)) < 0)
 			continue;
 		camp_on_report(&x->c, (uint32_t)i, ok, reason, ctl_now_ms());
-		set_done(h, x);
+		camps_set_done(h, x);
 		if (x->dirty)
-			save(h, x); /* acknowledged to the installer: on disk now */
+			camps_save(h, x); /* acknowledged to the installer: on disk now */
 		break;
 	}
 	pthread_mutex_unlock(&h->mu);
-}
-
-/* ---- admin operations --------------------------------------------------- */
-
-struct pick {
-	struct camp_host *h;
-	const char **names;
-	uint32_t n, cap;
-	char busy[64];
-};
-
-static int
-pick_one(const struct cfg_node *n, void *arg)
-{
-	struct pick *p = arg;
-
-	for (uint32_t k = 0; k < p->h->n; k++) {
-		struct hosted *x = p->h->v[k];
-		int64_t i = x->done ? -1 : camp_find(&x->c, n->name);
-
-		if (i >= 0 && x->c.nodes[i].stage != CS_DONE && x->c.nodes[i].stage != CS_FAILED &&
-		    x->c.nodes[i].stage != CS_CANCELLED) {
-			snprintf(p->busy, sizeof(p->busy), "%s (in %s)", n->name, x->c.id);
-			return -EBUSY;
-		}
-	}
-	if (p->n == p->cap) {
-		uint32_t cap = p->cap ? p->cap * 2 : 64;
-		const char **v = realloc(p->names, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		p->names = v;
-		p->cap = cap;
-	}
-	p->names[p->n++] = n->name;
-	return 0;
-}
-
-static int
-create_locked(struct camp_host *h, const char *expr, const char *profile,
-	      const struct camp_params *prm, char *id, size_t id_cap, char *msg, size_t cap)
-{
-	const struct cfg *cfg = h->c->cfg;
-	struct pick p = { .h = h };
-	struct hosted *x;
-	struct camp_env e;
-	char bad[200] = "", cid[32];
-	int n, rc;
-
-	if (profile && *profile && !cfg_profile_by_name(cfg, profile))
-		return snprintf(msg, cap, "no such profile: %s", profile), 400;
-	if (h->n == MAX_CAMPS)
-		return snprintf(msg, cap, "%u campaigns kept already", MAX_CAMPS), 409;
-	n = ns_select(cfg, expr, pick_one, &p, bad, sizeof(bad));
-	if (n <= 0) {
-		free(p.names);
-		if (p.busy[0])
-			return snprintf(msg, cap, "node %s already in a running campaign", p.busy), 409;
-		snprintf(msg, cap, "%s: %s", n == -ENOENT ? "no such node" : "bad node set",
-			 n == 0 ? expr : bad);
-		return n == -ENOENT ? 404 : 400;
-	}
-	if (!(x = calloc(1, sizeof(*x)))) {
-		free(p.names);
-		return snprintf(msg, cap, "out of memory"), 500;
-	}
-	x->h = h;
-	env_of(x, &e);
-	snprintf(cid, sizeof(cid), "c%u", h->next_id);
-	rc = camp_init(&x->c, cid, prm, &e, p.names, p.n, ctl_now_ms());
-	free(p.names);
-	if (rc < 0) {
-		free(x);
-		return snprintf(msg, cap, "bad campaign parameters: %s", strerror(-rc)), 400;
-	}
-	snprintf(x->c.profile, sizeof(x->c.profile), "%s", profile ? profile : "");
-	char path[4300];
-
-	snprintf(path, sizeof(path), "%s/%s", h->dir, cid);
-	if ((rc = camp_save(&x->c, path)) < 0) {
-		camp_free(&x->c);
-		free(x);
-		return snprintf(msg, cap, "cannot save %s: %s", path, strerror(-rc)), 500;
-	}
-	bmc_init(h, x, cfg);
-	index_macs(x, cfg, atomic_load(&h->c->gen));
-	h->next_id++;
-	h->v[h->n++] = x;
-	atomic_fetch_add(&h->active, 1);
-	snprintf(id, id_cap, "%s", cid);
-	LOG_INFO("campaign", "%s created: %u nodes (%s), profile %s, power %s, max_in_flight %u, "
-		 "%.3g/s", cid, x->c.n, expr, profile && *profile ? profile : "(yaml)",
-		 prm->power ? "yes" : "no (by hand)", prm->max_in_flight, prm->power_on_rate);
-	return 0;
-}
-
-int
-camps_create(struct ctl *c, const char *expr, const char *profile, const struct camp_params *p,
-	     char *id, size_t id_cap, char *msg, size_t msg_cap)
-{
-	struct camp_host *h = c->camps;
-	int rc;
-
-	if (!h)
-		return snprintf(msg, msg_cap, "campaigns unavailable"), 500;
-	pthread_rwlock_rdlock(&c->cfg_lock);
-	pthread_mutex_lock(&h->mu);
-	rc = create_locked(h, expr, profile, p, id, id_cap, msg, msg_cap);
-	pthread_mutex_unlock(&h->mu);
-	pthread_rwlock_unlock(&c->cfg_lock);
-	return rc;
-}
-
-static int
-admin_op(struct ctl *c, const char *id, bool retry, uint32_t *n)
-{
-	struct camp_host *h = c->camps;
-	struct hosted *x;
-	uint32_t k = 0;
-
-	if (!h)
-		return 404;
-	pthread_mutex_lock(&h->mu);
-	x = find(h, id);
-	if (x) {
-		if (retry)
-			k = camp_retry_failed(&x->c, ctl_now_ms());
-		else
-			camp_cancel(&x->c, ctl_now_ms());
-		set_done(h, x);
-		if (x->dirty)
-			save(h, x);
-		LOG_INFO("campaign", "%s: %s%s", id, retry ? "retry-failed" : "cancelled",
-			 retry ? (k ? "" : " (no failed node)") : "");
-	}
-	pthread_mutex_unlock(&h->mu);
-	if (n)
-		*n = k;
-	return x ? 0 : 404;
-}
-
-int
-camps_cancel(struct ctl *c, const char *id)
-{
-	return admin_op(c, id, false, NULL);
-}
-
-int
-camps_retry(struct ctl *c, const char *id, uint32_t *n)
-{
-	return admin_op(c, id, true, n);
-}
-
-/* ---- views -------------------------------------------------------------- */
-
-json_t *
-camps_list_json(struct ctl *c)
-{
-	struct camp_host *h = c->camps;
-	json_t *arr = json_array(), *o = json_object();
-
-	if (h) {
-		pthread_mutex_lock(&h->mu);
-		for (uint32_t k = 0; k < h->n; k++)
-			json_array_append_new(arr, camp_json(&h->v[k]->c, false));
-		pthread_mutex_unlock(&h->mu);
-	}
-	json_object_set_new(o, "campaigns", arr);
-	return o;
-}
-
-json_t *
-camps_one_json(struct ctl *c, const char *id)
-{
-	struct camp_host *h = c->camps;
-	struct hosted *x;
-	json_t *o = NULL;
-
-	if (!h)
-		return NULL;
-	pthread_mutex_lock(&h->mu);
-	if ((x = find(h, id)))
-		o = camp_json(&x->c, true);
-	pthread_mutex_unlock(&h->mu);
-	return o;
-}
-
-void
-camps_default_params(const struct cfg *cfg, struct camp_params *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->max_in_flight = cfg->power_max_in_flight;
-	p->power_on_rate = cfg->power_on_rate;
-	p->burst = 1;
-	p->dhcp_deadline_ms = cfg->power_dhcp_deadline_ms;
-	p->max_repower = cfg->power_max_repower;
-	p->install_deadline_ms = cfg->power_install_deadline_ms;
-	p->power = true;
 }
