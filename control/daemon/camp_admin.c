@@ -19,7 +19,9 @@ struct pick {
 	struct camp_host *h;
 	const char **names;
 	uint32_t n, cap;
+	bool power;
 	char busy[64];
+	char nobmc[64];
 };
 
 static int
@@ -46,6 +48,10 @@ pick_one(const struct cfg_node *n, void *arg)
 		p->names = v;
 		p->cap = cap;
 	}
+	if (p->power && !n->bmc) {
+		snprintf(p->nobmc, sizeof(p->nobmc), "%s", n->name);
+		return -ENODEV;
+	}
 	p->names[p->n++] = n->name;
 	return 0;
 }
@@ -55,7 +61,7 @@ create_locked(struct camp_host *h, const char *expr, const char *profile,
 	      const struct camp_params *prm, char *id, size_t id_cap, char *msg, size_t cap)
 {
 	const struct cfg *cfg = h->c->cfg;
-	struct pick p = { .h = h };
+	struct pick p = { .h = h, .power = prm->power };
 	struct hosted *x;
 	struct camp_env e;
 	char bad[200] = "", cid[32];
@@ -63,6 +69,8 @@ create_locked(struct camp_host *h, const char *expr, const char *profile,
 
 	if (profile && *profile && !cfg_profile_by_name(cfg, profile))
 		return snprintf(msg, cap, "no such profile: %s", profile), 400;
+	if (prm->power && !cfg->power_cred_file)
+		return snprintf(msg, cap, "power needs power.credentials_file in the config"), 400;
 	if (h->n == MAX_CAMPS)
 		return snprintf(msg, cap, "%u campaigns kept already", MAX_CAMPS), 409;
 	n = ns_select(cfg, expr, pick_one, &p, bad, sizeof(bad));
@@ -70,6 +78,9 @@ create_locked(struct camp_host *h, const char *expr, const char *profile,
 		free(p.names);
 		if (p.busy[0])
 			return snprintf(msg, cap, "node %s already in a running campaign", p.busy), 409;
+		if (p.nobmc[0])
+			return snprintf(msg, cap, "node %s has no bmc: in the inventory (power it by "
+				       "hand: power=0)", p.nobmc), 400;
 		snprintf(msg, cap, "%s: %s", n == -ENOENT ? "no such node" : "bad node set",
 			 n == 0 ? expr : bad);
 		return n == -ENOENT ? 404 : 400;

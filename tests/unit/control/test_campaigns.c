@@ -167,6 +167,10 @@ test_lifecycle(void **state)
 	assert_int_equal(camps_create(&ctl, "node02,node03", NULL, &p, id, sizeof(id), msg, sizeof(msg)), 409);
 	assert_int_equal(camps_create(&ctl, "node09", NULL, &p, id, sizeof(id), msg, sizeof(msg)), 404);
 	assert_int_equal(camps_create(&ctl, "node03", "nope", &p, id, sizeof(id), msg, sizeof(msg)), 400);
+	/* BMC power asked of nodes without a bmc: (and no credentials file) */
+	p.power = true;
+	assert_int_equal(camps_create(&ctl, "node03", NULL, &p, id, sizeof(id), msg, sizeof(msg)), 400);
+	p.power = false;
 
 	/* inputs through the boot view's hook (MAC -> node) */
 	bv_set_stage(&ctl.bv, mac1, 0, BOOT_STAGE_DHCP_DISCOVER, NULL, 1);
