@@ -120,6 +120,8 @@ boot_cmd(int argc, char **argv, const char *action, bool with_profile)
 			all = true;
 			break;
 		case 'P':
+			if (!with_profile)
+				return CLI_EXIT_USAGE_TEXT;
 			camp = power = true;
 			break;
 		case 'M':
@@ -162,8 +164,6 @@ boot_cmd(int argc, char **argv, const char *action, bool with_profile)
 		snprintf(set, sizeof(set), "*");
 	if (cli_api_url(cfg, url, base, sizeof(base)) < 0)
 		return EXIT_USAGE;
-	if (camp && !with_profile)
-		return CLI_EXIT_USAGE_TEXT;
 	if (camp) {
 		snprintf(extra + el, sizeof(extra) - el, "&power=%d", power ? 1 : 0);
 		return cli_campaign_create(base, set, profile, extra);
