@@ -236,7 +236,7 @@ bv_event(struct bootview *bv, const struct boot_event *ev)
 	if (mac_zero(mac))
 		memcpy(mac, ev->mac, 6); /* a view full: the event still counts */
 	if (bv->hook && !mac_zero(mac))
-		bv->hook(bv->hook_ctx, mac, ev->stage);
+		bv->hook(bv->hook_ctx, mac, ev->stage, ev->file[0] ? file : NULL);
 }
 
 void
@@ -264,7 +264,7 @@ bv_set_stage(struct bootview *bv, const uint8_t *mac, uint32_t ip, uint8_t stage
 	}
 	pthread_mutex_unlock(&bv->mu);
 	if (bv->hook && !mac_zero(m))
-		bv->hook(bv->hook_ctx, m, stage);
+		bv->hook(bv->hook_ctx, m, stage, file);
 }
 
 void

@@ -449,8 +449,23 @@ camps_stop(struct ctl *c)
 
 /* ---- inputs ------------------------------------------------------------- */
 
+/* A kernel or initrd by its name (the step a timeout reason names). */
+static bool
+is_kernel(const char *file)
+{
+	static const char *const pats[] = { "vmlinuz", "linux", "initrd", "initramfs", "kernel",
+					    "bzimage" };
+
+	if (!file)
+		return false;
+	for (size_t k = 0; k < sizeof(pats) / sizeof(pats[0]); k++)
+		if (strcasestr(file, pats[k]))
+			return true;
+	return false;
+}
+
 void
-camps_on_boot(void *ctx, const uint8_t mac[6], uint8_t stage)
+camps_on_boot(void *ctx, const uint8_t mac[6], uint8_t stage, const char *file)
 {
 	struct camp_host *h = ctx;
 	const char *step = NULL;
@@ -463,10 +478,10 @@ camps_on_boot(void *ctx, const uint8_t mac[6], uint8_t stage)
 		break;
 	case BOOT_STAGE_TFTP_START:
 	case BOOT_STAGE_TFTP_DONE:
-		step = "tftp";
+		step = is_kernel(file) ? "kernel" : "tftp";
 		break;
 	case BOOT_STAGE_HTTP:
-		step = "http";
+		step = is_kernel(file) ? "kernel" : "http";
 		break;
 	case BOOT_STAGE_INSTALLING:
 		step = "kickstart";

@@ -11,8 +11,8 @@
  *             camp_tick, then the saves.
  *   inputs    DHCP DISCOVER of a campaign node's MAC (bootview's hook: a
  *             booting client discovers; a running one only renews) ->
- *             camp_on_dhcp; TFTP/HTTP/kickstart fetches -> camp_on_progress
- *             ("tftp", "http", "kickstart"); the installer's done/failed
+ *             camp_on_dhcp; fetches -> camp_on_progress ("tftp", "http", or
+ *             "kernel" for a kernel/initrd file, "kickstart"); done/failed
  *             (bootroutes_report) -> camp_on_report.
  *   outputs   set_boot -> nodestate install (with the campaign's profile),
  *             then the node's boot files; power -> camp_bmc (BMC threads).
@@ -39,7 +39,7 @@ int camps_start(struct ctl *c);
 void camps_stop(struct ctl *c);
 
 /* bootview's hook (any thread): a boot event of the client with mac. */
-void camps_on_boot(void *ctx, const uint8_t mac[6], uint8_t stage);
+void camps_on_boot(void *ctx, const uint8_t mac[6], uint8_t stage, const char *file);
 /* The installer's report of node (caller holds cfg_lock for reading). */
 void camps_on_report(struct ctl *c, const char *node, bool ok, const char *reason);
 

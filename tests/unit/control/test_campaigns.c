@@ -176,6 +176,11 @@ test_lifecycle(void **state)
 	bv_set_stage(&ctl.bv, mac1, 0, BOOT_STAGE_DHCP_DISCOVER, NULL, 1);
 	assert_true(wait_stage("c1", "node01", "installing"));
 	assert_true(wait_stage("c1", "node02", "waiting-dhcp"));
+	bv_set_stage(&ctl.bv, mac1, 0, BOOT_STAGE_HTTP, "centos7/vmlinuz", 2);
+	json_t *j = camps_one_json(&ctl, "c1");
+
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(j, "nodes"), 0), "step")), "kernel");
+	json_decref(j);
 	bv_set_stage(&ctl.bv, mac1, 0, BOOT_STAGE_INSTALLING, "ks", 2);
 	pthread_rwlock_rdlock(&ctl.cfg_lock);
 	camps_on_report(&ctl, "node01", true, NULL);
