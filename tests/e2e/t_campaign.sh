@@ -152,6 +152,13 @@ wait_for 60 finished || fail "retried campaign not finished: $(bs campaign statu
 [ "$(cfield c1 "j['stages']['done']")" = 4 ] || fail "not 4 done: $(bs campaign status c1)"
 bs campaign status c1
 
+# ---- admin only (issue 15's rule): a node's own address may not list or create
+code=$(in_client 1 curl -s -o /dev/null -w '%{http_code}' -m 5 "$HTTP/api/campaigns")
+[ "$code" = 401 ] || fail "GET /api/campaigns from a node: HTTP $code, want 401"
+code=$(in_client 1 curl -s -o /dev/null -w '%{http_code}' -m 5 -X POST "$HTTP/api/campaigns?nodes=vm01&power=0")
+[ "$code" = 401 ] || fail "POST /api/campaigns from a node: HTTP $code, want 401"
+[ ! -e "$WORK/state/campaigns/c2" ] || fail "a refused create left a campaign"
+
 # ---- pacing: powered (hook saw power 1) until the node's DHCP begins
 max=$(awk '$1=="on"{f[$2]=1} $1=="dhcp"{delete f[$2]} {c=0; for(k in f)c++; if(c>m)m=c} END{print m+0}' "$WORK/pace.log")
 log "power-ons: $(grep -c '^on' "$WORK/pace.log"), most nodes powering at once: $max (max_in_flight 2)"
