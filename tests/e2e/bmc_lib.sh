@@ -3,7 +3,7 @@
 # loopback, one per node, from tests/data/power/{lan.conf.in,bmc.emu}.  Its
 # chassis_control hook (power, reset, boot device) is tests/data/power/
 # chassis-hook.sh, or a test's own wrapper around it.
-#   bmc_sim_conf N PORT STATE [HOOK...]  writes $2-independent lanN.conf into $BMC_DIR
+#   bmc_sim_conf N PORT STATE [HOOK...]  writes $BMC_DIR/lanN.conf (BMC N on 127.0.0.1:PORT)
 #   bmc_sim_cmd N                         the ipmi_sim command line of BMC N
 # BMC_DIR (a folder of the test) must be set first.
 BMC_DATA=${BMC_DATA:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../data/power" && pwd)}
