@@ -71,8 +71,6 @@ create_locked(struct camp_host *h, const char *expr, const char *profile,
 		return snprintf(msg, cap, "no such profile: %s", profile), 400;
 	if (prm->power && !cfg->power_cred_file)
 		return snprintf(msg, cap, "power needs power.credentials_file in the config"), 400;
-	if (h->n == MAX_CAMPS)
-		return snprintf(msg, cap, "%u campaigns kept already", MAX_CAMPS), 409;
 	n = ns_select(cfg, expr, pick_one, &p, bad, sizeof(bad));
 	if (n <= 0) {
 		free(p.names);
@@ -84,6 +82,10 @@ create_locked(struct camp_host *h, const char *expr, const char *profile,
 		snprintf(msg, cap, "%s: %s", n == -ENOENT ? "no such node" : "bad node set",
 			 n == 0 ? expr : bad);
 		return n == -ENOENT ? 404 : 400;
+	}
+	if (h->n == MAX_CAMPS && !camps_retire_oldest(h)) {
+		free(p.names);
+		return snprintf(msg, cap, "%u campaigns running already", MAX_CAMPS), 409;
 	}
 	if (!(x = calloc(1, sizeof(*x)))) {
 		free(p.names);

@@ -31,6 +31,8 @@ struct hosted {
 	bool dirty;	/* a stage changed since the last save */
 	uint64_t ver;	/* state versions handed to saves (host mutex) */
 	uint64_t saved_ver;	/* newest version on disk (save_mu) */
+	bool retired;		/* file renamed to <id>.old: never saved again (save_mu) */
+	struct hosted *next_retired;
 	bool done;	/* finished: no tick, no inputs */
 };
 
@@ -48,6 +50,7 @@ struct camp_host {
 	char *ca_file;
 	pthread_t thr;
 	bool thr_live;
+	struct hosted *retired;	/* shells of retired campaigns, freed at stop */
 };
 
 /* Host mutex held by the callers of all of these. */
@@ -59,5 +62,8 @@ void camps_save(struct camp_host *h, struct hosted *x);
 void camps_set_done(struct camp_host *h, struct hosted *x);
 struct hosted *camps_find(struct camp_host *h, const char *id);
 void camps_bmc_init(struct camp_host *h, struct hosted *x, const struct cfg *cfg);
+/* Makes room: the oldest finished campaign leaves memory and its file
+ * becomes <id>.old (kept for the record, not loaded).  false: none. */
+bool camps_retire_oldest(struct camp_host *h);
 
 #endif

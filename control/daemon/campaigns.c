@@ -136,7 +136,7 @@ write_ver(struct camp_host *h, struct hosted *x, const struct campaign *cp, uint
 	int rc = 0;
 
 	pthread_mutex_lock(&h->save_mu);
-	if (ver > x->saved_ver) {
+	if (ver > x->saved_ver && !x->retired) {
 		snprintf(path, sizeof(path), "%s/%s", h->dir, cp->id);
 		rc = camp_save(cp, path);
 		if (rc < 0)
@@ -201,6 +201,40 @@ camps_bmc_init(struct camp_host *h, struct hosted *x, const struct cfg *cfg)
 		h->ca_file = strdup(cfg->power_redfish_ca);
 	o.ca_file = h->ca_file;
 	camp_bmc_init(&x->bmc, cfg, &h->creds, &o);
+}
+
+bool
+camps_retire_oldest(struct camp_host *h)
+{
+	char from[4300], to[4310];
+	struct hosted *x = NULL;
+	uint32_t k;
+
+	for (k = 0; k < h->n && !x; k++)
+		if (h->v[k]->done && !h->v[k]->dirty)
+			x = h->v[k];
+	if (!x)
+		return false;
+	memmove(&h->v[k - 1], &h->v[k], (h->n - k) * sizeof(h->v[0]));
+	h->n--;
+	snprintf(from, sizeof(from), "%s/%s", h->dir, x->c.id);
+	snprintf(to, sizeof(to), "%s.old", from);
+	pthread_mutex_lock(&h->save_mu);
+	x->retired = true;
+	if (rename(from, to) < 0)
+		LOG_WARN("campaign", "%s: rename to %s: %s", from, to, strerror(errno));
+	pthread_mutex_unlock(&h->save_mu);
+	LOG_INFO("campaign", "%s retired to %s (at most %u campaigns kept)", x->c.id, to, MAX_CAMPS);
+	camp_bmc_fini(&x->bmc);
+	camp_free(&x->c);
+	free(x->macs);
+	x->macs = NULL;
+	x->n_macs = 0;
+	/* the tick may hold a pointer to it while saving outside the host
+	 * mutex: the shell is freed at stop */
+	x->next_retired = h->retired;
+	h->retired = x;
+	return true;
 }
 
 static void
@@ -281,25 +315,33 @@ load_all(struct camp_host *h)
 {
 	DIR *d = opendir(h->dir);
 	struct dirent *de;
-	char *names[MAX_CAMPS];
-	size_t n = 0;
+	char **names = NULL, **v;
+	size_t n = 0, cap = 0;
 
 	if (!d)
 		return;
-	while ((de = readdir(d)) && n < MAX_CAMPS) {
-		size_t l = strlen(de->d_name);
-
-		if (de->d_name[0] == '.' || (l > 4 && !strcmp(de->d_name + l - 4, ".tmp")))
+	while ((de = readdir(d))) {
+		/* "<id>.tmp": a save a crash cut; "<id>.old": retired */
+		if (strchr(de->d_name, '.'))
 			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if (!(v = realloc(names, cap * sizeof(*v))))
+				break;
+			names = v;
+		}
 		if ((names[n] = strdup(de->d_name)))
 			n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(names[0]), name_cmp);
+	if (names)
+		qsort(names, n, sizeof(names[0]), name_cmp);
 	for (size_t k = 0; k < n; k++) {
-		load_one(h, names[k]);
+		if (n - k <= MAX_CAMPS) /* the newest ones */
+			load_one(h, names[k]);
 		free(names[k]);
 	}
+	free(names);
 }
 
 /* ---- the clock ---------------------------------------------------------- */
@@ -438,6 +480,12 @@ camps_stop(struct ctl *c)
 		if (h->v[k]->dirty)
 			camps_save(h, h->v[k]);
 		hosted_free(h->v[k]);
+	}
+	while (h->retired) {
+		struct hosted *x = h->retired;
+
+		h->retired = x->next_retired;
+		free(x);
 	}
 	pwr_creds_free(&h->creds);
 	free(h->ca_file);

@@ -234,6 +234,41 @@ test_failed_retry(void **state)
 	assert_true(wait_stage(id, "node04", "waiting-dhcp"));
 }
 
+/* More campaigns than the host keeps: the oldest finished one is retired
+ * (file kept as <id>.old, not loaded again); ids go on after a restart. */
+static void
+test_retire(void **state)
+{
+	struct camp_params p;
+	char id[32], msg[300], path[256];
+
+	(void)state;
+	camps_default_params(ctl.cfg, &p);
+	p.power = false;
+	for (int k = 0; k < 257; k++) {
+		assert_int_equal(camps_create(&ctl, "node01", NULL, &p, id, sizeof(id), msg, sizeof(msg)), 0);
+		assert_int_equal(camps_cancel(&ctl, id), 0);
+	}
+	assert_string_equal(id, "c257");
+	snprintf(path, sizeof(path), "%s/state/campaigns/c1.old", dir);
+	assert_int_equal(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/state/campaigns/c1", dir);
+	assert_int_equal(access(path, F_OK), -1);
+	json_t *l = camps_list_json(&ctl);
+
+	assert_int_equal(json_array_size(json_object_get(l, "campaigns")), 256);
+	json_decref(l);
+	assert_null(camps_one_json(&ctl, "c1"));
+	camps_stop(&ctl);
+	start();
+	l = camps_list_json(&ctl);
+	assert_int_equal(json_array_size(json_object_get(l, "campaigns")), 256);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(l, "campaigns"), 0), "id")), "c2");
+	json_decref(l);
+	assert_int_equal(camps_create(&ctl, "node02", NULL, &p, id, sizeof(id), msg, sizeof(msg)), 0);
+	assert_string_equal(id, "c258");
+}
+
 static void
 test_console_tail(void **state)
 {
@@ -277,6 +312,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_retry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retire, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_console_tail, setup, teardown),
 	};
 
