@@ -151,8 +151,8 @@ wait_for 60 finished || fail "retried campaign not finished: $(bs campaign statu
 [ "$(node_stage vm04)" = done ] || fail "vm04 not done after retry: $(bs campaign status c1)"
 [ "$(cfield c1 "j['stages']['done']")" = 4 ] || fail "not 4 done: $(bs campaign status c1)"
 bs campaign status c1
-timeout 10 bs campaign watch c1 | grep -q '^campaign c1 finished: 4 nodes: 4 done' || fail "campaign watch"
-timeout 10 bs watch --frames 1 | grep -q 'campaign c1 finished: 4 nodes: 4 done' || fail "watch lacks the campaign line"
+timeout 10 ip netns exec "$SRV" "$BS_BIN" campaign watch c1 -c "$CONF" | grep -q '^campaign c1 finished: 4 nodes: 4 done' || fail "campaign watch"
+timeout 10 ip netns exec "$SRV" "$BS_BIN" watch --frames 1 -c "$CONF" | grep -q 'campaign c1 finished: 4 nodes: 4 done' || fail "watch lacks the campaign line"
 
 # ---- admin only (issue 15's rule): a node's own address may not list or create
 code=$(in_client 1 curl -s -o /dev/null -w '%{http_code}' -m 5 "$HTTP/api/campaigns")
