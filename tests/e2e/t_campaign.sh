@@ -113,7 +113,8 @@ out=$(bs reimage 'vm[01-04]' --profile lab --power --max-in-flight 2 --rate 1 \
 log "$out"
 echo "$out" | grep -q '^campaign c1 created (4 nodes)' || fail "no campaign c1: $out"
 [ -s "$WORK/state/campaigns/c1" ] || fail "campaign not saved before it was acknowledged"
-bs campaign list | grep -q '^campaign c1 running: 4 nodes' || fail "campaign list: $(bs campaign list)"
+out=$(bs campaign list)
+grep -q '^campaign c1 running: 4 nodes' <<<"$out" || fail "campaign list: $out"
 
 # ---- kill -9 control mid-campaign, restart it
 wait_for 60 ndone 1 || fail "no node done in 60 s: $(bs campaign status c1); $(tail -20 "$WORK/control.log")"
@@ -146,13 +147,17 @@ echo "$sum" | grep -q '| installer: waiting for the package mirror (hung)' || fa
 
 # ---- retry-failed
 touch "$WORK/fix4"
-bs campaign retry-failed c1 | grep -q 'c1: 1 failed nodes queued again' || fail "retry-failed"
+out=$(bs campaign retry-failed c1)
+grep -q 'c1: 1 failed nodes queued again' <<<"$out" || fail "retry-failed: $out"
 wait_for 60 finished || fail "retried campaign not finished: $(bs campaign status c1)"
 [ "$(node_stage vm04)" = done ] || fail "vm04 not done after retry: $(bs campaign status c1)"
 [ "$(cfield c1 "j['stages']['done']")" = 4 ] || fail "not 4 done: $(bs campaign status c1)"
 bs campaign status c1
-timeout 10 ip netns exec "$SRV" "$BS_BIN" campaign watch c1 -c "$CONF" | grep -q '^campaign c1 finished: 4 nodes: 4 done' || fail "campaign watch"
-timeout 10 ip netns exec "$SRV" "$BS_BIN" watch --frames 1 -c "$CONF" | grep -q 'campaign c1 finished: 4 nodes: 4 done' || fail "watch lacks the campaign line"
+# (output captured first: grep -q ending a pipe early is a SIGPIPE under pipefail)
+out=$(timeout 10 ip netns exec "$SRV" "$BS_BIN" campaign watch c1 -c "$CONF")
+grep -q '^campaign c1 finished: 4 nodes: 4 done' <<<"$out" || fail "campaign watch: $out"
+out=$(timeout 10 ip netns exec "$SRV" "$BS_BIN" watch --frames 1 -c "$CONF")
+grep -q 'campaign c1 finished: 4 nodes: 4 done' <<<"$out" || fail "watch lacks the campaign line: $out"
 
 # ---- admin only (issue 15's rule): a node's own address may not list or create
 code=$(in_client 1 curl -s -o /dev/null -w '%{http_code}' -m 5 "$HTTP/api/campaigns")
