@@ -167,6 +167,9 @@ struct cfg {
 	uint32_t power_retries;		/* extra tries of one BMC command */
 	uint32_t power_ipmi_cipher;	/* RMCP+ cipher suite; 0 = ask the BMC */
 	char *power_redfish_ca;		/* CA bundle for redfish:// BMCs; NULL = system */
+	uint32_t power_dhcp_deadline_ms;	/* campaign: powered, no DHCP: power again */
+	uint32_t power_max_repower;		/* campaign: ... at most this many times */
+	uint32_t power_install_deadline_ms;	/* campaign: first DHCP to the report */
 
 	/* discovery: (machines not in the inventory) */
 	uint32_t disc_max;		/* entries of control's discovered table */

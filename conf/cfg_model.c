@@ -72,6 +72,9 @@ cfg_defaults(struct cfg *c)
 	c->power_timeout_ms = 10000;
 	c->power_retries = 2;
 	c->disc_max = 4096;
+	c->power_dhcp_deadline_ms = 300000;
+	c->power_max_repower = 2;
+	c->power_install_deadline_ms = 3600000;
 	return c->name && c->instance && c->state_dir && c->tftp_root && c->repo_root &&
 			       c->templates ?
 		       0 :

@@ -488,6 +488,9 @@ static const struct kdef power_keys[] = {
 	K("retries", KT_U32, struct cfg, power_retries, 0, 10),
 	K("ipmi_cipher_suite", KT_U32, struct cfg, power_ipmi_cipher, 0, 17),
 	K("redfish_ca_file", KT_PATH, struct cfg, power_redfish_ca, 0, 0),
+	K("dhcp_deadline", KT_DUR_MS, struct cfg, power_dhcp_deadline_ms, 1000, 86400000),
+	K("max_repower", KT_U32, struct cfg, power_max_repower, 0, 100),
+	K("install_deadline", KT_DUR_MS, struct cfg, power_install_deadline_ms, 1000, 604800000),
 };
 
 static void

@@ -32,6 +32,7 @@ static const struct subcmd subcmds[] = {
 	{ "localboot", cmd_localboot },
 	{ "discovered", cmd_discovered },
 	{ "enroll", cmd_enroll },
+	{ "campaign", cmd_campaign },
 	{ "power", cmd_power },
 };
 

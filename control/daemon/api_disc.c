@@ -262,15 +262,17 @@ enroll_route(struct ctl *c, const char *rest, struct api_resp *r)
 {
 	char mac[32], msg[2048];
 	const char *slash = strchr(rest, '/');
+	const char *name = r->q_arg ? r->q_arg(r, "name") : NULL;
+	const char *ip = r->q_arg ? r->q_arg(r, "ip") : NULL;
 
 	if (!slash || strcmp(slash, "/enroll") != 0 || (size_t)(slash - rest) >= sizeof(mac))
 		return api_reply_error(r, 404, "no such API path");
 	memcpy(mac, rest, (size_t)(slash - rest));
 	mac[slash - rest] = 0;
-	unsigned st = disc_enroll(c, mac, r->q_name, r->q_profile, r->q_ip, msg, sizeof(msg));
+	unsigned st = disc_enroll(c, mac, name, r->q_profile, ip, msg, sizeof(msg));
 	if (st >= 300)
 		return api_reply_error(r, st, msg);
-	json_t *j = json_pack("{s:s, s:s, s:I}", "result", msg, "node", r->q_name,
+	json_t *j = json_pack("{s:s, s:s, s:I}", "result", msg, "node", name,
 			      "generation", (json_int_t)atomic_load(&c->gen));
 	return j ? api_reply_json(r, st, j) : api_reply_error(r, 500, "out of memory");
 }

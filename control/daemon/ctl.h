@@ -24,6 +24,8 @@
 #include "control/daemon/journal.h"
 #include "control/daemon/nodestate.h"
 
+struct camp_host;
+
 /* HTTP statuses counted for /metrics (anything else is "other"). */
 #define HTTP_CODE_LIST(X) \
 	X(200) X(206) X(304) X(400) X(401) X(403) X(404) X(405) X(413) X(416) X(431) X(500) X(503)
@@ -51,6 +53,7 @@ struct ctl {
 	struct bootview bv;
 	struct nodestate ns;		/* node boot states (own locks) */
 	struct disc disc;		/* machines not in the inventory (own lock) */
+	struct camp_host *camps;	/* reimage campaigns (campaigns.h, own lock) */
 
 	uint64_t start_wall_ms, start_mono_ms;
 	struct MHD_Daemon *mhd;

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "control/daemon/campaigns.h"
 #include "control/daemon/ctl.h"
 #include "control/daemon/httpd.h"
 #include "control/daemon/jthread.h"
@@ -195,6 +196,11 @@ start(struct ctl *c)
 	for (size_t i = 0; i < c->cfg->n_nodes; i++)
 		if (c->cfg->nodes[i].has_ip)
 			bv_bind(&c->bv, c->cfg->nodes[i].mac, c->cfg->nodes[i].ip, 0, false);
+	/* before the threads that feed the boot view and the API start */
+	if ((rc = camps_start(c)) < 0) {
+		LOG_ERR("serve", "campaigns: %s", strerror(-rc));
+		return -1;
+	}
 	atomic_store(&c->region.hdr->control_heartbeat_ms, bs_mono_ms());
 	atomic_store(&c->region.hdr->control_pid, (int32_t)getpid());
 	if (jthread_start(c) < 0 || httpd_start(c) < 0)
@@ -210,6 +216,7 @@ stop(struct ctl *c)
 	atomic_store(&c->stop, true);
 	httpd_stop(c);
 	jthread_stop(c);
+	camps_stop(c);
 	if (c->have_region) {
 		atomic_store(&c->region.hdr->control_pid, 0);
 		shm_detach(&c->region);
