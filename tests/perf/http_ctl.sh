@@ -7,7 +7,8 @@
 # clients (each from its own address) fetch it at once; prints aggregate MB/s and
 # the server's CPU ticks (user + system of its processes) per run, then medians and
 # the ratio control/nginx.  With HTTP_CTL_PERF=1, a `perf record -g` of control
-# during one more run, top symbols and the sendfile share.
+# during one more run, top symbols and the sendfile share.  BS_OLD_BUILD=<dir>: that
+# build's control too (port 82), in the same rounds: before/after a change.
 #   tests/perf/http_ctl.sh              (as root)
 # Env: BS_BUILD (default build), HTTP_MB (64), HTTP_RUNS (5), HTTP_CLIENTS (8).
 set -uo pipefail
@@ -82,11 +83,20 @@ http {
 EOF
 ip netns exec "$S" "$B/control/bootstorm" serve -c "$W/bootstorm.yaml" --foreground >"$W/ctl.log" 2>&1 &
 CP=$!; PIDS+=("$CP")
+OP=""
+if [ -n "${BS_OLD_BUILD:-}" ]; then
+	mkdir -p "$W/state-old"
+	sed -e "s|instance: bhc$T|instance: bhco$T|" -e "s|state_dir: $W/state|state_dir: $W/state-old|" \
+		-e 's|listen: 10.78.0.1:80|listen: 10.78.0.1:82|' "$W/bootstorm.yaml" >"$W/old.yaml"
+	ip netns exec "$S" "$BS_OLD_BUILD/control/bootstorm" serve -c "$W/old.yaml" --foreground >"$W/old.log" 2>&1 &
+	OP=$!; PIDS+=("$OP")
+fi
 ip netns exec "$S" nginx -c "$W/ng/nginx.conf" -g 'daemon off;' >"$W/ng.log" 2>&1 &
 NP=$!; PIDS+=("$NP")
 for ((k = 0; k < 50; k++)); do
 	ip netns exec "$L" curl -sf -o /dev/null -m 1 "http://10.78.0.1:80/repo/os/f.img" &&
-		ip netns exec "$L" curl -sf -o /dev/null -m 1 "http://10.78.0.1:81/repo/os/f.img" && break
+		ip netns exec "$L" curl -sf -o /dev/null -m 1 "http://10.78.0.1:81/repo/os/f.img" &&
+		{ [ -z "$OP" ] || ip netns exec "$L" curl -sf -o /dev/null -m 1 "http://10.78.0.1:82/repo/os/f.img"; } && break
 	sleep 0.2
 done
 
@@ -102,15 +112,25 @@ fetch() { # port -> MB/s; every client's size checked
 	awk -v mb="$MB" -v c="$C" -v s="$s" -v e="$e" 'BEGIN{printf "%.0f", mb * c * 1.048576 / (e - s)}'
 }
 ticks() { local t=0 p; for p in "$@" $(pgrep -P "$NP"); do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
-ctl_ticks() { awk '{print $14 + $15}' "/proc/$CP/stat"; }
+ctl_ticks() { awk '{print $14 + $15}' "/proc/${1:-$CP}/stat"; }
 med() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
-A="" B_="" AC="" BC=""
+A="" B_="" AC="" BC="" O="" OC=""
 for ((r = 1; r <= RUNS; r++)); do
 	c0=$(ctl_ticks); a=$(fetch 80); c1=$(ctl_ticks)
 	n0=$(ticks "$NP"); b=$(fetch 81); n1=$(ticks "$NP")
-	echo "run $r: control $a MB/s ($((c1 - c0)) CPU ticks), nginx $b MB/s ($((n1 - n0)) ticks)"
+	o=""
+	if [ -n "$OP" ]; then
+		o0=$(ctl_ticks "$OP"); ob=$(fetch 82); o1=$(ctl_ticks "$OP")
+		O+="$ob " OC+="$((o1 - o0)) "
+		o=", old control $ob MB/s ($((o1 - o0)) ticks)"
+	fi
+	echo "run $r: control $a MB/s ($((c1 - c0)) CPU ticks), nginx $b MB/s ($((n1 - n0)) ticks)$o"
 	A+="$a " B_+="$b " AC+="$((c1 - c0)) " BC+="$((n1 - n0)) "
 done
+if [ -n "$OP" ]; then
+	mo=$(echo "$O" | med)
+	echo "http_ctl: old control ($BS_OLD_BUILD) $mo MB/s: $(awk -v a="$mo" -v b="$(echo "$B_" | med)" 'BEGIN{printf "%.2f", a / b}')x nginx, CPU ticks per run $(echo "$OC" | med)"
+fi
 ma=$(echo "$A" | med) mb=$(echo "$B_" | med)
 echo "http_ctl: $C clients x $MB MiB, medians of $RUNS interleaved runs: control $ma MB/s, nginx $mb MB/s: $(awk -v a="$ma" -v b="$mb" 'BEGIN{printf "%.2f", a / b}')x nginx; CPU ticks per run: control $(echo "$AC" | med), nginx $(echo "$BC" | med)"
 if [ "${HTTP_CTL_PERF:-0}" = 1 ] && command -v perf >/dev/null; then
