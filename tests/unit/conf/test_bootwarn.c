@@ -233,12 +233,37 @@ test_warnings(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* The shipped UEFI/Secure Boot example validates; its placeholders are no
+ * PE images, so no warning (a real shim there without grubx64.efi would). */
+static void
+test_example(void **state)
+{
+	struct cfg_errs errs = { 0 };
+	struct cfg *c = cfg_load(CONF_EXAMPLES "/uefi-secboot.yaml", &errs);
+	const struct cfg_profile *p;
+
+	(void)state;
+	if (!c)
+		cfg_errs_print(&errs, stderr);
+	assert_non_null(c);
+	assert_int_equal(errs.n, 0);
+	p = cfg_profile_by_name(c, "debian12-sb");
+	assert_non_null(p);
+	assert_string_equal(cfg_node_boot_file(c, cfg_node_by_name(c, "node001"), SNAP_ARCH_EFI_X64),
+			    "shimx64.efi");
+	n_warns = 0;
+	assert_int_equal(cfg_boot_warnings(c, collect, NULL), 0);
+	cfg_free(c);
+	cfg_errs_free(&errs);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pe_inspect),
 		cmocka_unit_test(test_warnings),
+		cmocka_unit_test(test_example),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
