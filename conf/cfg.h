@@ -167,6 +167,7 @@ struct cfg {
 	uint32_t power_retries;		/* extra tries of one BMC command */
 	uint32_t power_ipmi_cipher;	/* RMCP+ cipher suite; 0 = ask the BMC */
 	char *power_redfish_ca;		/* CA bundle for redfish:// BMCs; NULL = system */
+	bool power_console_capture;	/* SOL capture of nodes in install/installing */
 
 	struct cfg_profile *profiles;
 	size_t n_profiles;

@@ -488,6 +488,7 @@ static const struct kdef power_keys[] = {
 	K("retries", KT_U32, struct cfg, power_retries, 0, 10),
 	K("ipmi_cipher_suite", KT_U32, struct cfg, power_ipmi_cipher, 0, 17),
 	K("redfish_ca_file", KT_PATH, struct cfg, power_redfish_ca, 0, 0),
+	K("console_capture", KT_BOOL, struct cfg, power_console_capture, 0, 0),
 };
 
 /* ------------------------------------------------------------------ */

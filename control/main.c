@@ -31,6 +31,7 @@ static const struct subcmd subcmds[] = {
 	{ "reimage", cmd_reimage },
 	{ "localboot", cmd_localboot },
 	{ "power", cmd_power },
+	{ "console", cmd_console },
 };
 
 int

@@ -12,6 +12,7 @@
 
 #include "shm/counters.h"
 #include "shm/leases.h"
+#include "control/daemon/api_console.h"
 #include "control/daemon/bootroutes.h"
 #include "control/daemon/kickstart.h"
 #include "control/daemon/storm.h"
@@ -595,6 +596,8 @@ api_handle(struct ctl *c, const char *method, const char *path, const struct api
 		return true;
 	if (strncmp(path, "nodes/", 6) == 0 && path[6]) {
 		rest = path + 6;
+		if (api_console(c, method, rest, who, r))
+			return true;
 		return api_node(c, method, rest, who, r);
 	}
 	if (post)
