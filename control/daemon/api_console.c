@@ -15,6 +15,7 @@
 #include "control/log.h"
 #include "control/power/power.h"
 #include "control/power/sol.h"
+#include "util/bs_time.h"
 
 int
 console_init(struct ctl *c)
@@ -93,6 +94,41 @@ console_stop_all(struct ctl *c)
 	sol_stop_all();
 }
 
+/* power.console_capture keeps a node's capture CONSOLE_LINGER_MS after
+ * it left install/installing: what the node does after `done` (the
+ * reboot into the installed system) is worth seeing too.  The main
+ * thread's table of nodes seen leaving, by name. */
+#define CONSOLE_LINGER_MS 60000u
+#define LINGER_MAX 1024
+static struct {
+	char name[64];
+	uint64_t since_ms;
+} linger[LINGER_MAX];
+static unsigned n_linger;
+
+/* true once name has been out of the install states for the linger time */
+static bool
+linger_over(const char *name, bool leaving, uint64_t now)
+{
+	unsigned i;
+
+	for (i = 0; i < n_linger && strcmp(linger[i].name, name); i++)
+		;
+	if (!leaving || i == LINGER_MAX) { /* back to installing, or no room: no linger */
+		if (i < n_linger)
+			linger[i] = linger[--n_linger];
+		return leaving;
+	}
+	if (i == n_linger) {
+		snprintf(linger[n_linger].name, sizeof(linger[0].name), "%s", name);
+		linger[n_linger++].since_ms = now;
+	}
+	if (now - linger[i].since_ms < CONSOLE_LINGER_MS)
+		return false;
+	linger[i] = linger[--n_linger];
+	return true;
+}
+
 void
 console_tick(struct ctl *c)
 {
@@ -101,6 +137,7 @@ console_tick(struct ctl *c)
 
 	pthread_rwlock_rdlock(&c->cfg_lock);
 	bool on = c->cfg->power_console_capture;
+	uint64_t now = bs_mono_ms();
 	for (size_t i = 0; i < c->cfg->n_nodes; i++) {
 		const struct cfg_node *n = &c->cfg->nodes[i];
 		bool held = sol_owners(n->name) & SOL_OWN_AUTO;
@@ -110,6 +147,8 @@ console_tick(struct ctl *c)
 			continue;
 		ns_boot_of(&c->ns, c->cfg, n, &b);
 		bool want = on && (b.state == NS_INSTALL || b.state == NS_INSTALLING);
+		if (held && !linger_over(n->name, !want, now))
+			continue;
 		if (want && !held) {
 			int rc = start_locked(c, n, SOL_OWN_AUTO, &cr, &loaded);
 

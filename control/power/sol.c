@@ -105,8 +105,13 @@ spawn(struct cap *k)
 		close(out[1]);
 		return e;
 	}
+	sigset_t none;
+	sigemptyset(&none);
 	pid_t pid = fork();
 	if (pid == 0) {
+		/* the daemon's threads block SIGTERM & co. (serve.c); exec keeps a
+		 * mask, and ipmitool must die of the SIGTERM of a stop */
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		pid_t d = fork();
 		if (d == 0) {
 			int nul = open("/dev/null", O_RDWR);
@@ -249,7 +254,13 @@ step(uint64_t now)
 static void *
 loop(void *arg)
 {
+	sigset_t pipe;
+
 	(void)arg;
+	/* "~." to a child that just died: EPIPE, not a process-killing SIGPIPE */
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, NULL);
 	for (;;) {
 		struct pollfd pf[SOL_MAX];
 		struct cap *who[SOL_MAX];
