@@ -6,7 +6,10 @@
 # 28.12: "valid for the next boot only"); DIR/qemu.pid the running VM.
 # Power on starts QEMU detached (its NIC is the lab tap, opened in the client
 # namespace by tapfd.py; QEMU itself runs here, next to the BMC); power off
-# stops it (TERM, then KILL); reset stops and starts it again.  Every call
+# stops it (TERM, then KILL); reset stops and starts it again.  QEMU's
+# serial port waits for ipmi_sim's SOL device to connect (wait=on; ipmi_sim
+# retries every 10 s): QEMU drops serial output while nobody is connected,
+# and a real BMC's UART is always attached, firmware lines included.  Every call
 # is appended to DIR/hook.log.
 dir=$1; shift
 . "$dir/vm.env"
@@ -28,7 +31,7 @@ vm_on() {
 		-pidfile "$dir/qemu.pid" \
 		-chardev "socket,id=ipmi0,host=127.0.0.1,port=$VM_VMPORT,reconnect=1" \
 		-device ipmi-bmc-extern,chardev=ipmi0,id=bmc0 -device isa-ipmi-kcs,bmc=bmc0 \
-		-chardev "socket,id=ser0,host=127.0.0.1,port=$VM_SOLPORT,server=on,wait=off,logfile=$dir/serial.log,logappend=on" \
+		-chardev "socket,id=ser0,host=127.0.0.1,port=$VM_SOLPORT,server=on,wait=on,logfile=$dir/serial.log,logappend=on" \
 		-serial chardev:ser0 -fw_cfg "name=etc/sercon-port,file=$dir/sercon.bin" \
 		-netdev tap,id=n0,fd=3 -device "e1000,netdev=n0,mac=$VM_MAC,bootindex=1" \
 		-boot "order=$order" </dev/null >>"$dir/qemu.log" 2>&1 &
