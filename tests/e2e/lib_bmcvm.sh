@@ -71,6 +71,7 @@ EOV
 	spawn "$d/sim.log" ip netns exec "$SRV" ipmi_sim -c "$d/lan.conf" \
 		-f "$ROOT/tests/data/power/bmc.emu" -s "$d/sim" -n
 	BMCVM_SIMS+=("$n")
+	eval "BMCVM_SIM$n=$LAST_PID" # the ipmi_sim process (ip netns exec execs it)
 	local i
 	for ((i = 0; i < 50; i++)); do
 		bmcvm_ipmitool "$n" chassis power status >/dev/null 2>&1 && break

@@ -9,7 +9,8 @@
 #      seen, installer runs, reports done) while bootstorm's SOL capture
 #      writes the guest's console to <state_dir>/console/vm01.log: the
 #      installer's marker is there, through `bootstorm console` and the
-#      admin-only API (401 without the token); `power vm01 off` stops it.
+#      admin-only API (401 without the token); `power vm01 off` stops the
+#      VM; the BMC restarted, the capture opens a new session by itself.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_bmcvm.sh"
 bmcvm_need
@@ -131,4 +132,21 @@ log "console: marker in $CONSOLE, bootstorm console and the API; non-admin 401"
 bmcvm_wait 1 off 15 || fail "bootstorm power off: the VM still runs"
 [ "$(bsp vm01 status)" = "vm01: off" ] || fail "status after off"
 log "vm01 powered off through its BMC"
+
+# A real drop: the BMC restarts (every IPMI session gone); the ipmitool
+# child's keepalive gives up and the capture, still held (vm01 set to
+# install again), opens a new session by itself.  (With the VM off: ipmi_sim
+# cannot bind its VM port again while a running VM's KCS link holds it.)
+bs reimage vm01 >/dev/null || fail "bootstorm reimage vm01"
+n_sess=$(grep -ac 'bootstorm sol: session to' "$CONSOLE")
+t_drop=$SECONDS
+sim="BMCVM_SIM1"
+stop_pid "${!sim}"
+bmcvm_start 1
+until grep -aq 'bootstorm sol: session ended' "$CONSOLE" &&
+	[ "$(grep -ac 'bootstorm sol: session to' "$CONSOLE")" -gt "$n_sess" ]; do
+	[ $((SECONDS - t_drop)) -lt 100 ] || { tail -c 600 "$CONSOLE"; fail "no new SOL session within 100 s of the BMC restart"; }
+	sleep 1
+done
+log "BMC restarted: the capture opened a new session by itself $((SECONDS - t_drop)) s later"
 pass
