@@ -175,6 +175,7 @@ struct cfg {
 	uint32_t disc_max;		/* entries of control's discovered table */
 	char *disc_enrolled;		/* CSV `bootstorm enroll` writes, read as
 					   inventory; NULL = enroll disabled */
+	bool power_console_capture;	/* SOL capture of nodes in install/installing */
 
 	struct cfg_profile *profiles;
 	size_t n_profiles;

@@ -491,6 +491,7 @@ static const struct kdef power_keys[] = {
 	K("dhcp_deadline", KT_DUR_MS, struct cfg, power_dhcp_deadline_ms, 1000, 86400000),
 	K("max_repower", KT_U32, struct cfg, power_max_repower, 0, 100),
 	K("install_deadline", KT_DUR_MS, struct cfg, power_install_deadline_ms, 1000, 604800000),
+	K("console_capture", KT_BOOL, struct cfg, power_console_capture, 0, 0),
 };
 
 static void

@@ -34,6 +34,7 @@ static const struct subcmd subcmds[] = {
 	{ "enroll", cmd_enroll },
 	{ "campaign", cmd_campaign },
 	{ "power", cmd_power },
+	{ "console", cmd_console },
 };
 
 int

@@ -43,6 +43,7 @@ cli_usage(FILE *f)
 		"  enroll MAC --name NODE [--profile P] [--ip ADDR]   add one to discovery.enrolled, reload\n"
 		"  power [-c FILE] NODES|--all status|on|off|cycle|pxe|boot\n"
 		"                                      BMC power / next boot PXE once (local)\n"
+		"  console [-c FILE] NODE [--follow]   the node's captured serial console (local)\n"
 		"  --help, --version\n"
 		"\n"
 		"The client commands read the JSON API of a running server; its URL comes\n"

@@ -14,6 +14,7 @@
 #include "shm/leases.h"
 #include "control/daemon/api_disc.h"
 #include "control/daemon/api_camp.h"
+#include "control/daemon/api_console.h"
 #include "control/daemon/bootroutes.h"
 #include "control/daemon/kickstart.h"
 #include "control/daemon/storm.h"
@@ -601,6 +602,8 @@ api_handle(struct ctl *c, const char *method, const char *path, const struct api
 		return true;
 	if (strncmp(path, "nodes/", 6) == 0 && path[6]) {
 		rest = path + 6;
+		if (api_console(c, method, rest, who, r))
+			return true;
 		return api_node(c, method, rest, who, r);
 	}
 	if (post)

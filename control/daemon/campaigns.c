@@ -13,10 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "control/daemon/api_console.h"
 #include "control/daemon/camp_host.h"
 #include "control/daemon/nodestate.h"
 #include "control/daemon/reload.h"
 #include "control/log.h"
+#include "control/power/sol.h"
 
 #define TICK_MS 100u
 
@@ -49,6 +51,28 @@ cb_power(void *ctx, uint32_t i, const char *node, enum camp_op op)
 	return camp_bmc_power(&x->bmc, i, node, op);
 }
 
+/* The node's serial console is captured from its first power command to
+ * its end (done, failed, cancelled): what a failed node printed is the
+ * first thing an admin asks for.  A node without an ipmi:// BMC or
+ * credentials simply has no capture.  Powering starts only in camp_tick,
+ * under tick()'s cfg_lock (read), hence console_start_held. */
+static void
+console_of(struct hosted *x, const char *node, enum camp_stage to)
+{
+	struct ctl *c = x->h->c;
+	int rc;
+
+	if (!x->c.p.power)
+		return;
+	if (to == CS_POWERING) {
+		rc = console_start_held(c, node, SOL_OWN_CAMPAIGN);
+		if (rc < 0 && rc != -ENODEV && rc != -EPROTONOSUPPORT)
+			LOG_DEBUG("campaign", "%s: console of %s: %s", x->c.id, node, strerror(-rc));
+	} else if (to == CS_DONE || to == CS_FAILED || to == CS_CANCELLED) {
+		console_stop(c, node, SOL_OWN_CAMPAIGN);
+	}
+}
+
 static void
 cb_event(void *ctx, uint32_t i, const char *node, enum camp_stage from, enum camp_stage to,
 	 const char *reason)
@@ -57,6 +81,7 @@ cb_event(void *ctx, uint32_t i, const char *node, enum camp_stage from, enum cam
 
 	(void)i;
 	x->dirty = true;
+	console_of(x, node, to);
 	if (to == CS_FAILED)
 		LOG_WARN("campaign", "%s: node %s %s -> failed: %s", x->c.id, node,
 			 camp_stage_name(from), reason ? reason : "");

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "control/daemon/campaigns.h"
+#include "control/daemon/api_console.h"
 #include "control/daemon/ctl.h"
 #include "control/daemon/httpd.h"
 #include "control/daemon/jthread.h"
@@ -89,6 +90,7 @@ main_loop(struct ctl *c)
 		if (now >= next_tick) {
 			next_tick = now + 1000;
 			scan_leases(c);
+			console_tick(c);
 			ctl_sample_rates(c);
 			disc_tick(&c->disc, now);
 		}
@@ -205,6 +207,8 @@ start(struct ctl *c)
 	atomic_store(&c->region.hdr->control_pid, (int32_t)getpid());
 	if (jthread_start(c) < 0 || httpd_start(c) < 0)
 		return -1;
+	if ((rc = console_init(c)) < 0) /* consoles are not worth failing a boot server for */
+		LOG_WARN("serve", "console capture: %s", strerror(-rc));
 	LOG_INFO("serve", "running: pid %d, config %s generation %llu", (int)getpid(), c->cfg_path,
 		 (unsigned long long)atomic_load(&c->gen));
 	return 0;
@@ -214,6 +218,7 @@ static void
 stop(struct ctl *c)
 {
 	atomic_store(&c->stop, true);
+	console_stop_all(c);
 	httpd_stop(c);
 	jthread_stop(c);
 	camps_stop(c);

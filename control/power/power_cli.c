@@ -4,17 +4,26 @@
  * BMC operation on each node of a node set (names, ranges like
  * node[001-004], comma lists, or --all), through control/power.  Runs
  * locally (it needs the root-only credentials file), not through the API.
+ *
+ * `bootstorm console [-c CONFIG] NODE [--follow]`: the node's captured
+ * serial console (control/power/sol.h), read from <state_dir>/console.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "conf/cfg.h"
 #include "conf/cfg_parse.h"
 #include "control/exit.h"
 #include "control/power/power.h"
 #include "control/power/power_cli.h"
+#include "control/power/sol.h"
 
 #define DEFAULT_CONFIG "/etc/bootstorm/bootstorm.yaml"
 
@@ -137,4 +146,100 @@ cmd_power(int argc, char **argv)
 	pwr_creds_free(&cr);
 	cfg_free(c);
 	return bad ? EXIT_RUNTIME : EXIT_OK;
+}
+
+/* ---- bootstorm console ----------------------------------------------- */
+
+/* Copies fd from its offset to stdout; the new offset. */
+static off_t
+copy_out(int fd, off_t off)
+{
+	char buf[8192];
+	ssize_t k;
+
+	while ((k = pread(fd, buf, sizeof(buf), off)) > 0) {
+		fwrite(buf, 1, (size_t)k, stdout);
+		off += k;
+	}
+	fflush(stdout);
+	return off;
+}
+
+/* --follow: print what is appended; the log rewritten by its bound (a new
+ * inode, renamed over) is read again from its start. */
+static int
+follow(const char *path, int fd)
+{
+	struct stat st, now;
+	off_t off = copy_out(fd, 0);
+
+	if (fstat(fd, &st) < 0)
+		return EXIT_RUNTIME;
+	for (;;) {
+		struct timespec ts = { 0, 250 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+		if (stat(path, &now) == 0 && (now.st_ino != st.st_ino || now.st_dev != st.st_dev)) {
+			int nfd = open(path, O_RDONLY | O_CLOEXEC);
+
+			if (nfd >= 0) {
+				close(fd);
+				fd = nfd;
+				st = now;
+				fputs("\n[bootstorm console: log rotated by its bound]\n", stdout);
+				off = 0;
+			}
+		}
+		off = copy_out(fd, off);
+	}
+}
+
+int
+cmd_console(int argc, char **argv)
+{
+	const char *conf = DEFAULT_CONFIG, *node = NULL;
+	bool fol = false;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-c") && i + 1 < argc)
+			conf = argv[++i];
+		else if (!strcmp(argv[i], "--follow") || !strcmp(argv[i], "-f"))
+			fol = true;
+		else if (argv[i][0] != '-' && !node)
+			node = argv[i];
+		else
+			node = NULL, i = argc;
+	}
+	if (!node) {
+		fprintf(stderr, "usage: bootstorm console [-c CONFIG] NODE [--follow]\n");
+		return EXIT_USAGE;
+	}
+	struct cfg_errs errs = { 0 };
+	struct cfg *c = cfg_load(conf, &errs);
+	if (!c || errs.n) {
+		cfg_errs_print(&errs, stderr);
+		cfg_free(c);
+		cfg_errs_free(&errs);
+		return EXIT_USAGE;
+	}
+	cfg_errs_free(&errs);
+	char path[4096];
+	int rc = cfg_node_by_name(c, node) ? sol_log_path(path, sizeof(path), c->state_dir, node)
+					   : -ENOENT;
+	cfg_free(c);
+	if (rc < 0) {
+		fprintf(stderr, "bootstorm console: %s: not in the inventory\n", node);
+		return EXIT_USAGE;
+	}
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "bootstorm console: %s: %s (no console captured yet: "
+				"power.console_capture or a campaign starts one)\n", path, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	if (fol)
+		return follow(path, fd);
+	copy_out(fd, 0);
+	close(fd);
+	return EXIT_OK;
 }

@@ -4,5 +4,7 @@
 
 /* bootstorm power [-c CONFIG] NODES|--all status|on|off|cycle|pxe|boot */
 int cmd_power(int argc, char **argv);
+/* bootstorm console [-c CONFIG] NODE [--follow] */
+int cmd_console(int argc, char **argv);
 
 #endif
