@@ -49,6 +49,13 @@ struct ctl {
 	bool have_journal;
 	struct bootview bv;
 	struct nodestate ns;		/* node boot states (own locks) */
+	/* The last snapshot built (a private copy; control/daemon/reload.h):
+	 * node boot-state changes patch and republish it.  Under pub_mu, as
+	 * is snap_cfg, the config it was built from (alive: a config is
+	 * freed only after a newer one was published). */
+	pthread_mutex_t pub_mu;
+	struct snap_hdr *snap_last;
+	const struct cfg *snap_cfg;
 
 	uint64_t start_wall_ms, start_mono_ms;
 	struct MHD_Daemon *mhd;

@@ -20,6 +20,7 @@ static const char *const ns_names[NS_MAX] = {
 	[NS_INSTALLING] = "installing",
 	[NS_LOCAL] = "local",
 	[NS_FAILED] = "failed",
+	[NS_HOLD] = "hold",
 };
 
 const char *
@@ -234,6 +235,7 @@ ns_set(struct nodestate *ns, const char *name, enum ns_state st, const char *pro
 	memcpy(r->profile, p, sizeof(p));
 	memcpy(r->reason, why, sizeof(why));
 	r->since_ms = now_ms;
+	ns->seq++;
 	rc = save(ns);
 	pthread_mutex_unlock(&ns->mu);
 	if (rc < 0)
@@ -273,9 +275,28 @@ ns_boot_of(struct nodestate *ns, const struct cfg *cfg, const struct cfg_node *n
 		rp = cfg_profile_by_name(cfg, r.profile);
 	b->p = rp ? rp : yp;
 	b->state = (enum ns_state)r.state;
+	if (b->state == NS_HOLD) {
+		/* every generated file boots the disk; DHCP withholds boot
+		 * info (snapshot node boot SNAP_BOOT_HOLD) */
+		b->state = NS_LOCAL;
+		b->held = true;
+	}
 	/* install with no profile at all: nothing to install, the default menu */
 	if (b->state != NS_LOCAL && !b->p)
 		b->state = NS_NONE;
+}
+
+enum ns_state
+ns_after_install(const struct cfg_profile *p)
+{
+	switch (p ? p->after_install : CFG_AFTER_LOCAL) {
+	case CFG_AFTER_INSTALL_AGAIN:
+		return NS_INSTALL;
+	case CFG_AFTER_HOLD:
+		return NS_HOLD;
+	default:
+		return NS_LOCAL;
+	}
 }
 
 static int
