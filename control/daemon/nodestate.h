@@ -65,6 +65,9 @@ struct nodestate {
 	pthread_mutex_t gen_mu;	/* serialises boot-file generation */
 	struct ns_rec *r;
 	size_t n, cap;
+	uint32_t *idx;		/* open addressing by name hash: index into r,
+				   UINT32_MAX = empty; idx_cap a power of 2 >= 2n */
+	size_t idx_cap;
 	char path[4096];	/* "" = in memory only (unit tests) */
 	uint64_t seq;		/* changes so far (under mu) */
 };
