@@ -169,7 +169,7 @@ main(int argc, char **argv)
 	printf("peer    YAML reload + build + publish : %9.3f ms\n", mp * 1e3);
 	printf("rebuild build + publish (no YAML)     : %9.3f ms\n", mr * 1e3);
 	printf("patch   one node, seal, publish       : %9.3f ms\n", mt * 1e3);
-	printf("bulk    %u of %u nodes changed        : %9.3f ms\n", n / 100, n, median(bulk, RUNS) * 1e3);
+	printf("bulk    %u of %u nodes changed      : %9.3f ms\n", n / 100, n, median(bulk, RUNS) * 1e3);
 	printf("ratio   peer/patch %.0fx, rebuild/patch %.0fx\n", mp / mt, mr / mt);
 	printf("ns_set  durable rewrite of %u records : %9.3f ms (paid by the report either way)\n", n,
 	       median(set, RUNS) * 1e3);
