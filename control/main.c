@@ -30,6 +30,9 @@ static const struct subcmd subcmds[] = {
 	{ "import", cmd_import },
 	{ "reimage", cmd_reimage },
 	{ "localboot", cmd_localboot },
+	{ "discovered", cmd_discovered },
+	{ "enroll", cmd_enroll },
+	{ "campaign", cmd_campaign },
 	{ "power", cmd_power },
 };
 

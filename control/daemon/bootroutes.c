@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control/daemon/campaigns.h"
 #include "control/daemon/kickstart.h"
 #include "control/daemon/nodestate.h"
 #include "control/daemon/reload.h"
@@ -132,6 +133,7 @@ bootroutes_report(struct ctl *c, const struct cfg_node *n, bool ok, const char *
 	}
 	LOG_INFO("nodestate", "node %s: %s -> %s%s", n->name, b.held ? "hold" : ns_state_name(b.state),
 		 ns_state_name(to), rc < 0 ? " (NOT SAVED)" : "");
+	camps_on_report(c, n->name, ok, reason);
 }
 
 void

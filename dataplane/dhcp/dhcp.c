@@ -502,6 +502,8 @@ handle_msg(struct dhcp_engine *e, const struct snap_hdr *snap, const struct dhcp
 	c.node = dhcp_find_node(e, snap, c.m);
 	c.withheld = dhcp_boot_withheld(&c);
 	select_subnet(&c);
+	if (!c.node && e->env.on_unknown)
+		dhcp_disc_emit(&c);
 
 	if (rx->dst_port == DHCP_PXE_PORT)
 		return on_pxe_port(&c);
