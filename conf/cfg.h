@@ -52,11 +52,24 @@ struct cfg_subnet {
 	size_t n_pools;
 };
 
+/* profiles[].after_install: the node's state once its installer reports
+ * done (control/daemon/nodestate.h). */
+enum cfg_after_install {
+	CFG_AFTER_LOCAL = 0,	/* netboot-once: the next netboot boots the disk */
+	CFG_AFTER_INSTALL_AGAIN, /* every netboot installs (test rigs, stateless) */
+	CFG_AFTER_HOLD,		/* no boot info until the admin's reimage/localboot */
+	CFG_AFTER_MAX
+};
+
 struct cfg_profile {
 	struct cfg_loc loc;
 	char *name;
 	char *boot_file[SNAP_ARCH_MAX]; /* NULL = inherit from boot: */
 	char *ipxe_url;
+	char *http_boot;	/* UEFI HTTP boot loader: URL, or a path under
+				   http.base_url; NULL = files.http-x64 */
+	uint8_t local_boot;	/* enum snap_local_boot + 1; 0 = boot.local_boot */
+	uint8_t after_install;	/* enum cfg_after_install */
 	char *kernel, *initrd, *append;
 	char *kickstart;	/* template path (under http.templates) */
 	char *repo_url;
@@ -129,6 +142,7 @@ struct cfg {
 	char *boot_file[SNAP_ARCH_MAX];
 	char *ipxe_url;
 	char *default_profile;
+	uint8_t local_boot;	/* enum snap_local_boot: profiles' default */
 
 	/* tftp: */
 	char *tftp_root;

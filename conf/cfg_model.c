@@ -171,6 +171,7 @@ cfg_free(struct cfg *c)
 		for (unsigned a = 0; a < SNAP_ARCH_MAX; a++)
 			free(p->boot_file[a]);
 		free(p->ipxe_url);
+		free(p->http_boot);
 		free(p->kernel);
 		free(p->initrd);
 		free(p->append);

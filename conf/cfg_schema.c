@@ -383,7 +383,34 @@ fn_boot_files(struct ld *l, const struct ynode *v, void *obj)
 	arch_files(l, v, ((struct cfg *)obj)->boot_file, "boot");
 }
 
+/* A scalar that names one of names[n]: its index, or -1 after the error. */
+static int
+one_of(struct ld *l, const struct ynode *v, const char *ctx, const char *key,
+       const char *const *names, int n)
+{
+	if (!cfg_want_scalar(l, ctx, key, v))
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (!strcmp(v->s, names[i]))
+			return i;
+	ld_err(l, v, "%s.%s: '%s' is not one of %s%s%s%s%s", ctx, key, v->s, names[0],
+	       n > 1 ? ", " : "", n > 1 ? names[1] : "", n > 2 ? ", " : "", n > 2 ? names[2] : "");
+	return -1;
+}
+
+/* enum snap_local_boot */
+static const char *const local_boot_names[SNAP_LOCAL_MAX] = { "boot-file", "no-boot-file" };
+
+static void
+fn_boot_local(struct ld *l, const struct ynode *v, void *obj)
+{
+	int i = one_of(l, v, "boot", "local_boot", local_boot_names, SNAP_LOCAL_MAX);
+	if (i >= 0)
+		((struct cfg *)obj)->local_boot = (uint8_t)i;
+}
+
 static const struct kdef boot_keys[] = {
+	KF("local_boot", fn_boot_local),
 	K("next_server", KT_IP, struct cfg, next_server, 0, 0),
 	K("default_profile", KT_STR, struct cfg, default_profile, 0, 0),
 	KF("files", fn_boot_files),
@@ -527,6 +554,23 @@ fn_prof_vars(struct ld *l, const struct ynode *v, void *obj)
 	ld_vars(l, v, &p->vars, &p->n_vars);
 }
 
+static void
+fn_prof_local(struct ld *l, const struct ynode *v, void *obj)
+{
+	int i = one_of(l, v, "profile", "local_boot", local_boot_names, SNAP_LOCAL_MAX);
+	if (i >= 0)
+		((struct cfg_profile *)obj)->local_boot = (uint8_t)(i + 1);
+}
+
+static void
+fn_prof_after(struct ld *l, const struct ynode *v, void *obj)
+{
+	static const char *const names[CFG_AFTER_MAX] = { "local", "install-again", "hold" };
+	int i = one_of(l, v, "profile", "after_install", names, CFG_AFTER_MAX);
+	if (i >= 0)
+		((struct cfg_profile *)obj)->after_install = (uint8_t)i;
+}
+
 static const struct kdef profile_keys[] = {
 	K("name", KT_STR, struct cfg_profile, name, 0, 0),
 	K("kernel", KT_STR, struct cfg_profile, kernel, 0, 0),
@@ -536,6 +580,9 @@ static const struct kdef profile_keys[] = {
 	K("repo_url", KT_STR, struct cfg_profile, repo_url, 0, 0),
 	KF("files", fn_prof_files),
 	K("ipxe", KT_STR, struct cfg_profile, ipxe_url, 0, 0),
+	K("http_boot", KT_STR, struct cfg_profile, http_boot, 0, 0),
+	KF("local_boot", fn_prof_local),
+	KF("after_install", fn_prof_after),
 	KF("vars", fn_prof_vars),
 	K("next_server", KT_IP, struct cfg_profile, next_server, 0, 0),
 };

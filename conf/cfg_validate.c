@@ -243,6 +243,25 @@ check_rel(struct ld *l, const struct ynode *m, const char *key, const char *ctx,
 	ld_err(l, yget(m, key), "%s.%s: path '%s' is outside its root", ctx, key, val);
 }
 
+/* profiles[].http_boot: a URL, or a file control serves under /boot/
+ * (the TFTP root), and not a second name for files.http-x64. */
+static void
+check_http_boot(struct ld *l, const struct ynode *m, const struct cfg_profile *p,
+		const char *ctx, bool root_ok)
+{
+	char kctx[64];
+	struct cfg_loc at;
+
+	if (!p->http_boot)
+		return;
+	at = ld_loc(l, yget(m, "http_boot"));
+	snprintf(kctx, sizeof(kctx), "%s.http_boot", ctx);
+	if (p->boot_file[SNAP_ARCH_HTTP_X64])
+		ld_err_at(l, &at, "%s: files.http-x64 already names the HTTP boot loader", kctx);
+	else
+		check_boot_file(l, &at, kctx, p->http_boot, root_ok);
+}
+
 static void
 check_profiles(struct ld *l, bool root_ok)
 {
@@ -263,6 +282,7 @@ check_profiles(struct ld *l, bool root_ok)
 		check_rel(l, m, "kernel", ctx, p->kernel);
 		check_rel(l, m, "initrd", ctx, p->initrd);
 		check_files_map(l, yget(m, "files"), p->boot_file, ctx, root_ok);
+		check_http_boot(l, m, p, ctx, root_ok);
 		if (!p->kickstart)
 			continue;
 		if (!cfgp_path_inside(p->kickstart)) {

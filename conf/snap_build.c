@@ -12,11 +12,13 @@
  * appended and made the default, so a config without profiles still boots.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
 #include "shm/shm.h"
+#include "conf/cfg_parse.h"
 #include "conf/snap_build.h"
 #include "shm/snap_read.h"
 
@@ -84,6 +86,28 @@ has_boot_defaults(const struct cfg *c)
 	return false;
 }
 
+/* profiles[].http_boot as the URL UEFI HTTP boot gets: a URL as it is, a
+ * path as served by control's HTTP under /boot/ (generated files, then the
+ * TFTP root: the same loader both ways). */
+static uint32_t
+http_boot_url(const struct cfg *c, const char *v, struct sbuf *sb)
+{
+	char *u;
+	uint32_t off;
+
+	if (cfgp_is_url(v))
+		return str_add(sb, v);
+	while (*v == '/')
+		v++;
+	if (asprintf(&u, "%s/boot/%s", c->http_base_url ? c->http_base_url : "", v) < 0) {
+		sb->oom = true;
+		return 0;
+	}
+	off = str_add(sb, u);
+	free(u);
+	return off;
+}
+
 static void
 fill_profile(const struct cfg *c, const struct cfg_profile *p, struct snap_profile *sp,
 	     struct sbuf *sb)
@@ -92,6 +116,9 @@ fill_profile(const struct cfg *c, const struct cfg_profile *p, struct snap_profi
 	for (unsigned a = 0; a < SNAP_ARCH_MAX; a++)
 		sp->boot_file[a] =
 			str_add(sb, p && p->boot_file[a] ? p->boot_file[a] : c->boot_file[a]);
+	if (p && p->http_boot && !p->boot_file[SNAP_ARCH_HTTP_X64])
+		sp->boot_file[SNAP_ARCH_HTTP_X64] = http_boot_url(c, p->http_boot, sb);
+	sp->local_boot = p && p->local_boot ? p->local_boot - 1u : c->local_boot;
 	sp->ipxe_url = str_add(sb, p && p->ipxe_url ? p->ipxe_url : c->ipxe_url);
 	sp->kernel = str_add(sb, p ? p->kernel : NULL);
 	sp->initrd = str_add(sb, p ? p->initrd : NULL);
@@ -161,6 +188,7 @@ fill_header(const struct cfg *c, struct snap_hdr *h, struct sbuf *sb, uint64_t g
 	h->magic = SNAP_MAGIC;
 	h->abi = SHM_ABI;
 	h->gen = gen;
+	h->base_gen = gen;
 	h->server_ip = c->server_ip;
 	h->server_prefix = c->server_prefix;
 	if (c->has_server_mac)
@@ -222,9 +250,14 @@ fill_subnets(const struct cfg *c, struct snap_subnet *ss, struct snap_pool *sp,
 	}
 }
 
+struct node_boot_src {
+	snap_node_boot_fn fn;
+	void *arg;
+};
+
 static void
 fill_nodes(const struct cfg *c, struct snap_node *sn, uint32_t *mac_idx, uint32_t mac_cap,
-	   uint32_t *ip_idx, uint32_t ip_cap, struct sbuf *sb)
+	   uint32_t *ip_idx, uint32_t ip_cap, struct sbuf *sb, const struct node_boot_src *nb)
 {
 	memset(mac_idx, 0xff, (size_t)mac_cap * sizeof(uint32_t)); /* SNAP_NONE */
 	memset(ip_idx, 0xff, (size_t)ip_cap * sizeof(uint32_t));
@@ -237,6 +270,12 @@ fill_nodes(const struct cfg *c, struct snap_node *sn, uint32_t *mac_idx, uint32_
 		o->ip = n->has_ip ? n->ip : 0;
 		o->name = str_add(sb, n->name);
 		o->profile = profile_index(c, n->profile);
+		if (nb->fn) {
+			struct snap_node_boot b = { 0 };
+			nb->fn(nb->arg, n, &b);
+			o->boot = b.boot < SNAP_BOOT_MAX ? b.boot : SNAP_BOOT_NET;
+			o->profile = profile_index(c, b.profile);
+		}
 		o->subnet = n->has_ip ? subnet_index(c, n->ip) : SNAP_NONE;
 		o->boot_file = str_add(sb, n->boot_file);
 		o->ipxe_url = str_add(sb, n->ipxe_url);
@@ -250,6 +289,14 @@ fill_nodes(const struct cfg *c, struct snap_node *sn, uint32_t *mac_idx, uint32_
 int
 snap_build(const struct cfg *c, uint64_t gen, struct snap_hdr **out, size_t *len)
 {
+	return snap_build_nodes(c, gen, NULL, NULL, out, len);
+}
+
+int
+snap_build_nodes(const struct cfg *c, uint64_t gen, snap_node_boot_fn fn, void *arg,
+		 struct snap_hdr **out, size_t *len)
+{
+	const struct node_boot_src nb = { fn, arg };
 	struct sbuf sb = { 0 };
 	struct counts k;
 	struct snap_hdr h = { 0 };
@@ -282,7 +329,7 @@ snap_build(const struct cfg *c, uint64_t gen, struct snap_hdr **out, size_t *len
 		fill_profile(c, &c->profiles[i], &spr[i], &sb);
 	if (k.implicit_profile)
 		fill_profile(c, NULL, &spr[c->n_profiles], &sb);
-	fill_nodes(c, sn, mi, k.mac_cap, ii, k.ip_cap, &sb);
+	fill_nodes(c, sn, mi, k.mac_cap, ii, k.ip_cap, &sb, &nb);
 	if (sb.oom)
 		goto out;
 
@@ -331,4 +378,48 @@ out:
 	free(ii);
 	free(sb.p);
 	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Node boot fields of a built snapshot */
+
+static uint32_t
+profile_by_name(const struct snap_hdr *s, const char *name)
+{
+	for (uint32_t i = 0; name && i < s->profiles.count; i++)
+		if (strcmp(snap_str(s, snap_profile(s, i)->name), name) == 0)
+			return i;
+	return SNAP_NONE;
+}
+
+int
+snap_node_set_boot(struct snap_hdr *s, const char *name, const struct snap_node_boot *b)
+{
+	struct snap_node *nodes = (struct snap_node *)((uint8_t *)s + s->nodes.off);
+	uint32_t lo = 0, hi = s->nodes.count, prof = profile_by_name(s, b->profile);
+
+	if (b->boot >= SNAP_BOOT_MAX || (b->profile && prof == SNAP_NONE))
+		return -ENOENT;
+	while (lo < hi) { /* lower bound: nodes are sorted by strcmp of name */
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (strcmp(snap_str(s, nodes[mid].name), name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == s->nodes.count || strcmp(snap_str(s, nodes[lo].name), name) != 0)
+		return -ENOENT;
+	if (nodes[lo].boot == b->boot && nodes[lo].profile == prof)
+		return 0;
+	nodes[lo].boot = b->boot;
+	nodes[lo].profile = prof;
+	return 1;
+}
+
+void
+snap_seal(struct snap_hdr *s, uint64_t gen)
+{
+	s->gen = gen;
+	s->crc = 0;
+	s->crc = (uint32_t)crc32(0L, (const uint8_t *)s, (uInt)s->size);
 }

@@ -124,6 +124,7 @@ shm_guard_ring(const void *ring, uint32_t ring_size)
 static const uint64_t layout_table[] = {
 	SHM_MAGIC, SHM_ABI, SHM_MAX_WORKERS, SHM_SLOTS, SHM_CACHELINE, BS_CTR_MAX, SHM_DISC_RING,
 	LEASE_EV_MAX, BOOT_STAGE_MAX, LEASE_STATE_MAX, SNAP_ARCH_MAX, SNAP_UNKNOWN_MAX,
+	SNAP_BOOT_MAX, SNAP_LOCAL_MAX,
 	FP_S(shm_hdr), FP_O(shm_hdr, magic), FP_O(shm_hdr, abi), FP_O(shm_hdr, hdr_size),
 	FP_O(shm_hdr, layout_fp), FP_O(shm_hdr, region_size), FP_O(shm_hdr, created_ms),
 	FP_O(shm_hdr, instance), FP_O(shm_hdr, max_workers), FP_O(shm_hdr, ring_size),
@@ -162,6 +163,7 @@ static const uint64_t layout_table[] = {
 	FP_S(snap_hdr), FP_S(snap_tab), FP_S(snap_subnet), FP_S(snap_pool),
 	FP_S(snap_profile), FP_S(snap_node), FP_O(snap_hdr, gen), FP_O(snap_hdr, size),
 	FP_O(snap_hdr, crc), FP_O(snap_hdr, strings),
+	FP_O(snap_hdr, base_gen), FP_O(snap_node, boot), FP_O(snap_profile, local_boot),
 	/* DPDK's ring, placed in the region by rte_ring_init. */
 	FP_S(rte_ring), FP_O(rte_ring, flags), FP_O(rte_ring, memzone), FP_O(rte_ring, size),
 	FP_O(rte_ring, mask), FP_O(rte_ring, capacity), FP_O(rte_ring, prod),

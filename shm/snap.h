@@ -41,6 +41,30 @@ enum snap_arch {
 	SNAP_ARCH_MAX
 };
 
+/* What a node's next netboot gets, decided by control from the node's boot
+ * state (control/daemon/nodestate.h) and republished on every change, so
+ * the DHCP answer follows the state where a boot file cannot (a firmware
+ * that boots the DHCP file name itself: UEFI HTTP boot). */
+enum snap_boot_state {
+	SNAP_BOOT_NET = 0,	/* install / no record: boot info as configured */
+	SNAP_BOOT_LOCAL,	/* local: no boot URL to UEFI HTTP boot; no boot
+				   info at all when the profile's local_boot is
+				   SNAP_LOCAL_NO_FILE */
+	SNAP_BOOT_HOLD,		/* hold: no boot info on any route */
+	SNAP_BOOT_MAX
+};
+
+/* boot.local_boot / profiles[].local_boot: what a node in local state
+ * gets from DHCP when its firmware asks for a TFTP boot file. */
+enum snap_local_boot {
+	SNAP_LOCAL_BOOT_FILE = 0, /* the loader as usual: its per-node config
+				     (pxelinux, GRUB, iPXE script) boots the disk */
+	SNAP_LOCAL_NO_FILE,	  /* an address only: no file, no next-server, no
+				     PXE/HTTP class echo; the firmware goes on to
+				     its next boot entry at once */
+	SNAP_LOCAL_MAX
+};
+
 enum snap_unknown_policy {
 	SNAP_UNKNOWN_DENY = 0,	/* only inventory nodes get answers */
 	SNAP_UNKNOWN_ALLOW,	/* anyone gets a pool address */
@@ -79,15 +103,17 @@ struct snap_profile {
 	uint32_t ipxe_url;		/* str: answered to iPXE (SNAP_ARCH_IPXE) */
 	uint32_t kernel, initrd, append; /* str, for control/templates */
 	uint32_t next_server;		/* 0 = subnet's / server's */
+	uint32_t local_boot;		/* enum snap_local_boot (profile's, else boot:'s) */
 };
 
 struct snap_node {
 	uint8_t mac[6];
 	uint8_t has_ip;		/* reservation present */
-	uint8_t pad;
+	uint8_t boot;		/* enum snap_boot_state: the node's boot state */
 	uint32_t ip;		/* reserved address, host order */
 	uint32_t name;		/* str */
-	uint32_t profile;	/* index, SNAP_NONE = default profile */
+	uint32_t profile;	/* index, SNAP_NONE = default profile; a reimage's
+				   --profile replaces the YAML's */
 	uint32_t subnet;	/* index of the subnet holding ip, SNAP_NONE */
 	uint32_t boot_file;	/* str override for every arch; 0 = profile's */
 	uint32_t ipxe_url;	/* str override; 0 = profile's */
@@ -98,6 +124,10 @@ struct snap_hdr {
 	uint32_t magic;		/* SNAP_MAGIC */
 	uint32_t abi;		/* SHM_ABI */
 	uint64_t gen;		/* generation, > 0, strictly increasing */
+	uint64_t base_gen;	/* generation of the config build these tables came
+				   from: a republish that changed node boot fields
+				   only keeps it, so readers may keep state derived
+				   from the tables (the DHCP client-id index) */
 	uint32_t size;		/* bytes of the whole snapshot */
 	uint32_t crc;		/* crc32 of the snapshot with crc = 0 */
 

@@ -85,6 +85,8 @@ verify_tables(const struct snap_hdr *s)
 			ok = ok && str_ok(s, p->boot_file[a]);
 		if (!ok)
 			return "profile string out of bounds";
+		if (p->local_boot >= SNAP_LOCAL_MAX)
+			return "bad profile local_boot";
 	}
 	for (uint32_t i = 0; i < s->nodes.count; i++) {
 		const struct snap_node *n = snap_node(s, i);
@@ -94,6 +96,8 @@ verify_tables(const struct snap_hdr *s)
 		if ((n->profile != SNAP_NONE && n->profile >= s->profiles.count) ||
 		    (n->subnet != SNAP_NONE && n->subnet >= s->subnets.count) || n->has_ip > 1)
 			return "node reference out of bounds";
+		if (n->boot >= SNAP_BOOT_MAX)
+			return "bad node boot state";
 	}
 	if (!index_ok(s, &s->mac_index))
 		return "bad mac_index";
@@ -117,6 +121,8 @@ snap_verify(const struct snap_hdr *s, size_t bytes, const char **why)
 		BAD("bad size");
 	if (s->gen == 0)
 		BAD("generation 0");
+	if (s->base_gen > s->gen)
+		BAD("base generation after generation");
 	if (snap_crc(s) != s->crc)
 		BAD("crc mismatch");
 	if (!tab_ok(s, &s->subnets, sizeof(struct snap_subnet)) ||

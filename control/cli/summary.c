@@ -46,6 +46,26 @@ names(json_t *arr, long long count, char *out, size_t cap)
 		snprintf(out + off, cap - off, ", ...");
 }
 
+/* "routes      12 pxelinux, 3 grub, ..." of the non-zero routes. */
+static void
+print_routes(json_t *r)
+{
+	static const char *const label[][2] = {
+		{ "pxelinux", "pxelinux/TFTP" }, { "grub", "GRUB/TFTP" },
+		{ "ipxe-http", "iPXE/HTTP" },	 { "uefi-http", "UEFI HTTP boot" },
+		{ "dhcp-only", "DHCP only" },
+	};
+	int shown = 0;
+
+	if (!json_is_object(r))
+		return;
+	printf("routes     ");
+	for (size_t i = 0; i < sizeof(label) / sizeof(label[0]); i++)
+		if (jint(r, label[i][0]))
+			printf("%s %lld %s", shown++ ? "," : "", jint(r, label[i][0]), label[i][1]);
+	printf("%s\n", shown ? "" : " -");
+}
+
 static void
 print_nodes(json_t *n)
 {
@@ -56,8 +76,17 @@ print_nodes(json_t *n)
 	       jint(n, "seen"), jint(n, "seen") - jint(n, "unknown"), jint(n, "inventory"),
 	       jint(n, "unknown"));
 	names(json_object_get(nm, "done"), jint(n, "done"), b, sizeof(b));
-	printf("booted      %lld: %lld done (installer reported%s), %lld tftp-done (boot files served)\n",
+	printf("booted      %lld: %lld done (installer reported%s), %lld tftp-done (boot files served)",
 	       jint(n, "booted"), jint(n, "done"), b, jint(n, "tftp_done"));
+	/* the other routes, when a node took one (storm.h: booted) */
+	if (jint(n, "installing"))
+		printf(", %lld installing (kickstart fetched, no report yet)", jint(n, "installing"));
+	if (jint(n, "http_done"))
+		printf(", %lld http (boot files served over HTTP)", jint(n, "http_done"));
+	if (jint(n, "local"))
+		printf(", %lld local (netbooted to its disk)", jint(n, "local"));
+	printf("\n");
+	print_routes(json_object_get(n, "routes"));
 	names(json_object_get(nm, "failed"), jint(n, "failed"), b, sizeof(b));
 	printf("failed      %lld%s\n", jint(n, "failed"), b);
 	names(json_object_get(nm, "unfinished"), jint(n, "unfinished"), b, sizeof(b));

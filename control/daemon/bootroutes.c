@@ -72,8 +72,10 @@ bootroutes_api(struct ctl *c, const char *method, const char *path, uint32_t pee
 		return api_reply_error(r, 400, "no such profile");
 	}
 	n = ns_select(c->cfg, expr, set_one, &x, bad, sizeof(bad));
-	if (n >= 0 && x.changed)
+	if (n >= 0 && x.changed) {
 		ctl_gen_files(c, c->cfg);
+		ctl_publish_states(c); /* what DHCP hands out (shm/snap.h node boot) */
+	}
 	pthread_rwlock_unlock(&c->cfg_lock);
 	if (n < 0) {
 		char msg[300];
@@ -109,22 +111,28 @@ bootroutes_report(struct ctl *c, const struct cfg_node *n, bool ok, const char *
 {
 	struct ns_boot b;
 	struct ns_rec rec;
+	enum ns_state to = NS_FAILED;
 	int rc;
 
 	ns_boot_of(&c->ns, c->cfg, n, &b);
 	if (ok) {
-		/* netboot-once: whatever the state, a finished install boots
-		 * the disk next (a late `done` of an old install too: the
-		 * disk holds what that install wrote) */
-		rc = ns_set(&c->ns, n->name, NS_LOCAL, NULL, NULL, ctl_now_ms());
+		/* netboot-once by default: whatever the state, a finished
+		 * install boots the disk next (a late `done` of an old install
+		 * too: the disk holds what that install wrote); the profile it
+		 * installed may say install-again or hold instead */
+		to = ns_after_install(b.state == NS_LOCAL ? NULL : b.p);
+		rc = ns_set(&c->ns, n->name, to, to == NS_INSTALL ? rec_profile(c, n, &rec) : NULL,
+			    NULL, ctl_now_ms());
 	} else {
 		rc = ns_set(&c->ns, n->name, NS_FAILED, rec_profile(c, n, &rec),
 			    reason && *reason ? reason : "installer reported failed", ctl_now_ms());
 	}
-	if (rc > 0)
+	if (rc > 0) {
 		ctl_gen_node(c, c->cfg, n);
-	LOG_INFO("nodestate", "node %s: %s -> %s%s", n->name, ns_state_name(b.state),
-		 ok ? "local" : "failed", rc < 0 ? " (NOT SAVED)" : "");
+		ctl_publish_node(c, n->name); /* what DHCP hands out (shm/snap.h node boot) */
+	}
+	LOG_INFO("nodestate", "node %s: %s -> %s%s", n->name, b.held ? "hold" : ns_state_name(b.state),
+		 ns_state_name(to), rc < 0 ? " (NOT SAVED)" : "");
 	camps_on_report(c, n->name, ok, reason);
 }
 
@@ -167,7 +175,8 @@ bootroutes_node_json(struct ctl *c, const struct cfg *cfg, const struct cfg_node
 
 	ns_boot_of(&c->ns, cfg, n, &b);
 	have = ns_get(&c->ns, n->name, &rec);
-	json_object_set_new(o, "boot", json_string(b.state == NS_NONE ? "default" : ns_state_name(b.state)));
+	json_object_set_new(o, "boot", json_string(b.state == NS_NONE ? "default" :
+						   b.held ? ns_state_name(NS_HOLD) : ns_state_name(b.state)));
 	json_object_set_new(o, "boot_profile", b.p && b.state != NS_LOCAL ? json_string(b.p->name) : json_null());
 	json_object_set_new(o, "boot_reason", have && rec.reason[0] ? json_string(rec.reason) : json_null());
 	json_object_set_new(o, "boot_since_ms", json_integer(have ? (json_int_t)rec.since_ms : 0));

@@ -36,8 +36,10 @@ cb_set_boot(void *ctx, uint32_t i, const char *node, enum camp_boot b)
 
 	(void)i;
 	/* only from camp_tick: tick() holds cfg_lock for reading */
-	if (rc > 0 && (n = cfg_node_by_name(c->cfg, node)))
+	if (rc > 0 && (n = cfg_node_by_name(c->cfg, node))) {
 		ctl_gen_node(c, c->cfg, n);
+		ctl_publish_node(c, node); /* what DHCP hands out (shm/snap.h node boot) */
+	}
 	/* not saved: the node fails with its reason rather than install on
 	 * a state a crash could lose */
 	return rc < 0 ? rc : 0;
@@ -285,8 +287,9 @@ reconcile(struct ctl *c, struct hosted *x, uint64_t now)
 			continue;
 		if (!ns_get(&c->ns, n->name, &r) || r.since_ms < n->since_ms)
 			continue;
-		if (r.state == NS_LOCAL || r.state == NS_FAILED)
-			camp_on_report(&x->c, i, r.state == NS_LOCAL, r.reason, now);
+		/* done leaves local, or hold by the profile's after_install */
+		if (r.state == NS_LOCAL || r.state == NS_HOLD || r.state == NS_FAILED)
+			camp_on_report(&x->c, i, r.state != NS_FAILED, r.reason, now);
 	}
 }
 

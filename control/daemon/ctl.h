@@ -54,6 +54,13 @@ struct ctl {
 	struct nodestate ns;		/* node boot states (own locks) */
 	struct disc disc;		/* machines not in the inventory (own lock) */
 	struct camp_host *camps;	/* reimage campaigns (campaigns.h, own lock) */
+	/* The last snapshot built (a private copy; control/daemon/reload.h):
+	 * node boot-state changes patch and republish it.  Under pub_mu, as
+	 * is snap_cfg, the config it was built from (alive: a config is
+	 * freed only after a newer one was published). */
+	pthread_mutex_t pub_mu;
+	struct snap_hdr *snap_last;
+	const struct cfg *snap_cfg;
 
 	uint64_t start_wall_ms, start_mono_ms;
 	struct MHD_Daemon *mhd;

@@ -20,6 +20,7 @@ static const char *const ns_names[NS_MAX] = {
 	[NS_INSTALLING] = "installing",
 	[NS_LOCAL] = "local",
 	[NS_FAILED] = "failed",
+	[NS_HOLD] = "hold",
 };
 
 const char *
@@ -37,13 +38,65 @@ ns_state_parse(const char *s)
 	return -1;
 }
 
+/* FNV-1a: names of a rack share long prefixes, every byte counts. */
+static uint32_t
+name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+/* O(1) by name: a snapshot build asks once per node (10,000 nodes with
+ * records made a linear search cost ~0.3 s per build). */
 static struct ns_rec *
 find(struct nodestate *ns, const char *name)
 {
+	if (!ns->idx_cap)
+		return NULL;
+	for (size_t h = name_hash(name) & (ns->idx_cap - 1);; h = (h + 1) & (ns->idx_cap - 1)) {
+		uint32_t k = ns->idx[h];
+
+		if (k == UINT32_MAX)
+			return NULL;
+		if (strcmp(ns->r[k].name, name) == 0)
+			return &ns->r[k];
+	}
+}
+
+static void
+idx_put(uint32_t *idx, size_t cap, const char *name, uint32_t k)
+{
+	size_t h = name_hash(name) & (cap - 1);
+
+	while (idx[h] != UINT32_MAX)
+		h = (h + 1) & (cap - 1);
+	idx[h] = k;
+}
+
+/* Room for one more record in the index (kept at most half full). */
+static int
+idx_reserve(struct nodestate *ns)
+{
+	size_t cap = ns->idx_cap ? ns->idx_cap : 128;
+	uint32_t *idx;
+
+	if (2 * (ns->n + 1) <= ns->idx_cap)
+		return 0;
+	while (2 * (ns->n + 1) > cap)
+		cap *= 2;
+	idx = malloc(cap * sizeof(*idx));
+	if (!idx)
+		return -ENOMEM;
+	memset(idx, 0xff, cap * sizeof(*idx));
 	for (size_t i = 0; i < ns->n; i++)
-		if (strcmp(ns->r[i].name, name) == 0)
-			return &ns->r[i];
-	return NULL;
+		idx_put(idx, cap, ns->r[i].name, (uint32_t)i);
+	free(ns->idx);
+	ns->idx = idx;
+	ns->idx_cap = cap;
+	return 0;
 }
 
 static struct ns_rec *
@@ -51,6 +104,8 @@ add(struct nodestate *ns, const char *name)
 {
 	struct ns_rec *r;
 
+	if (idx_reserve(ns) < 0)
+		return NULL;
 	if (ns->n == ns->cap) {
 		size_t cap = ns->cap ? ns->cap * 2 : 64;
 		struct ns_rec *nr = realloc(ns->r, cap * sizeof(*nr));
@@ -60,9 +115,10 @@ add(struct nodestate *ns, const char *name)
 		ns->r = nr;
 		ns->cap = cap;
 	}
-	r = &ns->r[ns->n++];
+	r = &ns->r[ns->n];
 	memset(r, 0, sizeof(*r));
 	snprintf(r->name, sizeof(r->name), "%s", name);
+	idx_put(ns->idx, ns->idx_cap, r->name, (uint32_t)ns->n++);
 	return r;
 }
 
@@ -139,8 +195,10 @@ void
 ns_close(struct nodestate *ns)
 {
 	free(ns->r);
+	free(ns->idx);
 	ns->r = NULL;
-	ns->n = ns->cap = 0;
+	ns->idx = NULL;
+	ns->n = ns->cap = ns->idx_cap = 0;
 	pthread_mutex_destroy(&ns->mu);
 	pthread_mutex_destroy(&ns->gen_mu);
 }
@@ -234,6 +292,7 @@ ns_set(struct nodestate *ns, const char *name, enum ns_state st, const char *pro
 	memcpy(r->profile, p, sizeof(p));
 	memcpy(r->reason, why, sizeof(why));
 	r->since_ms = now_ms;
+	ns->seq++;
 	rc = save(ns);
 	pthread_mutex_unlock(&ns->mu);
 	if (rc < 0)
@@ -273,9 +332,28 @@ ns_boot_of(struct nodestate *ns, const struct cfg *cfg, const struct cfg_node *n
 		rp = cfg_profile_by_name(cfg, r.profile);
 	b->p = rp ? rp : yp;
 	b->state = (enum ns_state)r.state;
+	if (b->state == NS_HOLD) {
+		/* every generated file boots the disk; DHCP withholds boot
+		 * info (snapshot node boot SNAP_BOOT_HOLD) */
+		b->state = NS_LOCAL;
+		b->held = true;
+	}
 	/* install with no profile at all: nothing to install, the default menu */
 	if (b->state != NS_LOCAL && !b->p)
 		b->state = NS_NONE;
+}
+
+enum ns_state
+ns_after_install(const struct cfg_profile *p)
+{
+	switch (p ? p->after_install : CFG_AFTER_LOCAL) {
+	case CFG_AFTER_INSTALL_AGAIN:
+		return NS_INSTALL;
+	case CFG_AFTER_HOLD:
+		return NS_HOLD;
+	default:
+		return NS_LOCAL;
+	}
 }
 
 static int

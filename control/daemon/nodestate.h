@@ -9,6 +9,13 @@
  *               installer's `done`, or `bootstorm localboot`)
  *   failed      the installer reported failure (reason kept); the next
  *               netboot installs again, until `localboot` or `reimage`
+ *   hold        the installer reported done and its profile says
+ *               `after_install: hold`: no route hands the node boot info
+ *               (DHCP answers it without a boot file, every generated
+ *               file boots the disk) until `reimage` or `localboot`
+ *
+ * The installer's `done` sets the state its profile's after_install names
+ * (ns_after_install): local (default), install (install-again) or hold.
  *
  * A node with no record follows the YAML: install with its profile when it
  * has one, else the admin's default menu.  Records are keyed by node name
@@ -41,6 +48,7 @@ enum ns_state {
 	NS_INSTALLING,
 	NS_LOCAL,
 	NS_FAILED,
+	NS_HOLD,
 	NS_MAX
 };
 
@@ -57,14 +65,21 @@ struct nodestate {
 	pthread_mutex_t gen_mu;	/* serialises boot-file generation */
 	struct ns_rec *r;
 	size_t n, cap;
+	uint32_t *idx;		/* open addressing by name hash: index into r,
+				   UINT32_MAX = empty; idx_cap a power of 2 >= 2n */
+	size_t idx_cap;
 	char path[4096];	/* "" = in memory only (unit tests) */
+	uint64_t seq;		/* changes so far (under mu) */
 };
 
 /* What a node's next netboot does, state and profile resolved. */
 struct ns_boot {
-	enum ns_state state;	/* NS_NONE only for a node without any profile */
+	enum ns_state state;	/* NS_NONE only for a node without any profile;
+				   never NS_HOLD: a held node is NS_LOCAL to
+				   the boot routes, with held set */
 	const struct cfg_profile *p;	/* install/installing/failed: the profile */
 	bool explicit_rec;	/* a record decided (else the YAML) */
+	bool held;		/* the record says hold */
 };
 
 /* Opens the store of state_dir (NULL: memory only) and loads it; bad lines
@@ -83,6 +98,10 @@ bool ns_get(struct nodestate *ns, const char *name, struct ns_rec *out);
 /* The next netboot of n under cfg. */
 void ns_boot_of(struct nodestate *ns, const struct cfg *cfg, const struct cfg_node *n,
 		struct ns_boot *b);
+
+/* The state a `done` report leaves a node in, by the after_install of
+ * the profile it installed (p NULL: local). */
+enum ns_state ns_after_install(const struct cfg_profile *p);
 
 const char *ns_state_name(enum ns_state s);
 /* "install" ... -> enum, -1 unknown. */

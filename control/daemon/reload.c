@@ -50,34 +50,142 @@ close_fd(int *fd)
 	*fd = -1;
 }
 
-int
-ctl_publish(struct ctl *c, const struct cfg *cfg)
+/* A node's snapshot boot fields from its boot state under cfg. */
+static void
+node_boot_fields(struct ctl *c, const struct cfg *cfg, const struct cfg_node *n,
+		 struct snap_node_boot *o)
 {
+	struct ns_boot b;
+
+	ns_boot_of(&c->ns, cfg, n, &b);
+	o->boot = b.held ? SNAP_BOOT_HOLD : b.state == NS_LOCAL ? SNAP_BOOT_LOCAL : SNAP_BOOT_NET;
+	o->profile = b.p ? b.p->name : NULL;
+}
+
+struct boot_src {
+	struct ctl *c;
+	const struct cfg *cfg;
+};
+
+static void
+node_boot_cb(void *arg, const struct cfg_node *n, struct snap_node_boot *o)
+{
+	const struct boot_src *x = arg;
+
+	node_boot_fields(x->c, x->cfg, n, o);
+}
+
+/* Copies s into the region as the next generation; keeps s as snap_last
+ * (takes it) built from cfg.  Under pub_mu. */
+static int
+publish_locked(struct ctl *c, const struct cfg *cfg, struct snap_hdr *s)
+{
+	int rc;
+
+	if (s->size > c->region.hdr->slot_size) {
+		LOG_ERR("config", "snapshot of %u bytes exceeds the region's slot size %llu: restart control to grow it",
+			s->size, (unsigned long long)c->region.hdr->slot_size);
+		return -EFBIG;
+	}
+	rc = shm_publish(&c->region, s, PUBLISH_WAIT_MS);
+	if (rc < 0) {
+		LOG_ERR("config", "publishing generation %llu: %s", (unsigned long long)s->gen,
+			strerror(-rc));
+		return rc;
+	}
+	atomic_store(&c->gen, s->gen);
+	if (c->snap_last != s)
+		free(c->snap_last);
+	c->snap_last = s;
+	c->snap_cfg = cfg;
+	return 0;
+}
+
+static int
+build_publish_locked(struct ctl *c, const struct cfg *cfg)
+{
+	struct boot_src x = { c, cfg };
 	uint64_t gen = shm_published_gen(&c->region) + 1;
 	struct snap_hdr *s = NULL;
 	size_t len = 0;
 	int rc;
 
-	rc = snap_build(cfg, gen, &s, &len);
+	rc = snap_build_nodes(cfg, gen, node_boot_cb, &x, &s, &len);
 	if (rc < 0) {
 		LOG_ERR("config", "building the snapshot: %s", strerror(-rc));
 		return rc;
 	}
-	if (len > c->region.hdr->slot_size) {
-		LOG_ERR("config", "snapshot of %zu bytes exceeds the region's slot size %llu: restart control to grow it",
-			len, (unsigned long long)c->region.hdr->slot_size);
+	rc = publish_locked(c, cfg, s);
+	if (rc < 0)
 		free(s);
-		return -EFBIG;
+	else
+		LOG_INFO("config", "published generation %llu (%zu bytes)", (unsigned long long)gen, len);
+	return rc;
+}
+
+int
+ctl_publish(struct ctl *c, const struct cfg *cfg)
+{
+	int rc;
+
+	pthread_mutex_lock(&c->pub_mu);
+	rc = build_publish_locked(c, cfg);
+	pthread_mutex_unlock(&c->pub_mu);
+	return rc;
+}
+
+/* Patches the boot fields of the named nodes (NULL: every node) into
+ * snap_last and republishes it when one changed: no YAML parse, no string
+ * table, one copy and crc of the snapshot.  The state is read now, under
+ * pub_mu, so a change racing a reload's build is either in that build or
+ * patched into it here.  Falls back to a full build from snap_cfg when a
+ * node or profile is not where the patch looks (the tables changed). */
+static int
+republish_states(struct ctl *c, const char *const *names, size_t n_names)
+{
+	const struct cfg *cfg;
+	size_t n, changed = 0;
+	int rc = 0;
+
+	pthread_mutex_lock(&c->pub_mu);
+	cfg = c->snap_cfg;
+	if (!cfg || !c->snap_last)
+		goto out;
+	n = names ? n_names : cfg->n_nodes;
+	for (size_t i = 0; i < n && rc >= 0; i++) {
+		const struct cfg_node *nd = names ? cfg_node_by_name(cfg, names[i]) : &cfg->nodes[i];
+		struct snap_node_boot b;
+
+		if (!nd)
+			continue; /* not in this config: no DHCP answer to change */
+		node_boot_fields(c, cfg, nd, &b);
+		rc = snap_node_set_boot(c->snap_last, nd->name, &b);
+		changed += rc > 0;
 	}
-	rc = shm_publish(&c->region, s, PUBLISH_WAIT_MS);
-	free(s);
-	if (rc < 0) {
-		LOG_ERR("config", "publishing generation %llu: %s", (unsigned long long)gen, strerror(-rc));
-		return rc;
+	if (rc < 0)
+		rc = build_publish_locked(c, cfg);
+	else if (changed) {
+		snap_seal(c->snap_last, shm_published_gen(&c->region) + 1);
+		rc = publish_locked(c, cfg, c->snap_last);
+		if (rc == 0)
+			LOG_INFO("config", "published generation %llu: boot state of %zu nodes",
+				 (unsigned long long)c->snap_last->gen, changed);
 	}
-	atomic_store(&c->gen, gen);
-	LOG_INFO("config", "published generation %llu (%zu bytes)", (unsigned long long)gen, len);
-	return 0;
+out:
+	pthread_mutex_unlock(&c->pub_mu);
+	return rc;
+}
+
+int
+ctl_publish_node(struct ctl *c, const char *name)
+{
+	return republish_states(c, &name, 1);
+}
+
+int
+ctl_publish_states(struct ctl *c)
+{
+	return republish_states(c, NULL, 0);
 }
 
 void
@@ -141,6 +249,11 @@ ctl_install_cfg(struct ctl *c, struct cfg *cfg)
 void
 ctl_release_cfg(struct ctl *c)
 {
+	pthread_mutex_lock(&c->pub_mu);
+	free(c->snap_last);
+	c->snap_last = NULL;
+	c->snap_cfg = NULL;
+	pthread_mutex_unlock(&c->pub_mu);
 	pthread_rwlock_wrlock(&c->cfg_lock);
 	cfg_free(c->cfg);
 	c->cfg = NULL;

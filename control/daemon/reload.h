@@ -15,9 +15,16 @@
 
 #include "control/daemon/ctl.h"
 
-/* Builds and publishes the snapshot of cfg with the next generation;
- * 0 or -errno (logged). */
+/* Builds and publishes the snapshot of cfg with the next generation, each
+ * node's boot fields from its boot state (c->ns); keeps a copy for the
+ * republishes below.  0 or -errno (logged).  Serialised by c->pub_mu. */
 int ctl_publish(struct ctl *c, const struct cfg *cfg);
+/* After a boot-state change of node name (a report) or of any node (an
+ * admin's reimage/localboot): republishes the last snapshot with the
+ * changed nodes' boot fields patched in, the next generation, the same
+ * base_gen (shm/snap.h).  No-op when nothing changed.  0 or -errno. */
+int ctl_publish_node(struct ctl *c, const char *name);
+int ctl_publish_states(struct ctl *c);
 /* Writes tftp_gen_root/pxelinux.cfg and grub/ for cfg and the node boot
  * states of c (no-op without a gen root); serialised by c->ns.gen_mu. */
 void ctl_gen_files(struct ctl *c, const struct cfg *cfg);

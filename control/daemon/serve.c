@@ -150,6 +150,7 @@ first_cfg(struct ctl *c, const char *path)
 	c->repo_fd = c->tftp_fd = c->gen_fd = -1;
 	pthread_rwlock_init(&c->cfg_lock, NULL);
 	pthread_mutex_init(&c->rate_mu, NULL);
+	pthread_mutex_init(&c->pub_mu, NULL);
 	c->cfg_path = realpath(path, NULL);
 	c->cfg = c->cfg_path ? cfg_load(c->cfg_path, &errs) : NULL;
 	if (!c->cfg || errs.n) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "control/daemon/kickstart.h"
+#include "control/daemon/nodestate.h"
 #include "control/log.h"
 #include "shm/counters.h"
 
@@ -46,23 +47,62 @@ booted(struct storm_nodes *s, const char *name, uint64_t fs, uint64_t ss)
 	}
 }
 
+const char *const storm_route_name[STORM_ROUTE_MAX] = {
+	[STORM_ROUTE_DHCP] = "dhcp-only",   [STORM_ROUTE_PXELINUX] = "pxelinux",
+	[STORM_ROUTE_GRUB] = "grub",	    [STORM_ROUTE_IPXE_HTTP] = "ipxe-http",
+	[STORM_ROUTE_UEFI_HTTP] = "uefi-http",
+};
+
+enum storm_route
+storm_route_of(uint8_t arch, uint64_t tftp_files, uint64_t http_files)
+{
+	/* RFC 4578 / IANA processor architecture types: 15 x86 UEFI HTTP,
+	 * 16 x64 UEFI HTTP, 19 arm64 UEFI HTTP; 6, 7, 9, 10, 11 EFI PXE. */
+	if (arch == 15 || arch == 16 || arch == 19)
+		return STORM_ROUTE_UEFI_HTTP;
+	if (tftp_files)
+		return arch == 6 || arch == 7 || arch == 9 || arch == 10 || arch == 11 ?
+			       STORM_ROUTE_GRUB : STORM_ROUTE_PXELINUX;
+	return http_files ? STORM_ROUTE_IPXE_HTTP : STORM_ROUTE_DHCP;
+}
+
 void
 storm_nodes_add(struct storm_nodes *s, const char *name, bool inventory, unsigned stage,
 		uint64_t fs, uint64_t ss)
 {
+	const struct storm_node_in in = {
+		.name = name, .inventory = inventory, .stage = stage,
+		.first_seen_ms = fs, .stage_since_ms = ss, .arch = 0xff,
+	};
+
+	storm_nodes_add_node(s, &in);
+}
+
+void
+storm_nodes_add_node(struct storm_nodes *s, const struct storm_node_in *in)
+{
+	const char *name = in->name;
+	unsigned stage = in->stage;
+	uint64_t fs = in->first_seen_ms, ss = in->stage_since_ms;
+
 	s->total++;
-	s->inventory += inventory;
+	s->inventory += in->inventory;
 	if (stage == BOOT_STAGE_NONE || stage >= BOOT_STAGE_MAX)
 		return; /* an inventory node that never showed up */
 	s->seen++;
-	s->unknown += !inventory;
+	s->unknown += !in->inventory;
+	s->routes[storm_route_of(in->arch, in->tftp_files, in->http_files)]++;
 	if (fs && (!s->first_ms || fs < s->first_ms))
 		s->first_ms = fs;
 	switch (stage) {
 	case BOOT_STAGE_DONE:
+	case BOOT_STAGE_INSTALLING:
 	case BOOT_STAGE_TFTP_DONE:
+	case BOOT_STAGE_HTTP:
 		s->done += stage == BOOT_STAGE_DONE;
+		s->installing += stage == BOOT_STAGE_INSTALLING;
 		s->tftp_done += stage == BOOT_STAGE_TFTP_DONE;
+		s->http_done += stage == BOOT_STAGE_HTTP;
 		if (stage == BOOT_STAGE_DONE)
 			names_add(&s->done_names, name);
 		booted(s, name, fs, ss);
@@ -73,6 +113,12 @@ storm_nodes_add(struct storm_nodes *s, const char *name, bool inventory, unsigne
 		names_add(&s->failed_names, name);
 		break;
 	default:
+		if (in->local) {
+			/* installed, netbooted again and sent to its disk: the
+			 * DHCP answer is all it takes from us */
+			s->local++;
+			break;
+		}
 		s->unfinished++;
 		names_add(&s->unfinished_names, name);
 		return;
@@ -127,6 +173,27 @@ node_label(const struct cfg_node *n, const uint8_t mac[6], char buf[18])
 	return buf;
 }
 
+static void
+node_in(const struct bv_node *v, bool have, const char *name, bool inventory, bool local,
+	struct storm_node_in *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->name = name;
+	in->inventory = inventory;
+	in->local = local;
+	in->arch = 0xff;
+	if (!have) {
+		in->stage = BOOT_STAGE_NONE;
+		return;
+	}
+	in->stage = v->stage;
+	in->first_seen_ms = v->first_seen_ms;
+	in->stage_since_ms = v->stage_ms;
+	in->arch = v->arch;
+	in->tftp_files = v->tftp_files;
+	in->http_files = v->http_files;
+}
+
 /* The nodes of GET /api/nodes (inventory, then clients not in it), in its
  * order.  Returns -ENOMEM or 0. */
 static int
@@ -134,6 +201,7 @@ collect_nodes(struct ctl *c, struct storm_nodes *s, uint64_t **times)
 {
 	static const uint8_t z[6];
 	struct bv_node *all, v;
+	struct storm_node_in in;
 	uint32_t n_all = 0;
 	char mac[18];
 
@@ -149,15 +217,17 @@ collect_nodes(struct ctl *c, struct storm_nodes *s, uint64_t **times)
 	for (size_t i = 0; i < c->cfg->n_nodes; i++) {
 		const struct cfg_node *n = &c->cfg->nodes[i];
 		bool have = bv_get_mac(&c->bv, n->mac, &v);
+		struct ns_boot b;
 
-		storm_nodes_add(s, node_label(n, n->mac, mac), true, have ? v.stage : BOOT_STAGE_NONE,
-				have ? v.first_seen_ms : 0, have ? v.stage_ms : 0);
+		ns_boot_of(&c->ns, c->cfg, n, &b);
+		node_in(&v, have, node_label(n, n->mac, mac), true, b.state == NS_LOCAL, &in);
+		storm_nodes_add_node(s, &in);
 	}
 	for (uint32_t i = 0; i < n_all; i++) {
 		if (memcmp(all[i].mac, z, 6) != 0 && cfg_node_by_mac(c->cfg, all[i].mac))
 			continue;
-		storm_nodes_add(s, node_label(NULL, all[i].mac, mac), false, all[i].stage,
-				all[i].first_seen_ms, all[i].stage_ms);
+		node_in(&all[i], true, node_label(NULL, all[i].mac, mac), false, false, &in);
+		storm_nodes_add_node(s, &in);
 	}
 	pthread_rwlock_unlock(&c->cfg_lock);
 	free(all);
@@ -204,9 +274,16 @@ nodes_json(const struct storm_nodes *s, uint64_t now)
 	set_u(j, "inventory", s->inventory);
 	set_u(j, "seen", s->seen);
 	set_u(j, "unknown", s->unknown);
-	set_u(j, "booted", s->done + s->tftp_done);
+	set_u(j, "booted", s->done + s->installing + s->tftp_done + s->http_done + s->local);
 	set_u(j, "done", s->done);
+	set_u(j, "installing", s->installing);
 	set_u(j, "tftp_done", s->tftp_done);
+	set_u(j, "http_done", s->http_done);
+	set_u(j, "local", s->local);
+	json_t *routes = json_object();
+	for (unsigned r = 0; r < STORM_ROUTE_MAX; r++)
+		set_u(routes, storm_route_name[r], s->routes[r]);
+	json_object_set_new(j, "routes", routes);
 	set_u(j, "failed", s->failed);
 	set_u(j, "unfinished", s->unfinished);
 	json_object_set_new(names, "done", names_json(&s->done_names));

@@ -96,6 +96,8 @@ reply(struct dhcp_ctx *c, uint8_t type, uint32_t yiaddr, uint32_t lease_s,
 	inc(c, BS_CTR_DHCP_TX);
 	inc(c, type == DHCP_MT_OFFER ? BS_CTR_DHCP_TX_OFFER :
 	       type == DHCP_MT_ACK ? BS_CTR_DHCP_TX_ACK : BS_CTR_DHCP_TX_NAK);
+	if (c->withheld && type != DHCP_MT_NAK)
+		inc(c, c->withheld);
 	if (boot && boot->file[0] && type != DHCP_MT_NAK)
 		inc(c, c->cls.ipxe ? BS_CTR_DHCP_IPXE_CLIENT :
 		       c->cls.http ? BS_CTR_DHCP_HTTP_CLIENT : BS_CTR_DHCP_PXE_CLIENT);
@@ -116,11 +118,12 @@ nak(struct dhcp_ctx *c, enum bs_ctr why)
 	return reply(c, DHCP_MT_NAK, 0, 0, NULL);
 }
 
-/* Boot info for clients that boot from the network; NULL otherwise. */
+/* Boot info for clients that boot from the network; NULL otherwise, and
+ * for a node whose boot state withholds it (dhcp_boot_withheld). */
 static const struct dhcp_boot *
 boot_for(const struct dhcp_ctx *c, struct dhcp_boot *b)
 {
-	if (!c->cls.pxe && !c->cls.http && !c->cls.ipxe)
+	if ((!c->cls.pxe && !c->cls.http && !c->cls.ipxe) || c->withheld)
 		return NULL;
 	return dhcp_boot_select(c, b) ? b : NULL;
 }
@@ -423,6 +426,11 @@ on_proxy(struct dhcp_ctx *c)
 	int rc = policy_check(c);
 	if (rc)
 		return drop(c, rc);
+	if (c->withheld) {
+		/* A ProxyDHCP offer is boot info only: none to give. */
+		inc(c, c->withheld);
+		return DHCP_SILENT;
+	}
 	if (!dhcp_boot_select(c, &b))
 		return drop(c, BS_CTR_DROP_DHCP_NO_BOOT);
 	rc = reply(c, type, 0, 0, &b);
@@ -448,6 +456,10 @@ on_pxe_port(struct dhcp_ctx *c)
 	int rc = policy_check(c);
 	if (rc)
 		return drop(c, rc);
+	if (c->withheld) {
+		inc(c, c->withheld);
+		return DHCP_SILENT;
+	}
 	if (!dhcp_boot_select(c, &b))
 		return drop(c, BS_CTR_DROP_DHCP_NO_BOOT);
 	rc = reply(c, DHCP_MT_ACK, 0, 0, &b);
@@ -488,6 +500,7 @@ handle_msg(struct dhcp_engine *e, const struct snap_hdr *snap, const struct dhcp
 	count_rx_type(&c);
 	dhcp_classify(c.m, &c.cls);
 	c.node = dhcp_find_node(e, snap, c.m);
+	c.withheld = dhcp_boot_withheld(&c);
 	select_subnet(&c);
 	if (!c.node && e->env.on_unknown)
 		dhcp_disc_emit(&c);

@@ -38,7 +38,7 @@ struct dhcp_boot {
 
 struct dhcp_engine {
 	struct dhcp_env env;
-	uint64_t gen;			/* snapshot generation the derived state is for */
+	uint64_t gen;			/* snapshot base_gen the derived state is for */
 	uint32_t dyn_total;		/* dynamic leases OFFERED or BOUND */
 	uint32_t dyn_sub[DHCP_MAX_SUBNETS];
 	/* Of those counted, quarantined (DECLINED) per subnet: a reuse scan
@@ -62,11 +62,16 @@ struct dhcp_ctx {
 	const struct snap_node *node;	/* inventory match, NULL = unknown */
 	uint32_t sub_idx;		/* SNAP_NONE = no subnet */
 	const struct snap_subnet *sub;
+	/* Node boot state says: no boot info in the answer (no file, no
+	 * next-server, no PXE/HTTP class echo); the counter saying why, 0 =
+	 * boot info as configured.  dhcp_boot_withheld(). */
+	enum bs_ctr withheld;
 };
 
 /* dhcp_pxe.c */
 void dhcp_classify(const struct dhcp_msg *m, struct dhcp_class *cls);
 bool dhcp_boot_select(const struct dhcp_ctx *c, struct dhcp_boot *b);
+enum bs_ctr dhcp_boot_withheld(const struct dhcp_ctx *c);
 void dhcp_emit_boot(const struct dhcp_ctx *c, uint8_t stage, uint32_t ip, const char *file);
 
 /* dhcp_disc.c: env.on_unknown for a client without an inventory match */

@@ -205,13 +205,17 @@ recount(struct dhcp_engine *e, const struct snap_hdr *snap)
 void
 dhcp_lease_sync(struct dhcp_engine *e, const struct snap_hdr *snap)
 {
-	if (snap->gen == e->gen)
+	/* A republish that changed node boot fields only keeps base_gen
+	 * (shm/snap.h): the client-id index and counts stay valid, so a
+	 * storm of installer reports costs no rebuild here. */
+	uint64_t base = snap->base_gen ? snap->base_gen : snap->gen;
+	if (base == e->gen)
 		return;
 	cid_rebuild(e, snap);
 	recount(e, snap);
 	memset(e->pool_cursor, 0, sizeof(e->pool_cursor));
 	e->tick_cursor = 0;
-	e->gen = snap->gen;
+	e->gen = base;
 }
 
 /* ---- address selection ---- */

@@ -111,6 +111,31 @@ ip4_str(uint32_t a, char out[16])
 	*p = '\0';
 }
 
+/* The node's boot state (shm/snap.h enum snap_boot_state) where a boot file
+ * cannot carry it.  A TFTP loader reads its per-node config (pxelinux
+ * 01-<mac>, GRUB grub.cfg-01-<mac>, /ipxe/<node>), which control rewrites
+ * to boot the disk; but UEFI HTTP boot (UEFI 2.x "HTTP Boot", client class
+ * HTTPClient) downloads and runs the URL in the DHCP answer itself, so a
+ * local node gets no URL: with no HTTPClient offer the firmware goes on to
+ * its next boot option.  local_boot: no-boot-file extends that to every
+ * route (firmware whose next boot entry is the disk, no loader round
+ * trip); hold withholds boot info on every route.  Returns the counter of
+ * the reason, 0 when the answer carries boot info as configured. */
+enum bs_ctr
+dhcp_boot_withheld(const struct dhcp_ctx *c)
+{
+	const struct snap_profile *prof;
+
+	if (!c->node || c->node->boot == SNAP_BOOT_NET)
+		return 0;
+	if (c->node->boot == SNAP_BOOT_HOLD)
+		return BS_CTR_DHCP_BOOT_HOLD;
+	if (c->cls.http && !c->cls.ipxe)
+		return BS_CTR_DHCP_BOOT_LOCAL;
+	prof = client_profile(c);
+	return prof && prof->local_boot == SNAP_LOCAL_NO_FILE ? BS_CTR_DHCP_BOOT_LOCAL : 0;
+}
+
 bool
 dhcp_boot_select(const struct dhcp_ctx *c, struct dhcp_boot *b)
 {

@@ -87,9 +87,12 @@ put_mandatory(struct rb *r, uint32_t lease_s)
 	}
 	if (sn)
 		ok = ok && put_u32(r, DHCP_OPT_SUBNET_MASK, sn->mask);
-	if (c->cls.pxe || c->cls.http) {
+	if ((c->cls.pxe || c->cls.http) && !c->withheld) {
 		/* PXE spec 2.2.1 / UEFI 2.x 24.7: the class is echoed so the
-		 * firmware takes this as a boot server's offer. */
+		 * firmware takes this as a boot server's offer.  A node whose
+		 * boot info is withheld gets a plain address offer: echoed
+		 * without a file, PXE firmware would go on to boot server
+		 * discovery (PXE spec 2.2.2) instead of its next boot entry. */
 		const char *vc = c->cls.http ? "HTTPClient" : "PXEClient";
 		ok = ok && put(r, DHCP_OPT_VENDOR_CLASS, vc, strlen(vc));
 		/* PXE spec 2.2.1: option 97 is echoed when the client sent it. */

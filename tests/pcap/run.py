@@ -78,6 +78,7 @@ profiles:
     append: "ks=http://10.77.0.1/ks/${{name}}"
     kickstart: lab.ks
     repo_url: http://10.77.0.1/repo/lab
+    http_boot: efi/httpboot.efi
 nodes:
   - name: node001
     mac: 52:54:00:77:00:01
@@ -124,10 +125,10 @@ def tftp_ack(block, sport=2000):
             UDP(sport=sport, dport=TID) / (b"\x00\x04" + block.to_bytes(2, "big")))
 
 
-def dhcp_msg(mac, mtype, xid, extra=()):
+def dhcp_msg(mac, mtype, xid, extra=(), vc=b"PXEClient:Arch:00000:UNDI:002001", arch=0):
     hw = bytes.fromhex(mac.replace(":", ""))
-    opts = [("message-type", mtype), ("vendor_class_id", b"PXEClient:Arch:00000:UNDI:002001"),
-            (93, b"\x00\x00")] + list(extra) + ["end"]
+    opts = [("message-type", mtype), ("vendor_class_id", vc),
+            (93, arch.to_bytes(2, "big"))] + list(extra) + ["end"]
     return (Ether(dst=BCAST, src=mac) / IP(src="0.0.0.0", dst="255.255.255.255") /
             UDP(sport=68, dport=67) / BOOTP(chaddr=hw, xid=xid, flags=0x8000) / DHCP(options=opts))
 
@@ -293,6 +294,9 @@ def case_dhcp(durable=True):
 
 def tftp_file(work):
     data = bytes((i * 31 + 7) % 251 for i in range(3000))
+    os.makedirs(os.path.join(work, "tftp", "efi"), exist_ok=True)
+    with open(os.path.join(work, "tftp", "efi", "httpboot.efi"), "wb") as fh:
+        fh.write(data)  # the lab profile's http_boot: must exist under tftp.root
     path = os.path.join(work, "tftp", "pxelinux.0")
     with open(path, "wb") as fh:
         fh.write(data)
@@ -378,7 +382,37 @@ def case_punt():
     return f, [], checker, []
 
 
+def case_dhcp_httpboot():
+    """UEFI HTTP boot (UEFI 2.x "HTTP Boot"): option 60 HTTPClient and RFC 4578 arch 16
+    get the class echoed and the loader as an http:// URL (profiles[].http_boot, a path
+    served under /boot/); a PXE BIOS client of the same profile still gets its TFTP file."""
+    f = [dhcp_msg(NODE_MAC, "discover", 0x4444, vc=b"HTTPClient:Arch:00016:UNDI:003001", arch=16,
+                  extra=[("param_req_list", [1, 3, 60, 66, 67])])]
+    f += filler(10)
+    f.append(dhcp_msg(CLI_MAC, "discover", 0x5555))
+
+    def checker(out, ctr, ctx):
+        offers = {p[BOOTP].xid: p for p in out if BOOTP in p and dhcp_opts(p).get("message-type") == (2,)}
+        check(set(offers) == {0x4444, 0x5555}, "expected OFFERs for both clients, got %s" % sorted(offers))
+        o, op = offers[0x4444], dhcp_opts(offers[0x4444])
+        url = b"http://10.77.0.1/boot/efi/httpboot.efi"
+        check(o[BOOTP].yiaddr == "10.77.0.11", "HTTP boot OFFER yiaddr %s" % o[BOOTP].yiaddr)
+        check(op.get("vendor_class_id") == (b"HTTPClient",), "option 60 echoed as HTTPClient: %s" % (op.get("vendor_class_id"),))
+        check(o[BOOTP].file.rstrip(b"\0") == url, "file field is the URL: %r" % o[BOOTP].file.rstrip(b"\0"))
+        check(op.get("boot-file-name", (b"",))[0].rstrip(b"\0") == url, "option 67 is the URL")
+        check("vendor_specific" not in op, "no PXE option 43 for HTTP boot")
+        check(o[BOOTP].siaddr == "10.77.0.1", "siaddr")
+        check(udp_csum_ok(o) and ip_csum_ok(o), "OFFER checksums")
+        b = offers[0x5555]
+        check(b[BOOTP].file.rstrip(b"\0") == b"pxelinux.0", "PXE BIOS client keeps pxelinux.0")
+        check(dhcp_opts(b).get("vendor_class_id") == (b"PXEClient",), "PXEClient echoed")
+        check(ctr["DHCP_HTTP_CLIENT"] == 1 and ctr["DHCP_PXE_CLIENT"] == 1, "client class counters")
+        check(ctr["DHCP_BOOT_LOCAL"] == 0, "no local answer for install nodes")
+    return f, [], checker, []
+
+
 CASES = {
+    "dhcp_httpboot": case_dhcp_httpboot,
     "punt": case_punt,
     "l2l3": case_l2l3,
     "reflect": case_reflect,
