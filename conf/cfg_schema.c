@@ -490,6 +490,41 @@ static const struct kdef power_keys[] = {
 	K("redfish_ca_file", KT_PATH, struct cfg, power_redfish_ca, 0, 0),
 };
 
+/* fleet: the database is a conninfo or a root-only file holding one; a
+ * password written into the YAML would be readable by whoever reads it. */
+static bool
+conninfo_has_password(const char *s)
+{
+	const char *uri = strstr(s, "://");
+	const char *at = uri ? strchr(uri + 3, '@') : NULL;
+	const char *colon = uri ? strchr(uri + 3, ':') : NULL;
+
+	/* "password=..." keyword, or postgresql://user:secret@host */
+	return strstr(s, "password") || (at && colon && colon < at);
+}
+
+static void
+fn_fleet_db(struct ld *l, const struct ynode *v, void *obj)
+{
+	struct cfg *c = obj;
+	if (!cfg_want_scalar(l, "fleet", "database", v))
+		return;
+	if (v->s[0] != '/' && conninfo_has_password(v->s))
+		ld_err(l, v, "fleet.database: no password in the YAML: put the conninfo in a "
+			     "root-only file and give its absolute path");
+	else
+		cfg_set_str(&c->fleet_database, v->s);
+}
+
+static const struct kdef fleet_keys[] = {
+	K("enabled", KT_BOOL, struct cfg, fleet_enabled, 0, 0),
+	KF("database", fn_fleet_db),
+	K("server_name", KT_STR, struct cfg, fleet_server_name, 0, 0),
+	K("ship_interval", KT_DUR_MS, struct cfg, fleet_ship_ms, 10, 600000),
+	K("batch", KT_U32, struct cfg, fleet_batch, 1, 100000),
+	K("heartbeat_deadline", KT_DUR_S, struct cfg, fleet_deadline_s, 2, 86400),
+};
+
 /* ------------------------------------------------------------------ */
 /* profiles: */
 
@@ -595,6 +630,14 @@ fn_sec_power(struct ld *l, const struct ynode *v, void *obj)
 	WALK(l, v, obj, power_keys, "power");
 }
 static void
+fn_sec_fleet(struct ld *l, const struct ynode *v, void *obj)
+{
+	struct cfg *c = obj;
+	WALK(l, v, obj, fleet_keys, "fleet");
+	if (c->fleet_enabled && !c->fleet_database)
+		ld_err(l, v, "fleet.enabled: needs fleet.database");
+}
+static void
 fn_sec_profiles(struct ld *l, const struct ynode *v, void *obj)
 {
 	(void)obj;
@@ -615,6 +658,7 @@ static const struct kdef top_keys[] = {
 	KF("tftp", fn_sec_tftp),	 KF("http", fn_sec_http),
 	KF("journal", fn_sec_journal),	 KF("profiles", fn_sec_profiles),
 	KF("nodes", fn_sec_nodes),	 KF("power", fn_sec_power),
+	KF("fleet", fn_sec_fleet),
 };
 
 void

@@ -31,6 +31,8 @@ static const struct subcmd subcmds[] = {
 	{ "reimage", cmd_reimage },
 	{ "localboot", cmd_localboot },
 	{ "power", cmd_power },
+	{ "db", cmd_db },
+	{ "fleet", cmd_fleet },
 };
 
 int

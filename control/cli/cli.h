@@ -18,6 +18,9 @@ int cmd_import(int argc, char **argv);
 /* cmd_boot.c: set node boot states on the running server. */
 int cmd_reimage(int argc, char **argv);
 int cmd_localboot(int argc, char **argv);
+/* cmd_fleet.c: the fleet database (control/fleet/fleet.h). */
+int cmd_db(int argc, char **argv);
+int cmd_fleet(int argc, char **argv);
 
 /* Prints what GET /api/storm and /api/status of base say after a storm. */
 int summary_print(const char *base);

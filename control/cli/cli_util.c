@@ -35,6 +35,8 @@ cli_usage(FILE *f)
 		"                                      NODES: names, node[001-099], a,b,...\n"
 		"  power [-c FILE] NODES|--all status|on|off|cycle|pxe|boot\n"
 		"                                      BMC power / next boot PXE once (local)\n"
+		"  db init|migrate|status|import-inventory [-c FILE]   fleet database\n"
+		"  fleet [-c FILE] [--json]            every server of the fleet (database)\n"
 		"  --help, --version\n"
 		"\n"
 		"The client commands read the JSON API of a running server; its URL comes\n"

@@ -24,6 +24,7 @@
 #include "control/daemon/jthread.h"
 #include "control/daemon/reload.h"
 #include "control/exit.h"
+#include "control/fleet/fleet.h"
 #include "control/log.h"
 
 #define RELOAD_DEBOUNCE_MS 200u
@@ -194,6 +195,10 @@ start(struct ctl *c)
 	atomic_store(&c->region.hdr->control_pid, (int32_t)getpid());
 	if (jthread_start(c) < 0 || httpd_start(c) < 0)
 		return -1;
+	if ((rc = fleet_start(c)) < 0) {
+		LOG_ERR("serve", "fleet: %s", strerror(-rc));
+		return -1;
+	}
 	LOG_INFO("serve", "running: pid %d, config %s generation %llu", (int)getpid(), c->cfg_path,
 		 (unsigned long long)atomic_load(&c->gen));
 	return 0;
@@ -204,6 +209,7 @@ stop(struct ctl *c)
 {
 	atomic_store(&c->stop, true);
 	httpd_stop(c);
+	fleet_stop(c);
 	jthread_stop(c);
 	if (c->have_region) {
 		atomic_store(&c->region.hdr->control_pid, 0);
