@@ -183,6 +183,42 @@ ship_batch(struct fleet *f, const struct lease_event *ev, size_t n)
 	return ok;
 }
 
+/* After a compaction the new file holds a record for every lease that was
+ * live then; a lease the database still has as bound or declined whose
+ * address the file does not name at all ended before the compaction (its
+ * release or expiry record was compacted away, maybe before it shipped).
+ * Called once the new file is shipped to its end. */
+static bool
+reconcile_compacted(struct fleet *f, const uint8_t *img, size_t size, uint64_t durable)
+{
+	static const char sql[] =
+		"UPDATE leases SET state = 'ended', shipped = now() WHERE server = $1 "
+		"AND state IN ('bound', 'declined') AND NOT ip = ANY($2::inet[])";
+	struct fleet_arr ips = { 0 };
+	const char *v[2] = { f->server, NULL };
+	uint64_t off = 0;
+	size_t n;
+	bool ok;
+
+	do {
+		n = fleet_tail_walk(img, size, off, durable, 0, f->evs, f->batch, &off);
+		for (size_t k = 0; k < n; k++) {
+			char ip[16];
+			uint32_t a = f->evs[k].ip;
+
+			snprintf(ip, sizeof(ip), "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255,
+				 a & 255);
+			fleet_arr_add(&ips, ip);
+		}
+	} while (n == f->batch);
+	v[1] = fleet_arr_done(&ips);
+	ok = v[1] && exec_params(f, "reconcile", sql, 2, v);
+	fleet_arr_free(&ips);
+	if (ok)
+		LOG_INFO("fleet", "journal compacted: leases it no longer names marked ended");
+	return ok;
+}
+
 /* Ships what the journal made durable since the saved position.  false on
  * a database error (the position stays: the same events go again). */
 static bool
@@ -192,10 +228,10 @@ ship_leases(struct fleet *f)
 	const uint8_t *img = NULL;
 	size_t size = 0;
 	struct stat st;
-	bool ok = true;
+	bool ok = true, caught_up = false;
 	int fd;
 
-	if (durable <= f->pos.seq && f->pos.ino)
+	if (durable <= f->pos.seq && f->pos.ino && !f->reconcile_ino)
 		return true;
 	fd = open(f->c->journal.path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0 || journal_map_file(fd, &img, &size) < 0) {
@@ -206,13 +242,18 @@ ship_leases(struct fleet *f)
 	for (unsigned i = 0; ok && i < BATCHES_PER_CYCLE; i++) {
 		bool same = f->pos.ino == (uint64_t)st.st_ino;
 		uint64_t next_off, top = f->pos.seq;
+
+		if (!same && f->pos.ino)
+			f->reconcile_ino = (uint64_t)st.st_ino; /* a compaction happened */
 		/* a new file (first start, compaction): walk it all, skipping
 		 * what was shipped from the old one */
 		size_t n = fleet_tail_walk(img, size, same ? f->pos.off : 0, durable,
 					   same ? 0 : f->pos.seq, f->evs, f->batch, &next_off);
 
-		if (n == 0 && same && next_off == f->pos.off)
+		if (n == 0 && same && next_off == f->pos.off) {
+			caught_up = true;
 			break;
+		}
 		for (size_t k = 0; k < n; k++)
 			if (f->evs[k].seq > top)
 				top = f->evs[k].seq;
@@ -226,9 +267,15 @@ ship_leases(struct fleet *f)
 		atomic_store_explicit(&f->shipped_seq, f->pos.seq, memory_order_relaxed);
 		if (n)
 			atomic_store_explicit(&f->last_ship_ms, bs_real_ms(), memory_order_relaxed);
-		if (n < f->batch)
+		if (n < f->batch) {
+			caught_up = true;
 			break;
+		}
 	}
+	/* caught up: everything durable in the new file is in the database */
+	if (ok && caught_up && f->reconcile_ino == (uint64_t)st.st_ino &&
+	    (ok = reconcile_compacted(f, img, size, durable)))
+		f->reconcile_ino = 0;
 	if (img)
 		munmap((void *)img, size);
 	close(fd);

@@ -32,6 +32,7 @@ struct fleet {
 	struct fleet_pos pos;	/* saved: everything before it is in the database */
 	struct fleet_pos next;	/* the batch in flight */
 	struct lease_event *evs; /* batch buffer */
+	uint64_t reconcile_ino;	/* compacted file to reconcile once shipped */
 	uint64_t ns_ino, ns_mtime_ns, ns_size; /* the nodestate file last seen */
 	struct ns_rec *ns_shipped; /* the records as last shipped */
 	size_t ns_n;
