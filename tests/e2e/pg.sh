@@ -31,7 +31,7 @@ pg_setup() { # dir
 
 pg_up() {
 	pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/pg" -l "$PG_DIR/pg/server.log" -w -t 30 \
-		-o "-c listen_addresses='' -c unix_socket_directories='$PG_DIR/pgsock' -p $PG_PORT -c fsync=off" \
+		-o "-c listen_addresses='' -c unix_socket_directories='$PG_DIR/pgsock' -p $PG_PORT -c fsync=${PG_FSYNC:-off}" \
 		start >/dev/null || { echo "pg_ctl start failed: $(tail -5 "$PG_DIR/pg/server.log")"; return 1; }
 }
 
