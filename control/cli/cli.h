@@ -5,6 +5,8 @@
 #ifndef BS_CONTROL_CLI_H
 #define BS_CONTROL_CLI_H
 
+#include <stdio.h>
+
 #define CLI_EXIT_HELP	    100	/* --help: usage on stdout, exit 0 */
 #define CLI_EXIT_USAGE_TEXT 101	/* bad options: usage on stderr, exit 2 */
 
@@ -21,6 +23,10 @@ int cmd_localboot(int argc, char **argv);
 /* cmd_fleet.c: the fleet database (control/fleet/fleet.h). */
 int cmd_db(int argc, char **argv);
 int cmd_fleet(int argc, char **argv);
+/* The "fleet" line of `bootstorm status` from /api/status (nothing when
+ * fleet mode is off). */
+struct json_t;
+void fleet_status_print(struct json_t *status, FILE *out);
 
 /* Prints what GET /api/storm and /api/status of base say after a storm. */
 int summary_print(const char *base);

@@ -6,6 +6,7 @@
  * work while every server is down.
  */
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@
 #include "control/cli/cli.h"
 #include "control/exit.h"
 #include "control/fleet/fleet.h"
+#include "util/bs_time.h"
 
 #define DEFAULT_CFG "/etc/bootstorm/bootstorm.yaml"
 
@@ -125,4 +127,32 @@ cmd_fleet(int argc, char **argv)
 	}
 	cfg_free(c);
 	return rc;
+}
+
+static const char *
+js(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : "?";
+}
+
+void
+fleet_status_print(json_t *status, FILE *out)
+{
+	json_t *f = json_object_get(status, "fleet");
+	long long last = (long long)json_integer_value(json_object_get(f, "last_shipped_ms"));
+	const char *err = json_string_value(json_object_get(f, "last_error"));
+
+	if (!json_is_true(json_object_get(f, "enabled")))
+		return;
+	fprintf(out, "fleet       server %s, database %s, outbox backlog %lld, %lld shipped",
+		js(f, "server"), js(f, "database"),
+		(long long)json_integer_value(json_object_get(f, "backlog")),
+		(long long)json_integer_value(json_object_get(f, "shipped")));
+	if (last)
+		fprintf(out, ", last %.1fs ago", (double)((long long)bs_real_ms() - last) / 1000.0);
+	if (err && err[0] && !json_is_true(json_object_get(f, "database_ok")))
+		fprintf(out, " (%s)", err);
+	fputc('\n', out);
 }

@@ -88,16 +88,20 @@ quiet(void *arg, const char *msg)
 PGconn *
 fleet_connect_ci(char *ci, char *err, size_t err_cap)
 {
-	static const char *const keys[] = { "dbname", "connect_timeout", "application_name", NULL };
-	const char *vals[4];
+	/* A dead peer must not hang the shipper (or serve's shutdown) for the
+	 * kernel's 15 minutes of TCP retransmissions: keepalives, a TCP user
+	 * timeout and a statement timeout bound every call. */
+	static const char *const keys[] = { "connect_timeout", "application_name",
+					    "keepalives_idle", "keepalives_interval",
+					    "keepalives_count", "tcp_user_timeout", "options",
+					    "dbname", NULL };
+	const char *vals[] = { "5", "bootstorm", "10", "3", "3", "20000",
+			       "-c statement_timeout=60000", ci, NULL };
 	PGconn *db;
 
-	/* expand_dbname: the first value is the whole conninfo; the later
-	 * ones only apply where it does not say otherwise */
-	vals[0] = ci;
-	vals[1] = "5";
-	vals[2] = "bootstorm";
-	vals[3] = NULL;
+	/* expand_dbname: the last value is the whole conninfo, expanded after
+	 * the defaults above, so whatever it says wins (libpq keeps the last
+	 * value of a repeated key word) */
 	db = PQconnectdbParams(keys, vals, 1);
 	memset(ci, 0, strlen(ci)); /* may hold a password */
 	free(ci);

@@ -117,6 +117,8 @@ lease 4
 b=$(backlog)
 [ "$b" -ge 2 ] || fail "backlog $b while the database is down (2 ACKs at least)"
 in_srv curl -s -m 5 "$HTTP/metrics" | grep -q '^bootstorm_fleet_db_up 0' || fail "metrics: db up while down"
+out=$(bs status) || fail "bootstorm status: $out"
+grep -qE '^fleet +server e2e, database unreachable, outbox backlog [1-9]' <<<"$out" || fail "status while down: $out"
 log "database down: c3, c4 ACKed, backlog $b"
 pg_up || fail "pg_up again"
 wait_for 40 "backlog drained after PostgreSQL returned" drained
@@ -155,6 +157,8 @@ json=$(in_srv curl -s -m 10 "$HTTP/api/fleet")
 python3 -c 'import json,sys; j=json.loads(sys.argv[1]); s=j["servers"][0]
 assert s["name"]=="e2e" and s["alive"] and s["leases_bound"]>=6 and s["node_states"].get("install")==1, j' "$json" ||
 	fail "GET /api/fleet: $json"
+out=$(bs status) || fail "bootstorm status: $out"
+grep -qE '^fleet +server e2e, database reachable, outbox backlog 0' <<<"$out" || fail "status after: $out"
 out=$("$BS_BIN" fleet -c "$CONF") || fail "bootstorm fleet: $out"
 grep -qE '^e2e +yes ' <<<"$out" || fail "bootstorm fleet: $out"
 echo "$out"
