@@ -106,7 +106,8 @@ fleet_lease_state(unsigned kind)
 void
 fleet_lease_batch_add(struct fleet_lease_batch *b, const struct lease_event *ev)
 {
-	char ip[16], mac[18], exp[24], seq[24], ts[24];
+	char ip[16], mac[18], exp[24], seq[24], ts[24], host[sizeof(ev->hostname)];
+	size_t k = 0;
 
 	snprintf(ip, sizeof(ip), "%u.%u.%u.%u", ev->ip >> 24, (ev->ip >> 16) & 255,
 		 (ev->ip >> 8) & 255, ev->ip & 255);
@@ -121,8 +122,13 @@ fleet_lease_batch_add(struct fleet_lease_batch *b, const struct lease_event *ev)
 	fleet_arr_add(&b->col[FL_EXPIRES_MS], exp);
 	fleet_arr_add(&b->col[FL_SEQ], seq);
 	fleet_arr_add(&b->col[FL_TS_MS], ts);
-	/* the dataplane sanitised it; NUL-terminated within 32 bytes */
-	fleet_arr_add(&b->col[FL_HOSTNAME], ev->hostname[0] ? ev->hostname : NULL);
+	/* The dataplane sanitised it already; a byte PostgreSQL would refuse
+	 * as text (not UTF-8, NUL) must not poison a whole batch that the
+	 * shipper would then retry forever: printable ASCII only. */
+	for (; k + 1 < sizeof(host) && ev->hostname[k]; k++)
+		host[k] = ev->hostname[k] > 0x20 && ev->hostname[k] < 0x7f ? ev->hostname[k] : '?';
+	host[k] = '\0';
+	fleet_arr_add(&b->col[FL_HOSTNAME], k ? host : NULL);
 	b->n++;
 }
 

@@ -9,13 +9,17 @@
 
 #include "control/daemon/ctl.h"
 #include "control/exit.h"
+#include "control/log.h"
 
 #define NO_LIBPQ "this bootstorm was built without libpq (install libpq-dev, rebuild)"
 
 int
 fleet_start(struct ctl *c)
 {
-	return c->cfg->fleet_enabled ? -ENOTSUP : 0;
+	if (!c->cfg->fleet_enabled)
+		return 0;
+	LOG_ERR("fleet", "fleet.enabled: %s", NO_LIBPQ);
+	return -ENOTSUP;
 }
 
 void

@@ -179,14 +179,17 @@ test_lease_batch(void **state)
 	ev.kind = LEASE_EV_RELEASE;
 	ev.hostname[0] = '\0';
 	fleet_lease_batch_add(&b, &ev);
+	ev.seq = 44;
+	memcpy(ev.hostname, "a\xff b\x01", 6); /* from a journal we did not write */
+	fleet_lease_batch_add(&b, &ev);
 	assert_true(fleet_lease_batch_done(&b, v));
-	assert_int_equal(b.n, 2);
-	assert_string_equal(v[FL_IP], "{\"10.77.0.100\",\"10.77.0.100\"}");
-	assert_string_equal(v[FL_MAC], "{\"52:54:00:77:01:ab\",\"52:54:00:77:01:ab\"}");
-	assert_string_equal(v[FL_STATE], "{\"bound\",\"released\"}");
-	assert_string_equal(v[FL_SEQ], "{\"42\",\"43\"}");
-	assert_string_equal(v[FL_EXPIRES_MS], "{\"1700000000123\",\"1700000000123\"}");
-	assert_string_equal(v[FL_HOSTNAME], "{\"node\\\"1\",NULL}");
+	assert_int_equal(b.n, 3);
+	assert_string_equal(v[FL_IP], "{\"10.77.0.100\",\"10.77.0.100\",\"10.77.0.100\"}");
+	assert_string_equal(v[FL_MAC], "{\"52:54:00:77:01:ab\",\"52:54:00:77:01:ab\",\"52:54:00:77:01:ab\"}");
+	assert_string_equal(v[FL_STATE], "{\"bound\",\"released\",\"released\"}");
+	assert_string_equal(v[FL_SEQ], "{\"42\",\"43\",\"44\"}");
+	assert_string_equal(v[FL_EXPIRES_MS], "{\"1700000000123\",\"1700000000123\",\"1700000000123\"}");
+	assert_string_equal(v[FL_HOSTNAME], "{\"node\\\"1\",NULL,\"a??b?\"}");
 	fleet_lease_batch_free(&b);
 	assert_string_equal(fleet_lease_state(LEASE_EV_GRANT), "bound");
 	assert_string_equal(fleet_lease_state(LEASE_EV_DECLINE), "declined");
