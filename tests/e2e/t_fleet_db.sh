@@ -12,7 +12,10 @@
 #      backlog pending, restarted, PostgreSQL back: nothing lost;
 #   5. every ACKed (MAC, address) is in the leases table exactly once, bound;
 #      a node-state change (reimage) reaches node_state; GET /api/fleet and
-#      `bootstorm fleet` show this server alive.
+#      `bootstorm fleet` show this server alive;
+#   6. a second server (control only, its own instance, state and port on
+#      loopback) joins the fleet view; killed -9, it is shown down once its
+#      heartbeat is older than fleet.heartbeat_deadline, the first stays up.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pg.sh"
 
@@ -20,7 +23,7 @@ need_cmd dhclient isc-dhcp-client
 [ -x "${PG_BIN}/initdb" ] || notrun "NOT RUN: PostgreSQL 15 not installed (Debian package postgresql-15)"
 e2e_init --clients 6
 # stop the cluster, then lib.sh's cleanup with the test's own exit status
-trap 'r=$?; pg_down; (exit $r); e2e_cleanup' EXIT
+trap 'r=$?; pg_down; rm -f "/dev/shm/bootstorm-${INSTANCE}b"; (exit $r); e2e_cleanup' EXIT
 write_config
 pg_setup "$WORK" || fail "pg_setup"
 pg_up || fail "pg_up"
@@ -162,4 +165,23 @@ grep -qE '^fleet +server e2e, database reachable, outbox backlog 0' <<<"$out" ||
 out=$("$BS_BIN" fleet -c "$CONF") || fail "bootstorm fleet: $out"
 grep -qE '^e2e +yes ' <<<"$out" || fail "bootstorm fleet: $out"
 echo "$out"
+
+# ---- 6. a second server: liveness by heartbeat deadline
+sed -e 's|^  name: e2e$|  name: e2e-b|' -e "s|^  instance: .*|  instance: ${INSTANCE}b|" \
+	-e "s|^  state_dir: .*|  state_dir: $WORK/state-b|" -e 's|^  listen: .*|  listen: 127.0.0.1:18080|' \
+	"$CONF" >"$WORK/b.yaml"
+spawn "$WORK/control-b.log" "$BS_BIN" serve -c "$WORK/b.yaml" --foreground
+B_PID=$LAST_PID
+view() { "$BS_BIN" fleet -c "$CONF" --json | python3 -c "import json,sys; j=json.load(sys.stdin); s={x['name']: x['alive'] for x in j['servers']}; print($1)"; }
+both_alive() { [ "$(view 's.get("e2e") and s.get("e2e-b")')" = True ]; }
+b_down() { [ "$(view 's.get("e2e") and s.get("e2e-b") is False')" = True ]; }
+wait_for 20 "second server alive in the fleet view" both_alive
+[ "$(pg_sql "SELECT count(*) FROM segments WHERE server = 'e2e-b'")" = 1 ] || fail "segments of e2e-b"
+kill -9 "$B_PID"
+wait "$B_PID" 2>/dev/null
+rm -f "/dev/shm/bootstorm-${INSTANCE}b"
+log "second server e2e-b killed -9"
+b_down && fail "e2e-b shown down before its deadline"
+wait_for 15 "e2e-b shown down after the heartbeat deadline" b_down
+"$BS_BIN" fleet -c "$CONF"
 pass
