@@ -305,6 +305,15 @@ ns_changed(struct fleet *f)
 
 enum { NC_NAME, NC_STATE, NC_PROFILE, NC_REASON, NC_SINCE, NC_MAX };
 
+/* Field by field: the store's records may carry unset padding and bytes
+ * after each string's NUL. */
+static bool
+rec_same(const struct ns_rec *a, const struct ns_rec *b)
+{
+	return a->state == b->state && a->since_ms == b->since_ms && strcmp(a->name, b->name) == 0 &&
+	       strcmp(a->profile, b->profile) == 0 && strcmp(a->reason, b->reason) == 0;
+}
+
 static bool
 ship_node_states(struct fleet *f)
 {
@@ -336,7 +345,7 @@ ship_node_states(struct fleet *f)
 		char since[24];
 
 		/* records are only ever appended: same index, same node */
-		if (i < f->ns_n && memcmp(&copy[i], &f->ns_shipped[i], sizeof(*copy)) == 0)
+		if (i < f->ns_n && rec_same(&copy[i], &f->ns_shipped[i]))
 			continue;
 		snprintf(since, sizeof(since), "%" PRIu64, copy[i].since_ms);
 		fleet_arr_add(&col[NC_NAME], copy[i].name);
