@@ -264,6 +264,7 @@ ship_leases(struct fleet *f)
 		if (pos_save(f) < 0)
 			LOG_WARN("fleet", "%s: cannot save the position", f->pos_path);
 		atomic_fetch_add_explicit(&f->shipped, n, memory_order_relaxed);
+		atomic_fetch_add_explicit(&f->txns, n ? 1 : 0, memory_order_relaxed);
 		atomic_store_explicit(&f->shipped_seq, f->pos.seq, memory_order_relaxed);
 		if (n)
 			atomic_store_explicit(&f->last_ship_ms, bs_real_ms(), memory_order_relaxed);

@@ -41,6 +41,7 @@ struct fleet {
 	_Atomic bool db_ok;
 	_Atomic uint64_t shipped_seq;	/* highest lease seq in the database */
 	_Atomic uint64_t shipped;	/* lease events shipped since start */
+	_Atomic uint64_t txns;		/* lease transactions committed (batches) */
 	_Atomic uint64_t ns_shipped_total; /* node-state rows shipped */
 	_Atomic uint64_t errors;
 	_Atomic uint64_t last_ship_ms;	/* wall clock of the last shipped batch */

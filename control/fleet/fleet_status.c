@@ -40,6 +40,7 @@ fleet_status_json(struct ctl *c, json_t *status)
 		json_object_set_new(o, "backlog", json_integer((json_int_t)backlog(f)));
 		json_object_set_new(o, "shipped_seq", json_integer((json_int_t)atomic_load(&f->shipped_seq)));
 		json_object_set_new(o, "shipped", json_integer((json_int_t)atomic_load(&f->shipped)));
+		json_object_set_new(o, "transactions", json_integer((json_int_t)atomic_load(&f->txns)));
 		json_object_set_new(o, "node_states_shipped",
 				    json_integer((json_int_t)atomic_load(&f->ns_shipped_total)));
 		json_object_set_new(o, "errors", json_integer((json_int_t)atomic_load(&f->errors)));
@@ -73,6 +74,9 @@ fleet_metrics(struct ctl *c, char *buf, size_t cap)
 		     "# HELP bootstorm_fleet_shipped_total lease events shipped to the database\n"
 		     "# TYPE bootstorm_fleet_shipped_total counter\n"
 		     "bootstorm_fleet_shipped_total %llu\n"
+		     "# HELP bootstorm_fleet_transactions_total lease batches committed (database round trips of the outbox)\n"
+		     "# TYPE bootstorm_fleet_transactions_total counter\n"
+		     "bootstorm_fleet_transactions_total %llu\n"
 		     "# HELP bootstorm_fleet_errors_total database errors of the shipper\n"
 		     "# TYPE bootstorm_fleet_errors_total counter\n"
 		     "bootstorm_fleet_errors_total %llu\n"
@@ -81,6 +85,7 @@ fleet_metrics(struct ctl *c, char *buf, size_t cap)
 		     "bootstorm_fleet_last_shipped_seconds %.3f\n",
 		     atomic_load(&f->db_ok) ? 1 : 0, (unsigned long long)backlog(f),
 		     (unsigned long long)atomic_load(&f->shipped),
+		     (unsigned long long)atomic_load(&f->txns),
 		     (unsigned long long)atomic_load(&f->errors),
 		     (double)atomic_load(&f->last_ship_ms) / 1000.0);
 	return n < 0 ? 0 : (size_t)n >= cap ? cap - 1 : (size_t)n;
