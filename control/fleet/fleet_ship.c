@@ -28,6 +28,8 @@
 #define BACKOFF_MAX_MS 30000u
 #define BATCHES_PER_CYCLE 50u
 
+static bool stopping(struct fleet *f);
+
 /* ---- position file: <state_dir>/fleet.outbox, replaced atomically ---- */
 
 static void
@@ -239,7 +241,9 @@ ship_leases(struct fleet *f)
 			close(fd);
 		return true; /* the journal thread reports its own file's trouble */
 	}
-	for (unsigned i = 0; ok && i < BATCHES_PER_CYCLE; i++) {
+	/* bounded per cycle, and stopped by shutdown, so the heartbeat goes
+	 * on and serve's stop never waits for a long backlog to drain */
+	for (unsigned i = 0; ok && i < BATCHES_PER_CYCLE && !stopping(f); i++) {
 		bool same = f->pos.ino == (uint64_t)st.st_ino;
 		uint64_t next_off, top = f->pos.seq;
 
