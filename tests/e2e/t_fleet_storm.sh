@@ -4,7 +4,9 @@
 # each while the throw-away PostgreSQL 15 (tests/e2e/pg.sh) is stopped.  Every
 # DORA must be ACKed all the same (the database is not on the ACK path) and
 # the outbox backlog must hold them; when PostgreSQL returns the backlog
-# drains in batches (fleet.batch 200), and the leases table must then equal
+# drains in batches (fleet.batch 20); control is killed -9 while it drains
+# (some batches committed, more pending) and restarted, which ships the rest
+# again from its saved position (idempotent upserts); the leases table must then equal
 # the journal's bound leases -- read from the file by ack_check.py's own
 # decoder, not bootstorm's -- with no address or MAC bound twice.  Prints the
 # database round trips the outbox needed per booted node.
@@ -27,7 +29,7 @@ fleet:
   enabled: true
   database: $WORK/fleet.conninfo
   ship_interval: 200ms
-  batch: 200
+  batch: 20
 YAML
 "$BS_BUILD/control/bootstorm" db init -c "$CONF" >/dev/null || fail "db init"
 server_start
@@ -62,8 +64,23 @@ log "database down: $acks ACKs, outbox backlog $backlog"
 
 t0=$SECONDS
 pg_up || fail "pg_up again"
+# kill -9 mid-drain: some transactions committed, backlog left
+mid=
+for ((i = 0; i < 300; i++)); do
+	read -r tx bl < <(fleet 'f["transactions"], f["backlog"]' | tr -d '(),')
+	if [ "${tx:-0}" -ge 2 ] && [ "${bl:-0}" -gt 0 ]; then mid="$tx transactions committed, backlog $bl"; break; fi
+	[ "${bl:-1}" = 0 ] && break
+	sleep 0.02
+done
+[ -n "$mid" ] || fail "could not catch the drain in progress (transactions ${tx:-?}, backlog ${bl:-?})"
+kill -9 "$CTL_PID"
+wait "$CTL_PID" 2>/dev/null
+log "control killed -9 mid-drain ($mid)"
+spawn "$WORK/control.2.log" ip netns exec "$SRV" "$BS_BUILD/control/bootstorm" serve -c "$CONF" --foreground
+CTL_PID=$LAST_PID
+wait_http "$HTTP/" 30 || fail "control did not come back: $(tail -5 "$WORK/control.2.log")"
 wait_for 90 "backlog drained" drained
-log "database back: backlog drained in ~$((SECONDS - t0)) s"
+log "database back: backlog drained in ~$((SECONDS - t0)) s (restart included)"
 
 pg_sql "SELECT host(ip) || ' ' || mac FROM leases WHERE server = 'e2e' AND state = 'bound'" >"$WORK/db.txt"
 python3 - "$E2E_DIR" "$WORK/state/leases.journal" "$WORK/db.txt" <<'PY' || fail "database and journal differ"
@@ -82,5 +99,5 @@ PY
 [ "$(wc -l <"$WORK/db.txt")" -ge "$N" ] || fail "fewer than $N bound leases in the database"
 shipped=$(fleet 'f["shipped"]')
 txns=$(fleet 'f["transactions"]')
-log "outbox: $shipped lease events in $txns transactions ($(echo "scale=3; $txns / $N" | bc) per booted node, batch 200)"
+log "outbox after the restart: $shipped lease events in $txns transactions ($(echo "scale=3; $txns / $N" | bc) per booted node, batch 20)"
 pass
