@@ -167,6 +167,14 @@ struct cfg {
 	uint32_t power_retries;		/* extra tries of one BMC command */
 	uint32_t power_ipmi_cipher;	/* RMCP+ cipher suite; 0 = ask the BMC */
 	char *power_redfish_ca;		/* CA bundle for redfish:// BMCs; NULL = system */
+	uint32_t power_dhcp_deadline_ms;	/* campaign: powered, no DHCP: power again */
+	uint32_t power_max_repower;		/* campaign: ... at most this many times */
+	uint32_t power_install_deadline_ms;	/* campaign: first DHCP to the report */
+
+	/* discovery: (machines not in the inventory) */
+	uint32_t disc_max;		/* entries of control's discovered table */
+	char *disc_enrolled;		/* CSV `bootstorm enroll` writes, read as
+					   inventory; NULL = enroll disabled */
 
 	struct cfg_profile *profiles;
 	size_t n_profiles;
@@ -223,6 +231,11 @@ struct cfg *cfg_load(const char *path, struct cfg_errs *errs);
 /* Same from memory; name is used in messages. */
 struct cfg *cfg_load_mem(const char *name, const char *buf, size_t len,
 			 struct cfg_errs *errs);
+/* cfg_load with the discovery.enrolled CSV's content replaced by
+ * csv[0..csv_len) (messages still name the enrolled file): how
+ * `bootstorm enroll` checks a candidate before writing it. */
+struct cfg *cfg_load_enroll(const char *path, const char *csv, size_t csv_len,
+			    struct cfg_errs *errs);
 void cfg_free(struct cfg *c);
 
 /* "file:line:col: error: msg" lines, one per error, to f. */

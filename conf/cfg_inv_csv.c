@@ -2,8 +2,10 @@
  *
  * CSV entries: `csv: file` with one node per row.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <strings.h>
 
@@ -200,6 +202,47 @@ csv_parse(struct csv *cv, const char *buf, size_t len)
 		if (cv->l->errs->n >= CFG_MAX_ERRS)
 			return; /* a binary file: enough said */
 	}
+}
+
+/* Parses buf as inventory CSV, locations naming `shown`. */
+static void
+csv_nodes(struct ld *l, const char *shown, const char *buf, size_t len)
+{
+	struct csv cv = {
+		.l = l,
+		.file = cfg_errs_intern(l->errs, shown),
+		.cfile = cfg_intern(l->c, shown),
+	};
+	csv_parse(&cv, buf, len);
+}
+
+/* discovery.enrolled: the file bootstorm writes itself (control/daemon/
+ * api_disc.c), so it may not exist yet: no file, no nodes.  During
+ * cfg_load_enroll the candidate content stands in for it. */
+void
+inv_enrolled(struct ld *l, const struct ynode *v)
+{
+	const char *path = l->c->disc_enrolled;
+	char *buf = NULL;
+	size_t len = 0;
+	const char *why = "out of memory";
+
+	if (l->enr_ovr) {
+		csv_nodes(l, path, l->enr_buf, l->enr_len);
+		return;
+	}
+	if (access(path, F_OK) < 0 && errno == ENOENT) {
+		cfg_intern(l->c, path); /* watched: its creation reloads */
+		return;
+	}
+	if (cfg_read_file(path, &buf, &len, &why) < 0) {
+		ld_err(l, v, "discovery.enrolled: cannot read '%s': %s", path, why);
+		return;
+	}
+	/* Registered like a csv: entry's file, so that an edit reloads. */
+	cfg_intern(l->c, path);
+	csv_nodes(l, path, buf, len);
+	free(buf);
 }
 
 void

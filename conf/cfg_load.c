@@ -42,11 +42,17 @@ base_dir_of(const char *name)
 	return r;
 }
 
-struct cfg *
-cfg_load_mem(const char *name, const char *buf, size_t len, struct cfg_errs *errs)
+static struct cfg *
+load_mem(const char *name, const char *buf, size_t len, struct cfg_errs *errs,
+	 const struct ld *ovr)
 {
 	size_t errs0 = errs->n + errs->dropped, n0 = errs->n;
 	struct ld l = { .errs = errs };
+	if (ovr) {
+		l.enr_ovr = true;
+		l.enr_buf = ovr->enr_buf;
+		l.enr_len = ovr->enr_len;
+	}
 	struct cfg *c = calloc(1, sizeof(*c));
 	struct cfg_loc top = { .file = cfg_errs_intern(errs, name), .line = 1, .col = 1 };
 	bool failed;
@@ -99,7 +105,13 @@ cfg_load_mem(const char *name, const char *buf, size_t len, struct cfg_errs *err
 }
 
 struct cfg *
-cfg_load(const char *path, struct cfg_errs *errs)
+cfg_load_mem(const char *name, const char *buf, size_t len, struct cfg_errs *errs)
+{
+	return load_mem(name, buf, len, errs, NULL);
+}
+
+static struct cfg *
+load_file(const char *path, struct cfg_errs *errs, const struct ld *ovr)
 {
 	char *buf;
 	size_t len;
@@ -109,7 +121,20 @@ cfg_load(const char *path, struct cfg_errs *errs)
 		cfg_err_add(errs, &loc, "cannot read config: %s", why);
 		return NULL;
 	}
-	struct cfg *c = cfg_load_mem(path, buf, len, errs);
+	struct cfg *c = load_mem(path, buf, len, errs, ovr);
 	free(buf);
 	return c;
+}
+
+struct cfg *
+cfg_load(const char *path, struct cfg_errs *errs)
+{
+	return load_file(path, errs, NULL);
+}
+
+struct cfg *
+cfg_load_enroll(const char *path, const char *csv, size_t csv_len, struct cfg_errs *errs)
+{
+	struct ld ovr = { .enr_ovr = true, .enr_buf = csv, .enr_len = csv_len };
+	return load_file(path, errs, &ovr);
 }

@@ -74,6 +74,10 @@ cfg_defaults(struct cfg *c)
 	c->fleet_ship_ms = 1000;
 	c->fleet_batch = 1000;
 	c->fleet_deadline_s = 15;
+	c->disc_max = 4096;
+	c->power_dhcp_deadline_ms = 300000;
+	c->power_max_repower = 2;
+	c->power_install_deadline_ms = 3600000;
 	return c->name && c->instance && c->state_dir && c->tftp_root && c->repo_root &&
 			       c->templates ?
 		       0 :
@@ -163,6 +167,7 @@ cfg_free(struct cfg *c)
 	free(c->admin_token_file);
 	free(c->power_cred_file);
 	free(c->power_redfish_ca);
+	free(c->disc_enrolled);
 	for (size_t i = 0; i < c->n_profiles; i++) {
 		struct cfg_profile *p = &c->profiles[i];
 		free(p->name);

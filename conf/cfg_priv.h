@@ -51,6 +51,10 @@ struct ld {
 	const struct ynode **sub_map;  /* parallel to c->subnets */
 	bool tftp_root_set, templates_set;
 	bool server_ip_bad;	/* reported already: no "required" error */
+	/* cfg_load_enroll: the enrolled CSV's candidate content */
+	bool enr_ovr;
+	const char *enr_buf;
+	size_t enr_len;
 };
 
 /* Errors (cfg_err.c). */
@@ -85,6 +89,9 @@ void cfg_derive(struct cfg *c);
 
 /* Inventory (cfg_inventory.c, cfg_inv_*.c). */
 void ld_nodes(struct ld *l, const struct ynode *seq);
+/* discovery.enrolled: nodes of the CSV `bootstorm enroll` writes (a missing
+ * file is an empty inventory); v is the key's value, for messages. */
+void inv_enrolled(struct ld *l, const struct ynode *v);
 void ld_vars(struct ld *l, const struct ynode *map, struct cfg_var **v, size_t *n);
 /* Builds c->by_name/by_mac/by_ip (cfg_index.c); -ENOMEM on failure. */
 int cfg_build_indexes(struct cfg *c);

@@ -488,6 +488,26 @@ static const struct kdef power_keys[] = {
 	K("retries", KT_U32, struct cfg, power_retries, 0, 10),
 	K("ipmi_cipher_suite", KT_U32, struct cfg, power_ipmi_cipher, 0, 17),
 	K("redfish_ca_file", KT_PATH, struct cfg, power_redfish_ca, 0, 0),
+	K("dhcp_deadline", KT_DUR_MS, struct cfg, power_dhcp_deadline_ms, 1000, 86400000),
+	K("max_repower", KT_U32, struct cfg, power_max_repower, 0, 100),
+	K("install_deadline", KT_DUR_MS, struct cfg, power_install_deadline_ms, 1000, 604800000),
+};
+
+static void
+fn_enrolled(struct ld *l, const struct ynode *v, void *obj)
+{
+	struct cfg *c = obj;
+	if (!cfg_want_scalar(l, "discovery", "enrolled", v))
+		return;
+	free(c->disc_enrolled);
+	c->disc_enrolled = cfg_abs_path(l->c, v->s);
+	if (c->disc_enrolled)
+		inv_enrolled(l, v);
+}
+
+static const struct kdef discovery_keys[] = {
+	K("max_clients", KT_U32, struct cfg, disc_max, 16, 1u << 20),
+	KF("enrolled", fn_enrolled),
 };
 
 /* fleet: the database is a conninfo or a root-only file holding one; a
@@ -638,6 +658,11 @@ fn_sec_fleet(struct ld *l, const struct ynode *v, void *obj)
 		ld_err(l, v, "fleet.enabled: needs fleet.database");
 }
 static void
+fn_sec_discovery(struct ld *l, const struct ynode *v, void *obj)
+{
+	WALK(l, v, obj, discovery_keys, "discovery");
+}
+static void
 fn_sec_profiles(struct ld *l, const struct ynode *v, void *obj)
 {
 	(void)obj;
@@ -659,6 +684,7 @@ static const struct kdef top_keys[] = {
 	KF("journal", fn_sec_journal),	 KF("profiles", fn_sec_profiles),
 	KF("nodes", fn_sec_nodes),	 KF("power", fn_sec_power),
 	KF("fleet", fn_sec_fleet),
+	KF("discovery", fn_sec_discovery),
 };
 
 void

@@ -108,7 +108,11 @@ struct wrk {
 	struct pkt_self self;
 	struct dhcp_engine *dhcp;	/* worker 0 only */
 	struct tftp_engine *tftp;
-	struct rte_ring *lease_ring, *boot_ring;
+	struct rte_ring *lease_ring, *boot_ring, *disc_ring;
+	/* discovery: the worker that received the DHCP message being handled
+	 * (handed-over mbufs carry it in hash.usr, set by the sender) */
+	bool dhcp_handover;
+	uint8_t dhcp_from;
 	/* per-iteration clocks */
 	uint64_t now_tsc, now_ns, now_wall_ms;
 	uint64_t next_tick_tsc, next_hb_tsc;

@@ -110,8 +110,10 @@ dispatch(struct wrk *w, struct rte_mbuf *m, uint8_t *p, const struct pkt_info *p
 		bs_ctr_inc(w->ctr, BS_CTR_ICMP_ECHO_REPLY);
 		return reply_inplace(w, m, pkt_icmp_echo_reply(p, m->data_len, &w->self, pi));
 	case PKT_C_DHCP:
-		if (w->id != 0)
+		if (w->id != 0) {
+			m->hash.usr = w->id; /* the receiving worker, for discovery */
 			return handover(w, w->dp->dhcp_ring, m);
+		}
 		return wrk_dhcp_in(w, m, pi);
 	case PKT_C_TFTP:
 		return wrk_tftp_in(w, m, pi);
@@ -308,8 +310,11 @@ dp_worker_main(void *arg)
 			handle(w, pkts[i]);
 		}
 		work += n;
-		if (w->id == 0)
+		if (w->id == 0) {
+			w->dhcp_handover = true;
 			work += drain_ring(w, w->dp->dhcp_ring, BS_CTR_DHCP_HANDOVER_RX);
+			w->dhcp_handover = false;
+		}
 		/* one punt tap queue pair per worker */
 		if (w->dp->punt_port != UINT16_MAX)
 			work += punt_rx(w);
@@ -340,6 +345,7 @@ dp_worker_init(struct dp *dp, struct wrk *w, unsigned id)
 	w->ctr = shm_worker_counters(&dp->shm, id);
 	w->lease_ring = shm_lease_ring(&dp->shm, id);
 	w->boot_ring = shm_boot_ring(&dp->shm, id);
+	w->disc_ring = shm_disc_ring(&dp->shm, id);
 	w->ip_id = (uint16_t)(id << 12);
 	memcpy(w->self.mac, dp->port_mac.addr_bytes, 6);
 	int rc = id == 0 ? wrk_dhcp_init(w) : 0;

@@ -38,6 +38,20 @@ wrk_emit_boot(void *ctx, const struct boot_event *ev)
 		bs_ctr_inc(w->ctr, BS_CTR_BOOT_RING_FULL);
 }
 
+/* env.on_unknown: a client not in the inventory, to control's discovery
+ * table.  Best effort: a full ring (a flood of new MACs, or control not
+ * draining) drops and counts; the engine's answer does not depend on it. */
+static void
+emit_disc(void *ctx, struct disc_event *ev)
+{
+	struct wrk *w = ctx;
+	ev->port = w->dp->port;
+	ev->rx_worker = w->dhcp_from;
+	if (w->disc_ring == NULL ||
+	    rte_ring_sp_enqueue_elem(w->disc_ring, ev, sizeof(*ev)) != 0)
+		bs_ctr_inc(w->ctr, BS_CTR_DHCP_DISC_RING_FULL);
+}
+
 /* ---- the hold FIFO ------------------------------------------------------ */
 
 /* Invariant: hold_n <= DP_HOLD_MAX, hold_head < DP_HOLD_MAX, and the
@@ -120,6 +134,7 @@ wrk_dhcp_in(struct wrk *w, struct rte_mbuf *m, const struct pkt_info *pi)
 		return BS_DROP_NO_MBUF;
 	size_t room = wrk_hdr_room(w);
 	struct dhcp_tx tx = { 0 };
+	w->dhcp_from = (uint8_t)(w->dhcp_handover ? m->hash.usr : w->id);
 	struct dhcp_result v = run_engine(w, m, pi, r, room, &tx);
 	/* silence and drops are the engine's (counted there) */
 	if (v.verdict != DHCP_REPLY || tx.len == 0 || tx.len > tx.cap) {
@@ -156,6 +171,7 @@ wrk_dhcp_init(struct wrk *w)
 		.ctr = w->ctr,
 		.emit_lease = emit_lease,
 		.emit_boot = wrk_emit_boot,
+		.on_unknown = emit_disc,
 		.ctx = w,
 	};
 	w->dhcp = dhcp_engine_new(&de);

@@ -122,13 +122,13 @@ shm_guard_ring(const void *ring, uint32_t ring_size)
 #define FP_S(t)	   (uint64_t)sizeof(struct t)
 #define FP_O(t, f) (uint64_t)offsetof(struct t, f)
 static const uint64_t layout_table[] = {
-	SHM_MAGIC, SHM_ABI, SHM_MAX_WORKERS, SHM_SLOTS, SHM_CACHELINE, BS_CTR_MAX,
+	SHM_MAGIC, SHM_ABI, SHM_MAX_WORKERS, SHM_SLOTS, SHM_CACHELINE, BS_CTR_MAX, SHM_DISC_RING,
 	LEASE_EV_MAX, BOOT_STAGE_MAX, LEASE_STATE_MAX, SNAP_ARCH_MAX, SNAP_UNKNOWN_MAX,
 	FP_S(shm_hdr), FP_O(shm_hdr, magic), FP_O(shm_hdr, abi), FP_O(shm_hdr, hdr_size),
 	FP_O(shm_hdr, layout_fp), FP_O(shm_hdr, region_size), FP_O(shm_hdr, created_ms),
 	FP_O(shm_hdr, instance), FP_O(shm_hdr, max_workers), FP_O(shm_hdr, ring_size),
 	FP_O(shm_hdr, counters_off), FP_O(shm_hdr, lease_ring_off),
-	FP_O(shm_hdr, boot_ring_off), FP_O(shm_hdr, leases_off), FP_O(shm_hdr, leases_size),
+	FP_O(shm_hdr, boot_ring_off), FP_O(shm_hdr, disc_ring_off), FP_O(shm_hdr, leases_off), FP_O(shm_hdr, leases_size),
 	FP_O(shm_hdr, slot_off), FP_O(shm_hdr, slot_size), FP_O(shm_hdr, control_pid),
 	FP_O(shm_hdr, control_start), FP_O(shm_hdr, control_heartbeat_ms), FP_O(shm_hdr, pub),
 	FP_O(shm_hdr, slot_gen), FP_O(shm_hdr, durable_seq), FP_O(shm_hdr, journal_ok),
@@ -143,6 +143,12 @@ static const uint64_t layout_table[] = {
 	FP_S(boot_event), FP_O(boot_event, ts_ms), FP_O(boot_event, bytes),
 	FP_O(boot_event, total), FP_O(boot_event, ip), FP_O(boot_event, mac),
 	FP_O(boot_event, stage), FP_O(boot_event, arch), FP_O(boot_event, file),
+	FP_S(disc_event), FP_O(disc_event, ts_ms), FP_O(disc_event, giaddr),
+	FP_O(disc_event, arch), FP_O(disc_event, port), FP_O(disc_event, mac),
+	FP_O(disc_event, msg_type), FP_O(disc_event, rx_worker), FP_O(disc_event, uuid_type),
+	FP_O(disc_event, vc_len), FP_O(disc_event, uc_len), FP_O(disc_event, circuit_len),
+	FP_O(disc_event, remote_len), FP_O(disc_event, uuid), FP_O(disc_event, vendor_class),
+	FP_O(disc_event, user_class), FP_O(disc_event, circuit_id), FP_O(disc_event, remote_id),
 	FP_S(lease), FP_O(lease, seq), FP_O(lease, state), FP_O(lease, client_id_len),
 	FP_O(lease, mac), FP_O(lease, ip), FP_O(lease, flags), FP_O(lease, expires_ms),
 	FP_O(lease, journal_seq), FP_O(lease, updated_ms), FP_O(lease, client_id),

@@ -78,7 +78,8 @@ layout(struct shm_hdr *h, const struct shm_create_params *p)
 		return -EINVAL;
 	ssize_t lring = rte_ring_get_memsize_elem(sizeof(struct lease_event), p->ring_size);
 	ssize_t bring = rte_ring_get_memsize_elem(sizeof(struct boot_event), p->ring_size);
-	if (lring < 0 || bring < 0)
+	ssize_t dring = rte_ring_get_memsize_elem(sizeof(struct disc_event), SHM_DISC_RING);
+	if (lring < 0 || bring < 0 || dring < 0)
 		return -EINVAL;
 
 	size_t off = align_up(sizeof(struct shm_hdr), SHM_CACHELINE);
@@ -94,6 +95,8 @@ layout(struct shm_hdr *h, const struct shm_create_params *p)
 		off += align_up((size_t)lring, SHM_CACHELINE);
 		h->boot_ring_off[w] = off;
 		off += align_up((size_t)bring, SHM_CACHELINE);
+		h->disc_ring_off[w] = off;
+		off += align_up((size_t)dring, SHM_CACHELINE);
 	}
 	h->leases_off = off;
 	h->leases_size = lease_table_size(p->lease_cap);
@@ -118,7 +121,8 @@ same_layout(const struct shm_hdr *have, const struct shm_hdr *want)
 		return false;
 	for (unsigned w = 0; w < want->max_workers; w++)
 		if (have->lease_ring_off[w] != want->lease_ring_off[w] ||
-		    have->boot_ring_off[w] != want->boot_ring_off[w])
+		    have->boot_ring_off[w] != want->boot_ring_off[w] ||
+		    have->disc_ring_off[w] != want->disc_ring_off[w])
 			return false;
 	for (unsigned s = 0; s < SHM_SLOTS; s++)
 		if (have->slot_off[s] != want->slot_off[s])
@@ -186,12 +190,15 @@ check_bounds(const struct shm_hdr *h, size_t size)
 		return -EINVAL;
 	ssize_t lring = rte_ring_get_memsize_elem(sizeof(struct lease_event), h->ring_size);
 	ssize_t bring = rte_ring_get_memsize_elem(sizeof(struct boot_event), h->ring_size);
-	if (lring < 0 || bring < 0)
+	ssize_t dring = rte_ring_get_memsize_elem(sizeof(struct disc_event), SHM_DISC_RING);
+	if (lring < 0 || bring < 0 || dring < 0)
 		return -EINVAL;
 	for (unsigned w = 0; w < h->max_workers; w++)
 		if (h->lease_ring_off[w] % SHM_CACHELINE || h->boot_ring_off[w] % SHM_CACHELINE ||
+		    h->disc_ring_off[w] % SHM_CACHELINE ||
 		    h->lease_ring_off[w] + (uint64_t)lring > size ||
-		    h->boot_ring_off[w] + (uint64_t)bring > size)
+		    h->boot_ring_off[w] + (uint64_t)bring > size ||
+		    h->disc_ring_off[w] + (uint64_t)dring > size)
 			return -EINVAL;
 	if (h->leases_off % SHM_CACHELINE || h->leases_off + h->leases_size > size ||
 	    h->leases_size > size)
@@ -210,7 +217,8 @@ check_rings(const struct shm_hdr *h)
 	const uint8_t *base = (const uint8_t *)h;
 	for (unsigned w = 0; w < h->max_workers && w < SHM_MAX_WORKERS; w++)
 		if (shm_guard_ring(base + h->lease_ring_off[w], h->ring_size) < 0 ||
-		    shm_guard_ring(base + h->boot_ring_off[w], h->ring_size) < 0)
+		    shm_guard_ring(base + h->boot_ring_off[w], h->ring_size) < 0 ||
+		    shm_guard_ring(base + h->disc_ring_off[w], SHM_DISC_RING) < 0)
 			return -EINVAL;
 	return 0;
 }
@@ -248,6 +256,10 @@ format_region(struct shm_region *r, const struct shm_hdr *want, const char *inst
 		snprintf(name, sizeof(name), "bs-boot-%u", w);
 		if (rte_ring_init((struct rte_ring *)(base + h->boot_ring_off[w]), name,
 				  h->ring_size, RING_FLAGS) < 0)
+			return -EINVAL;
+		snprintf(name, sizeof(name), "bs-disc-%u", w);
+		if (rte_ring_init((struct rte_ring *)(base + h->disc_ring_off[w]), name,
+				  SHM_DISC_RING, RING_FLAGS) < 0)
 			return -EINVAL;
 	}
 	return 0;
@@ -624,4 +636,12 @@ shm_boot_ring(const struct shm_region *r, unsigned worker)
 	if (worker >= r->hdr->max_workers)
 		return NULL;
 	return (uint8_t *)r->hdr + r->hdr->boot_ring_off[worker];
+}
+
+void *
+shm_disc_ring(const struct shm_region *r, unsigned worker)
+{
+	if (worker >= r->hdr->max_workers)
+		return NULL;
+	return (uint8_t *)r->hdr + r->hdr->disc_ring_off[worker];
 }

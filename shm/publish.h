@@ -88,5 +88,6 @@ struct lease_table *shm_leases(const struct shm_region *r);
 _Atomic uint64_t *shm_worker_counters(const struct shm_region *r, unsigned worker);
 void *shm_lease_ring(const struct shm_region *r, unsigned worker); /* struct rte_ring * */
 void *shm_boot_ring(const struct shm_region *r, unsigned worker);  /* struct rte_ring * */
+void *shm_disc_ring(const struct shm_region *r, unsigned worker);  /* of disc_event */
 
 #endif

@@ -22,8 +22,8 @@
  *   | struct shm_hdr    |
  *   +-------------------+ hdr.counters_off
  *   | shm_counters[W]   |  per-worker counters, cache-line aligned   [Dw]
- *   +-------------------+ hdr.lease_ring_off[w], hdr.boot_ring_off[w]
- *   | rte_ring x 2W     |  SP/SC rings, dataplane -> control           [Dw]/[C]
+ *   +-------------------+ hdr.lease_ring_off[w], boot_ring_off[w], disc_ring_off[w]
+ *   | rte_ring x 3W     |  SP/SC rings, dataplane -> control           [Dw]/[C]
  *   +-------------------+ hdr.leases_off
  *   | lease table       |  struct lease_table (shm/leases.h)          [D]
  *   +-------------------+ hdr.slot_off[i]
@@ -41,10 +41,11 @@
 /* Bump on any layout change of this file, leases.h or snap.h.  A change
  * that forgot the bump is still refused: hdr.layout_fp holds a hash of the
  * size and offset of every shared field (shm_layout_fp, shm/guard.c). */
-#define SHM_ABI		     3u
+#define SHM_ABI		     4u
 #define SHM_MAX_WORKERS	     16u
 #define SHM_SLOTS	     3u
 #define SHM_CACHELINE	     64u
+#define SHM_DISC_RING	     1024u /* elements per discovery ring (power of 2) */
 #define SHM_NAME_FMT	     "/bootstorm-%s" /* shm_open name from the instance */
 #define SHM_DEFAULT_INSTANCE "default"
 
@@ -125,9 +126,40 @@ struct boot_event {
 	char file[48];	 /* file name, truncated, NUL terminated */
 };
 
+/* A DHCP message from a client that is not in the inventory, for control's
+ * table of discovered machines (control/daemon/discover.h).  Sent whatever
+ * dhcp.unknown_clients says, and never changes the answer.  Written only by
+ * the DHCP-owning worker into its own disc ring [Dw] (a full ring drops
+ * and counts DISC_RING_FULL: a storm of spoofed MACs costs control at most
+ * SHM_DISC_RING events per drain); read by control's journal thread [C].
+ * Variable fields are raw client bytes, truncated, with their kept length:
+ * control escapes them before it shows them. */
+#define DISC_VC_MAX	48u	/* option 60 bytes kept */
+#define DISC_SUB_MAX	32u	/* option 77, 82.1, 82.2 bytes kept */
+#define DISC_ARCH_NONE	0xffffu
+#define DISC_UUID_NONE	0xffu
+struct disc_event {
+	uint64_t ts_ms;		/* wall clock ms */
+	uint32_t giaddr;	/* relay agent address, host order, 0 = direct */
+	uint16_t arch;		/* first option 93 value, DISC_ARCH_NONE = absent */
+	uint16_t port;		/* dataplane port that received it */
+	uint8_t mac[6];		/* chaddr */
+	uint8_t msg_type;	/* option 53 */
+	uint8_t rx_worker;	/* worker whose queue received it */
+	uint8_t uuid_type;	/* option 97 type byte, DISC_UUID_NONE = absent */
+	uint8_t vc_len, uc_len, circuit_len, remote_len; /* bytes kept below */
+	uint8_t pad[3];
+	uint8_t uuid[16];	/* option 97 (RFC 4578 2.2) */
+	uint8_t vendor_class[DISC_VC_MAX]; /* option 60 */
+	uint8_t user_class[DISC_SUB_MAX];  /* option 77 */
+	uint8_t circuit_id[DISC_SUB_MAX];  /* option 82 sub-option 1 (RFC 3046 3.1) */
+	uint8_t remote_id[DISC_SUB_MAX];   /* option 82 sub-option 2 (RFC 3046 3.2) */
+};
+
 /* Ring element sizes must be multiples of 4 for rte_ring_*_elem. */
 _Static_assert(sizeof(struct lease_event) % 8 == 0, "lease_event size");
 _Static_assert(sizeof(struct boot_event) % 8 == 0, "boot_event size");
+_Static_assert(sizeof(struct disc_event) == 192, "disc_event size");
 
 struct shm_hdr {
 	uint64_t magic;	      /* SHM_MAGIC */
@@ -144,6 +176,7 @@ struct shm_hdr {
 	uint64_t counters_off;	/* struct shm_counters[max_workers] */
 	uint64_t lease_ring_off[SHM_MAX_WORKERS]; /* rte_ring of lease_event */
 	uint64_t boot_ring_off[SHM_MAX_WORKERS];  /* rte_ring of boot_event */
+	uint64_t disc_ring_off[SHM_MAX_WORKERS];  /* rte_ring of disc_event, SHM_DISC_RING */
 	uint64_t leases_off;	/* struct lease_table */
 	uint64_t leases_size;
 	uint64_t slot_off[SHM_SLOTS];

@@ -8,6 +8,7 @@
  *   id <id>
  *   params <max_in_flight> <rate> <burst> <dhcp_ms> <max_repower> <install_ms> <power>
  *   bucket <tokens> <last_ms> <power_ons>
+ *   meta <profile|-> <created_ms>            (optional: the host's labels)
  *   node <name> <stage> <attempts> <since_ms> <need_power> <op> <inst_stage|-> <reason...>
  *   end
  */
@@ -43,6 +44,9 @@ write_all(FILE *f, const struct campaign *c)
 		c->p.max_repower, (unsigned long long)c->p.install_deadline_ms, c->p.power ? 1 : 0);
 	fprintf(f, "bucket %.17g %llu %llu\n", c->tokens, (unsigned long long)c->last_ms,
 		(unsigned long long)c->power_ons);
+	char prof[64];
+	clean(prof, sizeof(prof), c->profile, false);
+	fprintf(f, "meta %s %llu\n", prof, (unsigned long long)c->created_ms);
 	for (uint32_t i = 0; i < c->n; i++) {
 		const struct camp_node *n = &c->nodes[i];
 		char st[32], why[200];
@@ -164,6 +168,14 @@ parse(struct campaign *c, FILE *f)
 		if (!strcmp(line, "end\n")) {
 			end = true;
 			break;
+		}
+		if (!strncmp(line, "meta ", 5)) {
+			char prof[64];
+			if (sscanf(line, "meta %63s %llu", prof, &a) != 2)
+				return -EBADMSG;
+			snprintf(c->profile, sizeof(c->profile), "%s", strcmp(prof, "-") ? prof : "");
+			c->created_ms = a;
+			continue;
 		}
 		rc = parse_node(c, line);
 	}

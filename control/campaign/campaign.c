@@ -74,6 +74,7 @@ camp_init(struct campaign *c, const char *id, const struct camp_params *p,
 	c->n = n;
 	c->tokens = 1; /* the first node starts at once */
 	c->last_ms = now_ms;
+	c->created_ms = now_ms;
 	for (uint32_t i = 0; i < n; i++) {
 		if (strlen(names[i]) >= sizeof(c->nodes[i].name)) {
 			free(c->nodes);

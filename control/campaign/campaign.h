@@ -80,6 +80,8 @@ struct camp_node {
 
 struct campaign {
 	char id[32];
+	char profile[64];	/* labels for the host (the engine ignores them): */
+	uint64_t created_ms;	/* boot profile ("" = the YAML's), creation time */
 	struct camp_params p;
 	struct camp_env env;
 	double tokens;

@@ -10,10 +10,21 @@
 #include <string.h>
 
 #include "conf/cfg.h"
+#include "conf/cfg_bootwarn.h"
 #include "control/cli/cli_util.h"
 #include "control/daemon/pxegen.h"
 #include "control/exit.h"
 #include "util/bs_time.h"
+
+static void
+print_warning(void *arg, const struct cfg_loc *loc, const char *msg)
+{
+	(void)arg;
+	if (loc->line)
+		fprintf(stderr, "%s:%u:%u: warning: %s\n", loc->file, loc->line, loc->col, msg);
+	else
+		fprintf(stderr, "%s: warning: %s\n", loc->file, msg);
+}
 
 int
 cmd_check_config(int argc, char **argv)
@@ -44,6 +55,7 @@ cmd_check_config(int argc, char **argv)
 					fprintf(stderr, "%s: warning: profile %s: append mentions '%s': kernel command lines are public on the LAN; put secrets in the kickstart\n",
 						argv[i], c->profiles[p].name,
 						pxegen_append_secret(c->profiles[p].append));
+			cfg_boot_warnings(c, print_warning, NULL);
 		}
 		cfg_free(c);
 		cfg_errs_free(&errs);

@@ -5,6 +5,7 @@
 #ifndef BS_CONTROL_CLI_H
 #define BS_CONTROL_CLI_H
 
+#include <jansson.h>
 #include <stdio.h>
 
 #define CLI_EXIT_HELP	    100	/* --help: usage on stdout, exit 0 */
@@ -27,6 +28,18 @@ int cmd_fleet(int argc, char **argv);
  * fleet mode is off). */
 struct json_t;
 void fleet_status_print(struct json_t *status, FILE *out);
+/* cmd_discover.c: machines not in the inventory, and enrolling them. */
+int cmd_discovered(int argc, char **argv);
+int cmd_enroll(int argc, char **argv);
+
+/* cmd_campaign.c: bootstorm campaign list|status|watch|cancel|retry-failed. */
+int cmd_campaign(int argc, char **argv);
+/* POST /api/campaigns?nodes=set[&profile=][extra]: prints the new id. */
+int cli_campaign_create(const char *base, const char *set, const char *profile, const char *extra);
+/* One line per campaign (JSON of /api/campaigns); the failed nodes of one
+ * campaign with their reasons and console tails. */
+void cli_campaign_line(json_t *k, char *out, size_t cap);
+void cli_campaign_failed(json_t *k, FILE *f);
 
 /* Prints what GET /api/storm and /api/status of base say after a storm. */
 int summary_print(const char *base);

@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
  * bootstorm reimage <nodes>... [--profile P] | --all
+ *     [--power] [--max-in-flight N] [--rate R] [--dhcp-deadline S]
+ *     [--install-deadline S] [--max-repower K]
  * bootstorm localboot <nodes>... | --all
+ * With --power (or any campaign option) reimage creates a campaign
+ * (cmd_campaign.c; without --power its nodes are rebooted by hand);
+ * without, it only sets the boot states, as before.
  * Each POSTs the node set to the running server, which expands it (names,
  * node[001-099] ranges, comma lists; * = all) against its inventory, saves
  * the boot states and regenerates the boot files.
@@ -81,12 +86,20 @@ boot_cmd(int argc, char **argv, const char *action, bool with_profile)
 		{ "profile", required_argument, NULL, 'p' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "power", no_argument, NULL, 'P' },
+		{ "max-in-flight", required_argument, NULL, 'M' },
+		{ "rate", required_argument, NULL, 'R' },
+		{ "dhcp-deadline", required_argument, NULL, 'D' },
+		{ "install-deadline", required_argument, NULL, 'I' },
+		{ "max-repower", required_argument, NULL, 'K' },
 		{ 0 },
 	};
+	static const char *const qname[] = { ['M'] = "max_in_flight", ['R'] = "rate",
+		['D'] = "dhcp_deadline", ['I'] = "install_deadline", ['K'] = "max_repower" };
 	const char *cfg = NULL, *url = NULL, *profile = NULL;
-	char base[1024], set[4096] = "";
-	bool all = false;
-	size_t len = 0;
+	char base[1024], set[4096] = "", extra[512] = "";
+	bool all = false, camp = false, power = false;
+	size_t len = 0, el = 0;
 	int o;
 
 	optind = 1;
@@ -105,6 +118,25 @@ boot_cmd(int argc, char **argv, const char *action, bool with_profile)
 			break;
 		case 'a':
 			all = true;
+			break;
+		case 'P':
+			if (!with_profile)
+				return CLI_EXIT_USAGE_TEXT;
+			camp = power = true;
+			break;
+		case 'M':
+		case 'R':
+		case 'D':
+		case 'I':
+		case 'K':
+			if (!with_profile || strspn(optarg, "0123456789") != strlen(optarg) || !*optarg ||
+			    strlen(optarg) > 9) {
+				fprintf(stderr, "bootstorm %s: --%s wants a whole number\n", action,
+					opts[o == 'M' ? 6 : o == 'R' ? 7 : o == 'D' ? 8 : o == 'I' ? 9 : 10].name);
+				return EXIT_USAGE;
+			}
+			camp = true;
+			el += (size_t)snprintf(extra + el, sizeof(extra) - el, "&%s=%s", qname[o], optarg);
 			break;
 		case 'h':
 			return CLI_EXIT_HELP;
@@ -132,6 +164,10 @@ boot_cmd(int argc, char **argv, const char *action, bool with_profile)
 		snprintf(set, sizeof(set), "*");
 	if (cli_api_url(cfg, url, base, sizeof(base)) < 0)
 		return EXIT_USAGE;
+	if (camp) {
+		snprintf(extra + el, sizeof(extra) - el, "&power=%d", power ? 1 : 0);
+		return cli_campaign_create(base, set, profile, extra);
+	}
 	return post_action(base, set, action, profile);
 }
 

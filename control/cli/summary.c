@@ -117,6 +117,31 @@ print_state(json_t *st, json_t *drops)
 	printf("%s\n", shown ? ")" : "");
 }
 
+/* Every campaign of the server: its line, then each failed node with its
+ * reason and console tail. */
+static void
+print_campaigns(const char *base)
+{
+	json_t *list, *k, *one;
+	char line[600], path[96];
+	int err;
+	size_t i;
+
+	list = cli_fetch_json(base, "/api/campaigns", &err);
+	json_array_foreach(json_object_get(list, "campaigns"), i, k) {
+		cli_campaign_line(k, line, sizeof(line));
+		printf("%s\n", line);
+		if (!jint(json_object_get(k, "stages"), "failed"))
+			continue;
+		snprintf(path, sizeof(path), "/api/campaigns/%s", jstr(k, "id"));
+		if ((one = cli_fetch_json(base, path, &err))) {
+			cli_campaign_failed(one, stdout);
+			json_decref(one);
+		}
+	}
+	json_decref(list);
+}
+
 int
 summary_print(const char *base)
 {
@@ -131,6 +156,7 @@ summary_print(const char *base)
 		print_nodes(json_object_get(storm, "nodes"));
 		print_served(storm);
 		print_state(st, json_object_get(storm, "drops"));
+		print_campaigns(base);
 	}
 	json_decref(st);
 	json_decref(storm);

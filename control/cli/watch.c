@@ -128,6 +128,31 @@ storm_lines(struct screen *sc, json_t *storm)
 	    jnum(json_object_get(storm, "tftp"), "mbytes_per_s"), jnum(h, "per_s"));
 }
 
+/* The running campaigns, one line each (else the newest finished one). */
+static void
+campaign_lines(struct screen *sc, const char *base)
+{
+	json_t *list, *arr, *k;
+	char line[600];
+	size_t i, shown = 0;
+	int err;
+
+	list = cli_fetch_json(base, "/api/campaigns", &err);
+	arr = json_object_get(list, "campaigns");
+	json_array_foreach(arr, i, k) {
+		if (json_is_true(json_object_get(k, "finished")))
+			continue;
+		cli_campaign_line(k, line, sizeof(line));
+		put(sc, "%s", line);
+		shown++;
+	}
+	if (!shown && json_array_size(arr)) {
+		cli_campaign_line(json_array_get(arr, json_array_size(arr) - 1), line, sizeof(line));
+		put(sc, "%s", line);
+	}
+	json_decref(list);
+}
+
 static void
 frame(const char *base, struct screen *sc, const char *footer)
 {
@@ -173,6 +198,7 @@ frame(const char *base, struct screen *sc, const char *footer)
 	put(sc, "errors   drops %lld  tftp failed %lld  http 4xx/5xx %lld/%lld",
 	    jint(json_object_get(storm, "drops"), "total"), jint(json_object_get(storm, "tftp"), "failed"),
 	    jint(h, "errors_4xx"), jint(h, "errors_5xx"));
+	campaign_lines(sc, base);
 	put(sc, "%s", "");
 	put(sc, "nodes per stage (%lld):", total);
 	w_bar = sc->cols - 26;

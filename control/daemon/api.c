@@ -12,6 +12,8 @@
 
 #include "shm/counters.h"
 #include "shm/leases.h"
+#include "control/daemon/api_disc.h"
+#include "control/daemon/api_camp.h"
 #include "control/daemon/bootroutes.h"
 #include "control/daemon/kickstart.h"
 #include "control/daemon/storm.h"
@@ -606,6 +608,10 @@ api_handle(struct ctl *c, const char *method, const char *path, const struct api
 		return false;
 	path += 5;
 	if (bootroutes_api(c, method, path, who->peer, who->admin, r->q_profile, r))
+		return true;
+	if (api_disc(c, method, path, who->admin, r))
+		return true;
+	if (api_camp(c, method, path, who, r))
 		return true;
 	if (strncmp(path, "nodes/", 6) == 0 && path[6]) {
 		rest = path + 6;

@@ -22,6 +22,9 @@ struct api_resp {
 	/* in: query arguments of the request (NULL = absent), set by httpd.c:
 	 * ?profile= of reimage, ?reason= of failed */
 	const char *q_profile, *q_reason;
+	/* any other query argument by name (NULL = absent), set by httpd.c */
+	const char *(*q_arg)(const struct api_resp *r, const char *name);
+	void *q_ctx;
 };
 
 /* Who is asking (httpd.c decides admin). */

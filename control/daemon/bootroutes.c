@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control/daemon/campaigns.h"
 #include "control/daemon/kickstart.h"
 #include "control/daemon/nodestate.h"
 #include "control/daemon/reload.h"
@@ -124,6 +125,7 @@ bootroutes_report(struct ctl *c, const struct cfg_node *n, bool ok, const char *
 		ctl_gen_node(c, c->cfg, n);
 	LOG_INFO("nodestate", "node %s: %s -> %s%s", n->name, ns_state_name(b.state),
 		 ok ? "local" : "failed", rc < 0 ? " (NOT SAVED)" : "");
+	camps_on_report(c, n->name, ok, reason);
 }
 
 void

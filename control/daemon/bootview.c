@@ -201,6 +201,7 @@ bv_event(struct bootview *bv, const struct boot_event *ev)
 {
 	struct bv_node *e;
 	char file[sizeof(ev->file) + 1];
+	uint8_t mac[6] = { 0 };
 
 	if (ev->stage >= BOOT_STAGE_MAX)
 		return;
@@ -229,8 +230,13 @@ bv_event(struct bootview *bv, const struct boot_event *ev)
 		default:
 			break;
 		}
+		memcpy(mac, e->mac, 6);
 	}
 	pthread_mutex_unlock(&bv->mu);
+	if (mac_zero(mac))
+		memcpy(mac, ev->mac, 6); /* a view full: the event still counts */
+	if (bv->hook && !mac_zero(mac))
+		bv->hook(bv->hook_ctx, mac, ev->stage, ev->file[0] ? file : NULL);
 }
 
 void
@@ -238,10 +244,12 @@ bv_set_stage(struct bootview *bv, const uint8_t *mac, uint32_t ip, uint8_t stage
 	     const char *file, uint64_t now_ms)
 {
 	struct bv_node *e;
+	uint8_t m[6] = { 0 };
 
 	pthread_mutex_lock(&bv->mu);
 	e = get(bv, mac, ip, now_ms, true);
 	if (e) {
+		memcpy(m, e->mac, 6);
 		/* repo fetches after the kickstart do not hide INSTALLING; a
 		 * finished node stays DONE/FAILED until it boots again */
 		bool keep = stage == BOOT_STAGE_HTTP &&
@@ -255,6 +263,8 @@ bv_set_stage(struct bootview *bv, const uint8_t *mac, uint32_t ip, uint8_t stage
 			set_stage(e, stage, file, now_ms);
 	}
 	pthread_mutex_unlock(&bv->mu);
+	if (bv->hook && !mac_zero(m))
+		bv->hook(bv->hook_ctx, m, stage, file);
 }
 
 void

@@ -38,6 +38,12 @@ struct bootview {
 	uint32_t mask;
 	uint64_t dropped;	/* events for clients beyond cap */
 	uint64_t events;
+	/* Observer of every stage change of a client with a known MAC, called
+	 * after the view's mutex is released (campaigns.c).  Set before the
+	 * threads that feed the view start, cleared after they stop.  file:
+	 * the event's file name as the client sent it (NULL: none). */
+	void (*hook)(void *ctx, const uint8_t mac[6], uint8_t stage, const char *file);
+	void *hook_ctx;
 };
 
 int bv_init(struct bootview *bv, uint32_t cap);

@@ -20,8 +20,11 @@
 #include "shm/publish.h"
 #include "util/bs_time.h"
 #include "control/daemon/bootview.h"
+#include "control/daemon/discover.h"
 #include "control/daemon/journal.h"
 #include "control/daemon/nodestate.h"
+
+struct camp_host;
 
 /* HTTP statuses counted for /metrics (anything else is "other"). */
 #define HTTP_CODE_LIST(X) \
@@ -49,6 +52,8 @@ struct ctl {
 	bool have_journal;
 	struct bootview bv;
 	struct nodestate ns;		/* node boot states (own locks) */
+	struct disc disc;		/* machines not in the inventory (own lock) */
+	struct camp_host *camps;	/* reimage campaigns (campaigns.h, own lock) */
 
 	uint64_t start_wall_ms, start_mono_ms;
 	struct MHD_Daemon *mhd;

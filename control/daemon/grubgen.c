@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,46 @@ count(struct pxegen_stats *st, int rc, const char *name)
 	}
 }
 
+size_t
+grubgen_names(const struct cfg_node *n, char names[GRUBGEN_MAX_NAMES][GRUBGEN_NAME_MAX])
+{
+	const uint8_t *m = n->mac;
+	size_t k = 0;
+
+	/* GRUB 2.06 grub_net_search_config_file (grub-core/net/net.c), run by
+	 * `normal` when the prefix is on (tftp): grub.cfg-<client UUID> (only
+	 * with a DHCP UUID option; we have none), then "01-" (ARP hardware
+	 * type 1) and the MAC as grub_net_hwaddr_to_str writes it, "%02x:"
+	 * with ':' turned into '-' (Debian's net.mod holds the "01-" string
+	 * next to "%02X%02X%02X%02X"; the manual's example without "01-" is
+	 * not what the code asks for), then the IPv4 address as 8 upper-case
+	 * hex digits, then that name cut by one digit at a time down to 1,
+	 * then grub.cfg.  The cut names are not written: each one covers 16
+	 * or more addresses, and GRUB only reaches them after this node's
+	 * own names failed, i.e. for some other client, which must get the
+	 * admin's default and not this node's installer. */
+	snprintf(names[k++], GRUBGEN_NAME_MAX, "grub.cfg-01-%02x-%02x-%02x-%02x-%02x-%02x", m[0],
+		 m[1], m[2], m[3], m[4], m[5]);
+	if (n->has_ip)
+		snprintf(names[k++], GRUBGEN_NAME_MAX, "grub.cfg-%08X", n->ip);
+	return k;
+}
+
+/* An alias name the admin already serves from tftp.root/grub/ stays
+ * theirs: ours in the gen root would shadow it.  (The 01-<mac> file is
+ * always ours: bootstorm owns the boot files of its inventory's nodes.) */
+static bool
+admin_has(const struct cfg *c, const char *name)
+{
+	char path[4200];
+	struct stat sb;
+
+	if (!c->tftp_root)
+		return false;
+	snprintf(path, sizeof(path), "%s/grub/%s", c->tftp_root, name);
+	return stat(path, &sb) == 0;
+}
+
 static int
 render_node(const struct cfg *c, const struct cfg_node *n, const struct ns_boot *b, int dir_fd,
 	    struct pxegen_stats *st)
@@ -71,9 +112,8 @@ render_node(const struct cfg *c, const struct cfg_node *n, const struct ns_boot 
 	const char *t = b->state == NS_LOCAL ? grubgen_local_tmpl : grubgen_node_tmpl;
 	struct tmpl_vars vs = { 0 };
 	struct tmpl_err err;
-	char *out = NULL, fname[40];
-	const uint8_t *m = n->mac;
-	size_t len;
+	char *out = NULL, names[GRUBGEN_MAX_NAMES][GRUBGEN_NAME_MAX];
+	size_t len, nn = grubgen_names(n, names);
 	int rc;
 
 	rc = ks_node_vars_p(c, n, b->p, 0, &vs, &err);
@@ -82,12 +122,19 @@ render_node(const struct cfg *c, const struct cfg_node *n, const struct ns_boot 
 	if (rc == -EINVAL)
 		LOG_ERR("pxegen", "node %s: %s: %s", n->name, err.where, err.msg);
 	if (rc == 0) {
-		/* GRUB's net search: grub.cfg-01-<mac>, hardware type 1 then the
-		 * MAC lower-case with dashes (GRUB manual, "Network"). */
-		snprintf(fname, sizeof(fname), "grub.cfg-01-%02x-%02x-%02x-%02x-%02x-%02x", m[0], m[1],
-			 m[2], m[3], m[4], m[5]);
-		rc = write_file_atomic(dir_fd, fname, out, len);
-		count(st, rc, fname);
+		for (size_t i = 0; i < nn; i++) {
+			int w;
+
+			if (i > 0 && admin_has(c, names[i])) {
+				if (unlinkat(dir_fd, names[i], 0) == 0)
+					st->removed++;
+				continue;
+			}
+			w = write_file_atomic(dir_fd, names[i], out, len);
+			count(st, w, names[i]);
+			if (w < 0 && rc == 0)
+				rc = w;
+		}
 	} else {
 		st->failed++;
 	}
@@ -124,6 +171,61 @@ write_dispatch(const struct cfg *c, int dir_fd, struct pxegen_stats *st)
 	return rc < 0 ? rc : 0;
 }
 
+/* Whether name is grub.cfg-<8 upper-case hex digits>; *ip gets the address. */
+static bool
+ip_name(const char *name, uint32_t *ip)
+{
+	static const char pre[] = "grub.cfg-";
+	const char *h = name + sizeof(pre) - 1;
+	uint32_t v = 0;
+
+	if (strncmp(name, pre, sizeof(pre) - 1) != 0 || strlen(h) != 8)
+		return false;
+	for (int i = 0; i < 8; i++) {
+		char ch = h[i];
+
+		if (ch >= '0' && ch <= '9')
+			v = v << 4 | (uint32_t)(ch - '0');
+		else if (ch >= 'A' && ch <= 'F')
+			v = v << 4 | (uint32_t)(ch - 'A' + 10);
+		else
+			return false;
+	}
+	*ip = v;
+	return true;
+}
+
+void
+grubgen_remove_stale_ip(const struct cfg *c, struct nodestate *ns, int dir_fd,
+			struct pxegen_stats *st)
+{
+	int fd = dup(dir_fd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	rewinddir(d); /* the dup shares dir_fd's offset: another walk may have moved it */
+	while ((de = readdir(d))) {
+		const struct cfg_node *n;
+		struct ns_boot b;
+		uint32_t ip;
+
+		if (!ip_name(de->d_name, &ip))
+			continue;
+		n = cfg_node_by_ip(c, ip);
+		if (n)
+			ns_boot_of(ns, c, n, &b);
+		if ((!n || b.state == NS_NONE || admin_has(c, de->d_name)) &&
+		    unlinkat(dir_fd, de->d_name, 0) == 0)
+			st->removed++;
+	}
+	closedir(d);
+}
+
 static int
 gen(const struct cfg *c, struct nodestate *ns, const char *gen_root, const struct cfg_node *only,
     struct pxegen_stats *st)
@@ -139,18 +241,18 @@ gen(const struct cfg *c, struct nodestate *ns, const char *gen_root, const struc
 	if (dir_fd < 0)
 		return -errno;
 	for (size_t i = 0; i < c->n_nodes; i++) {
-		const uint8_t *m = c->nodes[i].mac;
+		char names[GRUBGEN_MAX_NAMES][GRUBGEN_NAME_MAX];
 		struct ns_boot b;
-		char fname[40];
 
 		if (only && &c->nodes[i] != only)
 			continue;
 		ns_boot_of(ns, c, &c->nodes[i], &b);
 		if (b.state == NS_NONE) {
-			snprintf(fname, sizeof(fname), "grub.cfg-01-%02x-%02x-%02x-%02x-%02x-%02x", m[0],
-				 m[1], m[2], m[3], m[4], m[5]);
-			if (only && unlinkat(dir_fd, fname, 0) == 0)
-				st->removed++;
+			size_t nn = grubgen_names(&c->nodes[i], names);
+
+			for (size_t k = 0; only && k < nn; k++)
+				if (unlinkat(dir_fd, names[k], 0) == 0)
+					st->removed++;
 			continue;
 		}
 		rc = render_node(c, &c->nodes[i], &b, dir_fd, st);
@@ -159,6 +261,7 @@ gen(const struct cfg *c, struct nodestate *ns, const char *gen_root, const struc
 	}
 	if (!only) {
 		pxegen_remove_stale(c, ns, dir_fd, "grub.cfg-", st);
+		grubgen_remove_stale_ip(c, ns, dir_fd, st);
 		rc = write_dispatch(c, dir_fd, st);
 	}
 	close(dir_fd);

@@ -3,6 +3,10 @@
  * GRUB boot files of the nodes, under <tftp_gen_root>/grub/ (prefix /grub,
  * which Debian's grubnetx64.efi, signed or not, reads):
  *   grub.cfg-01-<mac with dashes>  per node: the installer of its profile,
+ *   grub.cfg-<IPv4, 8 hex digits>  (and this alias for a node with a fixed
+ *                                  address, unless tftp.root/grub/ has one:
+ *                                  the names GRUB's own net search asks for,
+ *                                  grubgen_names)
  *                                  or (state local) chainload the disk's
  *                                  /EFI/BOOT/BOOTX64.EFI (GRUB's `exit`
  *                                  leaves OVMF in its boot menu)
@@ -21,6 +25,9 @@
 #include "control/daemon/nodestate.h"
 #include "control/daemon/pxegen.h"
 
+#define GRUBGEN_MAX_NAMES 2
+#define GRUBGEN_NAME_MAX  40
+
 extern const char grubgen_node_tmpl[];
 extern const char grubgen_local_tmpl[];
 extern const char grubgen_dispatch[];
@@ -32,5 +39,15 @@ int grubgen_write(const struct cfg *c, struct nodestate *ns, const char *gen_roo
 /* The file of node n alone. */
 int grubgen_write_node(const struct cfg *c, struct nodestate *ns, const char *gen_root,
 		       const struct cfg_node *n, struct pxegen_stats *st);
+
+/* The names GRUB's net search (grub_net_search_config_file) would find
+ * node n under, in its order: grub.cfg-01-<mac>, then grub.cfg-<IP as
+ * 8 upper-case hex digits> when n has a fixed address.  Returns how many. */
+size_t grubgen_names(const struct cfg_node *n, char names[GRUBGEN_MAX_NAMES][GRUBGEN_NAME_MAX]);
+
+/* Removes grub.cfg-<8 hex> files of no node (or of a node without a boot
+ * state, or that the admin's tftp.root/grub/ serves itself). */
+void grubgen_remove_stale_ip(const struct cfg *c, struct nodestate *ns, int dir_fd,
+			     struct pxegen_stats *st);
 
 #endif

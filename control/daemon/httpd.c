@@ -465,6 +465,12 @@ is_admin(struct hreq *h, const char *bearer)
 	return ok;
 }
 
+static const char *
+q_arg(const struct api_resp *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->q_ctx, MHD_GET_ARGUMENT_KIND, name);
+}
+
 static enum MHD_Result
 handle_api(struct hreq *h)
 {
@@ -474,6 +480,8 @@ handle_api(struct hreq *h)
 	who.admin = is_admin(h, who.bearer);
 	r.q_profile = MHD_lookup_connection_value(h->conn, MHD_GET_ARGUMENT_KIND, "profile");
 	r.q_reason = MHD_lookup_connection_value(h->conn, MHD_GET_ARGUMENT_KIND, "reason");
+	r.q_arg = q_arg;
+	r.q_ctx = h->conn;
 	if (!api_handle(h->c, h->method, h->url, &who, &r))
 		return reply_text(h, 404, "404 Not Found\n", "no such API path");
 	if (r.status >= 400 && !r.body)

@@ -68,6 +68,7 @@ journal_main(void *arg)
 		uint64_t now = bs_mono_ms();
 
 		n += drain_boot(c);
+		n += disc_drain(&c->disc, &c->region);
 		if (c->journal.buf_len && !first_pending)
 			first_pending = now;
 		/* Group commit: one fdatasync covers everything drained within

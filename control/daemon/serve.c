@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "control/daemon/campaigns.h"
 #include "control/daemon/ctl.h"
 #include "control/daemon/httpd.h"
 #include "control/daemon/jthread.h"
@@ -90,6 +91,7 @@ main_loop(struct ctl *c)
 			next_tick = now + 1000;
 			scan_leases(c);
 			ctl_sample_rates(c);
+			disc_tick(&c->disc, now);
 		}
 	}
 	close(sfd);
@@ -179,6 +181,10 @@ start(struct ctl *c)
 		LOG_ERR("serve", "state_dir %s: %s", c->cfg->state_dir, strerror(errno));
 		return -1;
 	}
+	if ((rc = disc_open(&c->disc, c->cfg)) < 0) {
+		LOG_ERR("serve", "discovered table: %s", strerror(-rc));
+		return -1;
+	}
 	if ((rc = ns_open(&c->ns, c->cfg->state_dir)) < 0) {
 		LOG_ERR("serve", "%s/nodestate: %s", c->cfg->state_dir, strerror(-rc));
 		return -1;
@@ -191,6 +197,11 @@ start(struct ctl *c)
 	for (size_t i = 0; i < c->cfg->n_nodes; i++)
 		if (c->cfg->nodes[i].has_ip)
 			bv_bind(&c->bv, c->cfg->nodes[i].mac, c->cfg->nodes[i].ip, 0, false);
+	/* before the threads that feed the boot view and the API start */
+	if ((rc = camps_start(c)) < 0) {
+		LOG_ERR("serve", "campaigns: %s", strerror(-rc));
+		return -1;
+	}
 	atomic_store(&c->region.hdr->control_heartbeat_ms, bs_mono_ms());
 	atomic_store(&c->region.hdr->control_pid, (int32_t)getpid());
 	if (jthread_start(c) < 0 || httpd_start(c) < 0)
@@ -211,12 +222,14 @@ stop(struct ctl *c)
 	httpd_stop(c);
 	fleet_stop(c);
 	jthread_stop(c);
+	camps_stop(c);
 	if (c->have_region) {
 		atomic_store(&c->region.hdr->control_pid, 0);
 		shm_detach(&c->region);
 	}
 	ctl_release_cfg(c);
 	bv_free(&c->bv);
+	disc_close(&c->disc);
 	ns_close(&c->ns);
 	free(c->cfg_path);
 }

@@ -489,6 +489,8 @@ handle_msg(struct dhcp_engine *e, const struct snap_hdr *snap, const struct dhcp
 	dhcp_classify(c.m, &c.cls);
 	c.node = dhcp_find_node(e, snap, c.m);
 	select_subnet(&c);
+	if (!c.node && e->env.on_unknown)
+		dhcp_disc_emit(&c);
 
 	if (rx->dst_port == DHCP_PXE_PORT)
 		return on_pxe_port(&c);

@@ -60,6 +60,11 @@ struct dhcp_env {
 	int (*emit_lease)(void *ctx, const struct lease_event *ev);
 	/* Best-effort boot progress; may drop. */
 	void (*emit_boot)(void *ctx, const struct boot_event *ev);
+	/* A message from a client not in the inventory (discovery), whatever
+	 * dhcp.unknown_clients says; best effort, may drop; the callee may
+	 * fill ev's port and rx_worker.  NULL = no discovery.  It cannot
+	 * change the answer: the engine decides that alone. */
+	void (*on_unknown)(void *ctx, struct disc_event *ev);
 	void *ctx;
 };
 

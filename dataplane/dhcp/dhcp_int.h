@@ -69,6 +69,9 @@ void dhcp_classify(const struct dhcp_msg *m, struct dhcp_class *cls);
 bool dhcp_boot_select(const struct dhcp_ctx *c, struct dhcp_boot *b);
 void dhcp_emit_boot(const struct dhcp_ctx *c, uint8_t stage, uint32_t ip, const char *file);
 
+/* dhcp_disc.c: env.on_unknown for a client without an inventory match */
+void dhcp_disc_emit(const struct dhcp_ctx *c);
+
 /* dhcp_lease.c */
 void dhcp_lease_sync(struct dhcp_engine *e, const struct snap_hdr *snap);
 const struct snap_node *dhcp_find_node(struct dhcp_engine *e, const struct snap_hdr *snap,

@@ -385,3 +385,36 @@ lease_active() { # mac [ip]
 	server_leases | grep -i -- "$1" | grep -viE 'released|free|expired|declined' |
 		{ if [ -n "${2:-}" ]; then grep -qw -- "$2"; else grep -q .; fi; }
 }
+
+# ---------------------------------------------------------------- modes
+# Runs other t_*.sh tests with BS_DP_MODE=$1 (a CI matrix cell: t_afxdp_clients.sh
+# runs the real-client tests in AF_XDP split mode).  Each takes the lab lock itself;
+# the caller must not hold it (no e2e_init).  Prints each test's time; fails on the
+# first failure with its log's tail; NOT RUN (77) only when none of them could run.
+e2e_run_mode() { # mode test...
+	local mode=$1 t rc s ran=0 logf
+	shift
+	[ "$(id -u)" -eq 0 ] || notrun "NOT RUN: needs root (network namespaces)"
+	[ "$BS_SERVER" = bootstorm ] || notrun "NOT RUN: BS_DP_MODE=$mode is bootstorm's"
+	if [ "$mode" = afxdp ] && [ ! -f "$BS_BUILD/dataplane/xdp/bs_steer.bpf.o" ]; then
+		echo "FAIL: steering program $BS_BUILD/dataplane/xdp/bs_steer.bpf.o not built"; exit 1
+	fi
+	for t in "$@"; do
+		logf=$(mktemp /tmp/bs-e2e-mode.XXXXXX)
+		s=$SECONDS
+		BS_DP_MODE=$mode BS_BUILD=$BS_BUILD bash "$E2E_DIR/$t.sh" >"$logf" 2>&1
+		rc=$?
+		# its own time: from its "lab up" line (the lab lock taken) to the end
+		local up now
+		up=$(sed -n 's/^\[\([0-9:]*\)\] lab up.*/\1/p' "$logf" | head -1)
+		now=$(date +%s)
+		up=$([ -n "$up" ] && echo $((now - $(date -d "$up" +%s))) || echo "?")
+		case $rc in
+		0) log "$t (BS_DP_MODE=$mode): ok ($up s, $((SECONDS - s)) s with the wait for the lab lock)"; ran=$((ran + 1)) ;;
+		77) log "$t (BS_DP_MODE=$mode): $(tail -1 "$logf")" ;;
+		*) tail -40 "$logf"; rm -f "$logf"; echo "FAIL: $t in BS_DP_MODE=$mode (rc $rc, $((SECONDS - s)) s)"; exit 1 ;;
+		esac
+		rm -f "$logf"
+	done
+	[ "$ran" -gt 0 ] || notrun "NOT RUN: none of $* could run in BS_DP_MODE=$mode"
+}

@@ -9,6 +9,7 @@
 #      (the "installed system"), or with bs.diskimg=URL the image at URL (e.g. a FAT
 #      ESP whose /EFI/BOOT/BOOTX64.EFI prints the marker), and prints
 #      BOOTSTORM-DISK-WRITTEN,
+#      (bs.diskmarker=1: it is that installed system: prints BOOTSTORM-DISK-OK and stops),
 #   5. POSTs to /api/nodes/<name>/done (bs.done=URL overrides) and prints
 #      BOOTSTORM-DONE-OK <http status>, then powers off (bs.reboot=1: reboots,
 #      as an installer does, so the firmware netboots again).
@@ -113,6 +114,16 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 say() { echo "bootstorm-init: $*" >/dev/console; }
 fail() { echo "BOOTSTORM-KS-FAIL $*" >/dev/console; sleep 1; poweroff -f; }
+
+# Under UEFI the kernel logs the firmware's Secure Boot mode ("secureboot: Secure boot
+# enabled") and, with it, lockdown: shown on the console for tests that assert it.
+sb=$(dmesg | grep -iE 'Secure boot (enabled|disabled)|locked down' | sed 's/^\[[^]]*\] //' | tr '\n' ';')
+[ -z "$sb" ] || echo "BOOTSTORM-SECUREBOOT $sb" >/dev/console
+# bs.diskmarker=1: this kernel + initrd are the "installed system" on a disk
+# (t_reimage_secboot's signed chain): say so and stop.
+case " $(cat /proc/cmdline) " in
+*" bs.diskmarker=1 "*) echo "BOOTSTORM-DISK-OK" >/dev/console; sleep 1; poweroff -f ;;
+esac
 
 ks=; done_url=; disk=; diskimg=; reboot=
 for arg in $(cat /proc/cmdline); do

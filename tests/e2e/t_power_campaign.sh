@@ -9,6 +9,7 @@
 # never more than max_in_flight (2) powering.
 #   flock /tmp/bootstorm-e2e.lock env BS_BUILD=build bash tests/e2e/t_power_campaign.sh
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/bmc_lib.sh"
 
 need_cmd ipmi_sim openipmi
 DRIVE=$BS_BUILD/tests/unit/power/camp_drive
@@ -29,12 +30,11 @@ trap cleanup EXIT
 	echo "power: {credentials_file: creds, timeout: 8s, retries: 1, ipmi_cipher_suite: 3}"
 	echo "nodes:"
 } >"$T/bs.yaml"
+BMC_DIR=$T
 for i in 1 2 3 4; do
 	port=$((BASE + i))
-	sed "s|@DIR@|$DATA|; s|@PORT@|$port|; s|@STATE@|$T/state$i|; s|bsbmc1|bsbmc$i|" \
-		"$DATA/lan.conf.in" >"$T/lan$i.conf"
-	mkdir "$T/sim$i"
-	ipmi_sim -c "$T/lan$i.conf" -f "$DATA/bmc.emu" -s "$T/sim$i" -n >"$T/sim$i.log" 2>&1 &
+	bmc_sim_conf "$i" "$port" "$T/state$i"
+	$(bmc_sim_cmd "$i") >"$T/sim$i.log" 2>&1 &
 	PIDS+=($!)
 	echo "  - {name: n$i, mac: \"52:54:00:00:00:0$i\", bmc: \"ipmi://127.0.0.1:$port\"}" >>"$T/bs.yaml"
 done

@@ -13,6 +13,7 @@
 #   4. Control restarted: every state survives (<state_dir>/nodestate); the VM booted
 #      again goes straight to its disk.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib_reimage.sh"
 need_qemu
 e2e_init --clients 1 --vms 1
 build_boot_files
@@ -22,9 +23,7 @@ ROUTE=${REIMAGE_ROUTE:-pxelinux}
 E2E_IPXE_URL=""
 [ "$ROUTE" = ipxe ] && E2E_IPXE_URL="$HTTP/ipxe/boot"
 write_config
-# The lab profile's installer writes the disk and reboots as a real one does.
-sed -i 's|ks=http://10.77.0.1/ks/${name}"|ks=http://10.77.0.1/ks/${name} bs.disk=/dev/vda bs.reboot=1"|' "$CONF"
-grep -q 'bs.disk=/dev/vda' "$CONF" || fail "could not add bs.disk to the lab profile"
+reimage_lab_installer
 server_start
 
 GEN=$WORK/state/tftp-gen
@@ -32,15 +31,7 @@ MAC1=$(vm_mac 1)
 F1=$GEN/pxelinux.cfg/01-${MAC1//:/-}
 F2=$GEN/pxelinux.cfg/01-$(vm_mac 2 | tr ':' '-')
 
-boot_of() { # node -> its boot state from /api/nodes/<node>
-	in_srv curl -sf -m 5 "$HTTP/api/nodes/$1" |
-		python3 -c 'import json,sys; print(json.load(sys.stdin).get("boot", "?"))'
-}
-expect_boot() { # node state
-	local got
-	got=$(boot_of "$1")
-	[ "$got" = "$2" ] || fail "$1: boot state '$got', want '$2'"
-}
+expect_boot() { reimage_expect_boot "$@"; }
 
 # ---- 1. states, commands, routes
 expect_boot vm01 install
@@ -72,42 +63,11 @@ code=$(in_srv curl -s -o /dev/null -w '%{http_code}' -m 5 "$HTTP/api/nodes/vm01/
 log "states: install -> local -> install through the CLI; unknown node and foreign peer refused"
 
 # ---- 2. the VM: install once, reboot, boot the disk
-DISK=$WORK/vm1.disk
-truncate -s 16M "$DISK"
-accel_opts=(-accel "$ACCEL")
-[ "$ACCEL" = tcg ] && accel_opts=(-accel tcg,thread=single)
-vm_go() {
-	spawn "$WORK/vm1.qemu.log" ip netns exec "$CLI" "$QEMU" "${accel_opts[@]}" -M pc -m 256 \
-		-nodefaults -display none -serial "file:$WORK/vm1.serial" \
-		-fw_cfg name=etc/sercon-port,string=0x3f8 \
-		-netdev "tap,id=n0,ifname=bs-vm1,script=no,downscript=no,vnet_hdr=off" \
-		-device "e1000,netdev=n0,mac=$MAC1,bootindex=1" \
-		-drive "file=$DISK,format=raw,if=none,id=d0" -device virtio-blk-pci,drive=d0,bootindex=2
-	VM1_PID=$LAST_PID
-	log "vm1 started (bios, network then disk, $ACCEL, pid $VM1_PID)"
-}
-wait_serial() { # pattern timeout_s
-	local deadline=$((SECONDS + $2))
-	while [ $SECONDS -lt $deadline ]; do
-		grep -aq "$1" "$WORK/vm1.serial" 2>/dev/null && return 0
-		grep -aq 'BOOTSTORM-KS-FAIL' "$WORK/vm1.serial" 2>/dev/null && return 1
-		kill -0 "$VM1_PID" 2>/dev/null || return 1
-		sleep 1
-	done
-	return 1
-}
+vm_go() { reimage_bios_vm 1; } # an empty disk first, the installed one on a second start
 t0=$SECONDS
 vm_go
-wait_serial BOOTSTORM-DONE-OK 240 || { vm_serial_tail 1; fail "vm1 did not install within 240 s"; }
-grep -aq 'BOOTSTORM-DISK-WRITTEN /dev/vda' "$WORK/vm1.serial" || { vm_serial_tail 1; fail "the installer did not write the disk"; }
-t_done=$((SECONDS - t0))
-expect_boot vm01 local
-grep -q 'LOCALBOOT 0' "$F1" || fail "vm01 done but its pxelinux file says: $(cat "$F1")"
-wait_serial BOOTSTORM-DISK-OK 180 || { vm_serial_tail 1; fail "vm1 did not boot its disk after the install"; }
-t_disk=$((SECONDS - t0))
-n=$(grep -ac 'BOOTSTORM-KS-OK' "$WORK/vm1.serial")
-[ "$n" = 1 ] || fail "the installer ran $n times, want once"
-vm_check_ks 1
+reimage_cycle 1 vm01 "$F1" 'LOCALBOOT 0' 240 180
+t_done=$T_DONE t_disk=$T_DISK
 stop_pid "$VM1_PID"
 if [ "$ROUTE" = ipxe ]; then
 	grep -q 'GET /ipxe/boot' "$WORK/control.log" 2>/dev/null || grep -aq 'ipxe/boot' "$WORK/vm1.serial" ||
@@ -147,7 +107,7 @@ expect_boot vm03 failed
 grep -q 'LOCALBOOT 0' "$F1" || fail "after restart vm01's file says: $(cat "$F1")"
 : >"$WORK/vm1.serial"
 vm_go
-wait_serial BOOTSTORM-DISK-OK 180 || { vm_serial_tail 1; fail "vm1 did not boot its disk after the control restart"; }
+reimage_wait_serial 1 BOOTSTORM-DISK-OK 180 || { vm_serial_tail 1; fail "vm1 did not boot its disk after the control restart"; }
 grep -aq 'BOOTSTORM-KS-OK' "$WORK/vm1.serial" && fail "vm1 ran the installer again after the restart"
 stop_pid "$VM1_PID"
 log "after the control restart vm01 booted its disk in $((SECONDS - t0 - t_disk)) s incl. restart"

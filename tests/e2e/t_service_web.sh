@@ -48,6 +48,8 @@ for i in range(1, 121):
         n["bytes"], n["total"] = i * 100000, 12000000
         n["progress"] = 100.0 * n["bytes"] / n["total"]
     nodes.append(n)
+# the node panel speaks words (issue 18): firmware by name, ages
+nodes[41].update({"arch": 7, "first_seen_ms": now - 90000, "stage_since_ms": now - 5000})
 # tolerance: no name, numeric stage, bare object, junk entry
 nodes.append({"mac": "52:54:00:ff:00:01", "stage": 9})
 nodes.append({"ip": "10.77.1.1"})
@@ -102,6 +104,17 @@ class H(BaseHTTPRequestHandler):
             self.send(200, "application/json", json.dumps(storm).encode())
         elif path == "/api/nodes":
             self.send(200, "application/json", json.dumps({"nodes": nodes}).encode())
+        elif path in ("/api/campaigns", "/api/campaigns/c1"):
+            camp = {"id": "c1", "profile": "centos7", "created_ms": now - 60000, "power": True,
+                    "max_in_flight": 2, "in_flight": 1, "nodes_total": 4, "finished": False,
+                    "stages": {"queued": 0, "powering": 0, "waiting-dhcp": 1, "installing": 0,
+                               "done": 2, "failed": 1, "cancelled": 0}}
+            if path.endswith("c1"):
+                camp["nodes"] = [{"name": "vm04", "stage": "failed", "attempts": 1,
+                                  "reason": "install timeout at stage kickstart",
+                                  "console": ["installer: <hung>"]}]
+            body = camp if path.endswith("c1") else {"campaigns": [camp]}
+            self.send(200, "application/json", json.dumps(body).encode())
         else:
             # anything else (a remote asset, a favicon) is a 404 and logged
             sys.stderr.write("404 %s\n" % self.path)
@@ -187,6 +200,11 @@ check("60.0 s" in sk and "21.0 s / 48.0 s / 58.0 s" in sk, "storm panel times: %
 det = p.text.get("details", "")
 check("node042" in det and "52:54:00:00:00:2a" in det and "10.77.0.52" in det,
       "details of node042: %r" % det[:300])
+check("Firmware" in det and "UEFI x64" in det and "First seen" in det and "first_seen_ms" not in det,
+      "node panel in words: %r" % det[:600])
+cl = p.text.get("camplist", "")
+check("c1" in cl and "2/4 done" in cl and "vm04: install timeout at stage kickstart" in cl
+      and "installer: <hung>" in cl, "campaign panel: %r" % cl)
 check(not re.search(r'(src|href)=["\']?https?://', dom), "page references a remote asset")
 if errors:
     print("FAIL: " + "\n  ".join(errors))

@@ -200,6 +200,10 @@ test_generated(void **state)
 	assert_non_null(strstr(s, "initrd /k2/initrd\n"));
 	s = slurp("gen/grub/grub.cfg-01-52-54-00-00-00-03");
 	assert_non_null(strstr(s, "linux /k/vmlinuz ks=http://10.0.0.1:8080/ks/node03\n"));
+	/* GRUB's IP alias (10.0.0.11 = 0A00000B) says the same as the MAC file */
+	assert_non_null(strstr(slurp("gen/grub/grub.cfg-0A00000B"), "chainloader /EFI/BOOT/BOOTX64.EFI\n"));
+	assert_non_null(strstr(slurp("gen/grub/grub.cfg-0A00000C"), "linux /k2/vmlinuz two\n"));
+	assert_null(slurp("gen/grub/grub.cfg-0A00000")); /* cut names cover other clients */
 	/* the dispatcher: grubnetx64 reads /grub/grub.cfg only */
 	s = slurp("gen/grub/grub.cfg");
 	assert_non_null(s);
@@ -222,9 +226,10 @@ test_generated(void **state)
 	assert_int_equal(pxegen_write_node(cfg, &ns, p, cfg_node_by_name(cfg, "node03"), &st), 0);
 	assert_int_equal(grubgen_write_node(cfg, &ns, p, cfg_node_by_name(cfg, "node03"), &gst), 0);
 	assert_int_equal(st.written, 1);
-	assert_int_equal(gst.written, 1);
+	assert_int_equal(gst.written, 2); /* 01-<mac> and the IP alias */
 	assert_non_null(strstr(slurp("gen/pxelinux.cfg/01-52-54-00-00-00-03"), "LOCALBOOT 0\n"));
 	assert_non_null(strstr(slurp("gen/grub/grub.cfg-01-52-54-00-00-00-03"), "chainloader"));
+	assert_non_null(strstr(slurp("gen/grub/grub.cfg-0A00000D"), "chainloader"));
 	assert_non_null(strstr(slurp("gen/pxelinux.cfg/01-52-54-00-00-00-01"), "KERNEL k/vmlinuz\n"));
 	ns_close(&ns);
 }
@@ -308,6 +313,72 @@ test_remove_stale(void **state)
 	ns_close(&ns);
 }
 
+/* The names GRUB 2.06's net search asks for, in its order; a node without
+ * a fixed address has its MAC name only. */
+static void
+test_grub_names(void **state)
+{
+	char names[GRUBGEN_MAX_NAMES][GRUBGEN_NAME_MAX];
+	struct cfg_node n = { .mac = { 0x52, 0x54, 0x00, 0xAB, 0x0c, 0xff } };
+
+	(void)state;
+	assert_int_equal(grubgen_names(&n, names), 1);
+	assert_string_equal(names[0], "grub.cfg-01-52-54-00-ab-0c-ff"); /* lower-case, dashes */
+	n.has_ip = true;
+	n.ip = 0xC0A80A0B; /* 192.168.10.11 */
+	assert_int_equal(grubgen_names(&n, names), 2);
+	assert_string_equal(names[1], "grub.cfg-C0A80A0B"); /* upper-case, 8 digits */
+	n.ip = 0x0A00000B; /* leading zero kept */
+	grubgen_names(&n, names);
+	assert_string_equal(names[1], "grub.cfg-0A00000B");
+}
+
+/* IP aliases: stale ones go (no node, a node without state, or one the
+ * admin serves), and one the admin has in tftp.root/grub/ is not written. */
+static void
+test_grub_ip_alias(void **state)
+{
+	static const char *const mk[] = {
+		"grub.cfg-0A00000B", /* node01: wanted */
+		"grub.cfg-0A0000FE", /* no such node */
+		"grub.cfg-0A00000",  /* not an alias we write: left */
+		"grub.cfg-0a00000c", /* lower-case: not ours */
+		"grub.cfg-0A00000E", /* node04: the admin serves it */
+	};
+	static const bool kept[] = { true, false, true, true, false };
+	struct pxegen_stats st = { 0 };
+	struct nodestate ns;
+	char p[512];
+	int dfd;
+
+	(void)state;
+	snprintf(p, sizeof(p), "mkdir -p %s/tftp/grub %s/alias %s/gen3 && echo admin > %s/tftp/grub/grub.cfg-0A00000E",
+		 dir, dir, dir, dir);
+	assert_int_equal(system(p), 0);
+	assert_int_equal(ns_open(&ns, NULL), 0);
+	snprintf(p, sizeof(p), "%s/alias", dir);
+	dfd = open(p, O_RDONLY | O_DIRECTORY);
+	assert_true(dfd >= 0);
+	for (size_t i = 0; i < sizeof(mk) / sizeof(mk[0]); i++) {
+		int fd = openat(dfd, mk[i], O_WRONLY | O_CREAT, 0644);
+		assert_true(fd >= 0);
+		close(fd);
+	}
+	grubgen_remove_stale_ip(cfg, &ns, dfd, &st);
+	assert_int_equal(st.removed, 2);
+	for (size_t i = 0; i < sizeof(mk) / sizeof(mk[0]); i++)
+		assert_int_equal(faccessat(dfd, mk[i], F_OK, 0) == 0, kept[i]);
+	close(dfd);
+	snprintf(p, sizeof(p), "%s/gen3", dir);
+	assert_int_equal(grubgen_write(cfg, &ns, p, &st), 0);
+	assert_non_null(slurp("gen3/grub/grub.cfg-0A00000D"));
+	assert_non_null(slurp("gen3/grub/grub.cfg-01-52-54-00-00-00-04"));
+	assert_null(slurp("gen3/grub/grub.cfg-0A00000E")); /* the admin's is served */
+	snprintf(p, sizeof(p), "rm -f %s/tftp/grub/grub.cfg-0A00000E", dir);
+	assert_int_equal(system(p), 0);
+	ns_close(&ns);
+}
+
 int
 main(void)
 {
@@ -317,6 +388,8 @@ main(void)
 		cmocka_unit_test(test_generated),
 		cmocka_unit_test(test_admin_defaults_kept),
 		cmocka_unit_test(test_remove_stale),
+		cmocka_unit_test(test_grub_names),
+		cmocka_unit_test(test_grub_ip_alias),
 	};
 	return cmocka_run_group_tests(tests, setup_cfg, teardown_cfg);
 }

@@ -311,6 +311,14 @@ cap_boot(void *ctx, const struct boot_event *ev)
 }
 
 static void
+cap_disc(void *ctx, struct disc_event *ev)
+{
+	struct th *h = ctx;
+	h->disc_last = *ev;
+	h->ndisc++;
+}
+
+static void
 th_engine(struct th *h)
 {
 	struct dhcp_env env = {
@@ -318,6 +326,7 @@ th_engine(struct th *h)
 		.ctr = h->ctr,
 		.emit_lease = cap_lease,
 		.emit_boot = cap_boot,
+		.on_unknown = cap_disc,
 		.ctx = h,
 	};
 	h->e = dhcp_engine_new(&env);
@@ -349,7 +358,7 @@ th_reset(struct th *h, struct snap_hdr *snap)
 	if (lease_table_init(h->leases, h->lease_cap) != 0)
 		abort();
 	memset(h->ctr, 0, sizeof(h->ctr));
-	h->nev = h->nbev = 0;
+	h->nev = h->nbev = h->ndisc = 0;
 	h->ring_full = h->relay_mac = false;
 	h->snap = snap;
 	th_engine(h);

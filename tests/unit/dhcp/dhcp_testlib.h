@@ -89,6 +89,8 @@ struct th {
 	unsigned nev;
 	struct boot_event bev[64];
 	unsigned nbev;
+	struct disc_event disc_last;	/* env.on_unknown: the latest, and how many */
+	unsigned ndisc;
 	bool ring_full;		/* emit_lease returns -ENOBUFS */
 	bool relay_mac;		/* frames come from relay_src_mac, not chaddr */
 	uint8_t relay_src_mac[6];

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Inside the campaign host (campaigns.c: clock, inputs, resume;
+ * camp_admin.c: create, cancel, retry, views).  Not for other files.
+ */
+#ifndef BS_CONTROL_CAMP_HOST_H
+#define BS_CONTROL_CAMP_HOST_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "control/daemon/campaigns.h"
+#include "control/power/camp_bmc.h"
+
+#define MAX_CAMPS 256u
+
+struct mac_ix {
+	uint64_t mac;
+	uint32_t i;
+};
+
+/* One hosted campaign.  Invariant: macs covers every node of c that the
+ * config generation macs_gen knows, sorted by mac. */
+struct hosted {
+	struct campaign c;
+	struct camp_bmc bmc;
+	struct camp_host *h;
+	struct mac_ix *macs;
+	uint32_t n_macs;
+	uint64_t macs_gen;
+	bool dirty;	/* a stage changed since the last save */
+	uint64_t ver;	/* state versions handed to saves (host mutex) */
+	uint64_t saved_ver;	/* newest version on disk (save_mu) */
+	bool retired;		/* file renamed to <id>.old: never saved again (save_mu) */
+	struct hosted *next_retired;
+	bool done;	/* finished: no tick, no inputs */
+};
+
+struct camp_host {
+	struct ctl *c;
+	pthread_mutex_t mu;
+	pthread_mutex_t save_mu;	/* after mu when both: camp_save of any campaign */
+	struct hosted *v[MAX_CAMPS];
+	uint32_t n;
+	uint32_t next_id;
+	_Atomic uint32_t active;	/* unfinished campaigns: the hook's fast exit */
+	char dir[4200];
+	struct pwr_creds creds;
+	bool have_creds;
+	char *ca_file;
+	pthread_t thr;
+	bool thr_live;
+	struct hosted *retired;	/* shells of retired campaigns, freed at stop */
+};
+
+/* Host mutex held by the callers of all of these. */
+void camps_env_of(struct hosted *x, struct camp_env *e);
+void camps_index_macs(struct hosted *x, const struct cfg *cfg, uint64_t gen);
+/* Saves x now (fsync'd); dirty cleared on success. */
+void camps_save(struct camp_host *h, struct hosted *x);
+/* Keeps done and the host's active count in step with x's stages. */
+void camps_set_done(struct camp_host *h, struct hosted *x);
+struct hosted *camps_find(struct camp_host *h, const char *id);
+void camps_bmc_init(struct camp_host *h, struct hosted *x, const struct cfg *cfg);
+/* Makes room: the oldest finished campaign leaves memory and its file
+ * becomes <id>.old (kept for the record, not loaded).  false: none. */
+bool camps_retire_oldest(struct camp_host *h);
+
+#endif

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * The daemon's campaign host: the reimage campaigns of a running control
+ * process (control/campaign's pure engine, control/power's camp_bmc glue).
+ *
+ *   where     <state_dir>/campaigns/<id>, one camp_save file each (tmp,
+ *             fsync, rename, dir fsync).  A new campaign is saved before
+ *             the API answers; later stage changes are saved by the next
+ *             tick (<= 100 ms), an installer's report at once.
+ *   clock     one thread: every 100 ms BMC answers (camp_bmc_drain), then
+ *             camp_tick, then the saves.
+ *   inputs    DHCP DISCOVER of a campaign node's MAC (bootview's hook: a
+ *             booting client discovers; a running one only renews) ->
+ *             camp_on_dhcp; fetches -> camp_on_progress ("tftp", "http", or
+ *             "kernel" for a kernel/initrd file, "kickstart"); done/failed
+ *             (bootroutes_report) -> camp_on_report.
+ *   outputs   set_boot -> nodestate install (with the campaign's profile),
+ *             then the node's boot files; power -> camp_bmc (BMC threads).
+ *   resume    at start every file is loaded; unfinished campaigns go on
+ *             (their deadlines are wall-clock times).  A node whose
+ *             nodestate moved to local/failed after its campaign stage
+ *             (a report whose campaign save a crash lost) takes that result.
+ *
+ * Locks: cfg_lock (read) -> host mutex -> nodestate mutex, in that order,
+ * everywhere.  The bootview hook takes the host mutex only.
+ */
+#ifndef BS_CONTROL_CAMPAIGNS_H
+#define BS_CONTROL_CAMPAIGNS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "control/campaign/campaign.h"
+#include "control/daemon/ctl.h"
+
+/* Loads <state_dir>/campaigns and starts the tick thread.  0 or -errno. */
+int camps_start(struct ctl *c);
+void camps_stop(struct ctl *c);
+
+/* bootview's hook (any thread): a boot event of the client with mac. */
+void camps_on_boot(void *ctx, const uint8_t mac[6], uint8_t stage, const char *file);
+/* The installer's report of node (caller holds cfg_lock for reading). */
+void camps_on_report(struct ctl *c, const char *node, bool ok, const char *reason);
+
+/* A new campaign over the node set expr (ns_select forms); profile ""/NULL
+ * = each node's YAML profile.  Saved before it returns.  0 with id set,
+ * or an HTTP status (400, 404, 409, 500) with msg set. */
+int camps_create(struct ctl *c, const char *expr, const char *profile,
+		 const struct camp_params *p, char *id, size_t id_cap, char *msg, size_t msg_cap);
+/* cancel / retry-failed of campaign id: 0, 404 when there is none. */
+int camps_cancel(struct ctl *c, const char *id);
+int camps_retry(struct ctl *c, const char *id, uint32_t *n);
+
+/* {"campaigns": [...]} without nodes, or one campaign with its nodes
+ * (NULL: no such campaign). */
+json_t *camps_list_json(struct ctl *c);
+json_t *camps_one_json(struct ctl *c, const char *id);
+
+/* The campaign params of cfg's power: section (rate, in flight, deadlines). */
+void camps_default_params(const struct cfg *cfg, struct camp_params *p);
+
+#endif

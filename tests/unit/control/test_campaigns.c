@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * The daemon's campaign host (control/daemon/campaigns.c) without BMCs
+ * (power off: nodes rebooted by hand): a campaign is on disk when create
+ * returns, set_boot reaches nodestate, the bootview hook's DHCP DISCOVER
+ * and fetches and the installer's report drive it, a restart resumes it
+ * (a report whose campaign save was lost is taken from nodestate), bad
+ * requests are refused, and the console tail reader. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "control/daemon/api_camp.h"
+#include "control/daemon/campaigns.h"
+#include "control/daemon/nodestate.h"
+
+static char dir[64];
+static struct ctl ctl;
+static const uint8_t mac1[6] = { 0x52, 0x54, 0, 0, 0, 1 };
+
+static void
+start(void)
+{
+	atomic_store(&ctl.stop, false);
+	assert_int_equal(camps_start(&ctl), 0);
+}
+
+static int
+setup(void **state)
+{
+	char p[512];
+	struct cfg_errs errs = { 0 };
+	FILE *f;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/bs-camps-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(p, sizeof(p), "mkdir -p %s/tftp %s/state/console %s/tmpl && touch %s/tftp/pxelinux.0",
+		 dir, dir, dir, dir);
+	assert_int_equal(system(p), 0);
+	snprintf(p, sizeof(p), "%s/c.yaml", dir);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fprintf(f,
+		"server: { name: t, instance: camptest, state_dir: %s/state, ip: 10.0.0.1/24 }\n"
+		"dataplane: { ports: [ { dev: net_null0 } ], workers: 1 }\n"
+		"dhcp:\n  subnets:\n    - { subnet: 10.0.0.0/24, pools: [10.0.0.100-10.0.0.199] }\n"
+		"boot: { files: { bios: pxelinux.0 } }\n"
+		"tftp: { root: %s/tftp }\n"
+		"http: { listen: 10.0.0.1:8080, repo_root: %s, templates: %s/tmpl }\n"
+		"power: { install_deadline: 600s }\n"
+		"profiles:\n"
+		"  - { name: p1, kernel: k/vmlinuz, initrd: k/initrd, append: x }\n"
+		"  - { name: p2, kernel: k/vmlinuz, initrd: k/initrd, append: y }\n"
+		"nodes:\n"
+		"  - { range: \"node[01-04]\", mac: 52:54:00:00:00:01, ip: 10.0.0.11, profile: p1 }\n",
+		dir, dir, dir, dir);
+	fclose(f);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.repo_fd = ctl.tftp_fd = ctl.gen_fd = -1;
+	pthread_rwlock_init(&ctl.cfg_lock, NULL);
+	ctl.cfg = cfg_load(p, &errs);
+	if (!ctl.cfg || errs.n) {
+		cfg_errs_print(&errs, stderr);
+		fail_msg("test config rejected");
+	}
+	cfg_errs_free(&errs);
+	snprintf(p, sizeof(p), "%s/state", dir);
+	assert_int_equal(ns_open(&ctl.ns, p), 0);
+	assert_int_equal(bv_init(&ctl.bv, 64), 0);
+	start();
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	camps_stop(&ctl);
+	bv_free(&ctl.bv);
+	ns_close(&ctl.ns);
+	cfg_free(ctl.cfg);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static const char *
+stage_of(const char *id, const char *node)
+{
+	static char st[32];
+	json_t *j = camps_one_json(&ctl, id), *n;
+	size_t i;
+
+	st[0] = 0;
+	json_array_foreach(json_object_get(j, "nodes"), i, n)
+		if (!strcmp(json_string_value(json_object_get(n, "name")), node))
+			snprintf(st, sizeof(st), "%s", json_string_value(json_object_get(n, "stage")));
+	json_decref(j);
+	return st;
+}
+
+/* Polls (the tick thread runs every 100 ms) for at most 3 s. */
+static bool
+wait_stage(const char *id, const char *node, const char *want)
+{
+	for (int k = 0; k < 60; k++) {
+		if (!strcmp(stage_of(id, node), want))
+			return true;
+		usleep(50000);
+	}
+	fprintf(stderr, "%s %s: %s, wanted %s\n", id, node, stage_of(id, node), want);
+	return false;
+}
+
+static int
+file_stage(const char *id, const char *node)
+{
+	char p[256], line[512], name[64];
+	unsigned st = 99;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/state/campaigns/%s", dir, id);
+	f = fopen(p, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "node %63s %u", name, &st) == 2 && !strcmp(name, node))
+			break;
+	fclose(f);
+	return (int)st;
+}
+
+static void
+test_lifecycle(void **state)
+{
+	struct camp_params p;
+	struct ns_rec r;
+	char id[32], msg[300];
+
+	(void)state;
+	camps_default_params(ctl.cfg, &p);
+	p.power = false;
+	p.max_in_flight = 1;
+	p.power_on_rate = 1000;
+	assert_int_equal(camps_create(&ctl, "node[01-02]", "p2", &p, id, sizeof(id), msg, sizeof(msg)), 0);
+	assert_string_equal(id, "c1");
+	/* acknowledged = on disk */
+	assert_int_equal(file_stage("c1", "node01"), CS_QUEUED);
+	assert_true(wait_stage("c1", "node01", "waiting-dhcp"));
+	assert_true(ns_get(&ctl.ns, "node01", &r));
+	assert_int_equal(r.state, NS_INSTALL);
+	assert_string_equal(r.profile, "p2");
+	/* max_in_flight 1: node02 waits for node01's DHCP */
+	assert_string_equal(stage_of("c1", "node02"), "queued");
+
+	/* refused: a node already in a running campaign, an unknown node, a
+	 * profile that does not exist */
+	assert_int_equal(camps_create(&ctl, "node02,node03", NULL, &p, id, sizeof(id), msg, sizeof(msg)), 409);
+	assert_int_equal(camps_create(&ctl, "node09", NULL, &p, id, sizeof(id), msg, sizeof(msg)), 404);
+	assert_int_equal(camps_create(&ctl, "node03", "nope", &p, id, sizeof(id), msg, sizeof(msg)), 400);
+	/* BMC power asked of nodes without a bmc: (and no credentials file) */
+	p.power = true;
+	assert_int_equal(camps_create(&ctl, "node03", NULL, &p, id, sizeof(id), msg, sizeof(msg)), 400);
+	p.power = false;
+
+	/* inputs through the boot view's hook (MAC -> node) */
+	bv_set_stage(&ctl.bv, mac1, 0, BOOT_STAGE_DHCP_DISCOVER, NULL, 1);
+	assert_true(wait_stage("c1", "node01", "installing"));
+	assert_true(wait_stage("c1", "node02", "waiting-dhcp"));
+	bv_set_stage(&ctl.bv, mac1, 0, BOOT_STAGE_HTTP, "centos7/vmlinuz", 2);
+	json_t *j = camps_one_json(&ctl, "c1");
+
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(j, "nodes"), 0), "step")), "kernel");
+	json_decref(j);
+	bv_set_stage(&ctl.bv, mac1, 0, BOOT_STAGE_INSTALLING, "ks", 2);
+	pthread_rwlock_rdlock(&ctl.cfg_lock);
+	camps_on_report(&ctl, "node01", true, NULL);
+	pthread_rwlock_unlock(&ctl.cfg_lock);
+	assert_string_equal(stage_of("c1", "node01"), "done");
+	assert_int_equal(file_stage("c1", "node01"), CS_DONE); /* saved at once */
+
+	/* a crash loses node02's report in the campaign file; nodestate has
+	 * it (local after the campaign's stage began): taken on resume */
+	camps_stop(&ctl);
+	assert_int_equal(ns_set(&ctl.ns, "node02", NS_LOCAL, NULL, NULL, bs_real_ms() + 5), 1);
+	start();
+	assert_string_equal(stage_of("c1", "node02"), "done");
+	assert_string_equal(stage_of("c1", "node01"), "done");
+	json_t *l = camps_list_json(&ctl);
+
+	assert_int_equal(json_array_size(json_object_get(l, "campaigns")), 1);
+	assert_true(json_is_true(json_object_get(json_array_get(json_object_get(l, "campaigns"), 0), "finished")));
+	json_decref(l);
+	/* the next id follows the resumed ones */
+	assert_int_equal(camps_create(&ctl, "node03", NULL, &p, id, sizeof(id), msg, sizeof(msg)), 0);
+	assert_string_equal(id, "c2");
+	assert_int_equal(camps_cancel(&ctl, "c2"), 0);
+	assert_string_equal(stage_of("c2", "node03"), "cancelled");
+	assert_int_equal(camps_cancel(&ctl, "c9"), 404);
+}
+
+static void
+test_failed_retry(void **state)
+{
+	struct camp_params p;
+	char id[32], msg[300];
+	uint32_t n = 0;
+
+	(void)state;
+	camps_default_params(ctl.cfg, &p);
+	p.power = false;
+	assert_int_equal(camps_create(&ctl, "node04", NULL, &p, id, sizeof(id), msg, sizeof(msg)), 0);
+	assert_true(wait_stage(id, "node04", "waiting-dhcp"));
+	pthread_rwlock_rdlock(&ctl.cfg_lock);
+	camps_on_report(&ctl, "node04", false, "disk \x1b[31mgone");
+	pthread_rwlock_unlock(&ctl.cfg_lock);
+	assert_string_equal(stage_of(id, "node04"), "failed");
+	json_t *j = camps_one_json(&ctl, id);
+	const char *why = json_string_value(json_object_get(json_array_get(json_object_get(j, "nodes"), 0), "reason"));
+
+	assert_non_null(strstr(why, "installer reported failure: disk \\x1b[31mgone"));
+	json_decref(j);
+	assert_int_equal(camps_retry(&ctl, id, &n), 0);
+	assert_int_equal(n, 1);
+	assert_true(wait_stage(id, "node04", "waiting-dhcp"));
+}
+
+/* More campaigns than the host keeps: the oldest finished one is retired
+ * (file kept as <id>.old, not loaded again); ids go on after a restart. */
+static void
+test_retire(void **state)
+{
+	struct camp_params p;
+	char id[32], msg[300], path[256];
+
+	(void)state;
+	camps_default_params(ctl.cfg, &p);
+	p.power = false;
+	for (int k = 0; k < 257; k++) {
+		assert_int_equal(camps_create(&ctl, "node01", NULL, &p, id, sizeof(id), msg, sizeof(msg)), 0);
+		assert_int_equal(camps_cancel(&ctl, id), 0);
+	}
+	assert_string_equal(id, "c257");
+	snprintf(path, sizeof(path), "%s/state/campaigns/c1.old", dir);
+	assert_int_equal(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/state/campaigns/c1", dir);
+	assert_int_equal(access(path, F_OK), -1);
+	json_t *l = camps_list_json(&ctl);
+
+	assert_int_equal(json_array_size(json_object_get(l, "campaigns")), 256);
+	json_decref(l);
+	assert_null(camps_one_json(&ctl, "c1"));
+	camps_stop(&ctl);
+	start();
+	l = camps_list_json(&ctl);
+	assert_int_equal(json_array_size(json_object_get(l, "campaigns")), 256);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(l, "campaigns"), 0), "id")), "c2");
+	json_decref(l);
+	assert_int_equal(camps_create(&ctl, "node02", NULL, &p, id, sizeof(id), msg, sizeof(msg)), 0);
+	assert_string_equal(id, "c258");
+}
+
+static void
+test_console_tail(void **state)
+{
+	char p[256];
+	FILE *f;
+	json_t *a;
+
+	(void)state;
+	a = api_console_tail(ctl.cfg->state_dir, "node01", 20);
+	assert_int_equal(json_array_size(a), 0); /* no file: nothing */
+	json_decref(a);
+	snprintf(p, sizeof(p), "%s/console/node01.log", ctl.cfg->state_dir);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	for (int i = 1; i <= 30; i++)
+		fprintf(f, "line %d%s\r\n", i, i == 29 ? "\x1b[2J" : "");
+	fclose(f);
+	a = api_console_tail(ctl.cfg->state_dir, "node01", 20);
+	assert_int_equal(json_array_size(a), 20);
+	assert_string_equal(json_string_value(json_array_get(a, 0)), "line 11");
+	assert_string_equal(json_string_value(json_array_get(a, 18)), "line 29\\x1b[2J");
+	assert_string_equal(json_string_value(json_array_get(a, 19)), "line 30");
+	json_decref(a);
+	a = api_console_tail(ctl.cfg->state_dir, "../x", 20);
+	assert_int_equal(json_array_size(a), 0);
+	json_decref(a);
+	/* a file larger than the bytes read: the cut first line is dropped */
+	f = fopen(p, "w");
+	for (int i = 0; i < 2000; i++)
+		fprintf(f, "long line number %05d of the console\n", i);
+	fclose(f);
+	a = api_console_tail(ctl.cfg->state_dir, "node01", 3);
+	assert_int_equal(json_array_size(a), 3);
+	assert_string_equal(json_string_value(json_array_get(a, 2)), "long line number 01999 of the console");
+	json_decref(a);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_retry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retire, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_console_tail, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
