@@ -221,6 +221,29 @@ reconcile_compacted(struct fleet *f, const uint8_t *img, size_t size, uint64_t d
 	return ok;
 }
 
+/* The journal restarted from seq 1 (state_dir wiped, region gone): the
+ * rows this server shipped carry seqs the new journal will reuse, and the
+ * seq guard would keep them over newer events.  The journal is the
+ * authority for this server's leases: its copy starts again with it. */
+static bool
+reset_copy(struct fleet *f, uint64_t durable)
+{
+	static const char sql[] = "DELETE FROM leases WHERE server = $1";
+	const char *v[1] = { f->server };
+
+	LOG_WARN("fleet", "journal durable seq %" PRIu64 " is behind the shipped seq %" PRIu64
+			  ": the journal was reset; replacing this server's leases in the database",
+		 durable, f->pos.seq);
+	if (!exec_params(f, "reset", sql, 1, v))
+		return false;
+	f->pos = (struct fleet_pos){ 0 };
+	f->reconcile_ino = 0;
+	atomic_store_explicit(&f->shipped_seq, 0, memory_order_relaxed);
+	if (pos_save(f) < 0) /* lost: the same delete and re-ship next time */
+		LOG_WARN("fleet", "%s: cannot save the position", f->pos_path);
+	return true;
+}
+
 /* Ships what the journal made durable since the saved position.  false on
  * a database error (the position stays: the same events go again). */
 static bool
@@ -233,6 +256,8 @@ ship_leases(struct fleet *f)
 	bool ok = true, caught_up = false;
 	int fd;
 
+	if (durable < f->pos.seq && !reset_copy(f, durable))
+		return false;
 	if (durable <= f->pos.seq && f->pos.ino && !f->reconcile_ino)
 		return true;
 	fd = open(f->c->journal.path, O_RDONLY | O_CLOEXEC);
