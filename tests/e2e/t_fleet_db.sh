@@ -119,7 +119,9 @@ lease 3
 lease 4
 b=$(backlog)
 [ "$b" -ge 2 ] || fail "backlog $b while the database is down (2 ACKs at least)"
-in_srv curl -s -m 5 "$HTTP/metrics" | grep -q '^bootstorm_fleet_db_up 0' || fail "metrics: db up while down"
+# (into a variable first: grep -q quitting early under pipefail fails curl)
+metrics=$(in_srv curl -s -m 5 "$HTTP/metrics")
+grep -q '^bootstorm_fleet_db_up 0' <<<"$metrics" || fail "metrics: db up while down"
 out=$(bs status) || fail "bootstorm status: $out"
 grep -qE '^fleet +server e2e, database unreachable, outbox backlog [1-9]' <<<"$out" || fail "status while down: $out"
 log "database down: c3, c4 ACKed, backlog $b"
