@@ -208,6 +208,16 @@ struct cfg {
 	uint32_t *by_ip;	/* indexes of nodes with has_ip, sorted by IP */
 	size_t n_by_ip;
 	char *tftp_gen_root;	/* <state_dir>/tftp-gen, absolute */
+
+	/* fleet: (control/fleet/fleet.h; off by default) */
+	bool fleet_enabled;
+	char *fleet_database;	/* libpq conninfo, or an absolute path to a
+				   root-only file holding it (never a password
+				   in the YAML) */
+	char *fleet_server_name; /* NULL = server.name */
+	uint32_t fleet_ship_ms;	/* outbox shipping interval */
+	uint32_t fleet_batch;	/* events per transaction */
+	uint32_t fleet_deadline_s; /* heartbeat older than this = server down */
 };
 
 /* One diagnostic.  The loader and validator collect them all. */

@@ -71,6 +71,9 @@ cfg_defaults(struct cfg *c)
 	c->power_on_rate = 5;
 	c->power_timeout_ms = 10000;
 	c->power_retries = 2;
+	c->fleet_ship_ms = 1000;
+	c->fleet_batch = 1000;
+	c->fleet_deadline_s = 15;
 	c->disc_max = 4096;
 	c->power_dhcp_deadline_ms = 300000;
 	c->power_max_repower = 2;
@@ -199,5 +202,7 @@ cfg_free(struct cfg *c)
 	free(c->by_mac);
 	free(c->by_ip);
 	free(c->tftp_gen_root);
+	free(c->fleet_database);
+	free(c->fleet_server_name);
 	free(c);
 }

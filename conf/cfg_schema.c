@@ -507,37 +507,6 @@ static const struct kdef journal_keys[] = {
 	K("commit_interval", KT_DUR_MS, struct cfg, journal_commit_ms, 0, 10000),
 };
 
-static const struct kdef power_keys[] = {
-	K("credentials_file", KT_PATH, struct cfg, power_cred_file, 0, 0),
-	K("max_in_flight", KT_U32, struct cfg, power_max_in_flight, 1, 100000),
-	K("power_on_rate", KT_U32, struct cfg, power_on_rate, 1, 10000),
-	K("timeout", KT_DUR_MS, struct cfg, power_timeout_ms, 100, 600000),
-	K("retries", KT_U32, struct cfg, power_retries, 0, 10),
-	K("ipmi_cipher_suite", KT_U32, struct cfg, power_ipmi_cipher, 0, 17),
-	K("redfish_ca_file", KT_PATH, struct cfg, power_redfish_ca, 0, 0),
-	K("dhcp_deadline", KT_DUR_MS, struct cfg, power_dhcp_deadline_ms, 1000, 86400000),
-	K("max_repower", KT_U32, struct cfg, power_max_repower, 0, 100),
-	K("install_deadline", KT_DUR_MS, struct cfg, power_install_deadline_ms, 1000, 604800000),
-	K("console_capture", KT_BOOL, struct cfg, power_console_capture, 0, 0),
-};
-
-static void
-fn_enrolled(struct ld *l, const struct ynode *v, void *obj)
-{
-	struct cfg *c = obj;
-	if (!cfg_want_scalar(l, "discovery", "enrolled", v))
-		return;
-	free(c->disc_enrolled);
-	c->disc_enrolled = cfg_abs_path(l->c, v->s);
-	if (c->disc_enrolled)
-		inv_enrolled(l, v);
-}
-
-static const struct kdef discovery_keys[] = {
-	K("max_clients", KT_U32, struct cfg, disc_max, 16, 1u << 20),
-	KF("enrolled", fn_enrolled),
-};
-
 /* ------------------------------------------------------------------ */
 /* profiles: */
 
@@ -658,16 +627,6 @@ fn_sec_journal(struct ld *l, const struct ynode *v, void *obj)
 	WALK(l, v, obj, journal_keys, "journal");
 }
 static void
-fn_sec_power(struct ld *l, const struct ynode *v, void *obj)
-{
-	WALK(l, v, obj, power_keys, "power");
-}
-static void
-fn_sec_discovery(struct ld *l, const struct ynode *v, void *obj)
-{
-	WALK(l, v, obj, discovery_keys, "discovery");
-}
-static void
 fn_sec_profiles(struct ld *l, const struct ynode *v, void *obj)
 {
 	(void)obj;
@@ -687,8 +646,9 @@ static const struct kdef top_keys[] = {
 	KF("dhcp", fn_sec_dhcp),	 KF("boot", fn_sec_boot),
 	KF("tftp", fn_sec_tftp),	 KF("http", fn_sec_http),
 	KF("journal", fn_sec_journal),	 KF("profiles", fn_sec_profiles),
-	KF("nodes", fn_sec_nodes),	 KF("power", fn_sec_power),
-	KF("discovery", fn_sec_discovery),
+	KF("nodes", fn_sec_nodes),	 KF("power", cfg_sec_power),
+	KF("fleet", cfg_sec_fleet),
+	KF("discovery", cfg_sec_discovery),
 };
 
 void

@@ -49,6 +49,11 @@ bool cfg_want_scalar(struct ld *l, const char *ctx, const char *key, const struc
 void cfg_walk_map(struct ld *l, const struct ynode *map, void *obj, const struct kdef *defs,
 		  size_t n_defs, const char *ctx);
 
+/* The operations sections' walkers (conf/cfg_schema_ops.c). */
+void cfg_sec_power(struct ld *l, const struct ynode *v, void *obj);
+void cfg_sec_discovery(struct ld *l, const struct ynode *v, void *obj);
+void cfg_sec_fleet(struct ld *l, const struct ynode *v, void *obj);
+
 #define WALK(l, map, obj, defs, ctx) \
 	cfg_walk_map(l, map, obj, defs, sizeof(defs) / sizeof(defs[0]), ctx)
 

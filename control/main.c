@@ -35,6 +35,8 @@ static const struct subcmd subcmds[] = {
 	{ "campaign", cmd_campaign },
 	{ "power", cmd_power },
 	{ "console", cmd_console },
+	{ "db", cmd_db },
+	{ "fleet", cmd_fleet },
 };
 
 int

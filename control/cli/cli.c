@@ -95,6 +95,7 @@ status_print(const char *base)
 	json_object_foreach(stages, k, v)
 		printf(" %s=%lld", k, (long long)json_integer_value(v));
 	printf("\n");
+	fleet_status_print(j, stdout);
 	json_decref(j);
 	return EXIT_OK;
 }

@@ -21,6 +21,13 @@ int cmd_import(int argc, char **argv);
 /* cmd_boot.c: set node boot states on the running server. */
 int cmd_reimage(int argc, char **argv);
 int cmd_localboot(int argc, char **argv);
+/* cmd_fleet.c: the fleet database (control/fleet/fleet.h). */
+int cmd_db(int argc, char **argv);
+int cmd_fleet(int argc, char **argv);
+/* The "fleet" line of `bootstorm status` from /api/status (nothing when
+ * fleet mode is off). */
+struct json_t;
+void fleet_status_print(struct json_t *status, FILE *out);
 /* cmd_discover.c: machines not in the inventory, and enrolling them. */
 int cmd_discovered(int argc, char **argv);
 int cmd_enroll(int argc, char **argv);

@@ -44,6 +44,8 @@ cli_usage(FILE *f)
 		"  power [-c FILE] NODES|--all status|on|off|cycle|pxe|boot\n"
 		"                                      BMC power / next boot PXE once (local)\n"
 		"  console [-c FILE] NODE [--follow]   the node's captured serial console (local)\n"
+		"  db init|migrate|status|import-inventory [-c FILE]   fleet database\n"
+		"  fleet [-c FILE] [--json]            every server of the fleet (database)\n"
 		"  --help, --version\n"
 		"\n"
 		"The client commands read the JSON API of a running server; its URL comes\n"

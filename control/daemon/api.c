@@ -18,6 +18,7 @@
 #include "control/daemon/bootroutes.h"
 #include "control/daemon/kickstart.h"
 #include "control/daemon/storm.h"
+#include "control/fleet/fleet.h"
 #include "control/log.h"
 
 
@@ -421,6 +422,7 @@ api_status(struct ctl *c, struct api_resp *r)
 #undef X
 	json_object_set_new(http, "other", json_integer((json_int_t)atomic_load(&c->http_by_code[HTTP_IDX_OTHER])));
 	json_object_set_new(j, "http", http);
+	fleet_status_json(c, j);
 	return api_reply_json(r, 200, j);
 }
 
@@ -488,6 +490,15 @@ lower(char *dst, const char *src, size_t cap)
 	for (; src[i] && i + 1 < cap; i++)
 		dst[i] = (char)(src[i] >= 'A' && src[i] <= 'Z' ? src[i] + 32 : src[i]);
 	dst[i] = '\0';
+}
+
+static bool
+api_fleet(struct ctl *c, struct api_resp *r)
+{
+	const char *err = NULL;
+	json_t *j = fleet_api_view(c, &err);
+
+	return j ? api_reply_json(r, 200, j) : api_reply_error(r, 503, err);
 }
 
 static bool
@@ -565,6 +576,9 @@ api_metrics(struct ctl *c, struct api_resp *r)
 	sb_printf(&b, "bootstorm_config_generation %llu\n", (unsigned long long)atomic_load(&c->gen));
 	sb_help(&b, "bootstorm_dataplane_up", "1 while the dataplane heartbeats", "gauge");
 	sb_printf(&b, "bootstorm_dataplane_up %d\n", dp_alive(c) ? 1 : 0);
+	char fl[2048];
+	if (fleet_metrics(c, fl, sizeof(fl)))
+		sb_printf(&b, "%s", fl);
 	if (b.oom) {
 		free(b.p);
 		return api_reply_error(r, 500, "out of memory");
@@ -619,6 +633,8 @@ api_handle(struct ctl *c, const char *method, const char *path, const struct api
 		return api_leases(c, r);
 	if (strcmp(path, "counters") == 0)
 		return api_counters(c, r);
+	if (strcmp(path, "fleet") == 0)
+		return api_fleet(c, r);
 	if (strcmp(path, "storm") == 0) {
 		json_t *j = storm_json(c);
 

@@ -77,6 +77,7 @@ struct ctl {
 	pthread_t jthr;
 	bool jthr_live;
 	uint32_t commit_ms;
+	struct fleet *fleet;		/* fleet shipper (control/fleet), NULL = off */
 };
 
 /* The clocks of util/bs_time.h under the names httpd.c and api.c use. */

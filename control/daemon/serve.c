@@ -26,6 +26,7 @@
 #include "control/daemon/jthread.h"
 #include "control/daemon/reload.h"
 #include "control/exit.h"
+#include "control/fleet/fleet.h"
 #include "control/log.h"
 
 #define RELOAD_DEBOUNCE_MS 200u
@@ -210,6 +211,10 @@ start(struct ctl *c)
 		return -1;
 	if ((rc = console_init(c)) < 0) /* consoles are not worth failing a boot server for */
 		LOG_WARN("serve", "console capture: %s", strerror(-rc));
+	if ((rc = fleet_start(c)) < 0) {
+		LOG_ERR("serve", "fleet: %s", strerror(-rc));
+		return -1;
+	}
 	LOG_INFO("serve", "running: pid %d, config %s generation %llu", (int)getpid(), c->cfg_path,
 		 (unsigned long long)atomic_load(&c->gen));
 	return 0;
@@ -221,6 +226,7 @@ stop(struct ctl *c)
 	atomic_store(&c->stop, true);
 	console_stop_all(c);
 	httpd_stop(c);
+	fleet_stop(c);
 	jthread_stop(c);
 	camps_stop(c);
 	if (c->have_region) {

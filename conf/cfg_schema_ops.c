@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * The schema of the operations sections (power:, discovery:, fleet:): how
+ * control reaches BMCs, enrolls unknown machines and joins a fleet.  Apart
+ * from conf/cfg_schema.c (the boot service's sections) only to keep each
+ * file readable; same table form, same rules for adding a key.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/cfg_walk.h"
+
+static const struct kdef power_keys[] = {
+	K("credentials_file", KT_PATH, struct cfg, power_cred_file, 0, 0),
+	K("max_in_flight", KT_U32, struct cfg, power_max_in_flight, 1, 100000),
+	K("power_on_rate", KT_U32, struct cfg, power_on_rate, 1, 10000),
+	K("timeout", KT_DUR_MS, struct cfg, power_timeout_ms, 100, 600000),
+	K("retries", KT_U32, struct cfg, power_retries, 0, 10),
+	K("ipmi_cipher_suite", KT_U32, struct cfg, power_ipmi_cipher, 0, 17),
+	K("redfish_ca_file", KT_PATH, struct cfg, power_redfish_ca, 0, 0),
+	K("dhcp_deadline", KT_DUR_MS, struct cfg, power_dhcp_deadline_ms, 1000, 86400000),
+	K("max_repower", KT_U32, struct cfg, power_max_repower, 0, 100),
+	K("install_deadline", KT_DUR_MS, struct cfg, power_install_deadline_ms, 1000, 604800000),
+	K("console_capture", KT_BOOL, struct cfg, power_console_capture, 0, 0),
+};
+
+static void
+fn_enrolled(struct ld *l, const struct ynode *v, void *obj)
+{
+	struct cfg *c = obj;
+	if (!cfg_want_scalar(l, "discovery", "enrolled", v))
+		return;
+	free(c->disc_enrolled);
+	c->disc_enrolled = cfg_abs_path(l->c, v->s);
+	if (c->disc_enrolled)
+		inv_enrolled(l, v);
+}
+
+static const struct kdef discovery_keys[] = {
+	K("max_clients", KT_U32, struct cfg, disc_max, 16, 1u << 20),
+	KF("enrolled", fn_enrolled),
+};
+
+/* fleet: the database is a conninfo or a root-only file holding one; a
+ * password written into the YAML would be readable by whoever reads it. */
+static bool
+conninfo_has_password(const char *s)
+{
+	const char *uri = strstr(s, "://");
+	const char *at = uri ? strchr(uri + 3, '@') : NULL;
+	const char *colon = uri ? strchr(uri + 3, ':') : NULL;
+
+	/* "password=..." keyword, or postgresql://user:secret@host */
+	return strstr(s, "password") || (at && colon && colon < at);
+}
+
+static void
+fn_fleet_db(struct ld *l, const struct ynode *v, void *obj)
+{
+	struct cfg *c = obj;
+	if (!cfg_want_scalar(l, "fleet", "database", v))
+		return;
+	if (v->s[0] != '/' && conninfo_has_password(v->s))
+		ld_err(l, v, "fleet.database: no password in the YAML: put the conninfo in a "
+			     "root-only file and give its absolute path");
+	else
+		cfg_set_str(&c->fleet_database, v->s);
+}
+
+static const struct kdef fleet_keys[] = {
+	K("enabled", KT_BOOL, struct cfg, fleet_enabled, 0, 0),
+	KF("database", fn_fleet_db),
+	K("server_name", KT_STR, struct cfg, fleet_server_name, 0, 0),
+	K("ship_interval", KT_DUR_MS, struct cfg, fleet_ship_ms, 10, 600000),
+	K("batch", KT_U32, struct cfg, fleet_batch, 1, 100000),
+	K("heartbeat_deadline", KT_DUR_S, struct cfg, fleet_deadline_s, 2, 86400),
+};
+
+/* ------------------------------------------------------------------ */
+/* Section walkers, called from cfg_schema.c's top-level table */
+
+void
+cfg_sec_power(struct ld *l, const struct ynode *v, void *obj)
+{
+	WALK(l, v, obj, power_keys, "power");
+}
+
+void
+cfg_sec_discovery(struct ld *l, const struct ynode *v, void *obj)
+{
+	WALK(l, v, obj, discovery_keys, "discovery");
+}
+
+void
+cfg_sec_fleet(struct ld *l, const struct ynode *v, void *obj)
+{
+	struct cfg *c = obj;
+	WALK(l, v, obj, fleet_keys, "fleet");
+	if (c->fleet_enabled && !c->fleet_database)
+		ld_err(l, v, "fleet.enabled: needs fleet.database");
+}

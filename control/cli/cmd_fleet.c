@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * `bootstorm db init|migrate|status|import-inventory` and `bootstorm fleet`:
+ * client commands that talk to the fleet database named by the config's
+ * fleet: section (control/fleet/fleet.h), not to a running server, so they
+ * work while every server is down.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "conf/cfg.h"
+#include "control/cli/cli.h"
+#include "control/exit.h"
+#include "control/fleet/fleet.h"
+#include "util/bs_time.h"
+
+#define DEFAULT_CFG "/etc/bootstorm/bootstorm.yaml"
+
+static const char db_usage[] =
+	"usage: bootstorm db init|migrate|status|import-inventory [-c FILE]\n";
+static const char fleet_usage[] = "usage: bootstorm fleet [-c FILE] [--json]\n";
+
+/* Options shared by both commands; 0, or an exit code. */
+static int
+opts(int argc, char **argv, const char **path, bool *json, const char *usage)
+{
+	static const struct option lo[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int o;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "c:jh", lo, NULL)) != -1) {
+		if (o == 'c')
+			*path = optarg;
+		else if (o == 'j' && json)
+			*json = true;
+		else if (o == 'h') {
+			fputs(usage, stdout);
+			return -EXIT_OK - 1;
+		} else {
+			fputs(usage, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	return 0;
+}
+
+static struct cfg *
+load(const char *path)
+{
+	struct cfg_errs errs = { 0 };
+	struct cfg *c = cfg_load(path, &errs);
+
+	if (!c || errs.n) {
+		cfg_errs_print(&errs, stderr);
+		cfg_free(c);
+		c = NULL;
+	}
+	cfg_errs_free(&errs);
+	return c;
+}
+
+int
+cmd_db(int argc, char **argv)
+{
+	const char *path = DEFAULT_CFG, *sub = argc > 1 ? argv[1] : NULL;
+	struct cfg *c;
+	int rc;
+
+	if (!sub || sub[0] == '-') {
+		fputs(db_usage, sub && strcmp(sub, "--help") == 0 ? stdout : stderr);
+		return sub && strcmp(sub, "--help") == 0 ? EXIT_OK : EXIT_USAGE;
+	}
+	rc = opts(argc - 1, argv + 1, &path, NULL, db_usage);
+	if (rc)
+		return rc < 0 ? EXIT_OK : rc;
+	if (optind != argc - 1) {
+		fputs(db_usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (!(c = load(path)))
+		return EXIT_USAGE;
+	if (!c->fleet_database) {
+		fprintf(stderr, "bootstorm db: %s: no fleet.database\n", path);
+		rc = EXIT_USAGE;
+	} else if (strcmp(sub, "init") == 0 || strcmp(sub, "migrate") == 0) {
+		rc = fleet_db_migrate(c, stdout);
+	} else if (strcmp(sub, "status") == 0) {
+		rc = fleet_db_status(c, stdout);
+	} else if (strcmp(sub, "import-inventory") == 0) {
+		rc = fleet_db_import(c, stdout);
+	} else {
+		fputs(db_usage, stderr);
+		rc = EXIT_USAGE;
+	}
+	cfg_free(c);
+	return rc;
+}
+
+int
+cmd_fleet(int argc, char **argv)
+{
+	const char *path = DEFAULT_CFG;
+	bool json = false;
+	struct cfg *c;
+	int rc = opts(argc, argv, &path, &json, fleet_usage);
+
+	if (rc)
+		return rc < 0 ? EXIT_OK : rc;
+	if (optind != argc) {
+		fputs(fleet_usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (!(c = load(path)))
+		return EXIT_USAGE;
+	if (!c->fleet_database) {
+		fprintf(stderr, "bootstorm fleet: %s: no fleet.database\n", path);
+		rc = EXIT_USAGE;
+	} else {
+		rc = fleet_view_print(c, json, stdout);
+	}
+	cfg_free(c);
+	return rc;
+}
+
+static const char *
+js(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : "?";
+}
+
+void
+fleet_status_print(json_t *status, FILE *out)
+{
+	json_t *f = json_object_get(status, "fleet");
+	long long last = (long long)json_integer_value(json_object_get(f, "last_shipped_ms"));
+	const char *err = json_string_value(json_object_get(f, "last_error"));
+
+	if (!json_is_true(json_object_get(f, "enabled")))
+		return;
+	fprintf(out, "fleet       server %s, database %s, outbox backlog %lld, %lld shipped",
+		js(f, "server"), js(f, "database"),
+		(long long)json_integer_value(json_object_get(f, "backlog")),
+		(long long)json_integer_value(json_object_get(f, "shipped")));
+	if (last)
+		fprintf(out, ", last %.1fs ago", (double)((long long)bs_real_ms() - last) / 1000.0);
+	if (err && err[0] && !json_is_true(json_object_get(f, "database_ok")))
+		fprintf(out, " (%s)", err);
+	fputc('\n', out);
+}

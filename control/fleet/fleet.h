@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Fleet mode: many bootstorm servers sharing one PostgreSQL database
+ * (issue 20).  Off by default; single-server mode needs no database and the
+ * project builds without libpq (fleet_stub.c stands in).
+ *
+ * Local first: the lease journal stays the durability point of every ACK.
+ * A shipper thread of control reads the journal's acknowledged tail (the
+ * journal file is the outbox: fleet_pure.h) and the node-state store, and
+ * writes them to PostgreSQL in batches, one transaction per batch, with
+ * idempotent upserts; its position is saved in <state_dir>/fleet.outbox
+ * after each commit.  The database is never on the packet path nor on the
+ * ACK path: when it is down, booting goes on, the backlog grows, and the
+ * shipper retries with backoff.
+ */
+#ifndef BS_CONTROL_FLEET_H
+#define BS_CONTROL_FLEET_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "conf/cfg.h"
+
+struct ctl;
+
+#define FLEET_POS_FILE "fleet.outbox"
+
+/* ---- the daemon side (fleet_ship.c) ---- */
+
+/* Starts the shipper when cfg->fleet_enabled (0 and nothing otherwise).
+ * -ENOTSUP when fleet mode is asked of a build without libpq. */
+int fleet_start(struct ctl *c);
+/* Stops and joins the shipper; safe when none runs. */
+void fleet_stop(struct ctl *c);
+/* Adds "fleet": {...} to a status object (enabled, database reachable,
+ * backlog, last shipped). */
+void fleet_status_json(struct ctl *c, json_t *status);
+/* Prometheus lines for /metrics into buf (NUL-terminated); bytes written. */
+size_t fleet_metrics(struct ctl *c, char *buf, size_t cap);
+/* GET /api/fleet: the fleet view as JSON (NULL with *err set on failure). */
+json_t *fleet_api_view(struct ctl *c, const char **err);
+
+/* ---- the database side (fleet_db.c), used by the CLI and the shipper ---- */
+
+/* The conninfo of cfg: fleet.database itself, or the content of the
+ * root-only file it names (util/bs_secret.h).  malloc'd, or NULL with a
+ * message in err. */
+char *fleet_conninfo(const struct cfg *cfg, char *err, size_t err_cap);
+
+/* `bootstorm db init|migrate|status|import-inventory`, `bootstorm fleet`:
+ * each opens its own connection, prints to out, returns an exit code. */
+int fleet_db_migrate(const struct cfg *cfg, FILE *out);
+int fleet_db_status(const struct cfg *cfg, FILE *out);
+int fleet_db_import(const struct cfg *cfg, FILE *out);
+int fleet_view_print(const struct cfg *cfg, bool json, FILE *out);
+
+/* The name this server has in the fleet (fleet.server_name or server.name). */
+const char *fleet_server_name(const struct cfg *cfg);
+
+#endif

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ *
+ * fleet.h in a build without libpq: single-server mode is unchanged, and
+ * asking for fleet mode says why it cannot be had.
+ */
+#include "control/fleet/fleet.h"
+
+#include <errno.h>
+
+#include "control/daemon/ctl.h"
+#include "control/exit.h"
+#include "control/log.h"
+
+#define NO_LIBPQ "this bootstorm was built without libpq (install libpq-dev, rebuild)"
+
+int
+fleet_start(struct ctl *c)
+{
+	if (!c->cfg->fleet_enabled)
+		return 0;
+	LOG_ERR("fleet", "fleet.enabled: %s", NO_LIBPQ);
+	return -ENOTSUP;
+}
+
+void
+fleet_stop(struct ctl *c)
+{
+	(void)c;
+}
+
+void
+fleet_status_json(struct ctl *c, json_t *status)
+{
+	json_t *o = json_object();
+
+	(void)c;
+	json_object_set_new(o, "enabled", json_false());
+	json_object_set_new(o, "built", json_false());
+	json_object_set_new(status, "fleet", o);
+}
+
+size_t
+fleet_metrics(struct ctl *c, char *buf, size_t cap)
+{
+	(void)c;
+	if (cap)
+		buf[0] = '\0';
+	return 0;
+}
+
+json_t *
+fleet_api_view(struct ctl *c, const char **err)
+{
+	(void)c;
+	*err = NO_LIBPQ;
+	return NULL;
+}
+
+const char *
+fleet_server_name(const struct cfg *cfg)
+{
+	return cfg->fleet_server_name && cfg->fleet_server_name[0] ? cfg->fleet_server_name
+								     : cfg->name;
+}
+
+char *
+fleet_conninfo(const struct cfg *cfg, char *err, size_t err_cap)
+{
+	(void)cfg;
+	snprintf(err, err_cap, NO_LIBPQ);
+	return NULL;
+}
+
+static int
+no_libpq(void)
+{
+	fprintf(stderr, "bootstorm: %s\n", NO_LIBPQ);
+	return EXIT_RUNTIME;
+}
+
+int
+fleet_db_migrate(const struct cfg *cfg, FILE *out)
+{
+	(void)cfg, (void)out;
+	return no_libpq();
+}
+
+int
+fleet_db_status(const struct cfg *cfg, FILE *out)
+{
+	(void)cfg, (void)out;
+	return no_libpq();
+}
+
+int
+fleet_db_import(const struct cfg *cfg, FILE *out)
+{
+	(void)cfg, (void)out;
+	return no_libpq();
+}
+
+int
+fleet_view_print(const struct cfg *cfg, bool json, FILE *out)
+{
+	(void)cfg, (void)json, (void)out;
+	return no_libpq();
+}
