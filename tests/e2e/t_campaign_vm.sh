@@ -24,7 +24,7 @@ N=4
 e2e_init --clients 1 --vms $N
 bmcvm_trap
 build_boot_files
-log "accel: $(echo "$ACCEL" | tr a-z A-Z)"
+log "accel: ${ACCEL^^}"
 
 # ---- the BMCs (VMs off), each VM with an empty 4 MiB disk
 for i in $(seq 1 $N); do BMCVM_DISK_MB=4 bmcvm_start "$i"; done
@@ -72,7 +72,7 @@ log "campaign finished in ${t_camp}s ($ACCEL)"
 # ---- vm01-03: powered network first by their BMC, installed, local, disk booted
 for i in 1 2 3; do
 	name=$(vm_name "$i") d=$(bmcvm_dir "$i")
-	[ "$(node_f "$name" stage)" = done ] || fail "$name not done: $st"
+	[ "$(node_f "$name" stage)" = "done" ] || fail "$name not done: $st"
 	grep -q 'start order=n' "$d/hook.log" || fail "$name: its BMC never started it network first: $(cat "$d/hook.log")"
 	grep -aq 'BOOTSTORM-DISK-WRITTEN /dev/vda' "$WORK/state/console/$name.log" ||
 		fail "$name: no disk written in its SOL console log"
