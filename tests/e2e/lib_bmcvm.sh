@@ -61,6 +61,11 @@ VM_MAC=$(vm_mac "$n")
 VM_VMPORT=$((port + 1))
 VM_SOLPORT=$((port + 2))
 EOV
+	# BMCVM_DISK_MB: the VM gets an empty raw disk $d/disk.img of that size.
+	if [ -n "${BMCVM_DISK_MB:-}" ]; then
+		[ -e "$d/disk.img" ] || truncate -s "${BMCVM_DISK_MB}M" "$d/disk.img"
+		echo "VM_DISK=$d/disk.img" >>"$d/vm.env"
+	fi
 	# SeaBIOS mirrors its text console (and iPXE's, pxelinux's) to this
 	# port; the fw_cfg file is read as a little-endian integer, so it must be
 	# the 2 bytes 0x3f8 (a string= value is ignored).

@@ -10,6 +10,8 @@
 #      ESP whose /EFI/BOOT/BOOTX64.EFI prints the marker), and prints
 #      BOOTSTORM-DISK-WRITTEN,
 #      (bs.diskmarker=1: it is that installed system: prints BOOTSTORM-DISK-OK and stops),
+#      (bs.hang=NAME: the node NAME's installer hangs here, after the kickstart:
+#      prints BOOTSTORM-HANG NAME and never reports; a campaign's stuck node),
 #   5. POSTs to /api/nodes/<name>/done (bs.done=URL overrides) and prints
 #      BOOTSTORM-DONE-OK <http status>, then powers off (bs.reboot=1: reboots,
 #      as an installer does, so the firmware netboots again).
@@ -125,7 +127,7 @@ case " $(cat /proc/cmdline) " in
 *" bs.diskmarker=1 "*) echo "BOOTSTORM-DISK-OK" >/dev/console; sleep 1; poweroff -f ;;
 esac
 
-ks=; done_url=; disk=; diskimg=; reboot=
+ks=; done_url=; disk=; diskimg=; reboot=; hang=
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	ks=*) ks=${arg#ks=} ;;
@@ -133,6 +135,7 @@ for arg in $(cat /proc/cmdline); do
 	bs.disk=*) disk=${arg#bs.disk=} ;;
 	bs.diskimg=*) diskimg=${arg#bs.diskimg=} ;;
 	bs.reboot=1) reboot=1 ;;
+	bs.hang=*) hang=${arg#bs.hang=} ;;
 	esac
 done
 [ -n "$ks" ] || fail "no ks= on the kernel command line"
@@ -156,6 +159,11 @@ done
 sum=$(sha256sum /tmp/ks.cfg | cut -d' ' -f1)
 echo "BOOTSTORM-KS-OK $sum" >/dev/console
 head -c 2000 /tmp/ks.cfg >/dev/console
+me=${ks##*/ks/}; me=${me%%\?*}
+if [ -n "$hang" ] && [ "$hang" = "$me" ]; then
+	echo "BOOTSTORM-HANG $me: installer waiting for a package mirror that never answers" >/dev/console
+	while :; do sleep 3600; done
+fi
 
 if [ -n "$disk" ]; then
 	i=0

@@ -24,7 +24,12 @@ vm_on() {
 	order=c
 	if [ "$(boot)" = pxe ]; then order=n; echo default >"$dir/boot"; fi
 	echo "$(date +%T) start order=$order" >>"$dir/hook.log"
+	echo "$(date +%s%3N) on" >>"$dir/power.log" # wall clock, ms: pacing checks
 	rm -f "$dir/qemu.pid"
+	# VM_DISK (optional): a raw virtio disk booted after the network (the
+	# installer's target; iPXE exits to it when bootstorm says "local").
+	disk=
+	[ -z "${VM_DISK:-}" ] || disk="-drive file=$VM_DISK,format=raw,if=none,id=d0 -device virtio-blk-pci,drive=d0,bootindex=2"
 	# shellcheck disable=SC2086
 	setsid ip netns exec "$VM_NETNS" python3 "$VM_TAPFD" "$VM_TAP" \
 		ip netns exec "$BMC_NETNS" "$VM_QEMU" $VM_ACCEL -M pc -m 256 -nodefaults -display none \
@@ -34,7 +39,7 @@ vm_on() {
 		-chardev "socket,id=ser0,host=127.0.0.1,port=$VM_SOLPORT,server=on,wait=on,logfile=$dir/serial.log,logappend=on" \
 		-serial chardev:ser0 -fw_cfg "name=etc/sercon-port,file=$dir/sercon.bin" \
 		-netdev tap,id=n0,fd=3 -device "e1000,netdev=n0,mac=$VM_MAC,bootindex=1" \
-		-boot "order=$order" </dev/null >>"$dir/qemu.log" 2>&1 &
+		$disk -boot "order=$order" </dev/null >>"$dir/qemu.log" 2>&1 &
 	i=0
 	while [ $i -lt 100 ] && ! vm_pid >/dev/null; do sleep 0.1; i=$((i + 1)); done
 	vm_pid >/dev/null
