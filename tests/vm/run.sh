@@ -77,7 +77,7 @@ G
 		-machine q35,kernel-irqchip=split -accel tcg,thread=multi -cpu max -smp 2 -m 1536 \
 		-device intel-iommu,intremap=on,caching-mode=on,aw-bits=${BS_VM_AW_BITS:-48} \
 		-kernel "/boot/vmlinuz-$kver" -initrd "$w/initrd.img" \
-		-append "console=ttyS0 intel_iommu=on panic=-1 loglevel=4 bs.script=$w/guest.sh" \
+		-append "console=ttyS0 intel_iommu=on no_timer_check panic=-1 loglevel=4 bs.script=$w/guest.sh" \
 		-fsdev local,id=fs0,path=/,security_model=none,readonly=on,multidevs=remap \
 		-device virtio-9p-pci,fsdev=fs0,mount_tag=hostroot,addr=05.0 \
 		-netdev tap,id=n0,ifname=$VM_TAP,script=no,downscript=no$qopt \
