@@ -112,6 +112,11 @@ port_setup(uint16_t port, uint16_t nrxq, uint16_t ntxq, struct rte_mempool *pool
 	}
 	conf.rxmode.offloads = (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM) &
 			       di.rx_offload_capa;
+	/* A jumbo MTU beyond one mbuf needs scattered RX, or PMDs that check
+	 * (net_virtio) refuse the MTU; the worker linearizes such frames. */
+	if (mtu + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN + 2 * RTE_VLAN_HLEN >
+	    (uint32_t)(rte_pktmbuf_data_room_size(pool) - RTE_PKTMBUF_HEADROOM))
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER & di.rx_offload_capa;
 	conf.txmode.offloads = RTE_ETH_TX_OFFLOAD_MULTI_SEGS & di.tx_offload_capa;
 	*chains = (di.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) ||
 		  driver_chains(di.driver_name);

@@ -32,10 +32,13 @@ i=0; while ! grep -q "chained tx" /tmp/dp.log && [ $i -lt 900 ]; do
 	kill -0 $DP 2>/dev/null || break; sleep 0.2; i=$((i + 1)); done
 sed 's/^/VM-DP: /' /tmp/dp.log
 grep -q "chained tx" /tmp/dp.log || { echo "VM-FAIL: dataplane did not start"; exit 1; }
+[ -x "$W/guest-extra.sh" ] && "$W/guest-extra.sh" "$W" 2>&1 | sed 's/^/VM-EXTRA: /'
 echo VM-READY
 i=0; while [ ! -e "$W/done" ] && [ $i -lt 3000 ]; do sleep 0.1; i=$((i + 1)); done
 curl -s -m 10 http://127.0.0.1/metrics >/tmp/m.prom
 grep -E '^bootstorm_[a-z_0-9]*(_total|{reason=[^}]*}) [1-9]|^bootstorm_(tx_copy|tx_copy_bytes|tftp_dma_fallback|tftp_file_maps)_total ' /tmp/m.prom | sed 's/^/VM-METRIC: /'
+# Per-worker counters (multiqueue checks), when the test built the reader.
+[ -x "$W/shm_workers" ] && "$W/shm_workers" vfio | sed 's/^/VM-WORKER: /'
 kill $DP; i=0; while kill -0 $DP 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 sed 's/^/VM-DP: /' /tmp/dp.log | tail -n +2 | grep -v "^VM-DP: *$" | tail -20
 kill $CTL
