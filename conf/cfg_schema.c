@@ -8,6 +8,7 @@
  * in packaging/man/bootstorm.yaml.5.  Cross-field rules go to
  * conf/cfg_validate.c.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -480,6 +481,33 @@ static const struct kdef journal_keys[] = {
 	K("commit_interval", KT_DUR_MS, struct cfg, journal_commit_ms, 0, 10000),
 };
 
+/* power.verify: the probe a campaign runs after a node's done (the daemon's
+ * control/daemon/camp_verify.c runs it). */
+static void
+fn_power_verify(struct ld *l, const struct ynode *v, void *obj)
+{
+	struct cfg *c = obj;
+	char *end;
+	unsigned long port;
+	if (!cfg_want_scalar(l, "power", "verify", v))
+		return;
+	if (!strncmp(v->s, "tcp:", 4)) {
+		errno = 0;
+		port = strtoul(v->s + 4, &end, 10);
+		if (errno || end == v->s + 4 || *end || port < 1 || port > 65535) {
+			ld_err(l, v, "power.verify: '%s': tcp:PORT wants a port 1-65535", v->s);
+			return;
+		}
+	} else if ((strncmp(v->s, "http://", 7) && strncmp(v->s, "https://", 8)) ||
+		   strlen(v->s) >= 200) {
+		ld_err(l, v, "power.verify: '%s': want tcp:PORT or http://{ip}[:PORT]/path (under 200 characters)",
+		       v->s);
+		return;
+	}
+	free(c->power_verify);
+	c->power_verify = strdup(v->s);
+}
+
 static const struct kdef power_keys[] = {
 	K("credentials_file", KT_PATH, struct cfg, power_cred_file, 0, 0),
 	K("max_in_flight", KT_U32, struct cfg, power_max_in_flight, 1, 100000),
@@ -491,6 +519,8 @@ static const struct kdef power_keys[] = {
 	K("dhcp_deadline", KT_DUR_MS, struct cfg, power_dhcp_deadline_ms, 1000, 86400000),
 	K("max_repower", KT_U32, struct cfg, power_max_repower, 0, 100),
 	K("install_deadline", KT_DUR_MS, struct cfg, power_install_deadline_ms, 1000, 604800000),
+	KF("verify", fn_power_verify),
+	K("verify_deadline", KT_DUR_MS, struct cfg, power_verify_deadline_ms, 1000, 86400000),
 };
 
 static void
