@@ -123,6 +123,17 @@ refill(struct campaign *c, uint64_t now_ms)
 	c->last_ms = now_ms;
 }
 
+uint64_t
+camp_token_wait_ms(const struct campaign *c, uint64_t now_ms)
+{
+	double t = c->tokens;
+	if (now_ms > c->last_ms)
+		t += (double)(now_ms - c->last_ms) * c->p.power_on_rate / 1000.0;
+	if (t >= 1)
+		return 0;
+	return (uint64_t)((1 - t) * 1000.0 / c->p.power_on_rate) + 1;
+}
+
 static void
 issue(struct campaign *c, uint32_t i, enum camp_op op, uint64_t now_ms)
 {

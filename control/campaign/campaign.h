@@ -115,6 +115,11 @@ void camp_free(struct campaign *c);
 /* The clock: refill, deadlines, starts.  Call often (e.g. every 100 ms). */
 void camp_tick(struct campaign *c, uint64_t now_ms);
 
+/* Milliseconds from now_ms until the bucket next holds a whole token (0:
+ * it does): a host ticking at that moment loses no token to the bucket's
+ * cap (one token, by default). */
+uint64_t camp_token_wait_ms(const struct campaign *c, uint64_t now_ms);
+
 /* Inputs. */
 void camp_on_power(struct campaign *c, uint32_t i, enum camp_op op, bool ok, const char *err,
 		   uint64_t now_ms);
