@@ -184,6 +184,8 @@ struct cfg {
 	uint32_t power_dhcp_deadline_ms;	/* campaign: powered, no DHCP: power again */
 	uint32_t power_max_repower;		/* campaign: ... at most this many times */
 	uint32_t power_install_deadline_ms;	/* campaign: first DHCP to the report */
+	char *power_verify;			/* campaign: "tcp:PORT" | "http://{ip}..."; NULL: none */
+	uint32_t power_verify_deadline_ms;	/* campaign: done to a probe's answer */
 
 	/* discovery: (machines not in the inventory) */
 	uint32_t disc_max;		/* entries of control's discovered table */

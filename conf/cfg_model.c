@@ -78,6 +78,7 @@ cfg_defaults(struct cfg *c)
 	c->power_dhcp_deadline_ms = 300000;
 	c->power_max_repower = 2;
 	c->power_install_deadline_ms = 3600000;
+	c->power_verify_deadline_ms = 600000;
 	return c->name && c->instance && c->state_dir && c->tftp_root && c->repo_root &&
 			       c->templates ?
 		       0 :
@@ -167,6 +168,7 @@ cfg_free(struct cfg *c)
 	free(c->admin_token_file);
 	free(c->power_cred_file);
 	free(c->power_redfish_ca);
+	free(c->power_verify);
 	free(c->disc_enrolled);
 	for (size_t i = 0; i < c->n_profiles; i++) {
 		struct cfg_profile *p = &c->profiles[i];

@@ -8,6 +8,7 @@
  * in packaging/man/bootstorm.yaml.5.  Cross-field rules go to
  * conf/cfg_validate.c.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

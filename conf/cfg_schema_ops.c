@@ -5,12 +5,40 @@
  * from conf/cfg_schema.c (the boot service's sections) only to keep each
  * file readable; same table form, same rules for adding a key.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conf/cfg_walk.h"
+
+/* power.verify: the probe a campaign runs after a node's done (the daemon's
+ * control/daemon/camp_verify.c runs it). */
+static void
+fn_power_verify(struct ld *l, const struct ynode *v, void *obj)
+{
+	struct cfg *c = obj;
+	char *end;
+	unsigned long port;
+	if (!cfg_want_scalar(l, "power", "verify", v))
+		return;
+	if (!strncmp(v->s, "tcp:", 4)) {
+		errno = 0;
+		port = strtoul(v->s + 4, &end, 10);
+		if (errno || end == v->s + 4 || *end || port < 1 || port > 65535) {
+			ld_err(l, v, "power.verify: '%s': tcp:PORT wants a port 1-65535", v->s);
+			return;
+		}
+	} else if ((strncmp(v->s, "http://", 7) && strncmp(v->s, "https://", 8)) ||
+		   strlen(v->s) >= 200) {
+		ld_err(l, v, "power.verify: '%s': want tcp:PORT or http://{ip}[:PORT]/path (under 200 characters)",
+		       v->s);
+		return;
+	}
+	free(c->power_verify);
+	c->power_verify = strdup(v->s);
+}
 
 static const struct kdef power_keys[] = {
 	K("credentials_file", KT_PATH, struct cfg, power_cred_file, 0, 0),
@@ -24,6 +52,8 @@ static const struct kdef power_keys[] = {
 	K("max_repower", KT_U32, struct cfg, power_max_repower, 0, 100),
 	K("install_deadline", KT_DUR_MS, struct cfg, power_install_deadline_ms, 1000, 604800000),
 	K("console_capture", KT_BOOL, struct cfg, power_console_capture, 0, 0),
+	KF("verify", fn_power_verify),
+	K("verify_deadline", KT_DUR_MS, struct cfg, power_verify_deadline_ms, 1000, 86400000),
 };
 
 static void

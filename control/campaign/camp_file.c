@@ -9,6 +9,7 @@
  *   params <max_in_flight> <rate> <burst> <dhcp_ms> <max_repower> <install_ms> <power>
  *   bucket <tokens> <last_ms> <power_ons>
  *   meta <profile|-> <created_ms>            (optional: the host's labels)
+ *   verify <verify_deadline_ms>              (optional: 0 when absent)
  *   node <name> <stage> <attempts> <since_ms> <need_power> <op> <inst_stage|-> <reason...>
  *   end
  */
@@ -47,6 +48,8 @@ write_all(FILE *f, const struct campaign *c)
 	char prof[64];
 	clean(prof, sizeof(prof), c->profile, false);
 	fprintf(f, "meta %s %llu\n", prof, (unsigned long long)c->created_ms);
+	if (c->p.verify_deadline_ms)
+		fprintf(f, "verify %llu\n", (unsigned long long)c->p.verify_deadline_ms);
 	for (uint32_t i = 0; i < c->n; i++) {
 		const struct camp_node *n = &c->nodes[i];
 		char st[32], why[200];
@@ -175,6 +178,12 @@ parse(struct campaign *c, FILE *f)
 				return -EBADMSG;
 			snprintf(c->profile, sizeof(c->profile), "%s", strcmp(prof, "-") ? prof : "");
 			c->created_ms = a;
+			continue;
+		}
+		if (!strncmp(line, "verify ", 7)) {
+			if (sscanf(line, "verify %llu", &a) != 1)
+				return -EBADMSG;
+			c->p.verify_deadline_ms = a;
 			continue;
 		}
 		rc = parse_node(c, line);

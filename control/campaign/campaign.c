@@ -14,6 +14,7 @@
 
 static const char *const stage_names[CS_MAX] = {
 	"queued", "powering", "waiting-dhcp", "installing", "done", "failed", "cancelled",
+	"verifying",
 };
 
 const char *
@@ -122,6 +123,17 @@ refill(struct campaign *c, uint64_t now_ms)
 	c->last_ms = now_ms;
 }
 
+uint64_t
+camp_token_wait_ms(const struct campaign *c, uint64_t now_ms)
+{
+	double t = c->tokens;
+	if (now_ms > c->last_ms)
+		t += (double)(now_ms - c->last_ms) * c->p.power_on_rate / 1000.0;
+	if (t >= 1)
+		return 0;
+	return (uint64_t)((1 - t) * 1000.0 / c->p.power_on_rate) + 1;
+}
+
 static void
 issue(struct campaign *c, uint32_t i, enum camp_op op, uint64_t now_ms)
 {
@@ -185,6 +197,12 @@ deadlines(struct campaign *c, uint32_t i, uint64_t now_ms)
 		} else {
 			n->need_power = true; /* waits for a token, keeps its slot */
 		}
+	} else if (n->stage == CS_VERIFYING && now_ms - n->since_ms >= c->p.verify_deadline_ms) {
+		snprintf(why, sizeof(why),
+			 "verify timeout (no probe answered within %llu s of done) at stage verifying",
+			 (unsigned long long)(c->p.verify_deadline_ms / 1000));
+		n->probing = false; /* a late answer is dropped: stage is final */
+		set_stage(c, i, CS_FAILED, now_ms, why);
 	} else if (n->stage == CS_INSTALLING && now_ms - n->since_ms >= c->p.install_deadline_ms) {
 		snprintf(why, sizeof(why), "install timeout at stage %s (no report within %llu s)",
 			 n->inst_stage[0] ? n->inst_stage : "dhcp",
@@ -193,12 +211,33 @@ deadlines(struct campaign *c, uint32_t i, uint64_t now_ms)
 	}
 }
 
+#define PROBE_EVERY_MS 1000u
+
+static bool
+verifies(const struct campaign *c)
+{
+	return c->p.verify_deadline_ms && c->env.verify;
+}
+
+static void
+probe(struct campaign *c, uint32_t i, uint64_t now_ms)
+{
+	struct camp_node *n = &c->nodes[i];
+	if (n->stage != CS_VERIFYING || n->probing || now_ms < n->next_probe_ms)
+		return;
+	n->next_probe_ms = now_ms + PROBE_EVERY_MS;
+	n->probing = c->env.verify(c->env.ctx, i, n->name) == 0;
+}
+
 void
 camp_tick(struct campaign *c, uint64_t now_ms)
 {
 	refill(c, now_ms);
 	for (uint32_t i = 0; i < c->n; i++)
 		deadlines(c, i, now_ms);
+	if (verifies(c) && c->n_stage[CS_VERIFYING])
+		for (uint32_t i = 0; i < c->n; i++)
+			probe(c, i, now_ms);
 	/* Retries first: they hold a slot already. */
 	for (uint32_t i = 0; i < c->n && c->tokens >= 1; i++)
 		if (c->nodes[i].need_power && c->nodes[i].op == CO_NONE)
@@ -267,14 +306,31 @@ camp_on_report(struct campaign *c, uint32_t i, bool ok, const char *why, uint64_
 	n->need_power = false;
 	if (ok) {
 		/* done -> local is the lifecycle's (netboot-once); the engine
-		 * only records it. */
-		set_stage(c, i, CS_DONE, now_ms, NULL);
+		 * only records it, and may check that the node came back. */
+		if (verifies(c)) {
+			n->probing = false;
+			n->next_probe_ms = now_ms;
+			set_stage(c, i, CS_VERIFYING, now_ms, NULL);
+			probe(c, i, now_ms);
+		} else {
+			set_stage(c, i, CS_DONE, now_ms, NULL);
+		}
 		return;
 	}
 	char r[160];
 	snprintf(r, sizeof(r), "installer reported failure: %s (at stage %s)",
 		 why && *why ? why : "no reason", n->inst_stage[0] ? n->inst_stage : "dhcp");
 	set_stage(c, i, CS_FAILED, now_ms, r);
+}
+
+void
+camp_on_verify(struct campaign *c, uint32_t i, bool ok, uint64_t now_ms)
+{
+	if (i >= c->n || c->nodes[i].stage != CS_VERIFYING)
+		return; /* stale: failed by its deadline, or cancelled */
+	c->nodes[i].probing = false;
+	if (ok)
+		set_stage(c, i, CS_DONE, now_ms, NULL);
 }
 
 void

@@ -6,7 +6,11 @@
  * asynchronous: their results come back through camp_on_power()), and a
  * stage-change event for logs/API.  No thread, no I/O but camp_save/load.
  *
- * Per node: queued -> powering -> waiting-dhcp -> installing -> done|failed.
+ * Per node: queued -> powering -> waiting-dhcp -> installing [-> verifying]
+ * -> done|failed.  Verifying (when verify_deadline_ms and env.verify are
+ * set): the installer reported done, the node boots its disk; the host
+ * probes it (env.verify, e.g. a TCP or HTTP check) every second until one
+ * probe answers (done) or the deadline passes (failed, "verify timeout").
  * In flight = powering + waiting-dhcp (from the first power command until
  * the node's first DHCP packet proves it booted): at most max_in_flight,
  * and power-on commands are paced by a token bucket of power_on_rate
@@ -31,6 +35,7 @@ enum camp_stage {
 	CS_DONE,
 	CS_FAILED,
 	CS_CANCELLED,
+	CS_VERIFYING,	/* reported done; probing that it came back (last: file numbers) */
 	CS_MAX
 };
 
@@ -53,6 +58,7 @@ struct camp_params {
 	uint32_t max_repower;		/* ... at most this many times, then failed */
 	uint64_t install_deadline_ms;	/* first DHCP to done; else failed */
 	bool power;			/* false: no BMC calls (nodes rebooted by hand) */
+	uint64_t verify_deadline_ms;	/* done to a probe's answer; 0: no verify */
 };
 
 struct camp_env {
@@ -62,6 +68,10 @@ struct camp_env {
 	/* Start a BMC operation; its result comes through camp_on_power().
 	 * Returns 0 when started, <0 when it cannot even start. */
 	int (*power)(void *ctx, uint32_t i, const char *node, enum camp_op op);
+	/* Start one probe that node i came back (after its installer's done);
+	 * its result comes through camp_on_verify().  <0: not started now (e.g.
+	 * too many probes running), asked again next tick.  NULL: no verify. */
+	int (*verify)(void *ctx, uint32_t i, const char *node);
 	/* A node changed stage (reason set for failed). May be NULL. */
 	void (*event)(void *ctx, uint32_t i, const char *node, enum camp_stage from,
 		      enum camp_stage to, const char *reason);
@@ -76,6 +86,8 @@ struct camp_node {
 	uint64_t since_ms;	/* entered this stage */
 	char inst_stage[24];	/* last install step reported (dhcp, tftp, kernel, ...) */
 	char reason[160];	/* why it failed */
+	bool probing;		/* a verify probe outstanding (not saved) */
+	uint64_t next_probe_ms;	/* verifying: when to probe again (not saved) */
 };
 
 struct campaign {
@@ -103,6 +115,11 @@ void camp_free(struct campaign *c);
 /* The clock: refill, deadlines, starts.  Call often (e.g. every 100 ms). */
 void camp_tick(struct campaign *c, uint64_t now_ms);
 
+/* Milliseconds from now_ms until the bucket next holds a whole token (0:
+ * it does): a host ticking at that moment loses no token to the bucket's
+ * cap (one token, by default). */
+uint64_t camp_token_wait_ms(const struct campaign *c, uint64_t now_ms);
+
 /* Inputs. */
 void camp_on_power(struct campaign *c, uint32_t i, enum camp_op op, bool ok, const char *err,
 		   uint64_t now_ms);
@@ -112,6 +129,8 @@ void camp_on_dhcp(struct campaign *c, uint32_t i, uint64_t now_ms);
 void camp_on_progress(struct campaign *c, uint32_t i, const char *step);
 /* The installer's report: done, or failed with its reason. */
 void camp_on_report(struct campaign *c, uint32_t i, bool ok, const char *why, uint64_t now_ms);
+/* A verify probe's result (ok: the node answered). */
+void camp_on_verify(struct campaign *c, uint32_t i, bool ok, uint64_t now_ms);
 
 void camp_cancel(struct campaign *c, uint64_t now_ms);
 /* Failed nodes back to queued, attempts reset.  Returns how many. */

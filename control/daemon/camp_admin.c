@@ -222,5 +222,6 @@ camps_default_params(const struct cfg *cfg, struct camp_params *p)
 	p->dhcp_deadline_ms = cfg->power_dhcp_deadline_ms;
 	p->max_repower = cfg->power_max_repower;
 	p->install_deadline_ms = cfg->power_install_deadline_ms;
+	p->verify_deadline_ms = cfg->power_verify ? cfg->power_verify_deadline_ms : 0;
 	p->power = true;
 }

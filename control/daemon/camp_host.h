@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 
 #include "control/daemon/campaigns.h"
+#include "control/daemon/camp_verify.h"
 #include "control/power/camp_bmc.h"
 
 #define MAX_CAMPS 256u
@@ -24,6 +25,7 @@ struct mac_ix {
 struct hosted {
 	struct campaign c;
 	struct camp_bmc bmc;
+	struct camp_verify vf;	/* its verify probes */
 	struct camp_host *h;
 	struct mac_ix *macs;
 	uint32_t n_macs;
@@ -31,6 +33,7 @@ struct hosted {
 	bool dirty;	/* a stage changed since the last save */
 	uint64_t ver;	/* state versions handed to saves (host mutex) */
 	uint64_t saved_ver;	/* newest version on disk (save_mu) */
+	uint64_t saved_mono;	/* CLOCK_MONOTONIC ms of the tick's last save */
 	bool retired;		/* file renamed to <id>.old: never saved again (save_mu) */
 	struct hosted *next_retired;
 	bool done;	/* finished: no tick, no inputs */

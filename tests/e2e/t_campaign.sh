@@ -10,8 +10,12 @@
 # control kill -9'd mid-campaign and restarted resumes the campaign from
 # <state_dir>/campaigns/c1 and finishes it; vm04 failed "install timeout at
 # stage kickstart", listed by `summary` with its console tail; retry-failed
-# re-queues it and it finishes; never more than max_in_flight (2) nodes
-# between power-on and their DHCP (from the BMC hook's log).
+# re-queues it, its installer finishes but its system never listens:
+# failed "verify timeout" (power.verify: tcp:2222 probed by control after
+# done; vm01-03's systems listen in their namespaces, so their done proves
+# the probe); retried once more it comes back and is done; never more than
+# max_in_flight (2) nodes between power-on and their DHCP (from the BMC
+# hook's log).
 #   BS_BUILD=$PWD/build bash tests/e2e/t_campaign.sh
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/bmc_lib.sh"
@@ -29,7 +33,7 @@ N=4
 # ---- inventory: vm01-vm04, each with its own BMC on the server's loopback
 sed -i '/^nodes:/,$d' "$CONF"
 {
-	echo "power: {credentials_file: $WORK/creds, timeout: 8s, retries: 1, ipmi_cipher_suite: 3}"
+	echo "power: {credentials_file: $WORK/creds, timeout: 8s, retries: 1, ipmi_cipher_suite: 3, verify: \"tcp:2222\", verify_deadline: 10s}"
 	echo "nodes:"
 	for i in $(seq 1 $N); do
 		echo "  - {name: $(vm_name "$i"), mac: \"$(vm_mac "$i")\", ip: $(vm_ip "$i"), profile: lab, bmc: \"ipmi://127.0.0.1:$((PORT0 + i))\"}"
@@ -66,6 +70,17 @@ if [ "\$n" = 4 ] && [ ! -e $WORK/fix4 ]; then
 fi
 sleep 1
 \$C -X POST -o /dev/null "http://$SERVER_IP/api/nodes/\$name/done" && echo "installer: done" >>"\$con"
+if [ "\$n" = 4 ] && [ ! -e $WORK/fix4b ]; then
+	echo "system: sshd does not start" >>"\$con"
+	exit 0
+fi
+# the installed system: something listens on the verify port (bounded)
+echo "system: up, listening on 2222" >>"\$con"
+exec timeout 150 ip netns exec \$ns python3 -c '
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 2222)); s.listen(16)
+while True: s.accept()[0].close()'
 S
 # node-hook.sh N STATE ARGS: the BMC's chassis hook, then the machine.
 cat >"$WORK/node-hook.sh" <<S
@@ -145,8 +160,16 @@ echo "$sum" | sed -n '/campaign c1/,$p'
 echo "$sum" | grep -q 'FAILED vm04 (attempt 1): install timeout at stage kickstart' || fail "summary lacks vm04"
 echo "$sum" | grep -q '| installer: waiting for the package mirror (hung)' || fail "summary lacks vm04's console"
 
-# ---- retry-failed
+# ---- retry-failed: installed, but its system does not come back
 touch "$WORK/fix4"
+out=$(bs campaign retry-failed c1)
+grep -q 'c1: 1 failed nodes queued again' <<<"$out" || fail "retry-failed: $out"
+wait_for 60 finished || fail "retried campaign not finished: $(bs campaign status c1)"
+reason=$(cfield c1 "[n for n in j['nodes'] if n['name']=='vm04'][0]['reason']")
+[[ $reason == "verify timeout"* ]] || fail "vm04 after retry: '$reason' ($(bs campaign status c1))"
+log "vm04 failed: $reason"
+# ---- retry-failed again: it comes back
+touch "$WORK/fix4b"
 out=$(bs campaign retry-failed c1)
 grep -q 'c1: 1 failed nodes queued again' <<<"$out" || fail "retry-failed: $out"
 wait_for 60 finished || fail "retried campaign not finished: $(bs campaign status c1)"

@@ -1,16 +1,20 @@
 #!/usr/bin/env python3
 """A small Redfish BMC for tests/e2e/t_power_redfish.sh (no emulator is packaged).
 
-DMTF DSP0266 resources: /redfish/v1/Systems (one member), the ComputerSystem
-(PowerState, Boot override), Actions/ComputerSystem.Reset with its allowable
-ResetType values, HTTP Basic auth (401), 400 on a bad body, and --busy N:
+DMTF DSP0266 resources: /redfish (version document) and the service root
+/redfish/v1 (both readable without credentials, DSP0266 13.3.3),
+/redfish/v1/Systems (one member), the ComputerSystem (PowerState, Boot
+override with its allowable targets), Actions/ComputerSystem.Reset with its
+allowable ResetType values, the SessionService (POST Sessions: X-Auth-Token
+and Location, DELETE to log out), HTTP Basic auth or a session token (401),
+400 on a bad body, and --busy N:
 the first N requests answer 503 (a BMC under a burst).  HTTPS on loopback.
 The state goes to --state as "power On|Off", "boot <target> <enabled>",
 "resets N" lines for the test to read.
 
   redfish_mock.py --port P --cert C --key K --user U --password W --state F [--busy N]
 """
-import argparse, base64, http.server, json, ssl
+import argparse, base64, http.server, json, secrets, ssl
 
 ap = argparse.ArgumentParser()
 for k in ("port", "cert", "key", "user", "password", "state"):
@@ -20,6 +24,16 @@ a = ap.parse_args()
 S = {"power": "Off", "target": "None", "enabled": "Disabled", "resets": 0, "busy": a.busy}
 SYS = "/redfish/v1/Systems/1"
 RESETS = ["On", "ForceOff", "ForceRestart", "GracefulShutdown", "PowerCycle"]
+TARGETS = ["None", "Pxe", "Hdd"]
+ENABLED = ["Once", "Continuous", "Disabled"]
+SESS = "/redfish/v1/SessionService/Sessions"
+TOKENS = {}  # token -> session id
+ROOT = {"@odata.id": "/redfish/v1", "@odata.type": "#ServiceRoot.v1_5_0.ServiceRoot",
+        "Id": "RootService", "Name": "Root Service", "RedfishVersion": "1.6.0",
+        "UUID": "92384634-2938-2342-8820-489239905423",
+        "Systems": {"@odata.id": "/redfish/v1/Systems"},
+        "SessionService": {"@odata.id": "/redfish/v1/SessionService"},
+        "Links": {"Sessions": {"@odata.id": SESS}}}
 
 
 def save():
@@ -31,9 +45,12 @@ class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    def send(self, code, obj=None):
+    def send(self, code, obj=None, headers=()):
         body = json.dumps(obj).encode() if obj is not None else b""
         self.send_response(code)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("OData-Version", "4.0")
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -45,7 +62,7 @@ class H(http.server.BaseHTTPRequestHandler):
             self.send(503, {"error": {"code": "Base.1.8.ServiceTemporarilyUnavailable"}})
             return False
         want = "Basic " + base64.b64encode(("%s:%s" % (a.user, a.password)).encode()).decode()
-        if self.headers.get("Authorization") != want:
+        if self.headers.get("Authorization") != want and self.headers.get("X-Auth-Token") not in TOKENS:
             self.send(401, {"error": {"code": "Base.1.8.InsufficientPrivilege"}})
             return False
         return True
@@ -57,17 +74,39 @@ class H(http.server.BaseHTTPRequestHandler):
         except ValueError:
             return None
 
+    def where(self):
+        """The path without query and trailing slash (/redfish/v1/ is /redfish/v1)."""
+        return self.path.split("?")[0].rstrip("/") or "/"
+
     def do_GET(self):
+        p = self.where()
+        if p == "/redfish":
+            return self.send(200, {"v1": "/redfish/v1/"})
+        if p == "/redfish/v1":
+            return self.send(200, ROOT)
         if not self.gate():
             return
-        if self.path == "/redfish/v1/Systems":
-            self.send(200, {"@odata.id": "/redfish/v1/Systems", "Members@odata.count": 1,
+        if p == "/redfish/v1/Systems":
+            self.send(200, {"@odata.id": "/redfish/v1/Systems",
+                            "@odata.type": "#ComputerSystemCollection.ComputerSystemCollection",
+                            "Name": "Computer System Collection", "Members@odata.count": 1,
                             "Members": [{"@odata.id": SYS}]})
-        elif self.path == SYS:
+        elif p == "/redfish/v1/SessionService":
+            self.send(200, {"@odata.id": "/redfish/v1/SessionService",
+                            "@odata.type": "#SessionService.v1_1_6.SessionService",
+                            "Id": "SessionService", "Name": "Session Service", "ServiceEnabled": True,
+                            "SessionTimeout": 600, "Sessions": {"@odata.id": SESS}})
+        elif p == SESS:
+            m = [{"@odata.id": "%s/%s" % (SESS, i)} for i in TOKENS.values()]
+            self.send(200, {"@odata.id": SESS, "@odata.type": "#SessionCollection.SessionCollection",
+                            "Name": "Session Collection", "Members@odata.count": len(m), "Members": m})
+        elif p == SYS:
             self.send(200, {"@odata.id": SYS, "@odata.type": "#ComputerSystem.v1_13_0.ComputerSystem",
-                            "Id": "1", "PowerState": S["power"],
+                            "Id": "1", "Name": "Mock System", "PowerState": S["power"],
+                            "Status": {"State": "Enabled", "Health": "OK"},
                             "Boot": {"BootSourceOverrideTarget": S["target"],
-                                     "BootSourceOverrideEnabled": S["enabled"]},
+                                     "BootSourceOverrideEnabled": S["enabled"],
+                                     "BootSourceOverrideTarget@Redfish.AllowableValues": TARGETS},
                             "Actions": {"#ComputerSystem.Reset": {
                                 "target": SYS + "/Actions/ComputerSystem.Reset",
                                 "ResetType@Redfish.AllowableValues": RESETS}}})
@@ -78,19 +117,44 @@ class H(http.server.BaseHTTPRequestHandler):
         if not self.gate():
             return
         b = self.body()
-        boot = (b or {}).get("Boot") if self.path == SYS else None
-        if not isinstance(boot, dict) or boot.get("BootSourceOverrideTarget") not in ("Pxe", "Hdd", "None") \
-                or boot.get("BootSourceOverrideEnabled") not in ("Once", "Continuous", "Disabled"):
+        boot = (b or {}).get("Boot") if self.where() == SYS else None
+        # PATCH is partial (DSP0266 7.8): an absent property keeps its value
+        if not isinstance(boot, dict) or not boot \
+                or boot.get("BootSourceOverrideTarget", S["target"]) not in TARGETS \
+                or boot.get("BootSourceOverrideEnabled", S["enabled"]) not in ENABLED \
+                or set(boot) - {"BootSourceOverrideTarget", "BootSourceOverrideEnabled", "BootSourceOverrideMode"}:
             return self.send(400, {"error": {"code": "Base.1.8.PropertyValueNotInList"}})
-        S["target"], S["enabled"] = boot["BootSourceOverrideTarget"], boot["BootSourceOverrideEnabled"]
+        S["target"] = boot.get("BootSourceOverrideTarget", S["target"])
+        S["enabled"] = boot.get("BootSourceOverrideEnabled", S["enabled"])
         save()
         self.send(204)
 
-    def do_POST(self):
+    def do_DELETE(self):
         if not self.gate():
             return
+        p = self.where()
+        for t, i in list(TOKENS.items()):
+            if p == "%s/%s" % (SESS, i):
+                del TOKENS[t]
+                return self.send(204)
+        self.send(404)
+
+    def do_POST(self):
         b = self.body()
-        if self.path != SYS + "/Actions/ComputerSystem.Reset":
+        if self.where() == SESS:  # log in (DSP0266 13.3.4): no credentials needed to ask
+            if S["busy"] > 0:
+                S["busy"] -= 1
+                return self.send(503, {"error": {"code": "Base.1.8.ServiceTemporarilyUnavailable"}})
+            if (b or {}).get("UserName") != a.user or b.get("Password") != a.password:
+                return self.send(401, {"error": {"code": "Base.1.8.InsufficientPrivilege"}})
+            t, i = secrets.token_hex(16), str(len(TOKENS) + 1)
+            TOKENS[t] = i
+            return self.send(201, {"@odata.id": "%s/%s" % (SESS, i), "Id": i, "UserName": a.user,
+                                   "@odata.type": "#Session.v1_1_0.Session", "Name": "Session"},
+                             (("X-Auth-Token", t), ("Location", "%s/%s" % (SESS, i))))
+        if not self.gate():
+            return
+        if self.where() != SYS + "/Actions/ComputerSystem.Reset":
             return self.send(404)
         rt = (b or {}).get("ResetType")
         if rt not in RESETS:

@@ -37,6 +37,12 @@ struct fake {
 	bool bmc_fail[MAXN];
 	uint64_t dhcp_delay, report_delay;
 	uint64_t powered_at[MAXN], dhcp_at[MAXN];
+	/* verify probes: asked, answered (up_at: the node answers from then on) */
+	uint32_t probes[MAXN];
+	bool probe_out[MAXN];
+	uint64_t up_at[MAXN];
+	bool never_up[MAXN];
+	int verify_rc;
 };
 
 static int
@@ -68,7 +74,20 @@ f_power(void *ctx, uint32_t i, const char *node, enum camp_op op)
 	return 0;
 }
 
-static const struct camp_env fenv = { NULL, f_set_boot, f_power, NULL };
+static int
+f_verify(void *ctx, uint32_t i, const char *node)
+{
+	struct fake *f = ctx;
+	(void)node;
+	if (f->verify_rc < 0)
+		return f->verify_rc;
+	assert_false(f->probe_out[i]); /* never two probes of one node at once */
+	f->probe_out[i] = true;
+	f->probes[i]++;
+	return 0;
+}
+
+static const struct camp_env fenv = { NULL, f_set_boot, f_power, NULL, NULL };
 
 static void
 mk(struct campaign *c, struct fake *f, uint32_t n, const struct camp_params *p)
@@ -113,6 +132,11 @@ step(struct fake *f)
 			camp_on_report(c, i, true, NULL, f->now);
 		}
 	}
+	for (uint32_t i = 0; i < c->n; i++)
+		if (f->probe_out[i]) { /* a probe answers within the step */
+			f->probe_out[i] = false;
+			camp_on_verify(c, i, !f->never_up[i] && f->now >= f->up_at[i], f->now);
+		}
 	f->now += 10;
 	camp_tick(c, f->now);
 	assert_true(c->in_flight <= c->p.max_in_flight);
@@ -257,6 +281,119 @@ test_install_timeout_and_reasons(void **st)
 	camp_free(&c);
 }
 
+/* Verify after done: probed every second until it answers (done) or the
+ * deadline (failed "verify timeout"); a probe that cannot start is asked
+ * again; the deadline survives a save/load; without env.verify, no stage. */
+static void
+test_verify(void **st)
+{
+	(void)st;
+	static struct fake f;
+	memset(&f, 0, sizeof(f));
+	f.now = 1000000;
+	f.dhcp_delay = 1000;
+	f.report_delay = 1000;
+	struct camp_params p = P;
+	p.verify_deadline_ms = 30000;
+	struct campaign c;
+	mk(&c, &f, 3, &p);
+	c.env.verify = f_verify;
+	f.up_at[0] = 0;			/* answers the first probe */
+	f.up_at[1] = f.now + 15000;	/* comes back after ~13 s of probes */
+	f.never_up[2] = true;
+	camp_tick(&c, f.now);
+	while (c.nodes[1].stage != CS_VERIFYING)
+		step(&f);
+	assert_false(camp_finished(&c));
+	/* saved while verifying: reloaded, the stage and deadline kept */
+	char path[] = "/tmp/bs-test-campverify-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(camp_save(&c, path), 0);
+	struct campaign c2;
+	struct camp_env e = fenv;
+	e.ctx = &f;
+	e.verify = f_verify;
+	assert_int_equal(camp_load(&c2, path, &e), 0);
+	unlink(path);
+	assert_int_equal(c2.p.verify_deadline_ms, 30000);
+	assert_int_equal(c2.nodes[1].stage, CS_VERIFYING);
+	assert_false(c2.nodes[1].probing);
+	assert_int_equal(c2.n_stage[CS_VERIFYING], c.n_stage[CS_VERIFYING]);
+	camp_free(&c2);
+	run(&f, 3600000);
+	assert_int_equal(c.nodes[0].stage, CS_DONE);
+	assert_int_equal(f.probes[0], 1);
+	assert_int_equal(c.nodes[1].stage, CS_DONE);
+	assert_in_range(f.probes[1], 12, 15); /* one a second */
+	assert_int_equal(c.nodes[2].stage, CS_FAILED);
+	assert_string_equal(c.nodes[2].reason, "verify timeout (no probe answered within 30 s "
+					       "of done) at stage verifying");
+	assert_in_range(f.probes[2], 29, 31);
+	/* a late answer after the deadline changes nothing */
+	camp_on_verify(&c, 2, true, f.now);
+	assert_int_equal(c.nodes[2].stage, CS_FAILED);
+	/* retried, and probes cannot start for a while: asked again later */
+	f.never_up[2] = false;
+	f.verify_rc = -EBUSY;
+	assert_int_equal(camp_retry_failed(&c, f.now), 1);
+	camp_tick(&c, f.now);
+	while (c.nodes[2].stage != CS_VERIFYING)
+		step(&f);
+	for (int k = 0; k < 300; k++)
+		step(&f);
+	assert_int_equal(c.nodes[2].stage, CS_VERIFYING);
+	f.verify_rc = 0;
+	run(&f, 60000);
+	assert_int_equal(c.nodes[2].stage, CS_DONE);
+	camp_free(&c);
+	/* no verify callback: done at once even with a deadline set */
+	memset(&f, 0, sizeof(f));
+	f.now = 1000000;
+	mk(&c, &f, 1, &p);
+	run(&f, 60000);
+	assert_int_equal(c.nodes[0].stage, CS_DONE);
+	assert_int_equal(f.probes[0], 0);
+	camp_free(&c);
+}
+
+/* A host ticking when camp_token_wait_ms says (not on a fixed period) keeps
+ * the rate: 10/s with burst 1 over 100 nodes, at ticks late by up to 3 ms. */
+static void
+test_token_wait(void **st)
+{
+	(void)st;
+	static struct fake f;
+	memset(&f, 0, sizeof(f));
+	f.now = 1000000;
+	f.dhcp_delay = 1000;
+	f.report_delay = 1000;
+	struct camp_params p = P;
+	p.power_on_rate = 10;
+	p.max_in_flight = 1000;
+	struct campaign c;
+	mk(&c, &f, 100, &p);
+	assert_int_equal(camp_token_wait_ms(&c, f.now), 0);
+	camp_tick(&c, f.now);
+	assert_int_equal(camp_token_wait_ms(&c, f.now), 101);
+	assert_int_equal(camp_token_wait_ms(&c, f.now + 50), 51);
+	assert_int_equal(camp_token_wait_ms(&c, f.now + 100), 0);
+	uint64_t t0 = f.now;
+	while (c.n_stage[CS_QUEUED]) {
+		uint64_t w = camp_token_wait_ms(&c, f.now);
+		f.now += (w ? w : 1) + f.now % 4; /* 0-3 ms late */
+		camp_tick(&c, f.now);
+		for (uint32_t i = 0; i < c.n; i++) /* BMCs answer at once */
+			if (c.nodes[i].op != CO_NONE)
+				camp_on_power(&c, i, c.nodes[i].op, true, NULL, f.now);
+	}
+	double rate = 99.0 * 1000.0 / (double)(f.boot_at[f.nboot - 1] - t0);
+	printf("token-timed ticks: %.3f nodes/s (target 10)\n", rate);
+	assert_true(rate > 9.5 && rate <= 10.0);
+	camp_free(&c);
+}
+
 static void
 test_resume(void **st)
 {
@@ -326,6 +463,8 @@ main(void)
 		cmocka_unit_test(test_repower_then_fail),
 		cmocka_unit_test(test_install_timeout_and_reasons),
 		cmocka_unit_test(test_resume),
+		cmocka_unit_test(test_verify),
+		cmocka_unit_test(test_token_wait),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
