@@ -25,13 +25,11 @@
 
 struct req {
 	size_t body;	/* POST bytes seen (discarded) */
-	bool sending;	/* a file body is queued: HTTP_SEND_TIMEOUT_S applies */
 };
 
 struct hreq {
 	struct ctl *c;
 	struct MHD_Connection *conn;
-	struct req *rq;
 	const char *method, *url;
 	uint32_t peer;
 	char peer_s[16];
@@ -164,19 +162,15 @@ note_fetch(struct hreq *h, uint8_t stage, const char *file, unsigned status)
 }
 
 /* Serves rel below root_fd (and below alt_fd when not found there). */
-/* MHD's timeout counts from the last byte read or written.  The request
- * (headers, body) and the idle keep-alive keep HTTP_CONN_TIMEOUT_S
- * (slowloris); a file body in flight gets HTTP_SEND_TIMEOUT_S, so a
- * transfer that a lossy path stalls for 15-60 s is not cut (issue 16: punt
- * mode lost 3 of 600 downloads that way).  on_completed sets it back. */
+/* HTTP_SEND_TIMEOUT_S while a file body is in flight (httpd.h) */
 static void
-send_timeout(struct hreq *h, bool sending)
+set_timeout(struct MHD_Connection *conn, unsigned s)
 {
-	if (!h->rq || h->rq->sending == sending)
-		return;
-	h->rq->sending = sending;
-	MHD_set_connection_option(h->conn, MHD_CONNECTION_OPTION_TIMEOUT,
-				  (unsigned)(sending ? HTTP_SEND_TIMEOUT_S : HTTP_CONN_TIMEOUT_S));
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_TIMEOUT);
+
+	if (!ci || ci->connection_timeout != s)
+		MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, s);
 }
 
 static enum MHD_Result
@@ -257,7 +251,7 @@ serve_file(struct hreq *h, int root_fd, int alt_fd, const char *rel, unsigned *s
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
 	if (!h->head) {
 		atomic_fetch_add_explicit(&h->c->http_bytes, len, memory_order_relaxed);
-		send_timeout(h, true);
+		set_timeout(h->conn, HTTP_SEND_TIMEOUT_S);
 	}
 	snprintf(len_s, sizeof(len_s), "%llu", (unsigned long long)len);
 	log_req(h, LOG_LVL_DEBUG, status, len_s);
@@ -600,7 +594,6 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		*upload_size = 0; /* discarded: done/failed carry no data we need */
 		return rq->body > HTTP_MAX_BODY ? MHD_NO : MHD_YES;
 	}
-	h.rq = rq;
 	return route(&h);
 }
 
@@ -608,18 +601,10 @@ static void
 on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	     enum MHD_RequestTerminationCode toe)
 {
-	struct req *rq = *con_cls;
-
 	(void)cls;
-	/* back to the idle timeout for the next request on this connection.
-	 * Only on COMPLETED_OK: MHD calls us so before the connection leaves
-	 * its timeout lists (0.9.75 cleanup_connection), which
-	 * MHD_set_connection_option edits; other codes may come later. */
-	if (rq && rq->sending && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
-		struct hreq h = { .conn = conn, .rq = rq };
-
-		send_timeout(&h, false);
-	}
+	/* idle timeout again; COMPLETED_OK comes before MHD unlists the conn */
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		set_timeout(conn, HTTP_CONN_TIMEOUT_S);
 	free(*con_cls);
 	*con_cls = NULL;
 }
