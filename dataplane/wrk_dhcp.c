@@ -14,6 +14,7 @@
 
 #include "dataplane/dhcp/dhcp.h"
 #include "dataplane/wrk.h"
+#include "shm/jwake.h"
 
 /* ---- events to control -------------------------------------------------- */
 
@@ -26,6 +27,8 @@ emit_lease(void *ctx, const struct lease_event *ev)
 		bs_ctr_inc(w->ctr, BS_CTR_LEASE_RING_FULL);
 		return -ENOBUFS;
 	}
+	/* the journal thread may sleep: its ACK latency is ours */
+	shm_jwake_kick(w->dp->shm.hdr);
 	return 0;
 }
 

@@ -135,6 +135,7 @@ static const uint64_t layout_table[] = {
 	FP_O(shm_hdr, slot_gen), FP_O(shm_hdr, durable_seq), FP_O(shm_hdr, journal_ok),
 	FP_O(shm_hdr, dp_pid), FP_O(shm_hdr, dp_start), FP_O(shm_hdr, dp_workers),
 	FP_O(shm_hdr, dp_heartbeat_ms), FP_O(shm_hdr, dp_started_ms), FP_O(shm_hdr, readers),
+	FP_O(shm_hdr, jwake), FP_O(shm_hdr, jwaiting),
 	FP_S(shm_reader), FP_O(shm_reader, gen), FP_O(shm_reader, heartbeat_ms),
 	FP_S(shm_counters),
 	FP_S(lease_event), FP_O(lease_event, seq), FP_O(lease_event, expires_ms),

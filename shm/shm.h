@@ -41,7 +41,7 @@
 /* Bump on any layout change of this file, leases.h or snap.h.  A change
  * that forgot the bump is still refused: hdr.layout_fp holds a hash of the
  * size and offset of every shared field (shm_layout_fp, shm/guard.c). */
-#define SHM_ABI		     5u
+#define SHM_ABI		     6u
 #define SHM_MAX_WORKERS	     16u
 #define SHM_SLOTS	     3u
 #define SHM_CACHELINE	     64u
@@ -199,6 +199,12 @@ struct shm_hdr {
 	_Atomic uint64_t dp_started_ms;		/* [D] wall clock */
 
 	struct shm_reader readers[SHM_MAX_WORKERS];
+
+	/* The journal thread's doorbell (shm/jwake.h): a futex word the DHCP
+	 * worker bumps after each lease event it enqueues, and the flag that
+	 * says the journal thread sleeps on it (only then is a wake-up sent). */
+	alignas(SHM_CACHELINE) _Atomic uint32_t jwake; /* [D][C] bumped, seq_cst */
+	_Atomic uint32_t jwaiting;		       /* [C] 1 while it sleeps, seq_cst */
 };
 
 #endif

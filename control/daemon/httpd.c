@@ -162,6 +162,17 @@ note_fetch(struct hreq *h, uint8_t stage, const char *file, unsigned status)
 }
 
 /* Serves rel below root_fd (and below alt_fd when not found there). */
+/* HTTP_SEND_TIMEOUT_S while a file body is in flight (httpd.h) */
+static void
+set_timeout(struct MHD_Connection *conn, unsigned s)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_TIMEOUT);
+
+	if (!ci || ci->connection_timeout != s)
+		MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, s);
+}
+
 static enum MHD_Result
 serve_file(struct hreq *h, int root_fd, int alt_fd, const char *rel, unsigned *served)
 {
@@ -238,8 +249,10 @@ serve_file(struct hreq *h, int root_fd, int alt_fd, const char *rel, unsigned *s
 	MHD_add_response_header(r, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
 	if (status == 206)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
-	if (!h->head)
+	if (!h->head) {
 		atomic_fetch_add_explicit(&h->c->http_bytes, len, memory_order_relaxed);
+		set_timeout(h->conn, HTTP_SEND_TIMEOUT_S);
+	}
 	snprintf(len_s, sizeof(len_s), "%llu", (unsigned long long)len);
 	log_req(h, LOG_LVL_DEBUG, status, len_s);
 	*served = status;
@@ -589,8 +602,9 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	     enum MHD_RequestTerminationCode toe)
 {
 	(void)cls;
-	(void)conn;
-	(void)toe;
+	/* idle timeout again; COMPLETED_OK comes before MHD unlists the conn */
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		set_timeout(conn, HTTP_CONN_TIMEOUT_S);
 	free(*con_cls);
 	*con_cls = NULL;
 }

@@ -15,6 +15,14 @@
 #include "control/daemon/ctl.h"
 
 #define HTTP_CONN_TIMEOUT_S  15u	  /* idle connection (slowloris) */
+/* A file body in flight: no byte taken by the client's TCP for this long
+ * closes it (nginx's send_timeout and Apache's Timeout default to 60 s).
+ * Longer than the idle timeout because a stall there is the network's
+ * (a lossy path backs TCP's retransmission timer off: 0.2 s doubling,
+ * 25 s after 7 losses in a row), not a client that keeps a slot: issue 16's
+ * punt run lost 3 of 600 downloads to the 15 s one.  The request (headers,
+ * body) and the idle keep-alive keep HTTP_CONN_TIMEOUT_S (slowloris). */
+#define HTTP_SEND_TIMEOUT_S  60u
 #define HTTP_CONN_MEMORY     (32u << 10) /* per-connection pool: bounds request headers */
 #define HTTP_THREADS	     4u
 #define HTTP_MAX_BODY	     (64u << 10) /* POST bodies (done/failed) are discarded past this */

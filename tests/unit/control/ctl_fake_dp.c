@@ -31,6 +31,7 @@
 #include <rte_ring_elem.h>
 
 #include "shm/counters.h"
+#include "shm/jwake.h"
 #include "shm/leases.h"
 #include "shm/publish.h"
 
@@ -100,6 +101,7 @@ run_leases(const char *inst, unsigned n, const char *ackfile, unsigned timeout_s
 				goto timeout;
 			usleep(1000);
 		}
+		shm_jwake_kick(r.hdr); /* as the DHCP worker does after each event */
 		/* hold the ACK until the journal has it on disk (acquire pairs
 		 * with control's release store) */
 		while (atomic_load_explicit(&r.hdr->durable_seq, memory_order_acquire) < ev.seq) {
@@ -229,6 +231,7 @@ run_grant(const char *inst, const char *mac_s, const char *ip_s)
 	if (lease_apply_event(t, &ev) < 0 ||
 	    rte_ring_sp_enqueue_elem(shm_lease_ring(&r, 0), &ev, sizeof(ev)) != 0)
 		return 1;
+	shm_jwake_kick(r.hdr);
 	while (atomic_load_explicit(&r.hdr->durable_seq, memory_order_acquire) < ev.seq) {
 		if (now_ms(CLOCK_MONOTONIC) > deadline)
 			return 1;
