@@ -15,13 +15,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "control/campaign/campaign.h"
+#include "util/bs_file.h"
 
 static void
 clean(char *dst, size_t cap, const char *s, bool spaces_ok)
@@ -37,7 +37,7 @@ clean(char *dst, size_t cap, const char *s, bool spaces_ok)
 }
 
 static int
-write_all(FILE *f, const struct campaign *c)
+render(FILE *f, const struct campaign *c)
 {
 	fprintf(f, "bootstorm-campaign 1\nid %s\n", c->id);
 	fprintf(f, "params %u %.17g %.17g %llu %u %llu %d\n", c->p.max_in_flight,
@@ -65,40 +65,18 @@ write_all(FILE *f, const struct campaign *c)
 int
 camp_save(const struct campaign *c, const char *path)
 {
-	char tmp[4096];
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
 		return -errno;
-	FILE *f = fdopen(fd, "w");
-	if (!f) {
-		int e = -errno;
-		close(fd);
-		unlink(tmp);
-		return e;
-	}
-	int rc = write_all(f, c);
-	if (fflush(f) != 0 && !rc)
-		rc = -errno;
-	if (!rc && fsync(fd) < 0)
-		rc = -errno;
+	int rc = render(f, c);
 	if (fclose(f) != 0 && !rc)
 		rc = -EIO;
-	if (!rc && rename(tmp, path) < 0)
-		rc = -errno;
-	if (rc) {
-		unlink(tmp);
-		return rc;
-	}
-	char dir[4096];
-	snprintf(dir, sizeof(dir), "%s", path);
-	int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		if (fsync(dfd) < 0)
-			rc = -errno;
-		close(dfd);
-	}
+	if (!rc)
+		rc = bs_file_replace(path, text, len, 0600);
+	free(text);
 	return rc;
 }
 

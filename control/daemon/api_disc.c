@@ -25,6 +25,7 @@
 #include "shm/counters.h"
 #include "control/daemon/api_disc.h"
 #include "control/log.h"
+#include "util/bs_file.h"
 
 #define ENROLL_WAIT_MS 10000
 
@@ -81,49 +82,6 @@ read_all(const char *path, char **buf, size_t *len)
 	*buf = p;
 	*len = n;
 	return 0;
-}
-
-static int
-write_atomic(const char *path, const char *buf, size_t len)
-{
-	char tmp[4200], dir[4096];
-	int fd, rc = 0;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	for (size_t o = 0; o < len && rc == 0;) {
-		ssize_t w = write(fd, buf + o, len - o);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			rc = w < 0 ? -errno : -EIO;
-		else
-			o += (size_t)w;
-	}
-	if (rc == 0 && fsync(fd) < 0)
-		rc = -errno;
-	if (close(fd) < 0 && rc == 0)
-		rc = -errno;
-	if (rc == 0 && rename(tmp, path) < 0)
-		rc = -errno;
-	if (rc < 0) {
-		unlink(tmp);
-		return rc;
-	}
-	snprintf(dir, sizeof(dir), "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (slash) {
-		*slash = '\0';
-		fd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd >= 0) {
-			if (fsync(fd) < 0)
-				rc = -errno;
-			close(fd);
-		}
-	}
-	return rc;
 }
 
 /* The loader's messages, one per line, into msg. */
@@ -234,7 +192,7 @@ disc_enroll(struct ctl *c, const char *mac_s, const char *name, const char *prof
 		goto out;
 	}
 	cfg_free(cfg);
-	if ((rc = write_atomic(path, cand, clen)) < 0) {
+	if ((rc = bs_file_replace(path, cand, clen, 0644)) < 0) {
 		st = 500, snprintf(msg, cap, "%s: %s", path, strerror(-rc));
 		goto out;
 	}

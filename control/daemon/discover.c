@@ -15,6 +15,7 @@
 
 #include "shm/publish.h"
 #include "control/log.h"
+#include "util/bs_file.h"
 #include "util/bs_hash.h"
 #include "control/daemon/discover.h"
 
@@ -400,22 +401,6 @@ render(struct disc *d, char **out, size_t *len)
 	return 0;
 }
 
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Whole-file rewrite: temp, fsync, rename, directory fsync (a crash
  * leaves the old file or the new one).  The text is rendered under mu and
  * written outside it, so the journal thread (which feeds the table) never
@@ -424,10 +409,10 @@ int
 disc_save(struct disc *d, bool force)
 {
 	static pthread_mutex_t save_mu = PTHREAD_MUTEX_INITIALIZER;
-	char tmp[4200], dir[4096], *text = NULL;
+	char *text = NULL;
 	size_t len = 0;
 	uint64_t changes;
-	int rc, fd;
+	int rc;
 
 	if (!d->path[0])
 		return 0;
@@ -438,38 +423,13 @@ disc_save(struct disc *d, bool force)
 	pthread_mutex_unlock(&d->mu);
 	if (rc < 0 || !text)
 		goto out;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", d->path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		rc = -errno;
+	rc = bs_file_replace(d->path, text, len, 0644);
+	if (rc < 0)
 		goto out;
-	}
-	rc = write_all(fd, text, len);
-	if (rc == 0 && fsync(fd) < 0)
-		rc = -errno;
-	if (close(fd) < 0 && rc == 0)
-		rc = -errno;
-	if (rc == 0 && rename(tmp, d->path) < 0)
-		rc = -errno;
-	if (rc < 0) {
-		unlink(tmp);
-		goto out;
-	}
 	/* what changed while we wrote is saved next time */
 	pthread_mutex_lock(&d->mu);
 	d->changes -= changes;
 	pthread_mutex_unlock(&d->mu);
-	snprintf(dir, sizeof(dir), "%s", d->path);
-	char *slash = strrchr(dir, '/');
-	if (slash) {
-		*slash = '\0';
-		fd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd >= 0) {
-			if (fsync(fd) < 0)
-				rc = -errno;
-			close(fd);
-		}
-	}
 out:
 	pthread_mutex_unlock(&save_mu);
 	free(text);

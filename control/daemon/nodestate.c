@@ -10,6 +10,7 @@
 
 #include "conf/cfg_parse.h"
 #include "control/log.h"
+#include "util/bs_file.h"
 
 #define NS_FILE "nodestate"
 #define NS_MAGIC "# bootstorm nodestate v1: name state since_ms profile|- reason"
@@ -203,63 +204,36 @@ ns_close(struct nodestate *ns)
 	pthread_mutex_destroy(&ns->gen_mu);
 }
 
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Whole-file rewrite: temp, fsync, rename, fsync of the directory, so a
  * crash leaves either the old file or the new one, never a mix. */
 static int
 save(struct nodestate *ns)
 {
-	char tmp[4200], dir[4096], line[400];
-	int fd, rc = 0;
+	char line[400], *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	int rc;
 
 	if (!ns->path[0])
 		return 0;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", ns->path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	rc = write_all(fd, NS_MAGIC "\n", strlen(NS_MAGIC) + 1);
-	for (size_t i = 0; i < ns->n && rc == 0; i++) {
+	f = open_memstream(&text, &len);
+	if (!f)
+		return -ENOMEM;
+	fputs(NS_MAGIC "\n", f);
+	for (size_t i = 0; i < ns->n; i++) {
 		const struct ns_rec *r = &ns->r[i];
-		int len = snprintf(line, sizeof(line), "%s %s %llu %s %s\n", r->name,
-				   ns_state_name(r->state), (unsigned long long)r->since_ms,
-				   r->profile[0] ? r->profile : "-", r->reason);
+		int n = snprintf(line, sizeof(line), "%s %s %llu %s %s\n", r->name,
+				 ns_state_name(r->state), (unsigned long long)r->since_ms,
+				 r->profile[0] ? r->profile : "-", r->reason);
 
-		rc = write_all(fd, line, (size_t)len < sizeof(line) ? (size_t)len : sizeof(line) - 1);
+		fwrite(line, 1, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1, f);
 	}
-	if (rc == 0 && fsync(fd) < 0)
-		rc = -errno;
-	if (close(fd) < 0 && rc == 0)
-		rc = -errno;
-	if (rc == 0 && rename(tmp, ns->path) < 0)
-		rc = -errno;
-	if (rc < 0) {
-		unlink(tmp);
-		return rc;
+	if (fclose(f) != 0) {
+		free(text);
+		return -ENOMEM;
 	}
-	snprintf(dir, sizeof(dir), "%s", ns->path);
-	*strrchr(dir, '/') = '\0';
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (fsync(fd) < 0)
-			rc = -errno;
-		close(fd);
-	}
+	rc = bs_file_replace(ns->path, text, len, 0644);
+	free(text);
 	return rc;
 }
 

@@ -23,6 +23,7 @@
 #include "control/fleet/fleet_pure.h"
 #include "control/fleet/fleet_ship.h"
 #include "control/log.h"
+#include "util/bs_file.h"
 
 #define BACKOFF_MIN_MS 500u
 #define BACKOFF_MAX_MS 30000u
@@ -51,21 +52,11 @@ pos_load(struct fleet *f)
 static int
 pos_save(struct fleet *f)
 {
-	char tmp[4224], buf[128];
+	char buf[128];
 	int n = fleet_pos_format(&f->pos, buf, sizeof(buf));
-	int fd, rc = 0;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", f->pos_path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, buf, (size_t)n) != n || fsync(fd) < 0)
-		rc = -EIO;
-	close(fd);
-	if (rc == 0 && rename(tmp, f->pos_path) < 0)
-		rc = -errno;
 	/* no directory fsync: a lost rename only ships a batch again */
-	return rc;
+	return bs_file_replace_flags(f->pos_path, buf, (size_t)n, 0644, BS_FILE_NO_DIRSYNC);
 }
 
 /* ---- errors ---- */

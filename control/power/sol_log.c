@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "control/power/sol.h"
+#include "util/bs_file.h"
 
 bool
 sol_node_ok(const char *node)
@@ -37,24 +38,6 @@ sol_log_path(char *out, size_t cap, const char *state_dir, const char *node)
 		return -EINVAL;
 	int k = snprintf(out, cap, "%s/console/%s.log", state_dir, node);
 	return k < 0 || (size_t)k >= cap ? -ENAMETOOLONG : 0;
-}
-
-static int
-write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-
-	while (n) {
-		ssize_t k = write(fd, c, n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		c += k;
-		n -= (size_t)k;
-	}
-	return 0;
 }
 
 /* The log becomes: the last `old_keep` bytes of the current file, then
@@ -83,13 +66,13 @@ rewrite(struct sol_log *l, uint64_t old_keep, const void *p, size_t n)
 				rc = -errno;
 			if (k <= 0)
 				break;
-			rc = write_all(out, buf, (size_t)k);
+			rc = bs_write_all(out, buf, (size_t)k);
 		}
 		if (in >= 0)
 			close(in);
 	}
 	if (rc == 0 && n)
-		rc = write_all(out, p, n);
+		rc = bs_write_all(out, p, n);
 	if (close(out) < 0 && rc == 0)
 		rc = -errno;
 	if (rc == 0 && rename(tmp, l->path) < 0)
@@ -147,7 +130,7 @@ sol_log_write(struct sol_log *l, const void *p, size_t n)
 	if (l->fd < 0)
 		return -EBADF;
 	if (l->size + n <= l->max) {
-		if ((rc = write_all(l->fd, p, n)) < 0)
+		if ((rc = bs_write_all(l->fd, p, n)) < 0)
 			return rc;
 		l->size += n;
 		return 0;
