@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "control/daemon/grubgen.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -195,35 +194,45 @@ ip_name(const char *name, uint32_t *ip)
 	return true;
 }
 
+struct stale_arg {
+	const struct cfg *c;
+	struct nodestate *ns;
+};
+
+/* A grub.cfg-<8 hex> file of no node, of a node without a boot state, or
+ * one the admin's tftp.root/grub/ serves itself. */
+static bool
+ip_file_stale(const char *name, void *arg)
+{
+	const struct stale_arg *a = arg;
+	const struct cfg_node *n;
+	struct ns_boot b;
+	uint32_t ip;
+
+	if (!ip_name(name, &ip))
+		return false;
+	n = cfg_node_by_ip(a->c, ip);
+	if (n)
+		ns_boot_of(a->ns, a->c, n, &b);
+	return !n || b.state == NS_NONE || admin_has(a->c, name);
+}
+
+/* Either per-node form GRUB looks up (grubgen_names), in one walk. */
+static bool
+node_file_stale(const char *name, void *arg)
+{
+	const struct stale_arg *a = arg;
+
+	return pxegen_mac_file_stale(a->c, a->ns, name, "grub.cfg-") || ip_file_stale(name, arg);
+}
+
 void
 grubgen_remove_stale_ip(const struct cfg *c, struct nodestate *ns, int dir_fd,
 			struct pxegen_stats *st)
 {
-	int fd = dup(dir_fd);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	struct dirent *de;
+	struct stale_arg a = { c, ns };
 
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	rewinddir(d); /* the dup shares dir_fd's offset: another walk may have moved it */
-	while ((de = readdir(d))) {
-		const struct cfg_node *n;
-		struct ns_boot b;
-		uint32_t ip;
-
-		if (!ip_name(de->d_name, &ip))
-			continue;
-		n = cfg_node_by_ip(c, ip);
-		if (n)
-			ns_boot_of(ns, c, n, &b);
-		if ((!n || b.state == NS_NONE || admin_has(c, de->d_name)) &&
-		    unlinkat(dir_fd, de->d_name, 0) == 0)
-			st->removed++;
-	}
-	closedir(d);
+	pxegen_unlink_if(dir_fd, ip_file_stale, &a, st);
 }
 
 static int
@@ -260,8 +269,9 @@ gen(const struct cfg *c, struct nodestate *ns, const char *gen_root, const struc
 			first = rc;
 	}
 	if (!only) {
-		pxegen_remove_stale(c, ns, dir_fd, "grub.cfg-", st);
-		grubgen_remove_stale_ip(c, ns, dir_fd, st);
+		struct stale_arg a = { c, ns };
+
+		pxegen_unlink_if(dir_fd, node_file_stale, &a, st);
 		rc = write_dispatch(c, dir_fd, st);
 	}
 	close(dir_fd);

@@ -290,33 +290,36 @@ render_default(const struct cfg *c, int dir_fd, struct pxegen_stats *st)
 	return rc < 0 ? rc : 0;
 }
 
-/* Whether name, <prefix>01-<mac with dashes>, is a node file this config
- * still wants (a node of the inventory with a boot state that has one). */
-static bool
-node_file_wanted(const struct cfg *c, struct nodestate *ns, const char *name, size_t plen)
+bool
+pxegen_mac_file_stale(const struct cfg *c, struct nodestate *ns, const char *name,
+		      const char *prefix)
 {
+	size_t plen = strlen(prefix);
 	struct ns_boot b;
 	unsigned m[6];
 	uint8_t mac[6];
 	const struct cfg_node *n;
 
+	/* <prefix>01-aa-bb-cc-dd-ee-ff */
+	if (strncmp(name, prefix, plen) != 0 || strncmp(name + plen, "01-", 3) != 0 ||
+	    strlen(name) != plen + 20)
+		return false;
 	if (sscanf(name + plen, "01-%2x-%2x-%2x-%2x-%2x-%2x", &m[0], &m[1], &m[2], &m[3], &m[4],
 		   &m[5]) != 6)
-		return true; /* not ours: leave it */
+		return false; /* not ours: leave it */
 	for (int i = 0; i < 6; i++)
 		mac[i] = (uint8_t)m[i];
 	n = cfg_node_by_mac(c, mac);
 	if (!n)
-		return false;
+		return true;
 	ns_boot_of(ns, c, n, &b);
-	return b.state != NS_NONE;
+	return b.state == NS_NONE;
 }
 
 void
-pxegen_remove_stale(const struct cfg *c, struct nodestate *ns, int dir_fd, const char *prefix,
-		    struct pxegen_stats *st)
+pxegen_unlink_if(int dir_fd, bool (*stale)(const char *name, void *arg), void *arg,
+		 struct pxegen_stats *st)
 {
-	size_t plen = strlen(prefix);
 	int fd = dup(dir_fd);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *de;
@@ -327,15 +330,33 @@ pxegen_remove_stale(const struct cfg *c, struct nodestate *ns, int dir_fd, const
 		return;
 	}
 	rewinddir(d); /* the dup shares dir_fd's offset: another walk may have moved it */
-	while ((de = readdir(d))) {
-		/* <prefix>01-aa-bb-cc-dd-ee-ff */
-		if (strncmp(de->d_name, prefix, plen) != 0 || strncmp(de->d_name + plen, "01-", 3) != 0 ||
-		    strlen(de->d_name) != plen + 20)
-			continue;
-		if (!node_file_wanted(c, ns, de->d_name, plen) && unlinkat(dir_fd, de->d_name, 0) == 0)
+	while ((de = readdir(d)))
+		if (stale(de->d_name, arg) && unlinkat(dir_fd, de->d_name, 0) == 0)
 			st->removed++;
-	}
 	closedir(d);
+}
+
+struct mac_stale_arg {
+	const struct cfg *c;
+	struct nodestate *ns;
+	const char *prefix;
+};
+
+static bool
+mac_stale(const char *name, void *arg)
+{
+	const struct mac_stale_arg *a = arg;
+
+	return pxegen_mac_file_stale(a->c, a->ns, name, a->prefix);
+}
+
+void
+pxegen_remove_stale(const struct cfg *c, struct nodestate *ns, int dir_fd, const char *prefix,
+		    struct pxegen_stats *st)
+{
+	struct mac_stale_arg a = { c, ns, prefix };
+
+	pxegen_unlink_if(dir_fd, mac_stale, &a, st);
 }
 
 const char *

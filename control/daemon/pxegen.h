@@ -56,6 +56,16 @@ const char *pxegen_append_secret(const char *append);
  * already holds exactly buf.  Returns 1 written, 0 unchanged, -errno. */
 int write_file_atomic(int dir_fd, const char *name, const char *buf, size_t len);
 
+/* Unlinks each entry of dir_fd for which stale(name, arg) holds, counted
+ * in st->removed: the one walk over a directory of generated files. */
+void pxegen_unlink_if(int dir_fd, bool (*stale)(const char *name, void *arg), void *arg,
+		      struct pxegen_stats *st);
+
+/* Whether name is a <prefix>01-<mac> file that no node of c wants any more
+ * (no such node, or one without a boot state); other names: false. */
+bool pxegen_mac_file_stale(const struct cfg *c, struct nodestate *ns, const char *name,
+			   const char *prefix);
+
 /* Removes <prefix>01-<mac> files in dir_fd that no node of c wants any
  * more (pxelinux: prefix "", GRUB: "grub.cfg-"); other names are left. */
 void pxegen_remove_stale(const struct cfg *c, struct nodestate *ns, int dir_fd, const char *prefix,
