@@ -254,6 +254,9 @@ struct cfg *cfg_load_mem(const char *name, const char *buf, size_t len,
 struct cfg *cfg_load_enroll(const char *path, const char *csv, size_t csv_len,
 			    struct cfg_errs *errs);
 void cfg_free(struct cfg *c);
+/* cfg_load for a command: the config, or NULL after printing every error
+ * (cfg_errs_print) to f. */
+struct cfg *cfg_load_report(const char *path, FILE *f);
 
 /* "file:line:col: error: msg" lines, one per error, to f. */
 void cfg_errs_print(const struct cfg_errs *errs, FILE *f);

@@ -138,3 +138,18 @@ cfg_load_enroll(const char *path, const char *csv, size_t csv_len, struct cfg_er
 	struct ld ovr = { .enr_ovr = true, .enr_buf = csv, .enr_len = csv_len };
 	return load_file(path, errs, &ovr);
 }
+
+struct cfg *
+cfg_load_report(const char *path, FILE *f)
+{
+	struct cfg_errs errs = { 0 };
+	struct cfg *c = cfg_load(path, &errs);
+
+	if (!c || errs.n) {
+		cfg_errs_print(&errs, f);
+		cfg_free(c);
+		c = NULL;
+	}
+	cfg_errs_free(&errs);
+	return c;
+}

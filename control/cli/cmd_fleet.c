@@ -51,21 +51,6 @@ opts(int argc, char **argv, const char **path, bool *json, const char *usage)
 	return 0;
 }
 
-static struct cfg *
-load(const char *path)
-{
-	struct cfg_errs errs = { 0 };
-	struct cfg *c = cfg_load(path, &errs);
-
-	if (!c || errs.n) {
-		cfg_errs_print(&errs, stderr);
-		cfg_free(c);
-		c = NULL;
-	}
-	cfg_errs_free(&errs);
-	return c;
-}
-
 int
 cmd_db(int argc, char **argv)
 {
@@ -84,7 +69,7 @@ cmd_db(int argc, char **argv)
 		fputs(db_usage, stderr);
 		return EXIT_USAGE;
 	}
-	if (!(c = load(path)))
+	if (!(c = cfg_load_report(path, stderr)))
 		return EXIT_USAGE;
 	if (!c->fleet_database) {
 		fprintf(stderr, "bootstorm db: %s: no fleet.database\n", path);
@@ -117,7 +102,7 @@ cmd_fleet(int argc, char **argv)
 		fputs(fleet_usage, stderr);
 		return EXIT_USAGE;
 	}
-	if (!(c = load(path)))
+	if (!(c = cfg_load_report(path, stderr)))
 		return EXIT_USAGE;
 	if (!c->fleet_database) {
 		fprintf(stderr, "bootstorm fleet: %s: no fleet.database\n", path);

@@ -102,15 +102,9 @@ cmd_power(int argc, char **argv)
 				"status|on|off|cycle|pxe|boot\n");
 		return EXIT_USAGE;
 	}
-	struct cfg_errs errs = { 0 };
-	struct cfg *c = cfg_load(conf, &errs);
-	if (!c || errs.n) {
-		cfg_errs_print(&errs, stderr);
-		cfg_free(c);
-		cfg_errs_free(&errs);
+	struct cfg *c = cfg_load_report(conf, stderr);
+	if (!c)
 		return EXIT_USAGE;
-	}
-	cfg_errs_free(&errs);
 	struct pwr_creds cr = { 0 };
 	unsigned bad_line = 0;
 	int rc = c->power_cred_file ? pwr_creds_load(c->power_cred_file, &cr, &bad_line) : -ENOENT;
@@ -214,15 +208,9 @@ cmd_console(int argc, char **argv)
 		fprintf(stderr, "usage: bootstorm console [-c CONFIG] NODE [--follow]\n");
 		return EXIT_USAGE;
 	}
-	struct cfg_errs errs = { 0 };
-	struct cfg *c = cfg_load(conf, &errs);
-	if (!c || errs.n) {
-		cfg_errs_print(&errs, stderr);
-		cfg_free(c);
-		cfg_errs_free(&errs);
+	struct cfg *c = cfg_load_report(conf, stderr);
+	if (!c)
 		return EXIT_USAGE;
-	}
-	cfg_errs_free(&errs);
 	char path[4096];
 	int rc = cfg_node_by_name(c, node) ? sol_log_path(path, sizeof(path), c->state_dir, node)
 					   : -ENOENT;
