@@ -220,6 +220,11 @@ struct cfg {
 	uint32_t fleet_ship_ms;	/* outbox shipping interval */
 	uint32_t fleet_batch;	/* events per transaction */
 	uint32_t fleet_deadline_s; /* heartbeat older than this = server down */
+	bool fleet_follow;	/* follow node states (and fleet_inventory) in
+				   the database (control/fleet/fleet_follow.c) */
+	char *fleet_inventory;	/* CSV control keeps of this server's part of
+				   the fleet inventory, read as inventory
+				   (missing = empty); NULL = YAML only */
 };
 
 /* One diagnostic.  The loader and validator collect them all. */

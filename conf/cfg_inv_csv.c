@@ -220,29 +220,36 @@ csv_nodes(struct ld *l, const char *shown, const char *buf, size_t len)
  * api_disc.c), so it may not exist yet: no file, no nodes.  During
  * cfg_load_enroll the candidate content stands in for it. */
 void
-inv_enrolled(struct ld *l, const struct ynode *v)
+inv_csv_optional(struct ld *l, const struct ynode *v, const char *path, const char *key)
 {
-	const char *path = l->c->disc_enrolled;
 	char *buf = NULL;
 	size_t len = 0;
 	const char *why = "out of memory";
 
-	if (l->enr_ovr) {
-		csv_nodes(l, path, l->enr_buf, l->enr_len);
-		return;
-	}
 	if (access(path, F_OK) < 0 && errno == ENOENT) {
 		cfg_intern(l->c, path); /* watched: its creation reloads */
 		return;
 	}
 	if (cfg_read_file(path, &buf, &len, &why) < 0) {
-		ld_err(l, v, "discovery.enrolled: cannot read '%s': %s", path, why);
+		ld_err(l, v, "%s: cannot read '%s': %s", key, path, why);
 		return;
 	}
 	/* Registered like a csv: entry's file, so that an edit reloads. */
 	cfg_intern(l->c, path);
 	csv_nodes(l, path, buf, len);
 	free(buf);
+}
+
+void
+inv_enrolled(struct ld *l, const struct ynode *v)
+{
+	const char *path = l->c->disc_enrolled;
+
+	if (l->enr_ovr) {
+		csv_nodes(l, path, l->enr_buf, l->enr_len);
+		return;
+	}
+	inv_csv_optional(l, v, path, "discovery.enrolled");
 }
 
 void

@@ -206,5 +206,6 @@ cfg_free(struct cfg *c)
 	free(c->tftp_gen_root);
 	free(c->fleet_database);
 	free(c->fleet_server_name);
+	free(c->fleet_inventory);
 	free(c);
 }

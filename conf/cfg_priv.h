@@ -92,6 +92,9 @@ void ld_nodes(struct ld *l, const struct ynode *seq);
 /* discovery.enrolled: nodes of the CSV `bootstorm enroll` writes (a missing
  * file is an empty inventory); v is the key's value, for messages. */
 void inv_enrolled(struct ld *l, const struct ynode *v);
+/* The same for any CSV control writes itself (fleet.inventory): path's
+ * nodes, a missing file being an empty inventory; watched for reloads. */
+void inv_csv_optional(struct ld *l, const struct ynode *v, const char *path, const char *key);
 void ld_vars(struct ld *l, const struct ynode *map, struct cfg_var **v, size_t *n);
 /* Builds c->by_name/by_mac/by_ip (cfg_index.c); -ENOMEM on failure. */
 int cfg_build_indexes(struct cfg *c);

@@ -99,6 +99,18 @@ fn_fleet_db(struct ld *l, const struct ynode *v, void *obj)
 		cfg_set_str(&c->fleet_database, v->s);
 }
 
+static void
+fn_fleet_inventory(struct ld *l, const struct ynode *v, void *obj)
+{
+	struct cfg *c = obj;
+	if (!cfg_want_scalar(l, "fleet", "inventory", v))
+		return;
+	free(c->fleet_inventory);
+	c->fleet_inventory = cfg_abs_path(l->c, v->s);
+	if (c->fleet_inventory)
+		inv_csv_optional(l, v, c->fleet_inventory, "fleet.inventory");
+}
+
 static const struct kdef fleet_keys[] = {
 	K("enabled", KT_BOOL, struct cfg, fleet_enabled, 0, 0),
 	KF("database", fn_fleet_db),
@@ -106,6 +118,8 @@ static const struct kdef fleet_keys[] = {
 	K("ship_interval", KT_DUR_MS, struct cfg, fleet_ship_ms, 10, 600000),
 	K("batch", KT_U32, struct cfg, fleet_batch, 1, 100000),
 	K("heartbeat_deadline", KT_DUR_S, struct cfg, fleet_deadline_s, 2, 86400),
+	K("follow", KT_BOOL, struct cfg, fleet_follow, 0, 0),
+	KF("inventory", fn_fleet_inventory),
 };
 
 /* ------------------------------------------------------------------ */
@@ -130,4 +144,8 @@ cfg_sec_fleet(struct ld *l, const struct ynode *v, void *obj)
 	WALK(l, v, obj, fleet_keys, "fleet");
 	if (c->fleet_enabled && !c->fleet_database)
 		ld_err(l, v, "fleet.enabled: needs fleet.database");
+	if ((c->fleet_follow || c->fleet_inventory) && !c->fleet_enabled)
+		ld_err(l, v, "fleet.follow/fleet.inventory: need fleet.enabled");
+	if (c->fleet_inventory && !c->fleet_follow)
+		ld_err(l, v, "fleet.inventory: needs fleet.follow (control keeps it from the database)");
 }

@@ -19,8 +19,11 @@
 #define DEFAULT_CFG "/etc/bootstorm/bootstorm.yaml"
 
 static const char db_usage[] =
-	"usage: bootstorm db init|migrate|status|import-inventory [-c FILE]\n";
+	"usage: bootstorm db init|migrate|status|import-inventory [-c FILE]\n"
+	"       bootstorm db set-state NODES install|local|hold [--profile P] [-c FILE]\n";
 static const char fleet_usage[] = "usage: bootstorm fleet [-c FILE] [--json]\n";
+
+static const char *opt_profile; /* db set-state --profile */
 
 /* Options shared by both commands; 0, or an exit code. */
 static int
@@ -29,17 +32,20 @@ opts(int argc, char **argv, const char **path, bool *json, const char *usage)
 	static const struct option lo[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "profile", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	int o;
 
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "c:jh", lo, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "c:jp:h", lo, NULL)) != -1) {
 		if (o == 'c')
 			*path = optarg;
 		else if (o == 'j' && json)
 			*json = true;
+		else if (o == 'p' && !json && argv[0] && strcmp(argv[0], "set-state") == 0)
+			opt_profile = optarg;
 		else if (o == 'h') {
 			fputs(usage, stdout);
 			return -EXIT_OK - 1;
@@ -65,7 +71,7 @@ cmd_db(int argc, char **argv)
 	rc = opts(argc - 1, argv + 1, &path, NULL, db_usage);
 	if (rc)
 		return rc < 0 ? EXIT_OK : rc;
-	if (optind != argc - 1) {
+	if (strcmp(sub, "set-state") == 0 ? optind != argc - 3 : optind != argc - 1) {
 		fputs(db_usage, stderr);
 		return EXIT_USAGE;
 	}
@@ -80,6 +86,9 @@ cmd_db(int argc, char **argv)
 		rc = fleet_db_status(c, stdout);
 	} else if (strcmp(sub, "import-inventory") == 0) {
 		rc = fleet_db_import(c, stdout);
+	} else if (strcmp(sub, "set-state") == 0) {
+		/* argv + 1 was permuted: the two operands are last */
+		rc = fleet_db_set_state(c, argv[argc - 2], argv[argc - 1], opt_profile, stdout);
 	} else {
 		fputs(db_usage, stderr);
 		rc = EXIT_USAGE;
@@ -140,4 +149,12 @@ fleet_status_print(json_t *status, FILE *out)
 	if (err && err[0] && !json_is_true(json_object_get(f, "database_ok")))
 		fprintf(out, " (%s)", err);
 	fputc('\n', out);
+	f = json_object_get(f, "follow");
+	if (f)
+		fprintf(out, "follow      %s%s, change seq %lld, %lld fleet nodes here, %lld states taken\n",
+			js(f, "state"),
+			strcmp(js(f, "state"), "stale") == 0 ? " (database unreachable: serving the last snapshot)" : "",
+			(long long)json_integer_value(json_object_get(f, "change_seq")),
+			(long long)json_integer_value(json_object_get(f, "nodes")),
+			(long long)json_integer_value(json_object_get(f, "states_applied")));
 }

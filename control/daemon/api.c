@@ -576,7 +576,7 @@ api_metrics(struct ctl *c, struct api_resp *r)
 	sb_printf(&b, "bootstorm_config_generation %llu\n", (unsigned long long)atomic_load(&c->gen));
 	sb_help(&b, "bootstorm_dataplane_up", "1 while the dataplane heartbeats", "gauge");
 	sb_printf(&b, "bootstorm_dataplane_up %d\n", dp_alive(c) ? 1 : 0);
-	char fl[2048];
+	char fl[4096];
 	if (fleet_metrics(c, fl, sizeof(fl)))
 		sb_printf(&b, "%s", fl);
 	if (b.oom) {

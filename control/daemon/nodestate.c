@@ -275,6 +275,51 @@ ns_set(struct nodestate *ns, const char *name, enum ns_state st, const char *pro
 	return rc < 0 ? rc : 1;
 }
 
+int
+ns_set_many(struct nodestate *ns, const struct ns_rec *recs, size_t n, bool *applied)
+{
+	size_t changed = 0;
+	int rc = 0;
+
+	pthread_mutex_lock(&ns->mu);
+	for (size_t i = 0; i < n; i++) {
+		const struct ns_rec *in = &recs[i];
+		struct ns_rec *r;
+		bool take = false;
+
+		if (in->state > NS_NONE && in->state < NS_MAX && memchr(in->name, 0, sizeof(in->name)) &&
+		    in->name[0]) {
+			r = find(ns, in->name);
+			take = !r || (r->since_ms < in->since_ms &&
+				      (r->state != in->state || strcmp(r->profile, in->profile) ||
+				       strcmp(r->reason, in->reason)));
+			if (take && !r && !(r = add(ns, in->name)))
+				take = false, rc = -ENOMEM;
+			if (take) {
+				r->state = in->state;
+				clean_copy(r->profile, sizeof(r->profile), in->profile);
+				clean_copy(r->reason, sizeof(r->reason), in->reason);
+				for (char *c = r->profile; *c; c++)
+					if (*c == ' ')
+						*c = '_';
+				r->since_ms = in->since_ms;
+				changed++;
+			}
+		}
+		if (applied)
+			applied[i] = take;
+	}
+	if (changed) {
+		ns->seq++;
+		rc = save(ns);
+	}
+	pthread_mutex_unlock(&ns->mu);
+	if (rc < 0)
+		LOG_ERR("nodestate", "saving %s: %s (the change holds until restart)", ns->path,
+			strerror(-rc));
+	return rc < 0 ? rc : (int)changed;
+}
+
 bool
 ns_get(struct nodestate *ns, const char *name, struct ns_rec *out)
 {

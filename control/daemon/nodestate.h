@@ -92,6 +92,12 @@ void ns_close(struct nodestate *ns);
  * change; the file is rewritten at the next successful save). */
 int ns_set(struct nodestate *ns, const char *name, enum ns_state st, const char *profile,
 	   const char *reason, uint64_t now_ms);
+/* A batch of records from elsewhere (the fleet database, control/fleet):
+ * each one whose since_ms is newer than the store's record of that node
+ * (or that has none) and that says something different is taken as it is,
+ * since_ms included; the store is saved once.  applied[i] (may be NULL)
+ * tells which.  Returns how many changed, or -errno (memory keeps them). */
+int ns_set_many(struct nodestate *ns, const struct ns_rec *recs, size_t n, bool *applied);
 /* name's record; false when it has none. */
 bool ns_get(struct nodestate *ns, const char *name, struct ns_rec *out);
 

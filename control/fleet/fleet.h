@@ -55,6 +55,10 @@ int fleet_db_migrate(const struct cfg *cfg, FILE *out);
 int fleet_db_status(const struct cfg *cfg, FILE *out);
 int fleet_db_import(const struct cfg *cfg, FILE *out);
 int fleet_view_print(const struct cfg *cfg, bool json, FILE *out);
+/* `bootstorm db set-state NODES install|local|hold [--profile P]`
+ * (fleet_state.c): one set-based statement; expr as `reimage` takes it. */
+int fleet_db_set_state(const struct cfg *cfg, const char *expr, const char *state,
+		       const char *profile, FILE *out);
 
 /* The name this server has in the fleet (fleet.server_name or server.name). */
 const char *fleet_server_name(const struct cfg *cfg);

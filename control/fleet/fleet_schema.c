@@ -77,6 +77,67 @@ const struct fleet_migration fleet_migrations[] = {
 	  "CREATE INDEX node_state_server ON node_state (server, state);"
 	  "CREATE INDEX nodes_mac ON nodes (mac);"
 	  "CREATE INDEX campaign_nodes_node ON campaign_nodes (node);" },
+	/* Following the database (fleet_follow.c): every row of nodes and
+	 * node_state carries the change sequence of its last real change
+	 * (a rewrite with the same values keeps it: the shipper echoing a
+	 * state it got from here moves nothing), a deleted node leaves a
+	 * tombstone in nodes_gone, and each statement NOTIFYs the channel
+	 * bootstorm_fleet with the table and the sequence.  A statement lock
+	 * (transaction-scoped advisory lock) makes writers take sequence
+	 * numbers in commit order, so "everything above the highest number I
+	 * saw" never skips a transaction that committed late: a follower
+	 * that missed notifications (disconnected) loses nothing. */
+	{ 3, "change sequence and NOTIFY on nodes and node_state",
+	  "CREATE SEQUENCE fleet_change_seq;"
+	  "ALTER TABLE nodes ADD COLUMN change_seq bigint NOT NULL DEFAULT 0;"
+	  "ALTER TABLE node_state ADD COLUMN change_seq bigint NOT NULL DEFAULT 0;"
+	  "CREATE TABLE nodes_gone ("
+	  " name text PRIMARY KEY,"
+	  " server text,"
+	  " change_seq bigint NOT NULL);"
+	  "CREATE INDEX nodes_change ON nodes (change_seq);"
+	  "CREATE INDEX node_state_change ON node_state (change_seq);"
+	  "CREATE INDEX nodes_gone_change ON nodes_gone (change_seq);"
+	  "CREATE FUNCTION fleet_change_lock() RETURNS trigger LANGUAGE plpgsql AS $$"
+	  " BEGIN PERFORM pg_advisory_xact_lock(1651730029); RETURN NULL; END $$;"
+	  "CREATE FUNCTION fleet_change_notify() RETURNS trigger LANGUAGE plpgsql AS $$"
+	  " BEGIN PERFORM pg_notify('bootstorm_fleet', TG_TABLE_NAME || ' ' ||"
+	  " (SELECT last_value FROM fleet_change_seq)); RETURN NULL; END $$;"
+	  "CREATE FUNCTION fleet_nodes_row() RETURNS trigger LANGUAGE plpgsql AS $$"
+	  " BEGIN"
+	  "  IF TG_OP = 'DELETE' THEN"
+	  "   INSERT INTO nodes_gone (name, server, change_seq)"
+	  "    VALUES (OLD.name, OLD.server, nextval('fleet_change_seq'))"
+	  "    ON CONFLICT (name) DO UPDATE SET server = excluded.server, change_seq = excluded.change_seq;"
+	  "   RETURN OLD;"
+	  "  END IF;"
+	  "  IF TG_OP = 'UPDATE' AND (OLD.mac, OLD.ip, OLD.profile, OLD.bmc, OLD.server)"
+	  "     IS NOT DISTINCT FROM (NEW.mac, NEW.ip, NEW.profile, NEW.bmc, NEW.server) THEN"
+	  "   NEW.change_seq := OLD.change_seq; RETURN NEW;"
+	  "  END IF;"
+	  "  IF TG_OP = 'INSERT' THEN DELETE FROM nodes_gone WHERE name = NEW.name; END IF;"
+	  "  NEW.change_seq := nextval('fleet_change_seq'); RETURN NEW;"
+	  " END $$;"
+	  "CREATE FUNCTION fleet_state_row() RETURNS trigger LANGUAGE plpgsql AS $$"
+	  " BEGIN"
+	  "  IF TG_OP = 'UPDATE' AND (OLD.state, OLD.profile, OLD.reason, OLD.since_ms)"
+	  "     IS NOT DISTINCT FROM (NEW.state, NEW.profile, NEW.reason, NEW.since_ms) THEN"
+	  "   NEW.change_seq := OLD.change_seq; RETURN NEW;"
+	  "  END IF;"
+	  "  NEW.change_seq := nextval('fleet_change_seq'); RETURN NEW;"
+	  " END $$;"
+	  "CREATE TRIGGER nodes_lock BEFORE INSERT OR UPDATE OR DELETE ON nodes"
+	  " FOR EACH STATEMENT EXECUTE FUNCTION fleet_change_lock();"
+	  "CREATE TRIGGER nodes_row BEFORE INSERT OR UPDATE OR DELETE ON nodes"
+	  " FOR EACH ROW EXECUTE FUNCTION fleet_nodes_row();"
+	  "CREATE TRIGGER nodes_notify AFTER INSERT OR UPDATE OR DELETE ON nodes"
+	  " FOR EACH STATEMENT EXECUTE FUNCTION fleet_change_notify();"
+	  "CREATE TRIGGER node_state_lock BEFORE INSERT OR UPDATE OR DELETE ON node_state"
+	  " FOR EACH STATEMENT EXECUTE FUNCTION fleet_change_lock();"
+	  "CREATE TRIGGER node_state_row BEFORE INSERT OR UPDATE ON node_state"
+	  " FOR EACH ROW EXECUTE FUNCTION fleet_state_row();"
+	  "CREATE TRIGGER node_state_notify AFTER INSERT OR UPDATE OR DELETE ON node_state"
+	  " FOR EACH STATEMENT EXECUTE FUNCTION fleet_change_notify();" },
 };
 
 const size_t fleet_n_migrations = sizeof(fleet_migrations) / sizeof(fleet_migrations[0]);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "control/daemon/ctl.h"
+#include "control/fleet/fleet_follow.h"
 #include "control/fleet/fleet_pg.h"
 #include "control/fleet/fleet_pure.h"
 #include "control/fleet/fleet_ship.h"
@@ -503,6 +504,10 @@ fleet_start(struct ctl *c)
 	c->fleet = f;
 	LOG_INFO("fleet", "fleet mode: server '%s', outbox at journal seq %" PRIu64, f->server,
 		 f->pos.seq);
+	if (cfg->fleet_follow && (rc = fleet_follow_start(c, &f->follow)) < 0) {
+		fleet_stop(c);
+		return rc;
+	}
 	return 0;
 }
 
@@ -513,6 +518,7 @@ fleet_stop(struct ctl *c)
 
 	if (!f)
 		return;
+	fleet_follow_stop(f->follow);
 	atomic_store_explicit(&f->stop, true, memory_order_release);
 	pthread_join(f->thr, NULL);
 	c->fleet = NULL;

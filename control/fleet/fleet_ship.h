@@ -17,6 +17,7 @@
 #include "shm/shm.h"
 
 struct ctl;
+struct fleet_follow;
 
 struct fleet {
 	struct ctl *c;
@@ -48,6 +49,8 @@ struct fleet {
 	_Atomic uint64_t last_ok_ms;	/* wall clock of the last good cycle */
 	pthread_mutex_t mu;
 	char last_error[256];		/* under mu */
+
+	struct fleet_follow *follow;	/* fleet.follow: fleet_follow.h, else NULL */
 };
 
 #endif

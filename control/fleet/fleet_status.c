@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "control/daemon/ctl.h"
+#include "control/fleet/fleet_follow.h"
 #include "control/fleet/fleet_pg.h"
 #include "control/fleet/fleet_ship.h"
 
@@ -21,6 +22,36 @@ backlog(struct fleet *f)
 
 	/* journal seqs are consecutive: the difference counts events */
 	return d > s ? d - s : 0;
+}
+
+#define J(v) json_integer((json_int_t)atomic_load_explicit(&(v), memory_order_relaxed))
+
+/* "live": listening, the snapshot follows the database; "stale": the
+ * database is unreachable, the last snapshot is served as it is. */
+static json_t *
+follow_json(struct fleet_follow *w)
+{
+	json_t *o = json_object();
+	bool up = atomic_load_explicit(&w->db_ok, memory_order_relaxed);
+
+	json_object_set_new(o, "state", json_string(up ? "live" : "stale"));
+	json_object_set_new(o, "inventory", json_boolean(w->inv_path[0] != '\0'));
+	json_object_set_new(o, "change_seq", J(w->seq));
+	json_object_set_new(o, "nodes", J(w->inv_nodes));
+	json_object_set_new(o, "queries", J(w->queries));
+	json_object_set_new(o, "notifications", J(w->notifies));
+	json_object_set_new(o, "batches", J(w->batches));
+	json_object_set_new(o, "resyncs", J(w->resyncs));
+	json_object_set_new(o, "states_applied", J(w->states_applied));
+	json_object_set_new(o, "inventory_changes", J(w->inv_changes));
+	json_object_set_new(o, "last_sync_ms", J(w->last_sync_ms));
+	json_object_set_new(o, "last_apply_us", J(w->last_apply_us));
+	json_object_set_new(o, "last_files_us", J(w->last_files_us));
+	json_object_set_new(o, "last_publish_us", J(w->last_publish_us));
+	pthread_mutex_lock(&w->mu);
+	json_object_set_new(o, "last_error", json_string(w->last_error));
+	pthread_mutex_unlock(&w->mu);
+	return o;
 }
 
 void
@@ -49,6 +80,8 @@ fleet_status_json(struct ctl *c, json_t *status)
 		pthread_mutex_lock(&f->mu);
 		json_object_set_new(o, "last_error", json_string(f->last_error));
 		pthread_mutex_unlock(&f->mu);
+		if (f->follow)
+			json_object_set_new(o, "follow", follow_json(f->follow));
 	}
 	json_object_set_new(status, "fleet", o);
 }
@@ -88,7 +121,30 @@ fleet_metrics(struct ctl *c, char *buf, size_t cap)
 		     (unsigned long long)atomic_load(&f->txns),
 		     (unsigned long long)atomic_load(&f->errors),
 		     (double)atomic_load(&f->last_ship_ms) / 1000.0);
-	return n < 0 ? 0 : (size_t)n >= cap ? cap - 1 : (size_t)n;
+	if (n < 0)
+		return 0;
+	if ((size_t)n < cap && f->follow) {
+		struct fleet_follow *w = f->follow;
+		int m = snprintf(buf + n, cap - (size_t)n,
+				 "# HELP bootstorm_fleet_follow_live 1 while the snapshot follows the database (0: stale, last snapshot served)\n"
+				 "# TYPE bootstorm_fleet_follow_live gauge\n"
+				 "bootstorm_fleet_follow_live %d\n"
+				 "# HELP bootstorm_fleet_follow_change_seq highest database change sequence applied here\n"
+				 "# TYPE bootstorm_fleet_follow_change_seq gauge\n"
+				 "bootstorm_fleet_follow_change_seq %llu\n"
+				 "# HELP bootstorm_fleet_follow_queries_total database round trips of the follower (none per packet)\n"
+				 "# TYPE bootstorm_fleet_follow_queries_total counter\n"
+				 "bootstorm_fleet_follow_queries_total %llu\n"
+				 "# HELP bootstorm_fleet_follow_states_applied_total node states taken from the database\n"
+				 "# TYPE bootstorm_fleet_follow_states_applied_total counter\n"
+				 "bootstorm_fleet_follow_states_applied_total %llu\n",
+				 atomic_load(&w->db_ok) ? 1 : 0, (unsigned long long)atomic_load(&w->seq),
+				 (unsigned long long)atomic_load(&w->queries),
+				 (unsigned long long)atomic_load(&w->states_applied));
+		if (m > 0)
+			n += m;
+	}
+	return (size_t)n >= cap ? cap - 1 : (size_t)n;
 }
 
 json_t *

@@ -105,3 +105,11 @@ fleet_view_print(const struct cfg *cfg, bool json, FILE *out)
 	(void)cfg, (void)json, (void)out;
 	return no_libpq();
 }
+
+int
+fleet_db_set_state(const struct cfg *cfg, const char *expr, const char *state, const char *profile,
+		   FILE *out)
+{
+	(void)cfg, (void)expr, (void)state, (void)profile, (void)out;
+	return no_libpq();
+}
