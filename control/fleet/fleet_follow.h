@@ -32,6 +32,7 @@ struct fleet_follow {
 	uint64_t inv_seq, st_seq; /* highest change_seq applied (watermarks) */
 	bool synced;		/* a full read happened in this process */
 	struct fleet_inv inv;
+	uint64_t notified_ns;	/* when the last notification came (mono) */
 
 	/* read by status/metrics */
 	_Atomic bool db_ok;		/* connected and listening */
@@ -45,6 +46,7 @@ struct fleet_follow {
 	_Atomic uint64_t inv_nodes;	/* rows of this server's part */
 	_Atomic uint64_t last_sync_ms;	/* wall clock of the last good sync */
 	_Atomic uint64_t last_apply_us;	/* last state batch: read + store */
+	_Atomic uint64_t last_published_ms; /* wall clock of the last state batch's generation */
 	_Atomic uint64_t last_files_us;	/* last state batch: boot files */
 	_Atomic uint64_t last_publish_us; /* last state batch: snapshot patch + publish */
 	pthread_mutex_t mu;
