@@ -35,6 +35,7 @@
 #define BACKOFF_MIN_MS 500u
 #define BACKOFF_MAX_MS 10000u
 #define IDLE_CHECK_MS 10000u	/* a read even without notifications */
+#define GEN_SLICE 64u		/* boot files written per hold of the config lock */
 
 static bool
 stopping(struct fleet_follow *f)
@@ -255,15 +256,24 @@ publish_states(struct fleet_follow *f, const struct ns_rec *recs, const bool *ap
 
 	pthread_rwlock_rdlock(&c->cfg_lock);
 	ctl_publish_states(c);
+	pthread_rwlock_unlock(&c->cfg_lock);
 	t1 = bs_mono_ns();
 	atomic_store_explicit(&f->last_published_ms, bs_real_ms(), memory_order_relaxed);
-	for (size_t i = 0; i < n; i++) {
-		const struct cfg_node *nd = applied[i] ? cfg_node_by_name(c->cfg, recs[i].name) : NULL;
+	/* in slices, the config lock let go between them: a reload (a
+	 * writer, which readers then queue behind) waits for a slice, not for
+	 * thousands of fsync'd files; a stop does not wait for them at all
+	 * (the next start generates every file) */
+	for (size_t i = 0; i < n && !stopping(f);) {
+		pthread_rwlock_rdlock(&c->cfg_lock);
+		for (size_t end = i + GEN_SLICE; i < n && i < end; i++) {
+			const struct cfg_node *nd =
+				applied[i] ? cfg_node_by_name(c->cfg, recs[i].name) : NULL;
 
-		if (nd)
-			ctl_gen_node(c, c->cfg, nd);
+			if (nd)
+				ctl_gen_node(c, c->cfg, nd);
+		}
+		pthread_rwlock_unlock(&c->cfg_lock);
 	}
-	pthread_rwlock_unlock(&c->cfg_lock);
 	atomic_store_explicit(&f->last_publish_us, (t1 - t0) / 1000, memory_order_relaxed);
 	atomic_store_explicit(&f->last_files_us, (bs_mono_ns() - t1) / 1000, memory_order_relaxed);
 }

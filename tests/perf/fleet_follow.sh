@@ -145,10 +145,10 @@ flip=$(echo "$pub - $t0" | bc -l)
 gen0=$gen1
 r0=$(field "s['reloads']")
 t0=$(now)
-pg_sql "UPDATE nodes SET ip = '10.2.0.1' WHERE name = 'node$(printf '%06d' "$N")'" >/dev/null
+pg_sql "UPDATE nodes SET ip = '10.3.0.1' WHERE name = 'node$(printf '%06d' "$N")'" >/dev/null
 wait_until 120 "s['config_gen'] > $gen0"
 t1=$(published_at "$(field "s['config_gen']")")
-grep -q "node$(printf '%06d' "$N"),.*,10.2.0.1," "$WORK/fleet-inventory.csv" || { echo "inventory file not updated"; exit 1; }
+grep -q "node$(printf '%06d' "$N"),.*,10.3.0.1," "$WORK/fleet-inventory.csv" || { echo "inventory file not updated"; exit 1; }
 peer=$(echo "$t1 - $t0" | bc -l)
 wait_until 900 "s['reloads'] > $r0"
 t2=$(now)
