@@ -188,6 +188,12 @@ ctl_publish_states(struct ctl *c)
 	return republish_states(c, NULL, 0);
 }
 
+int
+ctl_publish_nodes(struct ctl *c, const char *const *names, size_t n)
+{
+	return n ? republish_states(c, names, n) : 0;
+}
+
 void
 ctl_gen_files(struct ctl *c, const struct cfg *cfg)
 {

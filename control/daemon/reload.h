@@ -25,6 +25,8 @@ int ctl_publish(struct ctl *c, const struct cfg *cfg);
  * base_gen (shm/snap.h).  No-op when nothing changed.  0 or -errno. */
 int ctl_publish_node(struct ctl *c, const char *name);
 int ctl_publish_states(struct ctl *c);
+/* The same for the n nodes named (a batch from the fleet database). */
+int ctl_publish_nodes(struct ctl *c, const char *const *names, size_t n);
 /* Writes tftp_gen_root/pxelinux.cfg and grub/ for cfg and the node boot
  * states of c (no-op without a gen root); serialised by c->ns.gen_mu. */
 void ctl_gen_files(struct ctl *c, const struct cfg *cfg);

@@ -254,11 +254,23 @@ publish_states(struct fleet_follow *f, const struct ns_rec *recs, const bool *ap
 	struct ctl *c = f->c;
 	uint64_t t0 = bs_mono_ns(), t1;
 
-	pthread_rwlock_rdlock(&c->cfg_lock);
-	ctl_publish_states(c);
-	pthread_rwlock_unlock(&c->cfg_lock);
+	const char **names = malloc((n ? n : 1) * sizeof(*names));
+	size_t k = 0;
+
+	for (size_t i = 0; names && i < n; i++)
+		if (applied[i])
+			names[k++] = recs[i].name;
+	/* only the changed nodes are looked up and patched (NULL: all) */
+	if (names)
+		ctl_publish_nodes(c, names, k);
+	else
+		ctl_publish_states(c);
+	free(names);
 	t1 = bs_mono_ns();
 	atomic_store_explicit(&f->last_published_ms, bs_real_ms(), memory_order_relaxed);
+	if (f->notified_ns)
+		atomic_store_explicit(&f->last_notify_publish_us, (t1 - f->notified_ns) / 1000,
+				      memory_order_relaxed);
 	/* in slices, the config lock let go between them: a reload (a
 	 * writer, which readers then queue behind) waits for a slice, not for
 	 * thousands of fsync'd files; a stop does not wait for them at all
@@ -373,6 +385,7 @@ sync_all(struct fleet_follow *f, bool full)
 	atomic_store_explicit(&f->seq, f->inv_seq > f->st_seq ? f->inv_seq : f->st_seq,
 			      memory_order_relaxed);
 	atomic_store_explicit(&f->last_sync_ms, bs_real_ms(), memory_order_relaxed);
+	f->notified_ns = 0;
 	return true;
 }
 

@@ -47,6 +47,7 @@ struct fleet_follow {
 	_Atomic uint64_t last_sync_ms;	/* wall clock of the last good sync */
 	_Atomic uint64_t last_apply_us;	/* last state batch: read + store */
 	_Atomic uint64_t last_published_ms; /* wall clock of the last state batch's generation */
+	_Atomic uint64_t last_notify_publish_us; /* notification -> generation published */
 	_Atomic uint64_t last_files_us;	/* last state batch: boot files */
 	_Atomic uint64_t last_publish_us; /* last state batch: snapshot patch + publish */
 	pthread_mutex_t mu;

@@ -47,6 +47,7 @@ follow_json(struct fleet_follow *w)
 	json_object_set_new(o, "last_sync_ms", J(w->last_sync_ms));
 	json_object_set_new(o, "last_apply_us", J(w->last_apply_us));
 	json_object_set_new(o, "last_published_ms", J(w->last_published_ms));
+	json_object_set_new(o, "last_notify_publish_us", J(w->last_notify_publish_us));
 	json_object_set_new(o, "last_files_us", J(w->last_files_us));
 	json_object_set_new(o, "last_publish_us", J(w->last_publish_us));
 	pthread_mutex_lock(&w->mu);

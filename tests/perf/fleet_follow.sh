@@ -138,7 +138,7 @@ echo "flip: $out"
 pub=$(published_at "$gen1")
 printf 'flip %d of %d nodes to local: statement %.2f s; until the server published generation %s: %.2f s (its clock; %.2f s seen by this poller)\n' \
 	"$F" "$N" "$(echo "$t1 - $t0" | bc -l)" "$gen1" "$(echo "$pub - $t0" | bc -l)" "$(echo "$t2 - $t0" | bc -l)"
-field "'  server side: read+store %.3f s, snapshot patch+publish %.3f s; then the %d nodes\' boot files %.3f s' % (s['fleet']['follow']['last_apply_us']/1e6, s['fleet']['follow']['last_publish_us']/1e6, $F, s['fleet']['follow']['last_files_us']/1e6)"
+field "'  server side: notification -> generation published %.3f s (read+store %.3f s, snapshot patch+publish %.3f s); then the %d nodes\' boot files %.3f s' % (s['fleet']['follow']['last_notify_publish_us']/1e6, s['fleet']['follow']['last_apply_us']/1e6, s['fleet']['follow']['last_publish_us']/1e6, $F, s['fleet']['follow']['last_files_us']/1e6)"
 flip=$(echo "$pub - $t0" | bc -l)
 [ "$gen1" -eq $((gen0 + 1)) ] && echo "  one generation for the batch ($gen0 -> $gen1)" || echo "  generations $gen0 -> $gen1"
 
@@ -153,6 +153,21 @@ peer=$(echo "$t1 - $t0" | bc -l)
 wait_until 900 "s['reloads'] > $r0"
 t2=$(now)
 printf 'peer: 1 node'"'"'s address changed (inventory path: CSV, full reload, snapshot rebuild): published in %.2f s (its clock), reload with every boot file compared done in %.2f s\n' "$peer" "$(echo "$t2 - $t0" | bc -l)"
-printf 'publication: flip of %d states through the patch path %.2f s, 1 inventory change through a full reload %.2f s: the reload takes %.1fx as long\n' \
-	"$F" "$flip" "$peer" "$(echo "$peer / $flip" | bc -l)"
+printf 'publication: flip of %d states %.2f s from the command start; 1 inventory change through a full reload %.2f s from the UPDATE\n' \
+	"$F" "$flip" "$peer"
+# The local admin path for comparison, same server, same run: POST
+# /api/nodes/SET/localboot (ns_set per node: the node-state file rewritten
+# per node) for PF other nodes, until its generation is published.
+PF=${PF:-500}
+lo=$((F + 1)) hi=$((F + PF))
+gen0=$(field "s['config_gen']")
+t0=$(now)
+curl -sfg -m 1200 -X POST -o /dev/null "http://127.0.0.1:$PORT/api/nodes/node[$(printf '%06d' $lo)-$(printf '%06d' $hi)]/localboot" ||
+	{ echo "admin localboot failed"; exit 1; }
+wait_until 120 "s['config_gen'] > $gen0"
+t1=$(published_at "$(field "s['config_gen']")")
+api=$(echo "$t1 - $t0" | bc -l)
+printf 'peer 2: the local admin API, localboot of %d nodes (a node-state file rewrite per node): published in %.2f s\n' "$PF" "$api"
+printf 'node states per second until published: database flip %.0f (%d nodes, from the command start), local admin API %.0f (%d nodes): %.1fx\n' \
+	"$(echo "$F / $flip" | bc -l)" "$F" "$(echo "$PF / $api" | bc -l)" "$PF" "$(echo "($F / $flip) / ($PF / $api)" | bc -l)"
 echo "database round trips of the follower for the flip: $((q1 - q0)) (queries, whatever the number of nodes); per booted node: 0 (the dataplane answers from the snapshot; control's lease shipping is batched, bootstorm_fleet_transactions_total)"
