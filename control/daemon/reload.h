@@ -24,6 +24,9 @@ int ctl_publish(struct ctl *c, const struct cfg *cfg);
  * changed nodes' boot fields patched in, the next generation, the same
  * base_gen (shm/snap.h).  No-op when nothing changed.  0 or -errno. */
 int ctl_publish_node(struct ctl *c, const char *name);
+/* Builds and publishes the last published config again (fleet failover
+ * changed the bucket set: control/fleet/fleet_live.h). */
+int ctl_republish(struct ctl *c);
 int ctl_publish_states(struct ctl *c);
 /* Writes tftp_gen_root/pxelinux.cfg and grub/ for cfg and the node boot
  * states of c (no-op without a gen root); serialised by c->ns.gen_mu. */
