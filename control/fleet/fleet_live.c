@@ -2,13 +2,15 @@
  *
  * The liveness thread of fleet failover (fleet_live.h), on libpq.
  *
- * Liveness is the heartbeat the shipper writes (servers.heartbeat, the
- * database's clock, so no server clock skew enters): a peer is dead when
- * it is older than fleet.heartbeat_deadline.  Not a session advisory lock:
- * a lock dies with the database connection, so restarting the database
- * would declare every server dead at once; a heartbeat survives it, and
- * after any (re)connect this thread waits one deadline before it believes
- * a stale heartbeat (every peer's shipper needs that long to reconnect).
+ * Liveness is servers.heartbeat (the database's clock, so no server clock
+ * skew enters), which this thread refreshes every fleet.live_interval on
+ * top of the shipper's: a peer is dead when its heartbeat is older than
+ * fleet.heartbeat_deadline.  Not a session advisory lock: a lock dies with
+ * the database connection, so restarting the database would declare every
+ * server dead at once; a heartbeat survives it, and after any (re)connect
+ * this thread waits one deadline before it believes a stale heartbeat
+ * (every peer's thread reconnects within a live_interval, its shipper's
+ * backoff does not matter).
  */
 #include "control/fleet/fleet_live.h"
 
@@ -100,6 +102,18 @@ query(struct fleet_live *l, const char *sql, int n, const char *const *v)
 	LOG_WARN("fleet", "liveness: %s", PQerrorMessage(l->db));
 	PQclear(r);
 	return NULL;
+}
+
+static bool
+heartbeat(struct fleet_live *l)
+{
+	static const char sql[] = "UPDATE servers SET heartbeat = now() WHERE name = $1";
+	const char *v[1] = { l->peers[l->self] };
+	PGresult *r = PQexecParams(l->db, sql, 1, NULL, v, NULL, NULL, 0);
+	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+
+	PQclear(r);
+	return ok;
 }
 
 /* alive[i]: peer i's heartbeat is younger than the deadline (self: always). */
@@ -225,7 +239,7 @@ live_main(void *arg)
 			nap(l, l->every_ms); /* database away: keep the last split */
 			continue;
 		}
-		if (!read_alive(l, alive)) {
+		if (!heartbeat(l) || !read_alive(l, alive)) {
 			disconnect(l);
 			continue;
 		}

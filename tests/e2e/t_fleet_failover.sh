@@ -5,7 +5,7 @@
 #      pool in thirds: bs-storm's N clients (default 300) are each ACKed by
 #      exactly one server, every ACK reaches the leases table;
 #   2. s2 is killed -9 (control and dataplane) and the same N clients boot
-#      again at once, spread over 8 s; PostgreSQL is stopped and restarted
+#      again at once, spread over 12 s; PostgreSQL is stopped and restarted
 #      while they do.  s1 and s3 see s2's heartbeat go stale, load its leases
 #      from the database and take its buckets: every client of s2 is ACKed by
 #      a survivor within the DHCP retry window, with the address s2 gave it;
@@ -74,11 +74,12 @@ log "phase 1: $N ACKed, $(db_bound "") bound rows in the database"
 kill_at=$(date +%s.%N)
 fo_kill9 2
 t0=$SECONDS
-fo_storm "$WORK/p2.txt" "$WORK/p2.pcap" "$N" 02:b5:00:00:00:00 --spread 8000 &
+fo_storm "$WORK/p2.txt" "$WORK/p2.pcap" "$N" 02:b5:00:00:00:00 --spread 12000 &
 storm_pid=$!
 wait_for 30 "s1 and s3 take s2's buckets" eval 's2_dead 1 && s2_dead 3'
 takeover=$((SECONDS - t0))
 log "takeover seen after ~${takeover} s: s1 $(fo_lb 1 'lb["buckets"], lb["adopted"]'), s3 $(fo_lb 3 'lb["buckets"], lb["adopted"]') (buckets, adopted leases)"
+kill -0 "$storm_pid" 2>/dev/null || fail "storm 2 ended before the database restart: spread it longer"
 pg_down
 log "PostgreSQL stopped mid-storm"
 sleep 2
