@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "conf/cfg.h"
 #include "conf/snap_build.h"
 #include "dataplane/dhcp/dhcp_lb.h"
 #include "dataplane/dhcp/dhcp_wire.h"
@@ -133,6 +134,48 @@ test_pool_part(void **st)
 	struct snap_pool tiny = { .lo = 5, .hi = 6 };
 	h.lb_slice = 0;
 	assert_false(dhcp_lb_pool_part(&h, &tiny, &lo, &hi)); /* 2 addresses, 3 servers */
+}
+
+/* ---- fleet.peers ---- */
+
+#define FLEET_YAML(peers)                                                        \
+	"server: {name: s2, ip: 10.77.0.2/24}\n"                                  \
+	"fleet: {enabled: true, database: 'dbname=x', peers: " peers "}\n"
+
+static void
+test_peers_config(void **st)
+{
+	(void)st;
+	static const char ok[] = FLEET_YAML("[s3, s1, s2]");
+	static const char self_missing[] = FLEET_YAML("[s1, s3]");
+	static const char twice[] = FLEET_YAML("[s1, s2, s1]");
+	struct cfg_errs e = { 0 };
+	struct cfg *c = cfg_load_mem("f.yaml", ok, sizeof(ok) - 1, &e);
+	struct snap_hdr *s;
+	size_t len;
+
+	assert_non_null(c);
+	assert_int_equal(c->n_fleet_peers, 3);
+	assert_string_equal(c->fleet_peers[0], "s1"); /* sorted: same index everywhere */
+	assert_int_equal(snap_lb_self(c), 1);
+	assert_int_equal(snap_build(c, 1, &s, &len), 0);
+	assert_int_equal(s->lb_slices, 3);
+	assert_int_equal(s->lb_slice, 1);
+	for (int b = 0; b < 256; b++) /* the static split: b % 3 == 1 */
+		assert_int_equal(dhcp_lb_bucket_in(s->lb_buckets, (uint8_t)b), b % 3 == 1);
+	free(s);
+	cfg_free(c);
+
+	assert_null(cfg_load_mem("f.yaml", self_missing, sizeof(self_missing) - 1, &e));
+	assert_int_equal(e.n, 1);
+	assert_string_equal(e.v[0].msg, "fleet.peers: does not list this server ('s2')");
+	assert_int_equal(e.v[0].loc.line, 2);
+	cfg_errs_free(&e);
+	memset(&e, 0, sizeof(e));
+	assert_null(cfg_load_mem("f.yaml", twice, sizeof(twice) - 1, &e));
+	assert_int_equal(e.n, 1);
+	assert_string_equal(e.v[0].msg, "fleet.peers: 's1' listed twice");
+	cfg_errs_free(&e);
 }
 
 /* ---- two engines on one segment ---- */
@@ -364,6 +407,7 @@ main(void)
 		cmocka_unit_test(test_hash_spreads_sequential_macs),
 		cmocka_unit_test(test_assign_all_alive_and_takeover),
 		cmocka_unit_test(test_pool_part),
+		cmocka_unit_test(test_peers_config),
 		cmocka_unit_test(test_two_servers_failover_and_return),
 		cmocka_unit_test(test_adopted_offer),
 	};
