@@ -78,7 +78,7 @@ fo_storm "$WORK/p2.txt" "$WORK/p2.pcap" "$N" 02:b5:00:00:00:00 --spread 12000 &
 storm_pid=$!
 wait_for 30 "s1 and s3 take s2's buckets" eval 's2_dead 1 && s2_dead 3'
 takeover=$((SECONDS - t0))
-log "takeover seen after ~${takeover} s: s1 $(fo_lb 1 'lb["buckets"], lb["adopted"]'), s3 $(fo_lb 3 'lb["buckets"], lb["adopted"]') (buckets, adopted leases)"
+log "takeover visible in /api/status (polled) after ~${takeover} s: s1 $(fo_lb 1 'lb["buckets"], lb["adopted"]'), s3 $(fo_lb 3 'lb["buckets"], lb["adopted"]') (buckets, adopted leases)"
 kill -0 "$storm_pid" 2>/dev/null || fail "storm 2 ended before the database restart: spread it longer"
 pg_down
 log "PostgreSQL stopped mid-storm"
