@@ -137,3 +137,45 @@ fo_storm() { # out pcap n mac [extra args]
 fo_storm_result() { # out key -> value from the RESULT line
 	sed -n 's/.*RESULT.* '"$2"'=\([^ ]*\).*/\1/p' "$1"
 }
+
+# Real clients: ISC dhclient in namespaces bsf-dN on the same bridge.  No
+# client identifier (Debian's dhclient.conf sends none), so the RFC 3074 key
+# is chaddr: 52:54:00:99:00:02 and :06 hash to buckets 7 and 103 (s2's,
+# b % 3 == 1), :04 to bucket 0 (s1's).
+FO_DH_MACS=(52:54:00:99:00:02 52:54:00:99:00:06 52:54:00:99:00:04)
+
+fo_dh_up() {
+	local n ns
+	cat >"$WORK/dhclient-script" <<'SCRIPT'
+#!/bin/sh
+case "$reason" in
+BOUND|REBOOT|RENEW|REBIND) ip addr flush dev "$interface"; ip addr add "$new_ip_address/20" dev "$interface" ;;
+PREINIT) ip link set "$interface" up ;;
+esac
+exit 0
+SCRIPT
+	chmod +x "$WORK/dhclient-script"
+	for n in 1 2 3; do
+		ns=bsf-d$n
+		ip netns del "$ns" 2>/dev/null
+		ip netns add "$ns" || fail "netns $ns"
+		ip -n "$ns" link add cl0 type veth peer name "bsf-d${n}b" netns "$FO_NS_CLI" || fail "veth d$n"
+		fo_quiet_if "$ns" cl0
+		fo_quiet_if "$FO_NS_CLI" "bsf-d${n}b"
+		ip -n "$ns" link set cl0 address "${FO_DH_MACS[$((n - 1))]}" up
+		ip -n "$FO_NS_CLI" link set "bsf-d${n}b" master bsf-br0 up
+	done
+}
+
+fo_dh_down() { local n; for n in 1 2 3; do ip netns del "bsf-d$n" 2>/dev/null; done; return 0; }
+
+# dhclient -1 in bsf-dN with its lease file kept across runs (a second run
+# starts in INIT-REBOOT, RFC 2131 3.2); prints "address server-id".
+fo_dhclient() { # N
+	local n=$1 lf=$WORK/d$1.leases
+	timeout 60 ip netns exec "bsf-d$n" dhclient -4 -sf "$WORK/dhclient-script" -lf "$lf" \
+		-pf "$WORK/d$n.pid" -1 cl0 >>"$WORK/dhclient.$n.log" 2>&1 || return 1
+	[ -s "$WORK/d$n.pid" ] && kill "$(cat "$WORK/d$n.pid")" 2>/dev/null
+	awk '/fixed-address/ { ip = $2 } /dhcp-server-identifier/ { sid = $3 }
+		END { gsub(";", "", ip); gsub(";", "", sid); print ip, sid }' "$lf"
+}
