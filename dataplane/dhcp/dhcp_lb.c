@@ -14,6 +14,7 @@
  *   - a REQUEST of a client holding a live lease here: a survivor keeps
  *     answering the leases it granted for a returned peer's buckets until
  *     they expire, so a returning server causes no NAKs and no renumbering.
+ * Proxy DHCP and port 4011 hand out no addresses and are not split.
  * Inventory nodes with reservations are split like everyone else: every
  * server of the segment gives them the same answer, so nothing is gained
  * by answering twice.  The secs override of RFC 3074 section 6 ("a server
