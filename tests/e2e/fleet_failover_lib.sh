@@ -76,6 +76,14 @@ for a, b in [("name: e2e", f"name: s{k}"), ("10.77.0.1/24", f"10.77.0.{k}/20"),
              ("10.77.0.100-10.77.0.199", "10.77.1.0-10.77.15.250"), ("10.77.0.1", f"10.77.0.{k}")]:
     assert a in t, a
     t = t.replace(a, b)
+# the network behind the relay (fo_relay_up), selected by giaddr
+anchor = f"      pools: [10.77.1.0-10.77.15.250]\n      next_server: 10.77.0.{k}\n"
+assert anchor in t, anchor
+t = t.replace(anchor, anchor + f"""    - subnet: 10.78.0.0/24
+      router: 10.78.0.1
+      pools: [10.78.0.100-10.78.0.249]
+      next_server: 10.77.0.{k}
+""")
 t += f"""fleet:
   enabled: true
   database: {conninfo}
@@ -167,15 +175,51 @@ SCRIPT
 	done
 }
 
-fo_dh_down() { local n; for n in 1 2 3; do ip netns del "bsf-d$n" 2>/dev/null; done; return 0; }
+fo_dh_down() {
+	local n f
+	for f in "$WORK"/d*.pid; do [ -s "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
+	for n in 1 2 3 r rc; do ip netns del "bsf-d$n" 2>/dev/null; done
+	return 0
+}
 
 # dhclient -1 in bsf-dN with its lease file kept across runs (a second run
 # starts in INIT-REBOOT, RFC 2131 3.2); prints "address server-id".
 fo_dhclient() { # N
 	local n=$1 lf=$WORK/d$1.leases
+	local pf=$WORK/d$1.pid i
+	# dhclient forks into the background once bound: it must not inherit
+	# the lab lock (fd 9, lib.sh e2e_lock), and it is stopped by the PID it
+	# writes (a moment after -1 returns)
+	rm -f "$pf"
 	timeout 60 ip netns exec "bsf-d$n" dhclient -4 -sf "$WORK/dhclient-script" -lf "$lf" \
-		-pf "$WORK/d$n.pid" -1 cl0 >>"$WORK/dhclient.$n.log" 2>&1 || return 1
-	[ -s "$WORK/d$n.pid" ] && kill "$(cat "$WORK/d$n.pid")" 2>/dev/null
+		-pf "$pf" -1 cl0 >>"$WORK/dhclient.$n.log" 2>&1 9>&- || return 1
+	for ((i = 0; i < 100; i++)); do [ -s "$pf" ] && break; sleep 0.05; done
+	[ -s "$pf" ] && kill "$(cat "$pf")" 2>/dev/null
+	rm -f "$pf"
 	awk '/fixed-address/ { ip = $2 } /dhcp-server-identifier/ { sid = $3 }
 		END { gsub(";", "", ip); gsub(";", "", sid); print ip, sid }' "$lf"
+}
+
+# ISC dhcrelay (Debian isc-dhcp-relay) in bsf-dr between the servers'
+# segment (up0, 10.77.0.9/20) and a relayed network 10.78.0.0/24 (dn0,
+# 10.78.0.1) where dhclient runs in bsf-drc (52:54:00:98:00:01: bucket 4,
+# s2's).  It forwards to every server of the segment.
+FO_RELAY_MAC=52:54:00:98:00:01
+fo_relay_up() {
+	ip netns add bsf-dr && ip netns add bsf-drc || fail "relay netns"
+	ip -n bsf-dr link add up0 type veth peer name bsf-drb netns "$FO_NS_CLI" || fail "relay up veth"
+	ip -n bsf-dr link add dn0 type veth peer name cl0 netns bsf-drc || fail "relay down veth"
+	fo_quiet_if bsf-dr up0
+	fo_quiet_if bsf-dr dn0
+	fo_quiet_if "$FO_NS_CLI" bsf-drb
+	fo_quiet_if bsf-drc cl0
+	ip -n "$FO_NS_CLI" link set bsf-drb master bsf-br0 up
+	ip -n bsf-dr addr add 10.77.0.9/20 dev up0
+	ip -n bsf-dr addr add 10.78.0.1/24 dev dn0
+	ip -n bsf-dr link set up0 up
+	ip -n bsf-dr link set dn0 up
+	ip -n bsf-drc link set cl0 address "$FO_RELAY_MAC" up
+	spawn "$WORK/dhcrelay.log" ip netns exec bsf-dr dhcrelay -4 -d --no-pid -id dn0 -iu up0 \
+		"$(fo_ip 1)" "$(fo_ip 2)" "$(fo_ip 3)" 9>&-
+	FO_RELAY_PID=$LAST_PID
 }
