@@ -14,7 +14,11 @@
 #      and so are the two dhclients restarted (INIT-REBOOT);
 #   3. s2 comes back (same state directory): the survivors hand its buckets
 #      back and the clients (bs-storm, dhclient) boot once more without a
-#      single NAK.
+#      single NAK;
+#   4. ISC dhcrelay (isc-dhcp-relay) forwards a relayed network to the three
+#      servers: a dhclient there in s2's bucket is answered by s2; s2 killed
+#      -9 again, the same dhclient's INIT-REBOOT through the relay is ACKed by
+#      a survivor with the same address.
 # Over all phases no address is bound to two MACs: in what the clients saw
 # (bs-storm's pcap, decoded by fleet_check.py), in the three journals and in
 # the database.  Figures: failover time (first/last ACK of s2's clients after
@@ -46,6 +50,7 @@ pg_up || fail "pg_up"
 printf '%s\n' "$PG_CONNINFO" >"$WORK/fleet.conninfo"
 chmod 600 "$WORK/fleet.conninfo"
 need_cmd dhclient isc-dhcp-client
+need_cmd dhcrelay isc-dhcp-relay
 fo_net_up
 fo_dh_up
 for k in 1 2 3; do fo_config "$k"; done
@@ -128,6 +133,23 @@ done
 naks=$(sed -n 's/.*naks \([0-9]*\).*/\1/p' "$WORK/p3.txt")
 [ "${naks:-x}" = 0 ] || fail "phase 3: $naks NAKs after s2 returned"
 log "phase 3: $(grep 'RESULT' "$WORK/p3.txt"), NAKs $naks"
+
+# 4. through ISC dhcrelay forwarding to the servers: a relayed dhclient in
+# s2's bucket is answered by s2; s2 killed -9 again, its INIT-REBOOT through
+# the relay is ACKed by a survivor with the same address
+fo_relay_up
+read -r ip sid < <(fo_dhclient rc) || fail "relayed dhclient: no lease: $(tail -3 "$WORK/dhclient.rc.log"; tail -3 "$WORK/dhcrelay.log")"
+[ "$sid" = "$(fo_ip 2)" ] || fail "relayed dhclient answered by $sid, want $(fo_ip 2) (RFC 3074 bucket 4)"
+case $ip in 10.78.0.*) ;; *) fail "relayed dhclient got $ip, not from the relayed subnet" ;; esac
+log "dhclient behind dhcrelay ($FO_RELAY_MAC): $ip from $sid"
+relay_shipped() { [ "$(pg_sql "SELECT count(*) FROM leases WHERE server = 's2' AND host(ip) = '$ip'")" = 1 ]; }
+wait_for 20 "the relayed lease in the database" relay_shipped
+fo_kill9 2
+wait_for 30 "s1 and s3 take s2's buckets again" eval 's2_dead 1 && s2_dead 3'
+read -r ip2 sid < <(fo_dhclient rc) || fail "relayed dhclient after the kill: no lease"
+[ "$ip2" = "$ip" ] || fail "relayed dhclient: $ip2 after the kill, had $ip from s2"
+case $sid in "$(fo_ip 1)" | "$(fo_ip 3)") ;; *) fail "relayed dhclient answered by $sid after s2 died" ;; esac
+log "dhclient behind dhcrelay after kill -9 of s2: $ip again, from $sid"
 
 sleep 2 # a ship interval or more: the survivors' phase-2 ACKs reach the database
 pg_sql "SELECT server || ' ' || host(ip) || ' ' || mac FROM leases WHERE state = 'bound'" >"$WORK/db.txt"
