@@ -100,6 +100,8 @@ struct cfg_port {
 	uint16_t rx_queues;	/* 0 = one per worker */
 };
 
+#define CFG_MAX_PEERS 16 /* fleet.peers entries */
+
 struct cfg {
 	char *path;		/* the file it was loaded from */
 
@@ -225,6 +227,12 @@ struct cfg {
 	char *fleet_inventory;	/* CSV control keeps of this server's part of
 				   the fleet inventory, read as inventory
 				   (missing = empty); NULL = YAML only */
+	/* fleet.peers: the servers sharing this server's segments (itself
+	 * included), sorted by strcmp; RFC 3074 buckets and pool slices are
+	 * split by position in it (control/fleet/fleet_live.c). */
+	char *fleet_peers[CFG_MAX_PEERS];
+	uint32_t n_fleet_peers;
+	uint32_t fleet_live_ms;	/* liveness check interval */
 };
 
 /* One diagnostic.  The loader and validator collect them all. */

@@ -74,6 +74,7 @@ cfg_defaults(struct cfg *c)
 	c->fleet_ship_ms = 1000;
 	c->fleet_batch = 1000;
 	c->fleet_deadline_s = 15;
+	c->fleet_live_ms = 1000;
 	c->disc_max = 4096;
 	c->power_dhcp_deadline_ms = 300000;
 	c->power_max_repower = 2;
@@ -207,5 +208,7 @@ cfg_free(struct cfg *c)
 	free(c->fleet_database);
 	free(c->fleet_server_name);
 	free(c->fleet_inventory);
+	for (uint32_t i = 0; i < c->n_fleet_peers; i++)
+		free(c->fleet_peers[i]);
 	free(c);
 }

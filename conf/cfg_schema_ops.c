@@ -111,6 +111,47 @@ fn_fleet_inventory(struct ld *l, const struct ynode *v, void *obj)
 		inv_csv_optional(l, v, c->fleet_inventory, "fleet.inventory");
 }
 
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* fleet.peers: server names (a list, or one), kept sorted so every server
+ * of the segment numbers them alike whatever order its YAML lists them in. */
+static void
+fn_fleet_peers(struct ld *l, const struct ynode *v, void *obj)
+{
+	struct cfg *c = obj;
+	const struct ynode *one[1] = { v };
+	const struct ynode *const *items = one;
+	size_t n = 1;
+
+	if (v->type == Y_SEQ) {
+		items = (const struct ynode *const *)v->kids;
+		n = v->n;
+	}
+	if (n > CFG_MAX_PEERS) {
+		ld_err(l, v, "fleet.peers: at most %u servers, got %zu", CFG_MAX_PEERS, n);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (items[i]->type != Y_SCALAR || !items[i]->s[0]) {
+			ld_err(l, items[i], "fleet.peers: want a server name");
+			return;
+		}
+		for (uint32_t k = 0; k < c->n_fleet_peers; k++)
+			if (strcmp(c->fleet_peers[k], items[i]->s) == 0) {
+				ld_err(l, items[i], "fleet.peers: '%s' listed twice", items[i]->s);
+				return;
+			}
+		if (!(c->fleet_peers[c->n_fleet_peers] = strdup(items[i]->s)))
+			return;
+		c->n_fleet_peers++;
+	}
+	qsort(c->fleet_peers, c->n_fleet_peers, sizeof(c->fleet_peers[0]), cmp_str);
+}
+
 static const struct kdef fleet_keys[] = {
 	K("enabled", KT_BOOL, struct cfg, fleet_enabled, 0, 0),
 	KF("database", fn_fleet_db),
@@ -120,6 +161,8 @@ static const struct kdef fleet_keys[] = {
 	K("heartbeat_deadline", KT_DUR_S, struct cfg, fleet_deadline_s, 2, 86400),
 	K("follow", KT_BOOL, struct cfg, fleet_follow, 0, 0),
 	KF("inventory", fn_fleet_inventory),
+	KF("peers", fn_fleet_peers),
+	K("live_interval", KT_DUR_MS, struct cfg, fleet_live_ms, 100, 60000),
 };
 
 /* ------------------------------------------------------------------ */
@@ -148,4 +191,10 @@ cfg_sec_fleet(struct ld *l, const struct ynode *v, void *obj)
 		ld_err(l, v, "fleet.follow/fleet.inventory: need fleet.enabled");
 	if (c->fleet_inventory && !c->fleet_follow)
 		ld_err(l, v, "fleet.inventory: needs fleet.follow (control keeps it from the database)");
+	/* this server's own name must be among its peers (server: is walked
+	 * first when the YAML lists it first, as the examples do) */
+	const char *self = c->fleet_server_name ? c->fleet_server_name : c->name;
+	if (c->n_fleet_peers && self &&
+	    !bsearch(&self, c->fleet_peers, c->n_fleet_peers, sizeof(char *), cmp_str))
+		ld_err(l, ygetkey(v, "peers"), "fleet.peers: does not list this server ('%s')", self);
 }

@@ -204,6 +204,14 @@ fill_header(const struct cfg *c, struct snap_hdr *h, struct sbuf *sb, uint64_t g
 	h->max_dynamic = c->max_dynamic;
 	h->n_relays = c->n_relays;
 	memcpy(h->relays, c->relays, sizeof(h->relays));
+	/* Fleet: every peer taken alive until control/fleet/fleet_live.c
+	 * learns otherwise from the database. */
+	int self = snap_lb_self(c);
+	if (self >= 0) {
+		h->lb_slices = c->n_fleet_peers;
+		h->lb_slice = (uint32_t)self;
+		snap_lb_assign(c->n_fleet_peers, NULL, (uint32_t)self, h->lb_buckets);
+	}
 	h->tftp_root = str_add(sb, c->tftp_root);
 	h->tftp_gen_root = str_add(sb, c->tftp_gen_root);
 	h->tftp_max_blksize = c->tftp_max_blksize;
@@ -284,6 +292,83 @@ fill_nodes(const struct cfg *c, struct snap_node *sn, uint32_t *mac_idx, uint32_
 		if (n->has_ip)
 			index_put(ip_idx, ip_cap, snap_ip_hash(o->ip), i);
 	}
+}
+
+unsigned
+snap_lb_assign(uint32_t n_peers, const bool *alive, uint32_t self, uint8_t out[SNAP_LB_BUCKETS / 8])
+{
+	uint32_t live[CFG_MAX_PEERS], n_live = 0;
+	unsigned mine = 0;
+
+	memset(out, 0, SNAP_LB_BUCKETS / 8);
+	if (n_peers == 0 || n_peers > CFG_MAX_PEERS || self >= n_peers)
+		return 0;
+	for (uint32_t i = 0; i < n_peers; i++)
+		if (i == self || !alive || alive[i])
+			live[n_live++] = i;
+	for (uint32_t b = 0; b < SNAP_LB_BUCKETS; b++) {
+		uint32_t owner = b % n_peers;
+		if (owner != self && alive && !alive[owner])
+			owner = live[(b / n_peers) % n_live];
+		if (owner == self) {
+			out[b >> 3] |= (uint8_t)(1u << (b & 7));
+			mine++;
+		}
+	}
+	return mine;
+}
+
+static int
+cmp_lease_mac(const void *x, const void *y)
+{
+	return memcmp(((const struct snap_lease *)x)->mac, ((const struct snap_lease *)y)->mac, 6);
+}
+
+int
+snap_with_lb(const struct snap_hdr *base, const uint8_t buckets[SNAP_LB_BUCKETS / 8],
+	     struct snap_lease *a, uint32_t n, struct snap_hdr **out, size_t *len)
+{
+	/* the adopted table, when there is one, is the snapshot's last */
+	size_t keep = base->adopted.count ? base->adopted.off : base->size;
+	uint32_t m = 0;
+
+	qsort(a, n, sizeof(*a), cmp_lease_mac);
+	for (uint32_t i = 0; i < n; i++) { /* one entry per MAC */
+		if (m && memcmp(a[m - 1].mac, a[i].mac, 6) == 0) {
+			if (a[i].expires_ms > a[m - 1].expires_ms)
+				a[m - 1] = a[i];
+		} else
+			a[m++] = a[i];
+	}
+	size_t off = align8(keep), total = off + (size_t)m * sizeof(*a);
+	if (total > UINT32_MAX)
+		return -E2BIG;
+	uint8_t *buf = calloc(1, total);
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, base, keep);
+	struct snap_hdr *h = (struct snap_hdr *)buf;
+	memcpy(h->lb_buckets, buckets, sizeof(h->lb_buckets));
+	h->adopted.off = m ? (uint32_t)off : 0;
+	h->adopted.count = m;
+	memcpy(buf + off, a, (size_t)m * sizeof(*a));
+	h->size = (uint32_t)total;
+	*out = h;
+	*len = total;
+	return 0;
+}
+
+int
+snap_lb_self(const struct cfg *c)
+{
+	const char *self = c->fleet_server_name && c->fleet_server_name[0] ? c->fleet_server_name
+									   : c->name;
+	if (!c->fleet_enabled || c->n_fleet_peers < 2 || !self)
+		return -1;
+	for (uint32_t i = 0; i < c->n_fleet_peers; i++)
+		if (strcmp(c->fleet_peers[i], self) == 0)
+			return (int)i;
+	return -1;
 }
 
 int

@@ -165,6 +165,7 @@ static const uint64_t layout_table[] = {
 	FP_S(snap_profile), FP_S(snap_node), FP_O(snap_hdr, gen), FP_O(snap_hdr, size),
 	FP_O(snap_hdr, crc), FP_O(snap_hdr, strings),
 	FP_O(snap_hdr, base_gen), FP_O(snap_node, boot), FP_O(snap_profile, local_boot),
+	FP_S(snap_lease), FP_O(snap_hdr, lb_buckets), FP_O(snap_hdr, adopted),
 	/* DPDK's ring, placed in the region by rte_ring_init. */
 	FP_S(rte_ring), FP_O(rte_ring, flags), FP_O(rte_ring, memzone), FP_O(rte_ring, size),
 	FP_O(rte_ring, mask), FP_O(rte_ring, capacity), FP_O(rte_ring, prod),

@@ -120,6 +120,18 @@ struct snap_node {
 	uint32_t client_id;	/* str: hex of option 61 to match instead of MAC; 0 = MAC */
 };
 
+/* A bound lease of a dead fleet peer whose clients this server took over
+ * (control/fleet/fleet_live.c loads it from the database's leases table):
+ * the client keeps its address here instead of being NAKed or renumbered. */
+struct snap_lease {
+	uint8_t mac[6];
+	uint8_t pad[2];
+	uint32_t ip;		/* host order */
+	uint64_t expires_ms;	/* wall clock ms */
+};
+
+#define SNAP_LB_BUCKETS 256	/* RFC 3074 hash buckets */
+
 struct snap_hdr {
 	uint32_t magic;		/* SNAP_MAGIC */
 	uint32_t abi;		/* SHM_ABI */
@@ -148,6 +160,14 @@ struct snap_hdr {
 	uint32_t n_relays;	 /* 0 = relayed messages from any sender */
 	uint32_t relays[SNAP_MAX_RELAYS]; /* trusted relay agents (giaddr and IP source) */
 
+	/* Fleet load balancing (RFC 3074; control/fleet/fleet_live.c): servers
+	 * sharing a segment split its clients by hash bucket and its dynamic
+	 * pools by slice.  lb_slices <= 1: every client, every address. */
+	uint32_t lb_slices;	/* servers splitting the pools (fleet.peers) */
+	uint32_t lb_slice;	/* this server's slice, 0..lb_slices-1 */
+	uint8_t lb_buckets[SNAP_LB_BUCKETS / 8]; /* bucket b served iff bit b % 8
+				   of byte b / 8 (RFC 3074 section 4 order) */
+
 	/* TFTP. */
 	uint32_t tftp_root;	 /* str: absolute directory */
 	uint32_t tftp_gen_root;	 /* str: control's generated files, searched first */
@@ -172,6 +192,7 @@ struct snap_hdr {
 					   SNAP_NONE = empty; see snap_mac_hash() */
 	struct snap_tab ip_index;	/* uint32_t[] same, keyed by reserved IP */
 	struct snap_tab strings;	/* char[]; strings.count = bytes */
+	struct snap_tab adopted;	/* struct snap_lease, sorted by MAC (memcmp) */
 };
 
 #endif

@@ -99,6 +99,14 @@ verify_tables(const struct snap_hdr *s)
 		if (n->boot >= SNAP_BOOT_MAX)
 			return "bad node boot state";
 	}
+	if (s->lb_slices > 1 && s->lb_slice >= s->lb_slices)
+		return "lb_slice out of range";
+	/* dhcp_lb_adopted() binary-searches the table */
+	for (uint32_t i = 1; i < s->adopted.count; i++) {
+		const struct snap_lease *a = snap_at(s, s->adopted.off);
+		if (memcmp(a[i - 1].mac, a[i].mac, 6) >= 0)
+			return "adopted leases not sorted by MAC";
+	}
 	if (!index_ok(s, &s->mac_index))
 		return "bad mac_index";
 	if (!index_ok(s, &s->ip_index))
@@ -130,7 +138,8 @@ snap_verify(const struct snap_hdr *s, size_t bytes, const char **why)
 	    !tab_ok(s, &s->profiles, sizeof(struct snap_profile)) ||
 	    !tab_ok(s, &s->nodes, sizeof(struct snap_node)) ||
 	    !tab_ok(s, &s->mac_index, sizeof(uint32_t)) ||
-	    !tab_ok(s, &s->ip_index, sizeof(uint32_t)) || !tab_ok(s, &s->strings, 1))
+	    !tab_ok(s, &s->ip_index, sizeof(uint32_t)) || !tab_ok(s, &s->strings, 1) ||
+	    !tab_ok(s, &s->adopted, sizeof(struct snap_lease)))
 		BAD("table out of bounds");
 	/* Blob starts with "" and ends with NUL: every offset inside it is a
 	 * terminated string. */

@@ -78,6 +78,11 @@ struct ctl {
 	bool jthr_live;
 	uint32_t commit_ms;
 	struct fleet *fleet;		/* fleet shipper (control/fleet), NULL = off */
+	struct fleet_live *live;	/* fleet failover (control/fleet/fleet_live.h), NULL = off */
+	/* Set by fleet failover before its thread starts, read by every
+	 * snapshot build (reload.c): replaces a built snapshot by one with
+	 * the live bucket set and adopted leases (fleet_live_decorate). */
+	int (*snap_decorate)(struct ctl *c, struct snap_hdr **s, size_t *len);
 };
 
 /* The clocks of util/bs_time.h under the names httpd.c and api.c use. */

@@ -111,6 +111,8 @@ build_publish_locked(struct ctl *c, const struct cfg *cfg)
 	int rc;
 
 	rc = snap_build_nodes(cfg, gen, node_boot_cb, &x, &s, &len);
+	if (rc == 0 && c->snap_decorate && (rc = c->snap_decorate(c, &s, &len)) < 0)
+		free(s); /* fleet failover's bucket set and adopted leases */
 	if (rc < 0) {
 		LOG_ERR("config", "building the snapshot: %s", strerror(-rc));
 		return rc;
@@ -172,6 +174,18 @@ republish_states(struct ctl *c, const char *const *names, size_t n_names)
 				 (unsigned long long)c->snap_last->gen, changed);
 	}
 out:
+	pthread_mutex_unlock(&c->pub_mu);
+	return rc;
+}
+
+int
+ctl_republish(struct ctl *c)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&c->pub_mu);
+	if (c->snap_cfg)
+		rc = build_publish_locked(c, c->snap_cfg);
 	pthread_mutex_unlock(&c->pub_mu);
 	return rc;
 }

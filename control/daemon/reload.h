@@ -24,6 +24,9 @@ int ctl_publish(struct ctl *c, const struct cfg *cfg);
  * changed nodes' boot fields patched in, the next generation, the same
  * base_gen (shm/snap.h).  No-op when nothing changed.  0 or -errno. */
 int ctl_publish_node(struct ctl *c, const char *name);
+/* Builds and publishes the last published config again (fleet failover
+ * changed the bucket set: control/fleet/fleet_live.h). */
+int ctl_republish(struct ctl *c);
 int ctl_publish_states(struct ctl *c);
 /* The same for the n nodes named (a batch from the fleet database). */
 int ctl_publish_nodes(struct ctl *c, const char *const *names, size_t n);

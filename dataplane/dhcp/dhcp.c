@@ -276,6 +276,29 @@ request_state(const struct dhcp_ctx *c, enum req_state *st, uint32_t *ip)
 	return *ip ? 0 : BS_CTR_DROP_DHCP_BAD_REQUEST;
 }
 
+/* ip is this client's lease at a dead fleet peer, taken over (dhcp_lb.h):
+ * a record of it as good as our own. */
+static bool
+adopted_here(const struct dhcp_ctx *c, uint32_t ip)
+{
+	uint32_t adopted;
+	return dhcp_lb_adopted_ip(c, &adopted) && adopted == ip &&
+	       dhcp_ip_in_pools(c->snap, c->sub_idx, ip);
+}
+
+/* An address in a fleet peer's slice of the pools (dhcp_lb.h) that neither
+ * our lease table nor the peers' leases we took over give this client. */
+static bool
+peer_address(const struct dhcp_ctx *c, uint32_t ip, const struct lease *mine)
+{
+	if (c->snap->lb_slices <= 1 || dhcp_lb_mine(c, ip) ||
+	    !dhcp_ip_in_pools(c->snap, c->sub_idx, ip))
+		return false;
+	if (mine && mine->ip == ip && memcmp(mine->mac, c->m->chaddr, 6) == 0)
+		return false;
+	return !adopted_here(c, ip);
+}
+
 static int
 on_request(struct dhcp_ctx *c)
 {
@@ -307,7 +330,15 @@ on_request(struct dhcp_ctx *c)
 			       ack(c, ip) :
 			       nak(c, BS_CTR_DHCP_NAK_NOT_OURS);
 	struct lease *mine = lease_by_mac(c->e->env.leases, m->chaddr);
-	if (st == REQ_INIT_REBOOT && !mine && !lease_by_ip(c->e->env.leases, ip)) {
+	if (peer_address(c, ip, mine)) {
+		/* A fleet peer's address we have no record of: its binding, not
+		 * ours to deny; silence sends the client back to DISCOVER after
+		 * its retries instead of a NAK per returning client. */
+		inc(c, BS_CTR_DHCP_LB_SILENT_PEER);
+		return DHCP_SILENT;
+	}
+	if (st == REQ_INIT_REBOOT && !mine && !lease_by_ip(c->e->env.leases, ip) &&
+	    !adopted_here(c, ip)) {
 		/* An authoritative subnet (dnsmasq's dhcp-authoritative, Kea's
 		 * authoritative) is the only server on its network: no other
 		 * server can hold this binding, so NAK at once and the client
@@ -509,6 +540,8 @@ handle_msg(struct dhcp_engine *e, const struct snap_hdr *snap, const struct dhcp
 		return on_pxe_port(&c);
 	if (snap->proxy_dhcp)
 		return on_proxy(&c);
+	if ((rc = dhcp_lb_check(&c)) != 0) /* RFC 3074 section 5 */
+		return drop(&c, rc);
 	switch (c.m->type) {
 	case DHCP_MT_DISCOVER:
 		return on_discover(&c);

@@ -92,6 +92,11 @@ int dhcp_lease_event(struct dhcp_ctx *c, struct lease *l, uint8_t kind, uint8_t 
 		     uint64_t expires, uint64_t now);
 void dhcp_lease_tick(struct dhcp_engine *e, const struct snap_hdr *snap, uint64_t now);
 
+/* dhcp_lb.c: fleet load balancing (RFC 3074), see dhcp_lb.h */
+int dhcp_lb_check(const struct dhcp_ctx *c);
+bool dhcp_lb_mine(const struct dhcp_ctx *c, uint32_t ip);
+bool dhcp_lb_adopted_ip(const struct dhcp_ctx *c, uint32_t *ip);
+
 /* dhcp_reply.c */
 int dhcp_reply_build(struct dhcp_ctx *c, uint8_t type, uint32_t yiaddr, uint32_t lease_s,
 		     const struct dhcp_boot *boot);

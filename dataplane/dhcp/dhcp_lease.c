@@ -29,6 +29,7 @@
 
 #include "util/bs_hash.h"
 #include "dataplane/dhcp/dhcp_int.h"
+#include "dataplane/dhcp/dhcp_lb.h"
 
 static struct lease *
 slot_at(struct lease_table *t, uint32_t i)
@@ -282,13 +283,14 @@ scan_pools(struct dhcp_ctx *c, uint64_t now, uint32_t *ip)
 	for (uint32_t k = 0; k < c->sub->n_pools && budget; k++) {
 		uint32_t pi = c->sub->first_pool + k;
 		const struct snap_pool *p = snap_pool(c->snap, pi);
-		if (!p || p->hi < p->lo)
+		uint32_t lo, hi; /* our slice in a fleet (dhcp_lb.h), else the pool */
+		if (!p || !dhcp_lb_pool_part(c->snap, p, &lo, &hi))
 			continue;
-		uint64_t size = (uint64_t)p->hi - p->lo + 1;
+		uint64_t size = (uint64_t)hi - lo + 1;
 		uint32_t *cursor = pi < DHCP_MAX_POOLS ? &c->e->pool_cursor[pi] : NULL;
 		uint64_t start = cursor ? *cursor % size : 0;
 		for (uint64_t i = 0; i < size && budget; i++, budget--) {
-			uint32_t cand = p->lo + (uint32_t)((start + i) % size);
+			uint32_t cand = lo + (uint32_t)((start + i) % size);
 			if (!ip_dynamic_ok(c, cand))
 				continue;
 			struct lease *l = lease_by_ip(t, cand);
@@ -361,9 +363,18 @@ dhcp_lease_pick(struct dhcp_ctx *c, uint64_t now, uint32_t *ip)
 	rc = caps_check(c);
 	if (rc)
 		return reuse_declined(c, ip) ? 0 : rc;
+	/* Step 2 for a client of a dead fleet peer: the lease it holds there
+	 * (dhcp_lb.h), which only this client may have. */
+	if (dhcp_lb_adopted_ip(c, ip) && ip_dynamic_ok(c, *ip)) {
+		struct lease *a = lease_by_ip(t, *ip);
+		if (free_for_anyone(a, now) || same_client(a, mac)) {
+			bs_ctr_inc(c->e->env.ctr, BS_CTR_DHCP_LB_ADOPTED);
+			return 0;
+		}
+	}
 	/* Step 3: RFC 2131 4.3.1 -- the requested address if it is valid and
-	 * not allocated. */
-	if (c->m->has_req_ip && ip_dynamic_ok(c, c->m->req_ip)) {
+	 * not allocated (and, in a fleet, in our slice of the pools). */
+	if (c->m->has_req_ip && ip_dynamic_ok(c, c->m->req_ip) && dhcp_lb_mine(c, c->m->req_ip)) {
 		struct lease *r = lease_by_ip(t, c->m->req_ip);
 		if (free_for_anyone(r, now) || same_client(r, mac)) {
 			*ip = c->m->req_ip;
