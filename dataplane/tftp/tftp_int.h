@@ -309,12 +309,15 @@ void tftp_slot_verified(struct tftp_engine *e, uint32_t i);
 uint32_t tftp_slot_evictable(const struct tftp_engine *e);
 
 /* tftp_tid.c */
+/* Candidate ports hashed per RRQ with RSS before giving up on a local
+ * one: P(miss) = (1 - 1/n_queues)^32, 2e-10 with 2 queues. */
+#define TFTP_TID_RSS_TRIES 32
 /* Draws the TID key from getrandom(2) unless `key` is non-zero; -errno. */
 int tftp_tid_init(struct tftp_engine *e, const uint64_t key[2]);
 /* Server TID for (client ip, client port): SipHash-2-4 under the engine's
  * key, so it is the same for a retransmitted RRQ but cannot be predicted
  * without the key; owned by this worker per tftp.h.  0 = no port. */
-uint16_t tftp_tid_pick(const struct tftp_engine *e, const struct snap_hdr *s, uint32_t ip,
+uint16_t tftp_tid_pick(struct tftp_engine *e, const struct snap_hdr *s, uint32_t ip,
 		       uint16_t cport);
 
 /* tftp_xfer.c */
