@@ -40,10 +40,16 @@
 #define TFTP_RTO_MAX_MS	    8000	  /* backoff ceiling */
 /* Unverified transfers (no ACK from the client yet: the RRQ may be spoofed)
  * resend every min(timeout, TFTP_UNV_RTO_MAX_MS) without backoff, at most
- * TFTP_UNV_RETRIES times: <= 3 packets and ~3 s per RRQ.  They hold at most
+ * TFTP_UNV_RETRIES times: <= 2 packets and ~2 s per RRQ (was 2 resends: a
+ * spoofed RRQ reflected 3 DATA blocks at its victim).  A client that lost
+ * both sends its RRQ again and gets a new transfer.  One client address
+ * has at most TFTP_UNV_PER_CLIENT of them at a time (more RRQs are dropped as
+ * DROP_TFTP_PER_CLIENT, also counted in TFTP_UNV_PER_CLIENT): a flood in a victim's name reflects at most
+ * 2 * 2 packets per ~2 s, whatever its rate.  They hold at most
  * 1/TFTP_UNV_SHARE of the table while one of them is evictable. */
 #define TFTP_UNV_RTO_MAX_MS 1000
-#define TFTP_UNV_RETRIES    2
+#define TFTP_UNV_RETRIES    1
+#define TFTP_UNV_PER_CLIENT 2
 #define TFTP_UNV_SHARE	    4
 /* Age of an unverified transfer's last send before the share (not a full
  * table) may evict it: found by bench_dp, whose 256-client RRQ burst into a
@@ -250,6 +256,7 @@ struct tftp_xfer {
 struct tftp_client {
 	uint32_t ip;
 	uint32_t count;	/* 0 = empty slot */
+	uint32_t unv;	/* of which unverified (no ACK yet), <= count */
 };
 
 /* One engine (one per worker).  Everything is sized in tftp_engine_new();
@@ -297,6 +304,8 @@ int tftp_slot_init(struct tftp_engine *e);
 void tftp_slot_fini(struct tftp_engine *e);
 uint32_t tftp_slot_find(const struct tftp_engine *e, uint32_t ip, uint16_t cport, uint16_t sport);
 uint32_t tftp_client_count(struct tftp_engine *e, uint32_t ip);
+/* Unverified transfers of client ip (TFTP_UNV_PER_CLIENT). */
+uint32_t tftp_client_unv(struct tftp_engine *e, uint32_t ip);
 uint32_t tftp_slot_take(struct tftp_engine *e);
 void tftp_slot_untake(struct tftp_engine *e, uint32_t i);
 void tftp_slot_link(struct tftp_engine *e, uint32_t i);
