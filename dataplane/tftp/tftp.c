@@ -259,7 +259,7 @@ admit(struct tftp_engine *e, const struct snap_hdr *s, uint32_t ip, uint32_t *ev
 	 * is TFTP_UNV_MIN_AGE_MS old: a real client in a power-on burst ACKs
 	 * well within that, a spoofed one never does (and is still gone before
 	 * its first resend at TFTP_UNV_RTO_MAX_MS). */
-	if (!full && *evict != TW_NONE) {
+	if (!full && *evict != TW_NONE && !e->x[*evict].linger) {
 		const struct tftp_xfer *o = &e->x[*evict];
 		uint64_t last_tx = o->deadline_ns - (uint64_t)o->rto_ms * 1000000u;
 		if (e->now_ns < last_tx + (uint64_t)TFTP_UNV_MIN_AGE_MS * 1000000u)
@@ -289,7 +289,7 @@ admit(struct tftp_engine *e, const struct snap_hdr *s, uint32_t ip, uint32_t *ev
 static bool
 is_dup(const struct tftp_xfer *x, const struct tftp_file *f)
 {
-	return x->file == f && (x->state == TFTP_XS_OACK || x->base == 1);
+	return x->file == f && (x->state == TFTP_XS_OACK || x->base == 1) && !x->linger;
 }
 
 static int

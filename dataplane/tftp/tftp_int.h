@@ -41,8 +41,9 @@
 /* Unverified transfers (no ACK from the client yet: the RRQ may be spoofed)
  * resend every min(timeout, TFTP_UNV_RTO_MAX_MS) without backoff, at most
  * TFTP_UNV_RETRIES times: <= 2 packets and ~2 s per RRQ (was 2 resends: a
- * spoofed RRQ reflected 3 DATA blocks at its victim).  A client that lost
- * both sends its RRQ again and gets a new transfer.  One client address
+ * spoofed RRQ reflected 3 DATA blocks at its victim), then lingers silently
+ * (TFTP_UNV_LINGER_MS).  A client that lost both sends its RRQ again and
+ * gets a new transfer.  One client address
  * has at most TFTP_UNV_PER_CLIENT of them at a time (more RRQs are dropped as
  * DROP_TFTP_PER_CLIENT, also counted in TFTP_UNV_PER_CLIENT): a flood in a victim's name reflects at most
  * 2 * 2 packets per ~2 s, whatever its rate.  They hold at most
@@ -50,6 +51,12 @@
 #define TFTP_UNV_RTO_MAX_MS 1000
 #define TFTP_UNV_RETRIES    1
 #define TFTP_UNV_PER_CLIENT 2
+/* After its last send an unverified transfer waits this long, silent, for
+ * a late ACK before it ends: lock-step clients re-send a lost ACK on their
+ * own timer (tftp-hpa 5 s, PXE ROMs 1-4 s).  It sends nothing more (no
+ * reflection); a retransmitted RRQ restarts it, and under table pressure
+ * it is evictable at once. */
+#define TFTP_UNV_LINGER_MS  6000
 #define TFTP_UNV_SHARE	    4
 /* Age of an unverified transfer's last send before the share (not a full
  * table) may evict it: found by bench_dp, whose 256-client RRQ burst into a
@@ -233,9 +240,11 @@ struct tftp_xfer {
 	uint8_t state;		/* enum tftp_xstate */
 	uint8_t opts;		/* TFTP_OPTB_* acknowledged in our OACK */
 	uint8_t retries_left;
-	uint8_t in_ready : 1, in_wait : 1, unverified : 1, sent : 1; /* in_ready: on
+	uint8_t in_ready : 1, in_wait : 1, unverified : 1, sent : 1, linger : 1; /* in_ready: on
 				the ready or (in_wait) the cap queue; sent: its
-				first packet (OACK or DATA 1) went out */
+				first packet (OACK or DATA 1) went out; linger:
+				unverified, sends spent, waiting silently for a
+				late ACK (TFTP_UNV_LINGER_MS) */
 	uint16_t blksize;
 	uint16_t wsize;
 	uint32_t base, next, hi, nblocks;

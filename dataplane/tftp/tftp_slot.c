@@ -228,6 +228,7 @@ tftp_slot_verified(struct tftp_engine *e, uint32_t i)
 	if (!x->unverified)
 		return;
 	x->unverified = 0;
+	x->linger = 0;
 	uv_unlink(e, i);
 	client_unv_dec(e, x->cip);
 }

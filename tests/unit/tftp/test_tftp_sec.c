@@ -141,7 +141,7 @@ test_blind_ack_dropped(void **state)
 	uint64_t unknown = C(t, DROP_TFTP_UNKNOWN_TID);
 	assert_int_equal(ack_from(t, VICTIM, cport, guess, 1), BS_CTR_DROP_TFTP_UNKNOWN_TID);
 	assert_int_equal(C(t, DROP_TFTP_UNKNOWN_TID), unknown + 1);
-	for (int i = 0; i < 50; i++) {
+	for (int i = 0; i < 80; i++) { /* 1 s of sends + TFTP_UNV_LINGER_MS */
 		t->now += 100 * TH_MS;
 		t->npk = 0;
 		th_poll(t, 256);
@@ -233,8 +233,9 @@ test_netascii_caps(void **state)
 /* ---- item 7: unverified transfers ---- */
 
 /* A spoofed RRQ (never acknowledged) with the defaults (timeout 1 s,
- * retries 5): at most 2 packets, gone after ~2 s (was 6 and 31 s, then 3
- * and 3 s before the reflection bound). */
+ * retries 5): at most 2 packets, both within ~1 s (was 6 over 31 s, then 3
+ * over 2 s before the reflection bound), then silent until it ends
+ * TFTP_UNV_LINGER_MS later. */
 static void
 test_unverified_short_life(void **state)
 {
@@ -251,16 +252,76 @@ test_unverified_short_life(void **state)
 		else
 			assert_int_equal(rrq_from(t, TH_CLIENT, cport, "k", "octet"), 0);
 		unsigned pkts = 0;
+		uint64_t last = t0;
 		while (tftp_active(t->e) && t->now - t0 < 40000 * TH_MS) {
 			t->npk = 0;
 			th_poll(t, 64);
 			pkts += t->npk;
+			if (t->npk)
+				last = t->now;
 			t->now += 50 * TH_MS;
 		}
 		assert_int_equal(tftp_active(t->e), 0);
-		assert_true(t->now - t0 <= 2100 * TH_MS);
+		assert_true(last - t0 <= 1100 * TH_MS);
+		assert_true(t->now - t0 <= (2100 + TFTP_UNV_LINGER_MS) * TH_MS);
 		assert_true(pkts <= 2);
 	}
+}
+
+/* Packets sent to (TH_CLIENT, cport) while time runs from now to `until`
+ * in 50 ms steps. */
+static unsigned
+run_until(struct th *t, uint16_t cport, uint64_t until)
+{
+	unsigned n = 0;
+	while (t->now < until) {
+		t->npk = 0;
+		th_poll(t, 64);
+		for (unsigned k = 0; k < t->npk; k++)
+			n += t->pk[k].dst_port == cport;
+		t->now += 50 * TH_MS;
+	}
+	return n;
+}
+
+/* A lock-step client on a lossy link (tftp-hpa: resends on its own 5 s
+ * timer): DATA 1 arrives, its ACK 1 is lost, so is the ACK it sends for
+ * our one resend; its own retransmitted ACK 1 at 5 s still verifies the
+ * transfer (the unverified linger), which then runs to the end.  Failed
+ * before: the transfer was gone at 3 s and that ACK got ERROR 5.  A
+ * retransmitted RRQ during the linger restarts the transfer. */
+static void
+test_unverified_late_ack(void **state)
+{
+	struct th *t = *state;
+	uint8_t *d = th_pattern(2000, 4);
+	th_write(t, "lk", d, 2000);
+	free(d);
+	uint64_t t0 = t->now;
+	assert_int_equal(rrq_from(t, TH_CLIENT, 6000, "lk", "octet"), 0);
+	uint16_t tid = polled_tid(t, TH_CLIENT, 6000);
+	assert_int_not_equal(tid, 0);
+	/* DATA 1 and one resend, then silence (ACKs lost) */
+	assert_int_equal(run_until(t, 6000, t0 + 1500 * TH_MS), 1);
+	assert_int_equal(run_until(t, 6000, t0 + 5000 * TH_MS), 0);
+	assert_int_equal(ack_from(t, TH_CLIENT, 6000, tid, 1), 0);
+	uint16_t blk = 1;
+	for (int i = 0; i < 10 && blk < 4; i++) {
+		t->npk = 0;
+		th_poll(t, 64);
+		for (unsigned k = 0; k < t->npk; k++)
+			if (t->pk[k].dst_port == 6000 && th_op(&t->pk[k]) == 3 &&
+			    th_blk(&t->pk[k]) == blk + 1)
+				assert_int_equal(ack_from(t, TH_CLIENT, 6000, tid, ++blk), 0);
+	}
+	assert_int_equal(blk, 4); /* 2000 bytes: blocks 1-4 */
+	assert_int_equal(C(t, TFTP_XFER_DONE), 1);
+	/* a retransmitted RRQ while lingering: a new transfer, DATA 1 again */
+	t0 = t->now;
+	assert_int_equal(rrq_from(t, TH_CLIENT, 6001, "lk", "octet"), 0);
+	assert_int_equal(run_until(t, 6001, t0 + 3000 * TH_MS), 2);
+	assert_int_equal(rrq_from(t, TH_CLIENT, 6001, "lk", "octet"), 0);
+	assert_int_equal(run_until(t, 6001, t0 + 3100 * TH_MS), 1);
 }
 
 /* Spoofed RRQs in one victim's name from many ports: only
@@ -448,6 +509,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_netascii_caps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unverified_short_life, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unverified_per_client, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unverified_late_ack, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spoofed_flood_real_client_served, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_burst_within_share_age, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eviction_order, setup, teardown),
