@@ -178,8 +178,8 @@ port_rss_query(struct dp *dp, uint16_t nq)
 	struct rte_eth_rss_conf rc = { .rss_key = key, .rss_key_len = di.hash_key_size };
 	struct rte_eth_rss_reta_entry64 re[DP_RSS_RETA_MAX / RTE_ETH_RETA_GROUP_SIZE];
 	memset(re, 0, sizeof(re));
-	for (unsigned g = 0; g < di.reta_size / RTE_ETH_RETA_GROUP_SIZE; g++)
-		re[g].mask = UINT64_MAX;
+	for (unsigned i = 0; i < di.reta_size; i++) /* RETAs below 64 entries too */
+		re[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ull << (i % RTE_ETH_RETA_GROUP_SIZE);
 	int rc1 = rte_eth_dev_rss_hash_conf_get(dp->port, &rc);
 	int rc2 = rc1 ? rc1 : rte_eth_dev_rss_reta_query(dp->port, re, di.reta_size);
 	if (rc2 != 0 || !(rc.rss_hf & RTE_ETH_RSS_NONFRAG_IPV4_UDP)) {
