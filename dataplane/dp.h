@@ -20,6 +20,7 @@
 
 #include "shm/publish.h"
 #include "dataplane/net/pkt.h"
+#include "dataplane/net/rss.h"
 
 #define DP_BURST	32
 #define DP_TX_MAX	256	/* per-iteration TX buffer per worker */
@@ -68,6 +69,7 @@ struct dp {
 	bool tx_chain;			/* port sends chained mbufs */
 	bool port_is_virtual;		/* vdev: no DMA, no extmem registration */
 	bool afxdp;			/* net_af_xdp split mode: kernel owns the port */
+	struct dp_rss rss;		/* the port's RSS key/RETA (port.c); off: none */
 	struct rte_mempool *pool;	/* headers, replies, RX */
 	struct rte_mempool *ext_pool;	/* data-less mbufs for extbuf payload */
 	struct rte_mempool *hdr_pool;	/* TFTP DATA headers (tftp_send_data) */

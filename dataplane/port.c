@@ -161,6 +161,41 @@ port_setup(uint16_t port, uint16_t nrxq, uint16_t ntxq, struct rte_mempool *pool
 	return 0;
 }
 
+/* The port's RSS key and RETA, read once after start, for the TFTP TID
+ * pick (net/rss.h): a worker then chooses server ports whose ACKs the NIC
+ * hashes onto its own queue.  Off (no preference, no cost) with one queue,
+ * or when the PMD reports no key/RETA or does not hash UDP ports. */
+static void
+port_rss_query(struct dp *dp, uint16_t nq)
+{
+	struct rte_eth_dev_info di;
+	memset(&dp->rss, 0, sizeof(dp->rss));
+	if (nq < 2 || dp->afxdp || rte_eth_dev_info_get(dp->port, &di) != 0 ||
+	    di.hash_key_size == 0 || di.hash_key_size > DP_RSS_KEY_MAX || di.reta_size == 0 ||
+	    di.reta_size > DP_RSS_RETA_MAX)
+		return;
+	uint8_t key[DP_RSS_KEY_MAX];
+	struct rte_eth_rss_conf rc = { .rss_key = key, .rss_key_len = di.hash_key_size };
+	struct rte_eth_rss_reta_entry64 re[DP_RSS_RETA_MAX / RTE_ETH_RETA_GROUP_SIZE];
+	memset(re, 0, sizeof(re));
+	for (unsigned i = 0; i < di.reta_size; i++) /* RETAs below 64 entries too */
+		re[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ull << (i % RTE_ETH_RETA_GROUP_SIZE);
+	int rc1 = rte_eth_dev_rss_hash_conf_get(dp->port, &rc);
+	int rc2 = rc1 ? rc1 : rte_eth_dev_rss_reta_query(dp->port, re, di.reta_size);
+	if (rc2 != 0 || !(rc.rss_hf & RTE_ETH_RSS_NONFRAG_IPV4_UDP)) {
+		PLOG(INFO, "port %u: RSS key/RETA not usable (%s), TFTP TIDs not queue-aware\n",
+		     dp->port, rc2 ? strerror(-rc2) : "UDP ports not hashed");
+		return;
+	}
+	uint16_t reta[DP_RSS_RETA_MAX];
+	for (unsigned i = 0; i < di.reta_size; i++)
+		reta[i] = re[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
+	if (dp_rss_set(&dp->rss, key, rc.rss_key_len, reta, di.reta_size) != 0)
+		return;
+	PLOG(INFO, "port %u: RSS key %u B, RETA %u: TFTP TIDs hashed onto the worker's queue\n",
+	     dp->port, rc.rss_key_len, di.reta_size);
+}
+
 int
 dp_ports_init(struct dp *dp)
 {
@@ -211,6 +246,7 @@ dp_ports_init(struct dp *dp)
 		if (rc != 0)
 			return rc;
 	}
+	port_rss_query(dp, nq);
 	if (dp->punt_port != UINT16_MAX) {
 		bool c2;
 		/* One tap queue pair per worker: net_tap wants as many RX as TX

@@ -333,6 +333,15 @@ wrk_tftp_in(struct wrk *w, struct rte_mbuf *m, const struct pkt_info *pi)
 	return BS_DROP_NONE;
 }
 
+/* env.tid_local (multiqueue RSS only): does the NIC put the client's
+ * packets to server port sport on this worker's RX queue? */
+static bool
+tftp_tid_local(void *ctx, uint32_t cip, uint16_t cport, uint16_t sport)
+{
+	const struct wrk *w = ctx;
+	return dp_rss_queue_v4udp(&w->dp->rss, cip, w->self.ip, cport, sport) == w->rxq;
+}
+
 int
 wrk_tftp_init(struct wrk *w)
 {
@@ -346,6 +355,7 @@ wrk_tftp_init(struct wrk *w)
 		.on_map = tftp_on_map,
 		.on_release = tftp_on_release,
 		.ctx = w,
+		.tid_local = w->dp->rss.on && w->dp->n_workers > 1 ? tftp_tid_local : NULL,
 	};
 	struct tftp_limits tl = {
 		.max_transfers = w->dp->o.tftp_max_transfers,

@@ -25,7 +25,8 @@
  *
  * Unverified transfers (no ACK yet, the RRQ may be spoofed): one block (or
  * the OACK) per min(timeout, 1 s), no backoff, at most TFTP_UNV_RETRIES
- * resends: a spoofed RRQ yields <= 3 packets and holds its slot ~3 s; when
+ * resends: a spoofed RRQ yields <= 2 packets and holds its slot ~2 s, and
+ * one address has at most TFTP_UNV_PER_CLIENT such transfers; when
  * the table is full or they hold their share, the oldest is evicted for a
  * new RRQ (admit()).  The server TID is a keyed hash, so a spoofer cannot
  * ACK blind to verify a transfer in a victim's name (tftp_tid.c).
@@ -258,7 +259,7 @@ admit(struct tftp_engine *e, const struct snap_hdr *s, uint32_t ip, uint32_t *ev
 	 * is TFTP_UNV_MIN_AGE_MS old: a real client in a power-on burst ACKs
 	 * well within that, a spoofed one never does (and is still gone before
 	 * its first resend at TFTP_UNV_RTO_MAX_MS). */
-	if (!full && *evict != TW_NONE) {
+	if (!full && *evict != TW_NONE && !e->x[*evict].linger) {
 		const struct tftp_xfer *o = &e->x[*evict];
 		uint64_t last_tx = o->deadline_ns - (uint64_t)o->rto_ms * 1000000u;
 		if (e->now_ns < last_tx + (uint64_t)TFTP_UNV_MIN_AGE_MS * 1000000u)
@@ -268,6 +269,12 @@ admit(struct tftp_engine *e, const struct snap_hdr *s, uint32_t ip, uint32_t *ev
 		return BS_CTR_DROP_TFTP_FULL;
 	if (s->tftp_max_per_client && tftp_client_count(e, ip) >= s->tftp_max_per_client)
 		return BS_CTR_DROP_TFTP_PER_CLIENT;
+	/* Not yet proven live: maybe a spoofed RRQ's victim (reflection
+	 * bound).  Dropped as per-client, counted apart as well. */
+	if (s->tftp_max_per_client && tftp_client_unv(e, ip) >= TFTP_UNV_PER_CLIENT) {
+		tftp_ctr(e, BS_CTR_TFTP_UNV_PER_CLIENT);
+		return BS_CTR_DROP_TFTP_PER_CLIENT;
+	}
 	if (e->saturated) {
 		if (e->admit == 0)
 			return BS_CTR_DROP_TFTP_SATURATED;
@@ -282,7 +289,7 @@ admit(struct tftp_engine *e, const struct snap_hdr *s, uint32_t ip, uint32_t *ev
 static bool
 is_dup(const struct tftp_xfer *x, const struct tftp_file *f)
 {
-	return x->file == f && (x->state == TFTP_XS_OACK || x->base == 1);
+	return x->file == f && (x->state == TFTP_XS_OACK || x->base == 1) && !x->linger;
 }
 
 static int

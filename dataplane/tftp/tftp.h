@@ -129,6 +129,12 @@ struct tftp_env {
 	void *(*on_map)(void *ctx, struct tftp_file *f, const void *addr, size_t len);
 	void (*on_release)(void *ctx, struct tftp_file *f, void *user);
 	void *ctx;
+	/* Optional (multiqueue RSS): true when the port's RSS puts the
+	 * client's packets from (cip, cport) to our server port sport on this
+	 * worker's RX queue.  The TID pick then prefers such ports among this
+	 * worker's, so the client's ACKs arrive here and need no hand-over
+	 * between workers.  NULL (one queue, no RSS): no preference. */
+	bool (*tid_local)(void *ctx, uint32_t cip, uint16_t cport, uint16_t sport);
 };
 
 /* Process-wide DMA hooks for the file pages a NIC reads (zero-copy DATA).

@@ -40,10 +40,23 @@
 #define TFTP_RTO_MAX_MS	    8000	  /* backoff ceiling */
 /* Unverified transfers (no ACK from the client yet: the RRQ may be spoofed)
  * resend every min(timeout, TFTP_UNV_RTO_MAX_MS) without backoff, at most
- * TFTP_UNV_RETRIES times: <= 3 packets and ~3 s per RRQ.  They hold at most
+ * TFTP_UNV_RETRIES times: <= 2 packets and ~2 s per RRQ (was 2 resends: a
+ * spoofed RRQ reflected 3 DATA blocks at its victim), then lingers silently
+ * (TFTP_UNV_LINGER_MS).  A client that lost both sends its RRQ again and
+ * gets a new transfer.  One client address
+ * has at most TFTP_UNV_PER_CLIENT of them at a time (more RRQs are dropped as
+ * DROP_TFTP_PER_CLIENT, also counted in TFTP_UNV_PER_CLIENT): a flood in a victim's name reflects at most
+ * 2 * 2 packets per ~2 s, whatever its rate.  They hold at most
  * 1/TFTP_UNV_SHARE of the table while one of them is evictable. */
 #define TFTP_UNV_RTO_MAX_MS 1000
-#define TFTP_UNV_RETRIES    2
+#define TFTP_UNV_RETRIES    1
+#define TFTP_UNV_PER_CLIENT 2
+/* After its last send an unverified transfer waits this long, silent, for
+ * a late ACK before it ends: lock-step clients re-send a lost ACK on their
+ * own timer (tftp-hpa 5 s, PXE ROMs 1-4 s).  It sends nothing more (no
+ * reflection); a retransmitted RRQ restarts it, and under table pressure
+ * it is evictable at once. */
+#define TFTP_UNV_LINGER_MS  6000
 #define TFTP_UNV_SHARE	    4
 /* Age of an unverified transfer's last send before the share (not a full
  * table) may evict it: found by bench_dp, whose 256-client RRQ burst into a
@@ -227,9 +240,11 @@ struct tftp_xfer {
 	uint8_t state;		/* enum tftp_xstate */
 	uint8_t opts;		/* TFTP_OPTB_* acknowledged in our OACK */
 	uint8_t retries_left;
-	uint8_t in_ready : 1, in_wait : 1, unverified : 1, sent : 1; /* in_ready: on
+	uint8_t in_ready : 1, in_wait : 1, unverified : 1, sent : 1, linger : 1; /* in_ready: on
 				the ready or (in_wait) the cap queue; sent: its
-				first packet (OACK or DATA 1) went out */
+				first packet (OACK or DATA 1) went out; linger:
+				unverified, sends spent, waiting silently for a
+				late ACK (TFTP_UNV_LINGER_MS) */
 	uint16_t blksize;
 	uint16_t wsize;
 	uint32_t base, next, hi, nblocks;
@@ -250,6 +265,7 @@ struct tftp_xfer {
 struct tftp_client {
 	uint32_t ip;
 	uint32_t count;	/* 0 = empty slot */
+	uint32_t unv;	/* of which unverified (no ACK yet), <= count */
 };
 
 /* One engine (one per worker).  Everything is sized in tftp_engine_new();
@@ -297,6 +313,8 @@ int tftp_slot_init(struct tftp_engine *e);
 void tftp_slot_fini(struct tftp_engine *e);
 uint32_t tftp_slot_find(const struct tftp_engine *e, uint32_t ip, uint16_t cport, uint16_t sport);
 uint32_t tftp_client_count(struct tftp_engine *e, uint32_t ip);
+/* Unverified transfers of client ip (TFTP_UNV_PER_CLIENT). */
+uint32_t tftp_client_unv(struct tftp_engine *e, uint32_t ip);
 uint32_t tftp_slot_take(struct tftp_engine *e);
 void tftp_slot_untake(struct tftp_engine *e, uint32_t i);
 void tftp_slot_link(struct tftp_engine *e, uint32_t i);
@@ -309,12 +327,15 @@ void tftp_slot_verified(struct tftp_engine *e, uint32_t i);
 uint32_t tftp_slot_evictable(const struct tftp_engine *e);
 
 /* tftp_tid.c */
+/* Candidate ports hashed per RRQ with RSS before giving up on a local
+ * one: P(miss) = (1 - 1/n_queues)^32, 2e-10 with 2 queues. */
+#define TFTP_TID_RSS_TRIES 32
 /* Draws the TID key from getrandom(2) unless `key` is non-zero; -errno. */
 int tftp_tid_init(struct tftp_engine *e, const uint64_t key[2]);
 /* Server TID for (client ip, client port): SipHash-2-4 under the engine's
  * key, so it is the same for a retransmitted RRQ but cannot be predicted
  * without the key; owned by this worker per tftp.h.  0 = no port. */
-uint16_t tftp_tid_pick(const struct tftp_engine *e, const struct snap_hdr *s, uint32_t ip,
+uint16_t tftp_tid_pick(struct tftp_engine *e, const struct snap_hdr *s, uint32_t ip,
 		       uint16_t cport);
 
 /* tftp_xfer.c */

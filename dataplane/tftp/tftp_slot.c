@@ -134,13 +134,35 @@ tftp_client_count(struct tftp_engine *e, uint32_t ip)
 	return found ? c->count : 0;
 }
 
-static void
-client_inc(struct tftp_engine *e, uint32_t ip)
+uint32_t
+tftp_client_unv(struct tftp_engine *e, uint32_t ip)
 {
 	bool found;
 	struct tftp_client *c = client_slot(e, ip, &found);
+	return found ? c->unv : 0;
+}
+
+static void
+client_inc(struct tftp_engine *e, uint32_t ip, bool unv)
+{
+	bool found;
+	struct tftp_client *c = client_slot(e, ip, &found);
+	if (!found)
+		c->unv = 0;
 	c->ip = ip;
 	c->count++;
+	c->unv += unv;
+}
+
+/* One of ip's transfers left the unverified state (ACK or end). */
+static void
+client_unv_dec(struct tftp_engine *e, uint32_t ip)
+{
+	bool found;
+	struct tftp_client *c = client_slot(e, ip, &found);
+	BS_ASSERT_HOT(found && c->unv > 0);
+	if (found && c->unv > 0)
+		c->unv--;
 }
 
 static void
@@ -206,7 +228,9 @@ tftp_slot_verified(struct tftp_engine *e, uint32_t i)
 	if (!x->unverified)
 		return;
 	x->unverified = 0;
+	x->linger = 0;
 	uv_unlink(e, i);
+	client_unv_dec(e, x->cip);
 }
 
 uint32_t
@@ -242,7 +266,7 @@ tftp_slot_link(struct tftp_engine *e, uint32_t i)
 	struct tftp_xfer *x = &e->x[i];
 	BS_ASSERT_HOT(x->state == TFTP_XS_OACK || x->state == TFTP_XS_DATA);
 	xtab_add(e, i);
-	client_inc(e, x->cip);
+	client_inc(e, x->cip, x->unverified);
 	if (x->unverified)
 		uv_push(e, i);
 	e->n_active++;
@@ -266,9 +290,11 @@ tftp_xfer_release(struct tftp_engine *e, uint32_t i)
 	BS_ASSERT_HOT(x->state == TFTP_XS_OACK || x->state == TFTP_XS_DATA);
 	BS_ASSERT_HOT(e->n_active > 0);
 	xtab_del(e, i);
-	client_dec(e, x->cip);
-	if (x->unverified)
+	if (x->unverified) {
 		uv_unlink(e, i);
+		client_unv_dec(e, x->cip);
+	}
+	client_dec(e, x->cip);
 	tftp_wheel_del(&e->wheel, e->tw, i);
 	tftp_file_put(e->cache, x->file);
 	x->file = x->src = NULL;

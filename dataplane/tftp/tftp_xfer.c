@@ -184,11 +184,13 @@ tftp_xfer_ack(struct tftp_engine *e, uint32_t i, uint16_t block, uint64_t now_ns
 	}
 progress:
 	/* The client answered from the address we sent to: it is real. */
+	bool relink = x->rto_ms != x->rto0_ms || x->linger;
 	tftp_slot_verified(e, i);
 	x->retries_left = x->retries0;
-	if (x->rto_ms != x->rto0_ms) {
-		/* after a backoff the wheel entry sits at the long timeout:
-		 * re-link it at the short one (rare: only after losses) */
+	if (relink) {
+		/* after a backoff (or an unverified linger) the wheel entry
+		 * sits at the long timeout: re-link it at the short one
+		 * (rare: only after losses) */
 		x->rto_ms = x->rto0_ms;
 		x->deadline_ns = now_ns + rto_ns(x);
 		tftp_wheel_del(&e->wheel, e->tw, i);
@@ -214,6 +216,16 @@ tftp_xfer_timer(void *ctx, uint32_t i)
 		 * spent. */
 		if (x->deadline_ns <= e->now_ns)
 			x->deadline_ns = e->now_ns + rto_ns(x);
+		tftp_wheel_add(&e->wheel, e->tw, i, x->deadline_ns);
+		return;
+	}
+	if (x->retries_left == 0 && x->unverified && !x->linger) {
+		/* Unverified, sends spent: silent, but a late ACK still
+		 * verifies it (a lock-step client re-sends its ACK on its own
+		 * timer: tftp-hpa 5 s) and a retransmitted RRQ restarts it
+		 * (is_dup). */
+		x->linger = 1;
+		x->deadline_ns = e->now_ns + TFTP_UNV_LINGER_MS * 1000000ull;
 		tftp_wheel_add(&e->wheel, e->tw, i, x->deadline_ns);
 		return;
 	}

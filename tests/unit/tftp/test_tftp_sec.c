@@ -104,8 +104,8 @@ test_tid_unpredictable(void **state)
 	for (unsigned run = 0; run < 2; run++) {
 		th_engine(t, 256, UINT32_MAX);
 		for (uint16_t i = 0; i < N; i++) {
-			assert_int_equal(rrq_from(t, TH_CLIENT + i / 4, (uint16_t)(2000 + i), "f", "octet"), 0);
-			uint16_t tid = polled_tid(t, TH_CLIENT + i / 4, (uint16_t)(2000 + i));
+			assert_int_equal(rrq_from(t, TH_CLIENT + i / 2, (uint16_t)(2000 + i), "f", "octet"), 0);
+			uint16_t tid = polled_tid(t, TH_CLIENT + i / 2, (uint16_t)(2000 + i));
 			assert_int_not_equal(tid, 0);
 			assert_int_equal(tftp_port_owner(t->s, tid, 1), 0);
 			(run ? b : a)[i] = tid;
@@ -114,7 +114,7 @@ test_tid_unpredictable(void **state)
 	unsigned same = 0, pub = 0;
 	for (uint16_t i = 0; i < N; i++) {
 		same += a[i] == b[i];
-		pub += a[i] == public_tid(t->s, TH_CLIENT + i / 4, (uint16_t)(2000 + i));
+		pub += a[i] == public_tid(t->s, TH_CLIENT + i / 2, (uint16_t)(2000 + i));
 	}
 	assert_true(same <= 2);
 	assert_true(pub <= 2);
@@ -141,7 +141,7 @@ test_blind_ack_dropped(void **state)
 	uint64_t unknown = C(t, DROP_TFTP_UNKNOWN_TID);
 	assert_int_equal(ack_from(t, VICTIM, cport, guess, 1), BS_CTR_DROP_TFTP_UNKNOWN_TID);
 	assert_int_equal(C(t, DROP_TFTP_UNKNOWN_TID), unknown + 1);
-	for (int i = 0; i < 50; i++) {
+	for (int i = 0; i < 80; i++) { /* 1 s of sends + TFTP_UNV_LINGER_MS */
 		t->now += 100 * TH_MS;
 		t->npk = 0;
 		th_poll(t, 256);
@@ -233,7 +233,9 @@ test_netascii_caps(void **state)
 /* ---- item 7: unverified transfers ---- */
 
 /* A spoofed RRQ (never acknowledged) with the defaults (timeout 1 s,
- * retries 5): at most 3 packets, gone after ~3 s (was 6 and 31 s). */
+ * retries 5): at most 2 packets, both within ~1 s (was 6 over 31 s, then 3
+ * over 2 s before the reflection bound), then silent until it ends
+ * TFTP_UNV_LINGER_MS later. */
 static void
 test_unverified_short_life(void **state)
 {
@@ -250,16 +252,119 @@ test_unverified_short_life(void **state)
 		else
 			assert_int_equal(rrq_from(t, TH_CLIENT, cport, "k", "octet"), 0);
 		unsigned pkts = 0;
+		uint64_t last = t0;
 		while (tftp_active(t->e) && t->now - t0 < 40000 * TH_MS) {
 			t->npk = 0;
 			th_poll(t, 64);
 			pkts += t->npk;
+			if (t->npk)
+				last = t->now;
 			t->now += 50 * TH_MS;
 		}
 		assert_int_equal(tftp_active(t->e), 0);
-		assert_true(t->now - t0 <= 3100 * TH_MS);
-		assert_true(pkts <= 3);
+		assert_true(last - t0 <= 1100 * TH_MS);
+		assert_true(t->now - t0 <= (2100 + TFTP_UNV_LINGER_MS) * TH_MS);
+		assert_true(pkts <= 2);
 	}
+}
+
+/* Packets sent to (TH_CLIENT, cport) while time runs from now to `until`
+ * in 50 ms steps. */
+static unsigned
+run_until(struct th *t, uint16_t cport, uint64_t until)
+{
+	unsigned n = 0;
+	while (t->now < until) {
+		t->npk = 0;
+		th_poll(t, 64);
+		for (unsigned k = 0; k < t->npk; k++)
+			n += t->pk[k].dst_port == cport;
+		t->now += 50 * TH_MS;
+	}
+	return n;
+}
+
+/* A lock-step client on a lossy link (tftp-hpa: resends on its own 5 s
+ * timer): DATA 1 arrives, its ACK 1 is lost, so is the ACK it sends for
+ * our one resend; its own retransmitted ACK 1 at 5 s still verifies the
+ * transfer (the unverified linger), which then runs to the end.  Failed
+ * before: the transfer was gone at 3 s and that ACK got ERROR 5.  A
+ * retransmitted RRQ during the linger restarts the transfer. */
+static void
+test_unverified_late_ack(void **state)
+{
+	struct th *t = *state;
+	uint8_t *d = th_pattern(2000, 4);
+	th_write(t, "lk", d, 2000);
+	free(d);
+	uint64_t t0 = t->now;
+	assert_int_equal(rrq_from(t, TH_CLIENT, 6000, "lk", "octet"), 0);
+	uint16_t tid = polled_tid(t, TH_CLIENT, 6000);
+	assert_int_not_equal(tid, 0);
+	/* DATA 1 and one resend, then silence (ACKs lost) */
+	assert_int_equal(run_until(t, 6000, t0 + 1500 * TH_MS), 1);
+	assert_int_equal(run_until(t, 6000, t0 + 5000 * TH_MS), 0);
+	assert_int_equal(ack_from(t, TH_CLIENT, 6000, tid, 1), 0);
+	uint16_t blk = 1;
+	for (int i = 0; i < 10 && blk < 4; i++) {
+		t->npk = 0;
+		th_poll(t, 64);
+		for (unsigned k = 0; k < t->npk; k++)
+			if (t->pk[k].dst_port == 6000 && th_op(&t->pk[k]) == 3 &&
+			    th_blk(&t->pk[k]) == blk + 1)
+				assert_int_equal(ack_from(t, TH_CLIENT, 6000, tid, ++blk), 0);
+	}
+	assert_int_equal(blk, 4); /* 2000 bytes: blocks 1-4 */
+	assert_int_equal(C(t, TFTP_XFER_DONE), 1);
+	/* a retransmitted RRQ while lingering: a new transfer, DATA 1 again */
+	t0 = t->now;
+	assert_int_equal(rrq_from(t, TH_CLIENT, 6001, "lk", "octet"), 0);
+	assert_int_equal(run_until(t, 6001, t0 + 3000 * TH_MS), 2);
+	assert_int_equal(rrq_from(t, TH_CLIENT, 6001, "lk", "octet"), 0);
+	assert_int_equal(run_until(t, 6001, t0 + 3100 * TH_MS), 1);
+}
+
+/* Spoofed RRQs in one victim's name from many ports: only
+ * TFTP_UNV_PER_CLIENT (2) transfers at a time (below max_per_client 4),
+ * the rest dropped unanswered and counted; a flood of 100 reflects at most
+ * 2 x 2 DATA.  The victim's own RRQ is admitted again once one of them has
+ * ended, and an ACK frees a place at once (real clients in a burst). */
+static void
+test_unverified_per_client(void **state)
+{
+	struct th *t = *state;
+	th_write(t, "v", "hello", 5);
+	unsigned admitted = 0, data = 0;
+	for (uint16_t p = 0; p < 100; p++) {
+		int rc = rrq_from(t, VICTIM, (uint16_t)(3000 + p), "v", "octet");
+		assert_true(rc == 0 || rc == (int)BS_CTR_DROP_TFTP_PER_CLIENT);
+		admitted += rc == 0;
+		t->npk = 0;
+		th_poll(t, 64);
+		data += t->npk;
+		t->now += 10 * TH_MS;
+	}
+	assert_int_equal(admitted, 2);
+	assert_int_equal(C(t, TFTP_UNV_PER_CLIENT), 98);
+	while (tftp_active(t->e)) {
+		t->npk = 0;
+		th_poll(t, 64);
+		data += t->npk;
+		t->now += 50 * TH_MS;
+	}
+	assert_true(data <= 2 * 2);
+	assert_int_equal(rrq_from(t, VICTIM, 4000, "v", "octet"), 0);
+	/* a real client: two RRQs in flight, the first ACKed, a third fits */
+	uint8_t *d = th_pattern(4000, 3);
+	th_write(t, "big", d, 4000);
+	free(d);
+	assert_int_equal(rrq_from(t, TH_CLIENT, 5000, "big", "octet"), 0);
+	assert_int_equal(rrq_from(t, TH_CLIENT, 5001, "big", "octet"), 0);
+	assert_int_equal(rrq_from(t, TH_CLIENT, 5002, "big", "octet"),
+			 BS_CTR_DROP_TFTP_PER_CLIENT);
+	uint16_t tid = polled_tid(t, TH_CLIENT, 5000);
+	assert_int_equal(ack_from(t, TH_CLIENT, 5000, tid, 1), 0);
+	assert_int_equal(rrq_from(t, TH_CLIENT, 5002, "big", "octet"), 0);
 }
 
 /* The table full of spoofed RRQs (each sent its block 1, none ever ACKs):
@@ -403,6 +508,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_netascii_spellings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_netascii_caps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unverified_short_life, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unverified_per_client, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unverified_late_ack, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spoofed_flood_real_client_served, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_burst_within_share_age, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eviction_order, setup, teardown),
