@@ -21,13 +21,15 @@
 # vanish silently; a real 82574 has no such limit.  Tests use blocks that divide
 # 4096 on e1000e.  virtio-net maps buffers page by page and is not affected.
 # BS_VM_MTU=N sets the tap's MTU (and virtio's host_mtu) for jumbo frames.
-# BS_VM_QUEUES=N gives virtio-net N queue pairs (mq=on, a multiqueue tap).
+# BS_VM_QUEUES=N gives virtio-net N queue pairs (mq=on, a multiqueue tap), with
+# rss=on unless BS_VM_RSS=0.
 # BS_VM_PEER=1 adds a second virtio-net-pci (06.0, tap bsvtap1) that the guest's
 # kernel keeps: a kernel peer (tftpd-hpa) for benchmarks in the same guest;
 # WORK/guest-extra.sh, when present, runs in the guest before VM-READY.
 # BS_VM_SMP=N vCPUs (default 2); BS_VM_APPEND="k=v ... " more guest kernel
 # arguments (end with a space); BS_VM_PLUGIN="lib.so,arg=v" a TCG plugin
 # (tests/perf/vfio_insn_plugin.c counts instructions per vCPU).
+# BS_VM_DP_WRAP="cmd args" runs the guest's bootstorm-dp under cmd (valgrind).
 # BS_VM_MODE=afxdp: AF_XDP split mode instead of vfio: the guest's kernel keeps
 # the NIC (virtio_net, native XDP, 10.77.0.1 on it; `ethtool -L combined
 # BS_VM_COMBINED`, default 1), @IFACE@ in WORK/guest.yaml names its interface.
@@ -60,6 +62,7 @@ vm_start() { # WORK BUILD
 	"$(dirname "${BASH_SOURCE[0]}")/mkinitramfs.sh" "$kver" "$w/initrd.img" || return 1
 	local dpenv=""
 	[ "${BS_VM_SKIP_DMA_MAP:-0}" = 1 ] && dpenv="env BOOTSTORM_DP_SKIP_DMA_MAP=1"
+	dpenv+=${BS_VM_DP_WRAP:+ $BS_VM_DP_WRAP}
 	case ${BS_VM_MODE:-vfio} in vfio | afxdp) ;; *) echo "BS_VM_MODE=$BS_VM_MODE: vfio or afxdp" >&2; return 1 ;; esac
 	cat >"$w/guest.sh" <<G
 #!/bin/sh
@@ -78,7 +81,8 @@ G
 		nic="virtio-net-pci,netdev=n0,mac=02:00:00:77:00:01,disable-legacy=on,iommu_platform=on"
 		# rss=on: QEMU steers by the Toeplitz hash the driver programs
 		# (VIRTIO_NET_F_RSS), so DPDK's RSS is really configured.
-		[ "$q" -gt 1 ] && nic+=",mq=on,rss=on,vectors=$((2 * q + 2))"
+		[ "$q" -gt 1 ] && nic+=",mq=on,vectors=$((2 * q + 2))"
+		[ "$q" -gt 1 ] && [ "${BS_VM_RSS:-1}" = 1 ] && nic+=",rss=on"
 		[ -n "$mtu" ] && nic+=",host_mtu=$mtu"
 		;;
 	e1000e) nic="e1000e,netdev=n0,mac=02:00:00:77:00:01" ;; # DMA through the IOMMU as any PCI device
