@@ -8,7 +8,8 @@
  * The benchmark pins the dataplane's workers alone on vCPUs 1..N (guest
  * isolcpus=), so user-mode instructions on those vCPUs over a storm are the
  * workers' own, polls included.  TCG has no PMU to read; this counts executed
- * guest instructions in the emulator, with no slowdown of the guest's view.
+ * guest instructions in the emulator (a callback per translation block:
+ * it slows the emulation itself).
  *
  * Debian 12's QEMU 7.2 is built with plugin support but ships neither the
  * example plugins (libinsn.so) nor qemu-plugin.h: the few declarations used
