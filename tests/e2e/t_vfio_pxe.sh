@@ -120,10 +120,12 @@ for ((i = 0; i < 50; i++)); do nsx ip link show "$CTAP" >/dev/null 2>&1 && break
 nsx ip link set "$CTAP" master "$BR" && nsx ip link set "$CTAP" up || fail "client tap: $(cat "$W/client.qemu.log")"
 log "client VM started (SeaBIOS + iPXE ROM, e1000, TCG, pid $CPID)"
 # Stages the client's serial shows, first time seen (seconds since its start).
-# (SeaBIOS's sercon draws iPXE's screen with escape sequences: stripped; the
-# kernel boots quiet, its initramfs's first line says kernel + initrd came.)
-stages=("iPXE:iPXE" "pxelinux:PXELINUX|pxelinux" "initramfs:bootstorm-init"
-	"lease:udhcpc: bound" "kickstart:BOOTSTORM-KS-OK" "done:BOOTSTORM-DONE-OK")
+# (Nothing of iPXE or pxelinux reached this serial file in two runs: they
+# draw on VGA.  The kernel boots quiet; its initramfs's first line says that
+# kernel + initrd came over TFTP.  The guest's DHCP/TFTP counters, printed
+# below, tell how far a client got before that.)
+stages=("initramfs:bootstorm-init" "lease:udhcpc: bound" "kickstart:BOOTSTORM-KS-OK"
+	"done:BOOTSTORM-DONE-OK")
 declare -A seen=()
 while ((SECONDS - s < 200)); do
 	for st in "${stages[@]}"; do
