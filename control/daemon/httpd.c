@@ -526,8 +526,9 @@ route(struct hreq *h)
 		return reply_text(h, 403, "403 Forbidden\n", "'..' in path");
 	if (prefix(h->url, "/api/", &tail) || strcmp(h->url, "/metrics") == 0)
 		return handle_api(h);
-	if (strcmp(h->method, "POST") == 0)
+	if (strcmp(h->method, "POST") == 0) {
 		return reply_text(h, 405, "405 Method Not Allowed\n", "POST outside /api/");
+	}
 	if (prefix(h->url, "/repo/", &tail)) {
 		pthread_rwlock_rdlock(&c->cfg_lock);
 		ret = serve_file(h, c->repo_fd, -1, tail, &served);
@@ -647,7 +648,6 @@ httpd_start(struct ctl *c)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	unsigned max_conns, per_ip;
-	unsigned nthr = http_pool_threads(sysconf(_SC_NPROCESSORS_ONLN), HTTP_THREADS_MIN, HTTP_THREADS_MAX);
 	struct rlimit rl;
 
 	pthread_rwlock_rdlock(&c->cfg_lock);
@@ -672,7 +672,7 @@ httpd_start(struct ctl *c)
 	c->mhd = MHD_start_daemon(
 		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, ntohs(sa.sin_port), NULL, NULL,
 		on_request, c, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, c, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-		MHD_OPTION_THREAD_POOL_SIZE, nthr, MHD_OPTION_CONNECTION_LIMIT,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS, MHD_OPTION_CONNECTION_LIMIT,
 		max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONN_TIMEOUT_S,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
@@ -686,7 +686,7 @@ httpd_start(struct ctl *c)
 		LOG_ERR("http", "cannot listen on %s:%u", ip, ntohs(sa.sin_port));
 		return -EADDRINUSE;
 	}
-	LOG_INFO("http", "listening on port %u, max %u connections, %u threads", ntohs(sa.sin_port), max_conns, nthr);
+	LOG_INFO("http", "listening on port %u, max %u connections", ntohs(sa.sin_port), max_conns);
 	return 0;
 }
 

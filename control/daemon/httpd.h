@@ -24,9 +24,7 @@
  * body) and the idle keep-alive keep HTTP_CONN_TIMEOUT_S (slowloris). */
 #define HTTP_SEND_TIMEOUT_S  60u
 #define HTTP_CONN_MEMORY     (32u << 10) /* per-connection pool: bounds request headers */
-/* The thread pool: http_pool_threads() (httputil.h), between these. */
-#define HTTP_THREADS_MIN     2u
-#define HTTP_THREADS_MAX     4u
+#define HTTP_THREADS	     4u
 #define HTTP_MAX_BODY	     (64u << 10) /* POST bodies (done/failed) are discarded past this */
 
 int httpd_start(struct ctl *c);

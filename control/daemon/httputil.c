@@ -281,11 +281,3 @@ http_date_parse(const char *s, time_t *t)
 	 * that IMF-fixdate's 4-digit year cannot write back is refused. */
 	return *t != (time_t)-1 && tm.tm_year <= 9999 - 1900;
 }
-
-unsigned
-http_pool_threads(long ncpu, unsigned lo, unsigned hi)
-{
-	if (ncpu < (long)lo)
-		return lo;
-	return ncpu > (long)hi ? hi : (unsigned)ncpu;
-}

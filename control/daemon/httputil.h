@@ -47,13 +47,4 @@ void http_date_fmt(time_t t, char *buf, size_t cap);
 /* Parses an IMF-fixdate; false if it is not one (the header is ignored). */
 bool http_date_parse(const char *s, time_t *t);
 
-/* Threads of the HTTP server's pool for a machine with ncpu online CPUs
- * (sysconf; < 1 when unknown): one per CPU, at least lo (a slow handler,
- * e.g. a kickstart render, must not stall every download) and at most hi.
- * More threads than CPUs cost CPU per byte served: in tests/perf/http_ctl.sh
- * on 2 CPUs, 4 threads took ~1.55x nginx's CPU ticks per GiB, 2 threads
- * ~1.3x (libmicrohttpd sends a file in 128 KiB sendfile calls, nginx in up
- * to 2 MiB; threads preempting each other inside sendfile add the rest). */
-unsigned http_pool_threads(long ncpu, unsigned lo, unsigned hi);
-
 #endif

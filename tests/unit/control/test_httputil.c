@@ -240,22 +240,6 @@ test_dates(void **state)
 	assert_false(http_date_parse("Sun, 06 Nov 1994 08:49:37 GMT trailing", &t));
 }
 
-/* One thread per CPU, never below lo (a slow handler must not stall every
- * download), never above hi; unknown CPU count (sysconf -1) gives lo. */
-static void
-test_pool_threads(void **state)
-{
-	(void)state;
-	assert_int_equal(http_pool_threads(-1, 2, 4), 2);
-	assert_int_equal(http_pool_threads(0, 2, 4), 2);
-	assert_int_equal(http_pool_threads(1, 2, 4), 2);
-	assert_int_equal(http_pool_threads(2, 2, 4), 2);
-	assert_int_equal(http_pool_threads(3, 2, 4), 3);
-	assert_int_equal(http_pool_threads(4, 2, 4), 4);
-	assert_int_equal(http_pool_threads(5, 2, 4), 4);
-	assert_int_equal(http_pool_threads(512, 2, 4), 4);
-}
-
 int
 main(void)
 {
@@ -265,7 +249,6 @@ main(void)
 		cmocka_unit_test(test_dotdot),
 		cmocka_unit_test(test_content_type),
 		cmocka_unit_test(test_dates),
-		cmocka_unit_test(test_pool_threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
