@@ -54,15 +54,20 @@ http_send_fd_response(uint64_t len, int fd, uint64_t start)
 	return MHD_create_response_from_fd_at_offset64(len, fd, start);
 }
 
-/* libmicrohttpd's sendfile64 (see httpsend.h); the kernel call itself. */
-ssize_t sendfile64(int out_fd, int in_fd, off_t *offset, size_t count);
+/* libmicrohttpd's sendfile64 (see httpsend.h), glibc's signature (a 64-bit
+ * offset everywhere); then the kernel call itself. */
+ssize_t sendfile64(int out_fd, int in_fd, int64_t *offset, size_t count);
 
 ssize_t
-sendfile64(int out_fd, int in_fd, off_t *offset, size_t count)
+sendfile64(int out_fd, int in_fd, int64_t *offset, size_t count)
 {
 	if (offset && *offset >= 0 && in_fd >= 0 && (size_t)in_fd < body_end_n)
 		count = http_send_widen(count, (uint64_t)*offset,
 					atomic_load_explicit(&body_end[in_fd], memory_order_relaxed),
 					HTTP_SENDFILE_WIDE);
+#ifdef SYS_sendfile64
+	return syscall(SYS_sendfile64, out_fd, in_fd, offset, count);
+#else
 	return syscall(SYS_sendfile, out_fd, in_fd, offset, count);
+#endif
 }
