@@ -16,6 +16,7 @@
 
 #include "control/daemon/api.h"
 #include "control/daemon/bootroutes.h"
+#include "control/daemon/httpsend.h"
 #include "control/daemon/httputil.h"
 #include "control/daemon/kickstart.h"
 #include "control/log.h"
@@ -238,7 +239,7 @@ serve_file(struct hreq *h, int root_fd, int alt_fd, const char *rel, unsigned *s
 		r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
 	} else {
 		/* MHD owns fd now and sends it with sendfile() */
-		r = MHD_create_response_from_fd_at_offset64(len, fd, start);
+		r = http_send_fd_response(len, fd, start); /* wide sendfile calls */
 		if (!r)
 			close(fd);
 	}
@@ -526,9 +527,8 @@ route(struct hreq *h)
 		return reply_text(h, 403, "403 Forbidden\n", "'..' in path");
 	if (prefix(h->url, "/api/", &tail) || strcmp(h->url, "/metrics") == 0)
 		return handle_api(h);
-	if (strcmp(h->method, "POST") == 0) {
+	if (strcmp(h->method, "POST") == 0)
 		return reply_text(h, 405, "405 Method Not Allowed\n", "POST outside /api/");
-	}
 	if (prefix(h->url, "/repo/", &tail)) {
 		pthread_rwlock_rdlock(&c->cfg_lock);
 		ret = serve_file(h, c->repo_fd, -1, tail, &served);

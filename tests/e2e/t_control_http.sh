@@ -45,6 +45,17 @@ lm=$(grep -i '^Last-Modified:' "$W/h" | cut -d' ' -f2- | tr -d '\r')
 [ "$(code -H 'If-Modified-Since: yesterday' "$URL/repo/centos7/Packages/big.rpm")" = 200 ] || fail "bad IMS: want 200"
 curl -sS -v -o /dev/null -o /dev/null "$URL/repo/centos7/hello.txt" "$URL/repo/centos7/hello.txt" 2>"$W/v"
 grep -q "Re-using existing connection" "$W/v" || fail "no keep-alive"
+# Large ranges that end before the file does, two on one connection, then the
+# whole file on it: sendfile calls widened past libmicrohttpd's 128 KiB
+# (control/daemon/httpsend.h) must stop at the range's end, or the extra bytes
+# corrupt this body and the next response on the connection.
+curl -sS -v -o "$W/r1" -r 1-2500000 "$URL/repo/centos7/Packages/big.rpm" --next \
+	-sS -v -o "$W/r2" -r 300000-2999998 "$URL/repo/centos7/Packages/big.rpm" --next \
+	-sS -v -o "$W/r3" "$URL/repo/centos7/Packages/big.rpm" 2>"$W/v"
+cmp -s "$W/r1" <(tail -c +2 "$big" | head -c 2500000) || fail "wide Range 1-2500000 differs"
+cmp -s "$W/r2" <(tail -c +300001 "$big" | head -c 2699999) || fail "wide Range 300000-2999998 differs"
+cmp -s "$W/r3" "$big" || fail "whole file after two ranges on one connection differs"
+[ "$(grep -c "Re-using existing connection" "$W/v")" -ge 2 ] || fail "ranges: no keep-alive"
 grep -qi "^Content-Type: application/x-rpm" "$W/h" || fail "content type by extension"
 ok "repo: GET, Range 206/416/ignored, HEAD, If-Modified-Since 304, keep-alive, types"
 

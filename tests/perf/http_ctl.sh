@@ -106,33 +106,37 @@ fetch() { # port -> MB/s; every client's size checked
 	ip netns exec "$L" bash -c '
 		for ((n = 2; n <= $1 + 1; n++)); do
 			curl -s --max-time 300 --interface 10.78.0.$n -o /dev/null -w "%{size_download}\n" "http://10.78.0.1:$2/repo/os/f.img" &
-		done; wait' _ "$C" "$port" >"$W/sizes"
+		done; wait; times >"$3"' _ "$C" "$port" "$W/ctimes" >"$W/sizes"
 	e=$(date +%s.%N)
 	[ "$(grep -cx $((MB << 20)) "$W/sizes")" = "$C" ] || { echo "http_ctl: short download on port $port"; exit 1; }
 	awk -v mb="$MB" -v c="$C" -v s="$s" -v e="$e" 'BEGIN{printf "%.0f", mb * c * 1.048576 / (e - s)}'
 }
+# the curls' CPU (user + system, centiseconds = ticks) of the last fetch: on a veth
+# the TCP work of a transfer lands on whichever side's process runs the softirq,
+# so a server that uses less CPU itself can leave more to its clients
+cticks() { tail -1 "$W/ctimes" | sed 's/[ms]/ /g' | awk '{printf "%.0f", ($1 * 60 + $2 + $3 * 60 + $4) * 100}'; }
 ticks() { local t=0 p; for p in "$@" $(pgrep -P "$NP"); do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
 ctl_ticks() { awk '{print $14 + $15}' "/proc/${1:-$CP}/stat"; }
 med() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
-A="" B_="" AC="" BC="" O="" OC=""
+A="" B_="" AC="" BC="" O="" OC="" AK="" BK="" OK=""
 for ((r = 1; r <= RUNS; r++)); do
-	c0=$(ctl_ticks); a=$(fetch 80); c1=$(ctl_ticks)
-	n0=$(ticks "$NP"); b=$(fetch 81); n1=$(ticks "$NP")
+	c0=$(ctl_ticks); a=$(fetch 80); c1=$(ctl_ticks); ak=$(cticks)
+	n0=$(ticks "$NP"); b=$(fetch 81); n1=$(ticks "$NP"); bk=$(cticks)
 	o=""
 	if [ -n "$OP" ]; then
-		o0=$(ctl_ticks "$OP"); ob=$(fetch 82); o1=$(ctl_ticks "$OP")
-		O+="$ob " OC+="$((o1 - o0)) "
-		o=", old control $ob MB/s ($((o1 - o0)) ticks)"
+		o0=$(ctl_ticks "$OP"); ob=$(fetch 82); o1=$(ctl_ticks "$OP"); ok=$(cticks)
+		O+="$ob " OC+="$((o1 - o0)) " OK+="$ok "
+		o=", old control $ob MB/s ($((o1 - o0)) + $ok ticks)"
 	fi
-	echo "run $r: control $a MB/s ($((c1 - c0)) CPU ticks), nginx $b MB/s ($((n1 - n0)) ticks)$o"
-	A+="$a " B_+="$b " AC+="$((c1 - c0)) " BC+="$((n1 - n0)) "
+	echo "run $r: control $a MB/s ($((c1 - c0)) CPU ticks + clients $ak), nginx $b MB/s ($((n1 - n0)) + $bk)$o"
+	A+="$a " B_+="$b " AC+="$((c1 - c0)) " BC+="$((n1 - n0)) " AK+="$ak " BK+="$bk "
 done
 if [ -n "$OP" ]; then
 	mo=$(echo "$O" | med)
-	echo "http_ctl: old control ($BS_OLD_BUILD) $mo MB/s: $(awk -v a="$mo" -v b="$(echo "$B_" | med)" 'BEGIN{printf "%.2f", a / b}')x nginx, CPU ticks per run $(echo "$OC" | med)"
+	echo "http_ctl: old control ($BS_OLD_BUILD) $mo MB/s: $(awk -v a="$mo" -v b="$(echo "$B_" | med)" 'BEGIN{printf "%.2f", a / b}')x nginx, CPU ticks per run $(echo "$OC" | med) + clients $(echo "$OK" | med)"
 fi
 ma=$(echo "$A" | med) mb=$(echo "$B_" | med)
-echo "http_ctl: $C clients x $MB MiB, medians of $RUNS interleaved runs: control $ma MB/s, nginx $mb MB/s: $(awk -v a="$ma" -v b="$mb" 'BEGIN{printf "%.2f", a / b}')x nginx; CPU ticks per run: control $(echo "$AC" | med), nginx $(echo "$BC" | med)"
+echo "http_ctl: $C clients x $MB MiB, medians of $RUNS interleaved runs: control $ma MB/s, nginx $mb MB/s: $(awk -v a="$ma" -v b="$mb" 'BEGIN{printf "%.2f", a / b}')x nginx; CPU ticks per run (server + its curl clients): control $(echo "$AC" | med) + $(echo "$AK" | med), nginx $(echo "$BC" | med) + $(echo "$BK" | med)"
 if [ "${HTTP_CTL_PERF:-0}" = 1 ] && command -v perf >/dev/null; then
 	perf record -g -o "$W/perf.data" -p "$CP" -- sleep 8 >/dev/null 2>&1 &
 	pp=$!

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "control/daemon/httpsend.h"
 #include "control/daemon/httputil.h"
 
 static void
@@ -240,6 +241,29 @@ test_dates(void **state)
 	assert_false(http_date_parse("Sun, 06 Nov 1994 08:49:37 GMT trailing", &t));
 }
 
+/* Wide sendfile calls (httpsend.h): never past the body's end, never the
+ * body's last n bytes (libmicrohttpd's own last call pushes the corked
+ * tail), never narrower than asked, unregistered fds unchanged. */
+static void
+test_sendfile_widen(void **state)
+{
+	const size_t K = 128u << 10, W = 2u << 20;
+
+	(void)state;
+	assert_int_equal(http_send_widen(K, 0, 0, W), K);		/* not registered */
+	assert_int_equal(http_send_widen(K, 5000, 4000, W), K);		/* stale: past end */
+	assert_int_equal(http_send_widen(K, 0, 64u << 20, W), W);	/* middle of a big body */
+	assert_int_equal(http_send_widen(K, 100, 100 + (64u << 20), W), W); /* Range at an offset */
+	assert_int_equal(http_send_widen(K, 0, W + K, W), W);		/* leaves exactly K */
+	assert_int_equal(http_send_widen(K, 0, W, W), W - K);		/* leaves K, not 0 */
+	assert_int_equal(http_send_widen(K, 0, 2 * K + 2, W), K + 2);	/* leaves K */
+	assert_int_equal(http_send_widen(K, 0, 2 * K + 1, W), K);	/* too little to widen */
+	assert_int_equal(http_send_widen(K, 0, 2 * K, W), K);
+	assert_int_equal(http_send_widen(1000, 0, 1000, W), 1000);	/* the last call itself */
+	assert_int_equal(http_send_widen(0, 0, 1u << 30, W), 0);
+	assert_int_equal(http_send_widen(4u << 20, 0, 1u << 30, W), 4u << 20); /* never narrower */
+}
+
 int
 main(void)
 {
@@ -249,6 +273,7 @@ main(void)
 		cmocka_unit_test(test_dotdot),
 		cmocka_unit_test(test_content_type),
 		cmocka_unit_test(test_dates),
+		cmocka_unit_test(test_sendfile_widen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
