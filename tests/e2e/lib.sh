@@ -59,7 +59,8 @@ dump_server_logs() {
 # Background a process and remember its PID for cleanup.
 spawn() { # logfile cmd...
 	local logf=$1; shift
-	"$@" >"$logf" 2>&1 &
+	# 9>&-: a daemon that outlives the test must not keep the lab lock
+	"$@" >"$logf" 2>&1 9>&- &
 	E2E_PIDS+=($!)
 	LAST_PID=$!
 }
