@@ -8,7 +8,6 @@
  * with it, writes discovery.enrolled and reloads.
  */
 #include <curl/curl.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -44,43 +43,34 @@ print_table(json_t *j)
 	       jint(j, "count"), jint(j, "capacity"), jint(j, "overflow"), jint(j, "ring_full"));
 }
 
+/* on_opt of cmd_discovered: --json, -j. */
+static int
+on_json(void *ctx, int key, const char *val)
+{
+	(void)key;
+	(void)val;
+	*(bool *)ctx = true;
+	return 0;
+}
+
 int
 cmd_discovered(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "url", required_argument, NULL, 'u' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
+	static const struct cli_opt own[] = {
+		{ "json", 'j', false, true },
 		{ 0 },
 	};
-	const char *cfg = NULL, *url = NULL;
+	struct cli_args a;
 	bool as_json = false;
 	char base[1024];
 	json_t *j;
-	int o, rc;
+	int rc = cli_client_parse(argc, argv, own, on_json, &as_json, &a);
 
-	optind = 1;
-	while ((o = getopt_long(argc, argv, "c:u:jh", opts, NULL)) != -1) {
-		switch (o) {
-		case 'c':
-			cfg = optarg;
-			break;
-		case 'u':
-			url = optarg;
-			break;
-		case 'j':
-			as_json = true;
-			break;
-		case 'h':
-			return CLI_EXIT_HELP;
-		default:
-			return CLI_EXIT_USAGE_TEXT;
-		}
-	}
-	if (optind != argc)
+	if (rc)
+		return rc;
+	if (a.first != argc)
 		return CLI_EXIT_USAGE_TEXT;
-	if (cli_api_url(cfg, url, base, sizeof(base)) < 0)
+	if (cli_api_url(a.cfg, a.url, base, sizeof(base)) < 0)
 		return EXIT_USAGE;
 	if ((rc = cli_fetch_or_fail(base, "/api/discovered", &j)) != 0)
 		return rc;
@@ -141,51 +131,46 @@ post_enroll(const char *base, const char *mac, const char *name, const char *pro
 	return rc;
 }
 
+struct enroll_args {
+	const char *name, *profile, *ip;
+};
+
+/* on_opt of cmd_enroll: --name, --profile, --ip (and -n, -p, -i). */
+static int
+on_enroll_opt(void *ctx, int key, const char *val)
+{
+	struct enroll_args *e = ctx;
+
+	if (key == 'n')
+		e->name = val;
+	else if (key == 'p')
+		e->profile = val;
+	else
+		e->ip = val;
+	return 0;
+}
+
 int
 cmd_enroll(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "url", required_argument, NULL, 'u' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "profile", required_argument, NULL, 'p' },
-		{ "ip", required_argument, NULL, 'i' },
-		{ "help", no_argument, NULL, 'h' },
+	static const struct cli_opt own[] = {
+		{ "name", 'n', true, true },
+		{ "profile", 'p', true, true },
+		{ "ip", 'i', true, true },
 		{ 0 },
 	};
-	const char *cfg = NULL, *url = NULL, *name = NULL, *profile = NULL, *ip = NULL;
+	struct enroll_args e = { 0 };
+	struct cli_args a;
 	char base[1024];
-	int o;
+	int rc = cli_client_parse(argc, argv, own, on_enroll_opt, &e, &a);
 
-	optind = 1;
-	while ((o = getopt_long(argc, argv, "c:u:n:p:i:h", opts, NULL)) != -1) {
-		switch (o) {
-		case 'c':
-			cfg = optarg;
-			break;
-		case 'u':
-			url = optarg;
-			break;
-		case 'n':
-			name = optarg;
-			break;
-		case 'p':
-			profile = optarg;
-			break;
-		case 'i':
-			ip = optarg;
-			break;
-		case 'h':
-			return CLI_EXIT_HELP;
-		default:
-			return CLI_EXIT_USAGE_TEXT;
-		}
-	}
-	if (optind + 1 != argc || !name) {
+	if (rc)
+		return rc;
+	if (a.first + 1 != argc || !e.name) {
 		fprintf(stderr, "bootstorm enroll: MAC --name NODE [--profile P] [--ip ADDR]\n");
 		return EXIT_USAGE;
 	}
-	if (cli_api_url(cfg, url, base, sizeof(base)) < 0)
+	if (cli_api_url(a.cfg, a.url, base, sizeof(base)) < 0)
 		return EXIT_USAGE;
-	return post_enroll(base, argv[optind], name, profile, ip);
+	return post_enroll(base, argv[a.first], e.name, e.profile, e.ip);
 }
