@@ -414,3 +414,35 @@ th_ctr(const struct th *h, int id)
 {
 	return h->ctr[id];
 }
+
+struct th *
+th_lab(void (*tweak)(struct tb *))
+{
+	static struct tb b;
+
+	tb_lab(&b);
+	if (tweak)
+		tweak(&b);
+	return th_new(tb_finish(&b, 1), 1024);
+}
+
+void
+th_done(struct th *h)
+{
+	if (!h)
+		return;
+	free(h->snap);
+	th_free(h);
+}
+
+uint8_t
+th_rtype(const struct th *h)
+{
+	return rp_type(h->txbuf, h->tx.len);
+}
+
+uint32_t
+th_yiaddr(const struct th *h)
+{
+	return rp_be32(h->txbuf, 16);
+}
