@@ -306,6 +306,31 @@ http_get(const char *url, char **body, size_t *len)
 	return rc;
 }
 
+int
+cli_post_json(const char *url, long *status, json_t **j, char **body)
+{
+	size_t len = 0;
+	int err;
+
+	*j = NULL;
+	*body = NULL;
+	err = cli_http(url, true, 30000L, status, body, &len);
+	if (err < 0) {
+		fprintf(stderr, "bootstorm: %s: %s\n", url, strerror(-err));
+		return EXIT_RUNTIME;
+	}
+	*j = json_loads(*body, 0, NULL);
+	return 0;
+}
+
+const char *
+cli_answer_error(json_t *j, const char *body)
+{
+	const char *e = j ? json_string_value(json_object_get(j, "error")) : NULL;
+
+	return e ? e : body;
+}
+
 json_t *
 cli_fetch_json(const char *base, const char *path, int *err)
 {

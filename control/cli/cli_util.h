@@ -63,6 +63,12 @@ void cli_set_bearer(const char *token);
  * (malloc'd, NUL terminated, any status), or -errno. */
 int cli_http(const char *url, bool post, long timeout_ms, long *status, char **body, size_t *len);
 json_t *cli_fetch_json(const char *base, const char *path, int *err);
+/* POSTs to url (empty body, 30 s): 0 with *status, the answer's text in
+ * *body (free() it) and its JSON in *j (NULL when not JSON; json_decref
+ * it); or EXIT_RUNTIME with the reason on stderr (nothing to free). */
+int cli_post_json(const char *url, long *status, json_t **j, char **body);
+/* The "error" string of an API answer, else its raw text. */
+const char *cli_answer_error(json_t *j, const char *body);
 /* cli_fetch_json, or a message on stderr: EXIT_OK or EXIT_RUNTIME. */
 int cli_fetch_or_fail(const char *base, const char *path, json_t **j);
 

@@ -26,12 +26,11 @@
 static int
 post_action(const char *base, const char *set, const char *action, const char *profile)
 {
-	char url[4096], *body = NULL, *eset, *eprof = NULL;
-	size_t blen = 0;
+	char url[4096], *body, *eset, *eprof = NULL;
 	long status = 0;
 	CURL *h;
 	json_t *j;
-	int rc = EXIT_RUNTIME, err;
+	int rc;
 
 	if (curl_global_init(CURL_GLOBAL_NOTHING) != CURLE_OK || !(h = curl_easy_init()))
 		return EXIT_RUNTIME;
@@ -43,16 +42,10 @@ post_action(const char *base, const char *set, const char *action, const char *p
 	curl_free(eset);
 	curl_free(eprof);
 	curl_easy_cleanup(h);
-	err = cli_http(url, true, 30000L, &status, &body, &blen);
-	if (err < 0) {
-		fprintf(stderr, "bootstorm: %s: %s\n", url, strerror(-err));
+	if (cli_post_json(url, &status, &j, &body) != 0)
 		return EXIT_RUNTIME;
-	}
-	j = json_loads(body, 0, NULL);
 	if (status != 200) {
-		const char *e = j ? json_string_value(json_object_get(j, "error")) : NULL;
-
-		fprintf(stderr, "bootstorm: %s: HTTP %ld: %s\n", action, status, e ? e : body);
+		fprintf(stderr, "bootstorm: %s: HTTP %ld: %s\n", action, status, cli_answer_error(j, body));
 		rc = status == 400 || status == 404 ? EXIT_USAGE : EXIT_RUNTIME;
 	} else {
 		json_t *v;

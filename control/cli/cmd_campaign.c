@@ -95,24 +95,15 @@ print_status(json_t *k, bool nodes)
 static json_t *
 post(const char *base, const char *path, int *rc)
 {
-	char url[8192], *body = NULL;
-	size_t blen = 0;
+	char url[8192], *body;
 	long status = 0;
-	int err;
 	json_t *j;
 
 	snprintf(url, sizeof(url), "%s/api/%s", base, path);
-	err = cli_http(url, true, 30000L, &status, &body, &blen);
-	if (err < 0) {
-		fprintf(stderr, "bootstorm: %s: %s\n", url, strerror(-err));
-		*rc = EXIT_RUNTIME;
+	if ((*rc = cli_post_json(url, &status, &j, &body)) != 0)
 		return NULL;
-	}
-	j = json_loads(body, 0, NULL);
 	if (status != 200) {
-		const char *e = j ? json_string_value(json_object_get(j, "error")) : NULL;
-
-		fprintf(stderr, "bootstorm: %s: HTTP %ld: %s\n", path, status, e ? e : body);
+		fprintf(stderr, "bootstorm: %s: HTTP %ld: %s\n", path, status, cli_answer_error(j, body));
 		*rc = status == 400 || status == 404 || status == 409 ? EXIT_USAGE : EXIT_RUNTIME;
 		json_decref(j);
 		j = NULL;

@@ -89,12 +89,11 @@ static int
 post_enroll(const char *base, const char *mac, const char *name, const char *profile,
 	    const char *ip)
 {
-	char url[4096], *body = NULL, *em, *en, *ep = NULL, *ei = NULL;
-	size_t blen = 0;
+	char url[4096], *body, *em, *en, *ep = NULL, *ei = NULL;
 	long status = 0;
 	CURL *h;
 	json_t *j;
-	int rc, err;
+	int rc;
 
 	if (curl_global_init(CURL_GLOBAL_NOTHING) != CURLE_OK || !(h = curl_easy_init()))
 		return EXIT_RUNTIME;
@@ -111,19 +110,13 @@ post_enroll(const char *base, const char *mac, const char *name, const char *pro
 	curl_free(ep);
 	curl_free(ei);
 	curl_easy_cleanup(h);
-	err = cli_http(url, true, 30000L, &status, &body, &blen);
-	if (err < 0) {
-		fprintf(stderr, "bootstorm: %s: %s\n", url, strerror(-err));
+	if (cli_post_json(url, &status, &j, &body) != 0)
 		return EXIT_RUNTIME;
-	}
-	j = json_loads(body, 0, NULL);
 	if (status == 200 || status == 202) {
 		printf("%s\n", jstr(j, "result"));
 		rc = status == 200 ? EXIT_OK : EXIT_RUNTIME;
 	} else {
-		const char *e = j ? json_string_value(json_object_get(j, "error")) : NULL;
-
-		fprintf(stderr, "bootstorm enroll: %s\n", e ? e : body);
+		fprintf(stderr, "bootstorm enroll: %s\n", cli_answer_error(j, body));
 		rc = status == 400 || status == 409 || status == 422 ? EXIT_USAGE : EXIT_RUNTIME;
 	}
 	json_decref(j);

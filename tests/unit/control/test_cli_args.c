@@ -4,7 +4,10 @@
  * campaign, discovered, enroll, reimage/localboot, watch.  A URL on
  * loopback port 1 (nothing listens) tells "parsed, then could not reach the
  * server" (EXIT_RUNTIME) apart from the usage errors. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -186,12 +191,144 @@ test_commands(void **state)
 	assert_int_equal(run(cmd_watch, (const char *[]){ "watch", "--bogus", NULL }), EXIT_USAGE);
 }
 
+/* ---- one canned answer per connection, on loopback -------------------- */
+
+static int lfd = -1;
+static char base[64];
+static const char *canned; /* the whole HTTP answer */
+static char last_req[512]; /* request line of the last request */
+
+static void *
+server_main(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		int c = accept(lfd, NULL, NULL);
+		char buf[4096];
+		size_t n = 0;
+		ssize_t k;
+
+		if (c < 0)
+			return NULL;
+		while (n < sizeof(buf) - 1 && (k = read(c, buf + n, sizeof(buf) - 1 - n)) > 0) {
+			n += (size_t)k;
+			buf[n] = 0;
+			if (strstr(buf, "\r\n\r\n"))
+				break;
+		}
+		buf[n] = 0;
+		snprintf(last_req, sizeof(last_req), "%.*s", (int)strcspn(buf, "\r"), buf);
+		if (write(c, canned, strlen(canned)) < 0)
+			perror("write");
+		close(c);
+	}
+}
+
+static int
+start_server(void **state)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	pthread_t th;
+	(void)state;
+
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(lfd, 8) < 0 ||
+	    getsockname(lfd, (struct sockaddr *)&a, &al) < 0)
+		return -1;
+	snprintf(base, sizeof(base), "http://127.0.0.1:%u", ntohs(a.sin_port));
+	if (pthread_create(&th, NULL, server_main, NULL) != 0)
+		return -1;
+	pthread_detach(th);
+	return 0;
+}
+
+static void
+answer(const char *status, const char *body)
+{
+	static char buf[1024];
+
+	snprintf(buf, sizeof(buf),
+		 "HTTP/1.1 %s\r\nContent-Type: application/json\r\nConnection: close\r\n"
+		 "Content-Length: %zu\r\n\r\n%s",
+		 status, strlen(body), body);
+	canned = buf;
+}
+
+/* What the POSTing commands make of the server's answer: the status maps
+ * to the exit code, the error text is the API's "error" (else the body). */
+static void
+test_post_answers(void **state)
+{
+	char out[256];
+	(void)state;
+
+	/* enroll: 200 ok, 202 written but not installed (1), 409/422 usage (2), 500 runtime */
+	answer("200 OK", "{\"result\":\"enrolled\"}");
+	assert_int_equal(run(cmd_enroll, (const char *[]){ "enroll", "52:54:00:00:00:01", "--name", "n1", "-p", "p x",
+							   "--url", base, NULL }),
+			 EXIT_OK);
+	assert_string_equal(last_req, "POST /api/discovered/52%3A54%3A00%3A00%3A00%3A01/enroll?name=n1&profile=p%20x HTTP/1.1");
+	answer("202 Accepted", "{\"result\":\"written\"}");
+	assert_int_equal(run(cmd_enroll, (const char *[]){ "enroll", "m", "--name", "n1", "--url", base, NULL }),
+			 EXIT_RUNTIME);
+	answer("409 Conflict", "{\"error\":\"duplicate\"}");
+	assert_int_equal(run(cmd_enroll, (const char *[]){ "enroll", "m", "--name", "n1", "--url", base, NULL }),
+			 EXIT_USAGE);
+	answer("422 Unprocessable Content", "{\"error\":\"bad\"}");
+	assert_int_equal(run(cmd_enroll, (const char *[]){ "enroll", "m", "--name", "n1", "--url", base, NULL }),
+			 EXIT_USAGE);
+	answer("500 Internal Server Error", "not json");
+	assert_int_equal(run(cmd_enroll, (const char *[]){ "enroll", "m", "--name", "n1", "--url", base, NULL }),
+			 EXIT_RUNTIME);
+
+	/* reimage / localboot: 200 ok, 404 usage, 500 runtime; the error text */
+	answer("200 OK", "{\"nodes\":[\"n1\"],\"state\":\"local\",\"changed\":1}");
+	assert_int_equal(run(cmd_localboot, (const char *[]){ "localboot", "n1", "n2", "--url", base, NULL }),
+			 EXIT_OK);
+	assert_string_equal(last_req, "POST /api/nodes/n1%2Cn2/localboot HTTP/1.1");
+	answer("404 Not Found", "{\"error\":\"no such node: zz\"}");
+	FILE *tmp = tmpfile();
+	int saved = dup(2);
+	assert_non_null(tmp);
+	fflush(stderr);
+	dup2(fileno(tmp), 2);
+	int rc404 = run(cmd_reimage, (const char *[]){ "reimage", "zz", "--url", base, NULL });
+	answer("500 Internal Server Error", "plain words");
+	int rc500 = run(cmd_reimage, (const char *[]){ "reimage", "zz", "--url", base, NULL });
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tmp);
+	size_t n = fread(out, 1, sizeof(out) - 1, tmp);
+	out[n] = 0;
+	fclose(tmp);
+	assert_int_equal(rc404, EXIT_USAGE);
+	assert_int_equal(rc500, EXIT_RUNTIME);
+	assert_non_null(strstr(out, "reimage: HTTP 404: no such node: zz\n"));
+	assert_non_null(strstr(out, "reimage: HTTP 500: plain words\n"));
+
+	/* campaign: cancel 200 ok; 409 usage; create (reimage --power) */
+	answer("200 OK", "{\"id\":\"c1\"}");
+	assert_int_equal(run(cmd_campaign, (const char *[]){ "campaign", "cancel", "c1", "--url", base, NULL }),
+			 EXIT_OK);
+	assert_string_equal(last_req, "POST /api/campaigns/c1/cancel HTTP/1.1");
+	answer("409 Conflict", "{\"error\":\"finished\"}");
+	assert_int_equal(run(cmd_campaign, (const char *[]){ "campaign", "retry-failed", "c1", "--url", base, NULL }),
+			 EXIT_USAGE);
+	answer("200 OK", "{\"id\":\"c2\",\"nodes_total\":2}");
+	assert_int_equal(run(cmd_reimage, (const char *[]){ "reimage", "n[1-2]", "--power", "--rate", "5", "--url", base, NULL }),
+			 EXIT_OK);
+	assert_string_equal(last_req, "POST /api/campaigns?nodes=n%5B1-2%5D&rate=5&power=1 HTTP/1.1");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_commands),
+		cmocka_unit_test_setup(test_post_answers, start_server),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
