@@ -120,12 +120,12 @@ cli_client_parse(int argc, char **argv, const struct cli_opt *own,
 	size_t nl = 3, ns = strlen(so);
 	int o, rc;
 
-	for (; own && own[nl - 3].key; nl++) {
-		const struct cli_opt *x = &own[nl - 3];
+	for (size_t k = 0; own && own[k].key; k++) {
+		const struct cli_opt *x = &own[k];
 
-		if (nl - 3 == CLI_MAX_OPTS)
+		if (k == CLI_MAX_OPTS)
 			return CLI_EXIT_USAGE_TEXT; /* a table too long: the command's bug */
-		lo[nl] = (struct option){ x->name, x->arg ? required_argument : no_argument, NULL, x->key };
+		lo[nl++] = (struct option){ x->name, x->arg ? required_argument : no_argument, NULL, x->key };
 		if (x->short_ok) {
 			so[ns++] = (char)x->key;
 			if (x->arg)

@@ -26,7 +26,8 @@ int cli_client_base(int argc, char **argv, char *out, size_t cap);
 /* One option a client command takes besides the shared -c/--config,
  * -u/--url and -h/--help: its long name, its key (the short letter, and
  * what on_opt is called with), whether it takes a value, and whether the
- * one-letter form -key is accepted too.  A table ends with key 0. */
+ * one-letter form -key is accepted too.  A table ends with key 0; c, u, h,
+ * '?' and ':' are taken. */
 struct cli_opt {
 	const char *name;
 	int key;
