@@ -18,8 +18,8 @@
 
 #include "control/daemon/grubgen.h"
 #include "control/daemon/nodestate.h"
-#include "tests/unit/control/ctl_testcfg.h"
 #include "control/daemon/pxegen.h"
+#include "tests/unit/control/ctl_testcfg.h"
 
 static char dir[64];
 static struct cfg *cfg;

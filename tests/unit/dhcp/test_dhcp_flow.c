@@ -502,18 +502,6 @@ tweak_caps(struct tb *b)
 }
 
 static void
-random_mac(uint8_t mac[6], uint32_t i)
-{
-	uint32_t x = i * 2654435761u;
-	mac[0] = 0x02;
-	mac[1] = (uint8_t)(x >> 24);
-	mac[2] = (uint8_t)(x >> 16);
-	mac[3] = (uint8_t)(x >> 8);
-	mac[4] = (uint8_t)x;
-	mac[5] = (uint8_t)i;
-}
-
-static void
 test_caps_random_mac_flood(void **st)
 {
 	(void)st;
@@ -521,7 +509,7 @@ test_caps_random_mac_flood(void **st)
 	unsigned offers = 0;
 	for (uint32_t i = 0; i < 2000; i++) {
 		uint8_t mac[6];
-		random_mac(mac, i);
+		th_mac(mac, i);
 		if (discover(h, mac, 0) == DHCP_REPLY)
 			offers++;
 	}
@@ -553,7 +541,7 @@ test_global_cap(void **st)
 	unsigned offers = 0;
 	for (uint32_t i = 0; i < 50; i++) {
 		uint8_t mac[6];
-		random_mac(mac, i);
+		th_mac(mac, i);
 		if (discover(h, mac, 0) == DHCP_REPLY)
 			offers++;
 	}
@@ -561,26 +549,19 @@ test_global_cap(void **st)
 	assert_int_equal(th_ctr(h, BS_CTR_DROP_DHCP_GLOBAL_CAP), 45);
 	/* A client that already holds an offer is not capped. */
 	uint8_t mac[6];
-	random_mac(mac, 0);
+	th_mac(mac, 0);
 	assert_int_equal(discover(h, mac, 0), DHCP_REPLY);
 	th_done(h);
-}
-
-static void
-tweak_tiny_pool(struct tb *b)
-{
-	b->pool[0].lo = IP4(10, 77, 0, 100);
-	b->pool[0].hi = IP4(10, 77, 0, 102);
 }
 
 static void
 test_pool_exhausted(void **st)
 {
 	(void)st;
-	struct th *h = th_lab(tweak_tiny_pool);
+	struct th *h = th_lab(tb_tweak_tiny_pool);
 	for (uint32_t i = 0; i < 3; i++) {
 		uint8_t mac[6];
-		random_mac(mac, i);
+		th_mac(mac, i);
 		assert_int_equal(discover(h, mac, 0), DHCP_REPLY);
 	}
 	assert_int_equal(discover(h, DYN, 0), BS_CTR_DROP_DHCP_POOL_EXHAUSTED);
@@ -802,7 +783,7 @@ test_config_change_recounts(void **st)
 	struct th *h = th_new(tb_finish(b, 1), 1024);
 	for (uint32_t i = 0; i < 3; i++) {
 		uint8_t mac[6];
-		random_mac(mac, i);
+		th_mac(mac, i);
 		assert_int_equal(discover(h, mac, 0), DHCP_REPLY);
 	}
 	assert_int_equal(discover(h, DYN, 0), BS_CTR_DROP_DHCP_SUBNET_CAP);

@@ -246,16 +246,10 @@ test_plain_client_gets_no_boot(void **st)
 }
 
 static void
-tweak_proxy(struct tb *b)
-{
-	b->hdr.proxy_dhcp = 1;
-}
-
-static void
 test_proxy_dhcp(void **st)
 {
 	(void)st;
-	struct th *h = th_lab(tweak_proxy);
+	struct th *h = th_lab(tb_tweak_proxy);
 	struct pk p;
 	pxe_discover(&p, DYN, "PXEClient:Arch:00007:UNDI:003016", 7);
 	pk_end(&p);

@@ -26,18 +26,6 @@
 
 static const uint8_t REAL[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
 
-static void
-mac_of(uint8_t mac[6], uint32_t i)
-{
-	uint32_t x = i * 2654435761u;
-	mac[0] = 0x02;
-	mac[1] = (uint8_t)(x >> 24);
-	mac[2] = (uint8_t)(x >> 16);
-	mac[3] = (uint8_t)(x >> 8);
-	mac[4] = (uint8_t)x;
-	mac[5] = (uint8_t)i;
-}
-
 static int
 discover(struct th *h, const uint8_t mac[6])
 {
@@ -109,7 +97,7 @@ test_decline_of_offer_ignored(void **st)
 	struct th *h = th_lab(NULL);
 	for (uint32_t i = 0; i < 100; i++) {
 		uint8_t mac[6];
-		mac_of(mac, i);
+		th_mac(mac, i);
 		assert_int_equal(discover(h, mac), DHCP_REPLY);
 		assert_int_equal(decline(h, mac, th_yiaddr(h)), BS_CTR_DROP_DHCP_DECLINE_NOT_BOUND);
 	}
@@ -143,7 +131,7 @@ test_decline_counted_against_cap(void **st)
 	uint32_t first = 0;
 	for (uint32_t i = 0; i < 100; i++) {
 		uint8_t mac[6];
-		mac_of(mac, i);
+		th_mac(mac, i);
 		h->now += 1000; /* each quarantine ends a second after the last */
 		uint32_t ip = dora(h, mac);
 		if (i == 0)
@@ -160,22 +148,15 @@ test_decline_counted_against_cap(void **st)
 	assert_true(ip >= IP4(10, 77, 0, 100) && ip <= IP4(10, 77, 0, 199));
 	/* Still at the cap: a random-MAC flood after it gets nothing new. */
 	uint8_t mac[6];
-	mac_of(mac, 1000);
+	th_mac(mac, 1000);
 	assert_int_equal(discover(h, mac), DHCP_REPLY); /* the next oldest quarantine */
 	for (uint32_t i = 0; i < 8; i++) {
-		mac_of(mac, 2000 + i);
+		th_mac(mac, 2000 + i);
 		assert_int_equal(discover(h, mac), DHCP_REPLY);
 	}
-	mac_of(mac, 3000);
+	th_mac(mac, 3000);
 	assert_int_equal(discover(h, mac), BS_CTR_DROP_DHCP_SUBNET_CAP);
 	th_done(h);
-}
-
-static void
-tweak_tiny_pool(struct tb *b)
-{
-	b->pool[0].lo = IP4(10, 77, 0, 100);
-	b->pool[0].hi = IP4(10, 77, 0, 102);
 }
 
 /* Pool exhausted by quarantine: the oldest one is reused. */
@@ -183,11 +164,11 @@ static void
 test_decline_pool_exhausted_reuses_oldest(void **st)
 {
 	(void)st;
-	struct th *h = th_lab(tweak_tiny_pool);
+	struct th *h = th_lab(tb_tweak_tiny_pool);
 	uint32_t ips[3];
 	for (uint32_t i = 0; i < 3; i++) {
 		uint8_t mac[6];
-		mac_of(mac, i);
+		th_mac(mac, i);
 		h->now += 1000;
 		ips[i] = dora(h, mac);
 		assert_int_equal(decline(h, mac, ips[i]), DHCP_SILENT);
@@ -326,12 +307,6 @@ test_trusted_relays(void **st)
 	th_done(h);
 }
 
-static void
-tweak_proxy(struct tb *b)
-{
-	b->hdr.proxy_dhcp = 1;
-}
-
 /* ProxyDHCP hands out no address, so it knows none: a ciaddr the client
  * wrote (here node001's reserved address, from another MAC) must not
  * reach control as that client's address. */
@@ -339,7 +314,7 @@ static void
 test_proxy_ciaddr_not_reported(void **st)
 {
 	(void)st;
-	struct th *h = th_lab(tweak_proxy);
+	struct th *h = th_lab(tb_tweak_proxy);
 	struct pk p;
 	pk_start(&p, DHCP_MT_DISCOVER, REAL, 7);
 	pk_set32(&p, 12, IP4(10, 77, 0, 11)); /* ciaddr: node001's */
