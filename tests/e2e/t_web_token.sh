@@ -57,6 +57,8 @@ try:
     b.type_text("wrong-" + token)
     b.eval("document.getElementById('token-set').click()")
     check(b.wait(CONN + ".includes('admin token refused')", 10), "wrong token: %r" % b.eval(CONN))
+    check(b.eval("document.getElementById('token-state').textContent") == "token refused",
+          "wrong token: the field does not say so")
 
     # the right one, typed and entered with the Enter key's handler (the button here)
     b.eval("document.getElementById('token').focus()")
