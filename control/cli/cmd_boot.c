@@ -123,7 +123,14 @@ on_boot_opt(void *ctx, int key, const char *val)
 		return EXIT_USAGE;
 	}
 	b->camp = true;
-	b->el += (size_t)snprintf(b->extra + b->el, sizeof(b->extra) - b->el, "&%s=%s", qname[key], val);
+	/* room kept for "&power=N"; a repeated option could otherwise walk
+	 * el past the buffer (snprintf returns what it would have written) */
+	int w = snprintf(b->extra + b->el, sizeof(b->extra) - 16 - b->el, "&%s=%s", qname[key], val);
+	if (w < 0 || (size_t)w >= sizeof(b->extra) - 16 - b->el) {
+		fprintf(stderr, "bootstorm %s: too many campaign options\n", b->action);
+		return EXIT_USAGE;
+	}
+	b->el += (size_t)w;
 	return 0;
 }
 

@@ -31,7 +31,7 @@
 static int
 run(int (*cmd)(int, char **), const char *const *words)
 {
-	char *argv[32];
+	char *argv[128];
 	int argc = 0, rc;
 
 	for (; words[argc]; argc++)
@@ -186,6 +186,17 @@ test_commands(void **state)
 	/* a campaign option on localboot: the "whole number" message, as before */
 	assert_int_equal(run(cmd_localboot, (const char *[]){ "localboot", "n1", "--rate", "5", "--url", DEAD, NULL }),
 			 EXIT_USAGE);
+
+	/* a campaign option repeated past the query buffer: refused, not
+	 * written past it (the old loop's offset ran beyond the buffer) */
+	const char *many[100] = { "reimage", "n1", "--url", DEAD };
+	int nw = 4;
+	while (nw < 96) {
+		many[nw++] = "--max-in-flight";
+		many[nw++] = "123456789";
+	}
+	many[nw] = NULL;
+	assert_int_equal(run(cmd_reimage, many), EXIT_USAGE);
 
 	/* watch: bad option is its own usage line, exit 2 */
 	assert_int_equal(run(cmd_watch, (const char *[]){ "watch", "--bogus", NULL }), EXIT_USAGE);
