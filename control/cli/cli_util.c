@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "conf/cfg.h"
+#include "control/cli/cli.h"
 #include "control/daemon/kickstart.h"
 #include "control/exit.h"
 #include "control/log.h"
@@ -107,35 +108,67 @@ trim:
 }
 
 int
-cli_client_base(int argc, char **argv, char *out, size_t cap)
+cli_client_parse(int argc, char **argv, const struct cli_opt *own,
+		 int (*on_opt)(void *ctx, int key, const char *val), void *ctx, struct cli_args *a)
 {
-	static const struct option opts[] = {
+	struct option lo[CLI_MAX_OPTS + 4] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "url", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
 	};
-	const char *cfg = NULL, *url = NULL;
-	int o;
+	char so[3 * CLI_MAX_OPTS + 8] = "c:u:h";
+	size_t nl = 3, ns = strlen(so);
+	int o, rc;
 
-	optind = 1;
-	while ((o = getopt_long(argc, argv, "c:u:h", opts, NULL)) != -1) {
-		switch (o) {
-		case 'c':
-			cfg = optarg;
-			break;
-		case 'u':
-			url = optarg;
-			break;
-		case 'h':
-			return 1;
-		default:
-			return -EINVAL;
+	for (size_t k = 0; own && own[k].key; k++) {
+		const struct cli_opt *x = &own[k];
+
+		if (k == CLI_MAX_OPTS)
+			return CLI_EXIT_USAGE_TEXT; /* a table too long: the command's bug */
+		lo[nl++] = (struct option){ x->name, x->arg ? required_argument : no_argument, NULL, x->key };
+		if (x->short_ok) {
+			so[ns++] = (char)x->key;
+			if (x->arg)
+				so[ns++] = ':';
 		}
 	}
-	if (optind != argc)
+	lo[nl] = (struct option){ 0 };
+	so[ns] = '\0';
+	a->cfg = a->url = NULL;
+	optind = 0; /* glibc: a full restart, even after a parse that stopped midway */
+	while ((o = getopt_long(argc, argv, so, lo, NULL)) != -1) {
+		switch (o) {
+		case 'c':
+			a->cfg = optarg;
+			break;
+		case 'u':
+			a->url = optarg;
+			break;
+		case 'h':
+			return CLI_EXIT_HELP;
+		case '?':
+		case ':':
+			return CLI_EXIT_USAGE_TEXT;
+		default:
+			if ((rc = on_opt(ctx, o, optarg)) != 0)
+				return rc;
+		}
+	}
+	a->first = optind;
+	return 0;
+}
+
+int
+cli_client_base(int argc, char **argv, char *out, size_t cap)
+{
+	struct cli_args a;
+	int rc = cli_client_parse(argc, argv, NULL, NULL, NULL, &a);
+
+	if (rc == CLI_EXIT_HELP)
+		return 1;
+	if (rc || a.first != argc)
 		return -EINVAL;
-	return cli_api_url(cfg, url, out, cap);
+	return cli_api_url(a.cfg, a.url, out, cap);
 }
 
 /* ---- HTTP GET (libcurl) ------------------------------------------------ */
@@ -271,6 +304,31 @@ http_get(const char *url, char **body, size_t *len)
 		return -EPROTO;
 	}
 	return rc;
+}
+
+int
+cli_post_json(const char *url, long *status, json_t **j, char **body)
+{
+	size_t len = 0;
+	int err;
+
+	*j = NULL;
+	*body = NULL;
+	err = cli_http(url, true, 30000L, status, body, &len);
+	if (err < 0) {
+		fprintf(stderr, "bootstorm: %s: %s\n", url, strerror(-err));
+		return EXIT_RUNTIME;
+	}
+	*j = json_loads(*body, 0, NULL);
+	return 0;
+}
+
+const char *
+cli_answer_error(json_t *j, const char *body)
+{
+	const char *e = j ? json_string_value(json_object_get(j, "error")) : NULL;
+
+	return e ? e : body;
 }
 
 json_t *

@@ -12,7 +12,6 @@
  * the boot states and regenerates the boot files.
  */
 #include <curl/curl.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -27,12 +26,11 @@
 static int
 post_action(const char *base, const char *set, const char *action, const char *profile)
 {
-	char url[4096], *body = NULL, *eset, *eprof = NULL;
-	size_t blen = 0;
+	char url[4096], *body, *eset, *eprof = NULL;
 	long status = 0;
 	CURL *h;
 	json_t *j;
-	int rc = EXIT_RUNTIME, err;
+	int rc;
 
 	if (curl_global_init(CURL_GLOBAL_NOTHING) != CURLE_OK || !(h = curl_easy_init()))
 		return EXIT_RUNTIME;
@@ -44,16 +42,10 @@ post_action(const char *base, const char *set, const char *action, const char *p
 	curl_free(eset);
 	curl_free(eprof);
 	curl_easy_cleanup(h);
-	err = cli_http(url, true, 30000L, &status, &body, &blen);
-	if (err < 0) {
-		fprintf(stderr, "bootstorm: %s: %s\n", url, strerror(-err));
+	if (cli_post_json(url, &status, &j, &body) != 0)
 		return EXIT_RUNTIME;
-	}
-	j = json_loads(body, 0, NULL);
 	if (status != 200) {
-		const char *e = j ? json_string_value(json_object_get(j, "error")) : NULL;
-
-		fprintf(stderr, "bootstorm: %s: HTTP %ld: %s\n", action, status, e ? e : body);
+		fprintf(stderr, "bootstorm: %s: HTTP %ld: %s\n", action, status, cli_answer_error(j, body));
 		rc = status == 400 || status == 404 ? EXIT_USAGE : EXIT_RUNTIME;
 	} else {
 		json_t *v;
@@ -77,78 +69,87 @@ post_action(const char *base, const char *set, const char *action, const char *p
 	return rc;
 }
 
+static const struct cli_opt boot_opts[] = {
+	{ "profile", 'p', true, true },
+	{ "all", 'a', false, false },
+	{ "power", 'P', false, false },
+	{ "max-in-flight", 'M', true, false },
+	{ "rate", 'R', true, false },
+	{ "dhcp-deadline", 'D', true, false },
+	{ "install-deadline", 'I', true, false },
+	{ "max-repower", 'K', true, false },
+	{ 0 },
+};
+
+/* What the options of reimage/localboot say. */
+struct boot_args {
+	const char *action;
+	bool with_profile; /* reimage: --profile and the campaign options */
+	const char *profile;
+	bool all, camp, power;
+	char extra[512]; /* &max_in_flight=N... for the campaign */
+	size_t el;
+};
+
+/* on_opt of boot_cmd: 0, or the exit code that ends the command. */
+static int
+on_boot_opt(void *ctx, int key, const char *val)
+{
+	static const char *const qname[] = { ['M'] = "max_in_flight", ['R'] = "rate",
+		['D'] = "dhcp_deadline", ['I'] = "install_deadline", ['K'] = "max_repower" };
+	struct boot_args *b = ctx;
+	const struct cli_opt *o = boot_opts;
+
+	if (key == 'a') {
+		b->all = true;
+		return 0;
+	}
+	if ((key == 'p' || key == 'P') && !b->with_profile)
+		return CLI_EXIT_USAGE_TEXT;
+	if (key == 'p') {
+		b->profile = val;
+		return 0;
+	}
+	if (key == 'P') {
+		b->camp = b->power = true;
+		return 0;
+	}
+	/* localboot takes no campaign option: the same message as a bad one */
+	if (!b->with_profile || strspn(val, "0123456789") != strlen(val) || !*val ||
+	    strlen(val) > 9) {
+		while (o->key != key)
+			o++;
+		fprintf(stderr, "bootstorm %s: --%s wants a whole number\n", b->action, o->name);
+		return EXIT_USAGE;
+	}
+	b->camp = true;
+	/* room kept for "&power=N"; a repeated option could otherwise walk
+	 * el past the buffer (snprintf returns what it would have written) */
+	int w = snprintf(b->extra + b->el, sizeof(b->extra) - 16 - b->el, "&%s=%s", qname[key], val);
+	if (w < 0 || (size_t)w >= sizeof(b->extra) - 16 - b->el) {
+		fprintf(stderr, "bootstorm %s: too many campaign options\n", b->action);
+		return EXIT_USAGE;
+	}
+	b->el += (size_t)w;
+	return 0;
+}
+
 static int
 boot_cmd(int argc, char **argv, const char *action, bool with_profile)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "url", required_argument, NULL, 'u' },
-		{ "profile", required_argument, NULL, 'p' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "power", no_argument, NULL, 'P' },
-		{ "max-in-flight", required_argument, NULL, 'M' },
-		{ "rate", required_argument, NULL, 'R' },
-		{ "dhcp-deadline", required_argument, NULL, 'D' },
-		{ "install-deadline", required_argument, NULL, 'I' },
-		{ "max-repower", required_argument, NULL, 'K' },
-		{ 0 },
-	};
-	static const char *const qname[] = { ['M'] = "max_in_flight", ['R'] = "rate",
-		['D'] = "dhcp_deadline", ['I'] = "install_deadline", ['K'] = "max_repower" };
-	const char *cfg = NULL, *url = NULL, *profile = NULL;
-	char base[1024], set[4096] = "", extra[512] = "";
-	bool all = false, camp = false, power = false;
-	size_t len = 0, el = 0;
-	int o;
+	struct boot_args b = { .action = action, .with_profile = with_profile };
+	struct cli_args a;
+	char base[1024], set[4096] = "";
+	size_t len = 0;
+	int rc = cli_client_parse(argc, argv, boot_opts, on_boot_opt, &b, &a);
 
-	optind = 1;
-	while ((o = getopt_long(argc, argv, "c:u:p:h", opts, NULL)) != -1) {
-		switch (o) {
-		case 'c':
-			cfg = optarg;
-			break;
-		case 'u':
-			url = optarg;
-			break;
-		case 'p':
-			if (!with_profile)
-				return CLI_EXIT_USAGE_TEXT;
-			profile = optarg;
-			break;
-		case 'a':
-			all = true;
-			break;
-		case 'P':
-			if (!with_profile)
-				return CLI_EXIT_USAGE_TEXT;
-			camp = power = true;
-			break;
-		case 'M':
-		case 'R':
-		case 'D':
-		case 'I':
-		case 'K':
-			if (!with_profile || strspn(optarg, "0123456789") != strlen(optarg) || !*optarg ||
-			    strlen(optarg) > 9) {
-				fprintf(stderr, "bootstorm %s: --%s wants a whole number\n", action,
-					opts[o == 'M' ? 6 : o == 'R' ? 7 : o == 'D' ? 8 : o == 'I' ? 9 : 10].name);
-				return EXIT_USAGE;
-			}
-			camp = true;
-			el += (size_t)snprintf(extra + el, sizeof(extra) - el, "&%s=%s", qname[o], optarg);
-			break;
-		case 'h':
-			return CLI_EXIT_HELP;
-		default:
-			return CLI_EXIT_USAGE_TEXT;
-		}
-	}
-	if (all == (optind < argc)) {
+	if (rc)
+		return rc;
+	if (b.all == (a.first < argc)) {
 		fprintf(stderr, "bootstorm %s: name nodes (node[001-099], a,b, ...) or --all\n", action);
 		return EXIT_USAGE;
 	}
-	for (int i = optind; i < argc; i++) {
+	for (int i = a.first; i < argc; i++) {
 		size_t n = strlen(argv[i]);
 
 		if (len + n + 2 > sizeof(set)) {
@@ -160,15 +161,15 @@ boot_cmd(int argc, char **argv, const char *action, bool with_profile)
 		memcpy(set + len, argv[i], n + 1);
 		len += n;
 	}
-	if (all)
+	if (b.all)
 		snprintf(set, sizeof(set), "*");
-	if (cli_api_url(cfg, url, base, sizeof(base)) < 0)
+	if (cli_api_url(a.cfg, a.url, base, sizeof(base)) < 0)
 		return EXIT_USAGE;
-	if (camp) {
-		snprintf(extra + el, sizeof(extra) - el, "&power=%d", power ? 1 : 0);
-		return cli_campaign_create(base, set, profile, extra);
+	if (b.camp) {
+		snprintf(b.extra + b.el, sizeof(b.extra) - b.el, "&power=%d", b.power ? 1 : 0);
+		return cli_campaign_create(base, set, b.profile, b.extra);
 	}
-	return post_action(base, set, action, profile);
+	return post_action(base, set, action, b.profile);
 }
 
 int

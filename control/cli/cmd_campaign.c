@@ -5,7 +5,6 @@
  * running server's /api/campaigns (control/daemon/api_camp.h).
  */
 #include <curl/curl.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -96,24 +95,15 @@ print_status(json_t *k, bool nodes)
 static json_t *
 post(const char *base, const char *path, int *rc)
 {
-	char url[8192], *body = NULL;
-	size_t blen = 0;
+	char url[8192], *body;
 	long status = 0;
-	int err;
 	json_t *j;
 
 	snprintf(url, sizeof(url), "%s/api/%s", base, path);
-	err = cli_http(url, true, 30000L, &status, &body, &blen);
-	if (err < 0) {
-		fprintf(stderr, "bootstorm: %s: %s\n", url, strerror(-err));
-		*rc = EXIT_RUNTIME;
+	if ((*rc = cli_post_json(url, &status, &j, &body)) != 0)
 		return NULL;
-	}
-	j = json_loads(body, 0, NULL);
 	if (status != 200) {
-		const char *e = j ? json_string_value(json_object_get(j, "error")) : NULL;
-
-		fprintf(stderr, "bootstorm: %s: HTTP %ld: %s\n", path, status, e ? e : body);
+		fprintf(stderr, "bootstorm: %s: HTTP %ld: %s\n", path, status, cli_answer_error(j, body));
 		*rc = status == 400 || status == 404 || status == 409 ? EXIT_USAGE : EXIT_RUNTIME;
 		json_decref(j);
 		j = NULL;
@@ -181,40 +171,22 @@ watch(const char *base, const char *id)
 int
 cmd_campaign(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "url", required_argument, NULL, 'u' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	const char *cfg = NULL, *url = NULL, *act, *id;
+	struct cli_args a;
+	const char *act, *id;
 	char base[1024], path[160];
-	int o, rc = EXIT_OK;
+	int rc = cli_client_parse(argc, argv, NULL, NULL, NULL, &a);
 
-	optind = 1;
-	while ((o = getopt_long(argc, argv, "c:u:h", opts, NULL)) != -1) {
-		switch (o) {
-		case 'c':
-			cfg = optarg;
-			break;
-		case 'u':
-			url = optarg;
-			break;
-		case 'h':
-			return CLI_EXIT_HELP;
-		default:
-			return CLI_EXIT_USAGE_TEXT;
-		}
-	}
-	act = optind < argc ? argv[optind] : NULL;
-	id = optind + 1 < argc ? argv[optind + 1] : NULL;
-	if (!act || (strcmp(act, "list") ? !id || optind + 2 != argc : optind + 1 != argc) ||
+	if (rc)
+		return rc;
+	act = a.first < argc ? argv[a.first] : NULL;
+	id = a.first + 1 < argc ? argv[a.first + 1] : NULL;
+	if (!act || (strcmp(act, "list") ? !id || a.first + 2 != argc : a.first + 1 != argc) ||
 	    (id && (strlen(id) > 31 || strchr(id, '/') || strchr(id, '?')))) {
 		fprintf(stderr, "usage: bootstorm campaign [-c FILE|--url URL] "
 				"list | status ID | watch ID | cancel ID | retry-failed ID\n");
 		return EXIT_USAGE;
 	}
-	if (cli_api_url(cfg, url, base, sizeof(base)) < 0)
+	if (cli_api_url(a.cfg, a.url, base, sizeof(base)) < 0)
 		return EXIT_USAGE;
 	if (!strcmp(act, "list")) {
 		json_t *j, *k;

@@ -8,7 +8,6 @@
  * with it, writes discovery.enrolled and reloads.
  */
 #include <curl/curl.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -44,43 +43,34 @@ print_table(json_t *j)
 	       jint(j, "count"), jint(j, "capacity"), jint(j, "overflow"), jint(j, "ring_full"));
 }
 
+/* on_opt of cmd_discovered: --json, -j. */
+static int
+on_json(void *ctx, int key, const char *val)
+{
+	(void)key;
+	(void)val;
+	*(bool *)ctx = true;
+	return 0;
+}
+
 int
 cmd_discovered(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "url", required_argument, NULL, 'u' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
+	static const struct cli_opt own[] = {
+		{ "json", 'j', false, true },
 		{ 0 },
 	};
-	const char *cfg = NULL, *url = NULL;
+	struct cli_args a;
 	bool as_json = false;
 	char base[1024];
 	json_t *j;
-	int o, rc;
+	int rc = cli_client_parse(argc, argv, own, on_json, &as_json, &a);
 
-	optind = 1;
-	while ((o = getopt_long(argc, argv, "c:u:jh", opts, NULL)) != -1) {
-		switch (o) {
-		case 'c':
-			cfg = optarg;
-			break;
-		case 'u':
-			url = optarg;
-			break;
-		case 'j':
-			as_json = true;
-			break;
-		case 'h':
-			return CLI_EXIT_HELP;
-		default:
-			return CLI_EXIT_USAGE_TEXT;
-		}
-	}
-	if (optind != argc)
+	if (rc)
+		return rc;
+	if (a.first != argc)
 		return CLI_EXIT_USAGE_TEXT;
-	if (cli_api_url(cfg, url, base, sizeof(base)) < 0)
+	if (cli_api_url(a.cfg, a.url, base, sizeof(base)) < 0)
 		return EXIT_USAGE;
 	if ((rc = cli_fetch_or_fail(base, "/api/discovered", &j)) != 0)
 		return rc;
@@ -99,12 +89,11 @@ static int
 post_enroll(const char *base, const char *mac, const char *name, const char *profile,
 	    const char *ip)
 {
-	char url[4096], *body = NULL, *em, *en, *ep = NULL, *ei = NULL;
-	size_t blen = 0;
+	char url[4096], *body, *em, *en, *ep = NULL, *ei = NULL;
 	long status = 0;
 	CURL *h;
 	json_t *j;
-	int rc, err;
+	int rc;
 
 	if (curl_global_init(CURL_GLOBAL_NOTHING) != CURLE_OK || !(h = curl_easy_init()))
 		return EXIT_RUNTIME;
@@ -121,19 +110,13 @@ post_enroll(const char *base, const char *mac, const char *name, const char *pro
 	curl_free(ep);
 	curl_free(ei);
 	curl_easy_cleanup(h);
-	err = cli_http(url, true, 30000L, &status, &body, &blen);
-	if (err < 0) {
-		fprintf(stderr, "bootstorm: %s: %s\n", url, strerror(-err));
+	if (cli_post_json(url, &status, &j, &body) != 0)
 		return EXIT_RUNTIME;
-	}
-	j = json_loads(body, 0, NULL);
 	if (status == 200 || status == 202) {
 		printf("%s\n", jstr(j, "result"));
 		rc = status == 200 ? EXIT_OK : EXIT_RUNTIME;
 	} else {
-		const char *e = j ? json_string_value(json_object_get(j, "error")) : NULL;
-
-		fprintf(stderr, "bootstorm enroll: %s\n", e ? e : body);
+		fprintf(stderr, "bootstorm enroll: %s\n", cli_answer_error(j, body));
 		rc = status == 400 || status == 409 || status == 422 ? EXIT_USAGE : EXIT_RUNTIME;
 	}
 	json_decref(j);
@@ -141,51 +124,46 @@ post_enroll(const char *base, const char *mac, const char *name, const char *pro
 	return rc;
 }
 
+struct enroll_args {
+	const char *name, *profile, *ip;
+};
+
+/* on_opt of cmd_enroll: --name, --profile, --ip (and -n, -p, -i). */
+static int
+on_enroll_opt(void *ctx, int key, const char *val)
+{
+	struct enroll_args *e = ctx;
+
+	if (key == 'n')
+		e->name = val;
+	else if (key == 'p')
+		e->profile = val;
+	else
+		e->ip = val;
+	return 0;
+}
+
 int
 cmd_enroll(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "url", required_argument, NULL, 'u' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "profile", required_argument, NULL, 'p' },
-		{ "ip", required_argument, NULL, 'i' },
-		{ "help", no_argument, NULL, 'h' },
+	static const struct cli_opt own[] = {
+		{ "name", 'n', true, true },
+		{ "profile", 'p', true, true },
+		{ "ip", 'i', true, true },
 		{ 0 },
 	};
-	const char *cfg = NULL, *url = NULL, *name = NULL, *profile = NULL, *ip = NULL;
+	struct enroll_args e = { 0 };
+	struct cli_args a;
 	char base[1024];
-	int o;
+	int rc = cli_client_parse(argc, argv, own, on_enroll_opt, &e, &a);
 
-	optind = 1;
-	while ((o = getopt_long(argc, argv, "c:u:n:p:i:h", opts, NULL)) != -1) {
-		switch (o) {
-		case 'c':
-			cfg = optarg;
-			break;
-		case 'u':
-			url = optarg;
-			break;
-		case 'n':
-			name = optarg;
-			break;
-		case 'p':
-			profile = optarg;
-			break;
-		case 'i':
-			ip = optarg;
-			break;
-		case 'h':
-			return CLI_EXIT_HELP;
-		default:
-			return CLI_EXIT_USAGE_TEXT;
-		}
-	}
-	if (optind + 1 != argc || !name) {
+	if (rc)
+		return rc;
+	if (a.first + 1 != argc || !e.name) {
 		fprintf(stderr, "bootstorm enroll: MAC --name NODE [--profile P] [--ip ADDR]\n");
 		return EXIT_USAGE;
 	}
-	if (cli_api_url(cfg, url, base, sizeof(base)) < 0)
+	if (cli_api_url(a.cfg, a.url, base, sizeof(base)) < 0)
 		return EXIT_USAGE;
-	return post_enroll(base, argv[optind], name, profile, ip);
+	return post_enroll(base, argv[a.first], e.name, e.profile, e.ip);
 }

@@ -5,7 +5,6 @@
  * redrawn about once a second; q or Ctrl-C quits and restores the terminal.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <poll.h>
 #include <signal.h>
@@ -256,41 +255,37 @@ frame(const char *base, struct screen *sc, const char *footer)
 	json_decref(nodes);
 }
 
+/* on_opt of cmd_watch: --frames N (-n N). */
+static int
+on_frames(void *ctx, int key, const char *val)
+{
+	(void)key;
+	*(long *)ctx = strtol(val, NULL, 10);
+	return 0;
+}
+
 int
 cmd_watch(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "url", required_argument, NULL, 'u' },
-		{ "frames", required_argument, NULL, 'n' },
+	static const struct cli_opt own[] = {
+		{ "frames", 'n', true, true },
 		{ 0 },
 	};
-	const char *cfg = NULL, *url = NULL;
+	struct cli_args a;
 	struct termios saved, raw;
 	struct sigaction sa = { .sa_handler = on_sig };
 	bool tty = isatty(STDIN_FILENO), ansi = isatty(STDOUT_FILENO);
 	long frames = -1;
 	char base[1024];
-	int o;
+	int rc = cli_client_parse(argc, argv, own, on_frames, &frames, &a);
 
-	optind = 1;
-	while ((o = getopt_long(argc, argv, "c:u:n:", opts, NULL)) != -1) {
-		switch (o) {
-		case 'c':
-			cfg = optarg;
-			break;
-		case 'u':
-			url = optarg;
-			break;
-		case 'n':
-			frames = strtol(optarg, NULL, 10);
-			break;
-		default:
-			fprintf(stderr, "usage: bootstorm watch [-c FILE | --url URL] [--frames N]\n");
-			return EXIT_USAGE;
-		}
+	if (rc == CLI_EXIT_HELP)
+		return rc;
+	if (rc) {
+		fprintf(stderr, "usage: bootstorm watch [-c FILE | --url URL] [--frames N]\n");
+		return EXIT_USAGE;
 	}
-	if (cli_api_url(cfg, url, base, sizeof(base)) < 0)
+	if (cli_api_url(a.cfg, a.url, base, sizeof(base)) < 0)
 		return EXIT_USAGE;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

@@ -222,6 +222,25 @@ disc_remove(struct disc *d, const uint8_t mac[6])
 	return hit;
 }
 
+uint32_t
+disc_forget_known(struct disc *d, const struct cfg *cfg)
+{
+	uint32_t gone = 0;
+
+	pthread_mutex_lock(&d->mu);
+	/* downward: remove_slot() moves the last slot into the hole, and
+	 * every slot above s has been looked at already */
+	for (uint32_t s = d->n; s-- > 0;) {
+		if (!cfg_node_by_mac(cfg, d->v[s].ev.mac))
+			continue;
+		remove_slot(d, s, probe(d, d->v[s].ev.mac));
+		gone++;
+	}
+	d->changes += gone;
+	pthread_mutex_unlock(&d->mu);
+	return gone;
+}
+
 bool
 disc_get(struct disc *d, const uint8_t mac[6], struct disc_entry *out)
 {
@@ -570,9 +589,13 @@ int
 disc_open(struct disc *d, const struct cfg *cfg)
 {
 	char path[4096];
+	int rc;
 
 	snprintf(path, sizeof(path), "%s/discovered", cfg->state_dir);
-	return disc_init(d, cfg->disc_max, path);
+	rc = disc_init(d, cfg->disc_max, path);
+	if (rc == 0)
+		disc_forget_known(d, cfg); /* nodes added to the YAML while stopped */
+	return rc;
 }
 
 void

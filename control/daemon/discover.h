@@ -65,6 +65,11 @@ void disc_free(struct disc *d);
 void disc_event(struct disc *d, const struct disc_event *ev);
 /* Forgets mac; true when it was there. */
 bool disc_remove(struct disc *d, const uint8_t mac[6]);
+/* Frees the entries whose MAC the inventory of cfg has (enrolled, or added
+ * to the YAML since they were seen): disc_json() hides them anyway, but
+ * each held a slot until a newer MAC evicted it.  Called at start and
+ * after every reload (caller holds cfg's lock).  Returns how many. */
+uint32_t disc_forget_known(struct disc *d, const struct cfg *cfg);
 /* Copy of mac's entry; false when absent. */
 bool disc_get(struct disc *d, const uint8_t mac[6], struct disc_entry *out);
 

@@ -317,6 +317,8 @@ ctl_reload(struct ctl *c, const char *why)
 	 * are not rewritten. */
 	pthread_rwlock_rdlock(&c->cfg_lock);
 	ctl_gen_files(c, c->cfg);
+	/* discovered MACs the inventory now has: hidden already, free their slots */
+	disc_forget_known(&c->disc, c->cfg);
 	pthread_rwlock_unlock(&c->cfg_lock);
 	atomic_fetch_add(&c->reloads, 1);
 }

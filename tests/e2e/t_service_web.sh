@@ -5,7 +5,7 @@
 # storm.c, plus nodes with missing fields and numeric stages the page must tolerate).
 # Checks the DOM after the page polled: one cell per node, the colour class per
 # stage, the legend counts, rates and failed nodes from the storm object, the storm
-# panel, the errors list, and the details panel of the node named in the URL
+# panel, the errors list, the discovered panel, and the details panel of the node named in the URL
 # (#node=...).  Saves a screenshot ($BS_WEB_SHOT, default
 # /tmp/bootstorm-web.png).
 # Exit: 0 pass, 1 fail, 77 when no Chromium is installed (nothing else skips).
@@ -115,6 +115,14 @@ class H(BaseHTTPRequestHandler):
                                   "console": ["installer: <hung>"]}]
             body = camp if path.endswith("c1") else {"campaigns": [camp]}
             self.send(200, "application/json", json.dumps(body).encode())
+        elif path == "/api/discovered":
+            # control/daemon/discover.c disc_json(): newest first
+            disc = {"capacity": 4096, "count": 1, "overflow": 0, "events": 3, "ring_full": 0,
+                    "clients": [{"mac": "52:54:00:dd:00:01", "arch": 7, "arch_name": "x64 UEFI",
+                                 "vendor_class": "PXEClient:Arch:00007:UNDI:003000",
+                                 "first_seen_ms": now - 120000, "last_seen_ms": now - 4000,
+                                 "count": 3}]}
+            self.send(200, "application/json", json.dumps(disc).encode())
         else:
             # anything else (a remote asset, a favicon) is a 404 and logged
             sys.stderr.write("404 %s\n" % self.path)
@@ -205,6 +213,8 @@ check("Firmware" in det and "UEFI x64" in det and "First seen" in det and "first
 cl = p.text.get("camplist", "")
 check("c1" in cl and "2/4 done" in cl and "vm04: install timeout at stage kickstart" in cl
       and "installer: <hung>" in cl, "campaign panel: %r" % cl)
+dl = p.text.get("disclist", "")
+check("52:54:00:dd:00:01" in dl and "x64 UEFI" in dl and "×3" in dl, "discovered panel: %r" % dl)
 check(not re.search(r'(src|href)=["\']?https?://', dom), "page references a remote asset")
 if errors:
     print("FAIL: " + "\n  ".join(errors))

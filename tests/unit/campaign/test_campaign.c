@@ -89,6 +89,28 @@ f_verify(void *ctx, uint32_t i, const char *node)
 
 static const struct camp_env fenv = { NULL, f_set_boot, f_power, NULL, NULL };
 
+/* Every test's start: a fake with nothing outstanding, the clock at 1000 s,
+ * nodes that DHCP dhcp_delay ms after power-on and report report_delay ms
+ * after DHCP. */
+static void
+fake_reset(struct fake *f, uint64_t dhcp_delay, uint64_t report_delay)
+{
+	memset(f, 0, sizeof(*f));
+	f->now = 1000000;
+	f->dhcp_delay = dhcp_delay;
+	f->report_delay = report_delay;
+}
+
+/* The fake's callbacks with f as their context (what a restarted host
+ * passes to camp_load). */
+static struct camp_env
+env_of(struct fake *f)
+{
+	struct camp_env e = fenv;
+	e.ctx = f;
+	return e;
+}
+
 static void
 mk(struct campaign *c, struct fake *f, uint32_t n, const struct camp_params *p)
 {
@@ -98,8 +120,7 @@ mk(struct campaign *c, struct fake *f, uint32_t n, const struct camp_params *p)
 		snprintf(names[i], sizeof(names[i]), "node%04u", i);
 		np[i] = names[i];
 	}
-	struct camp_env e = fenv;
-	e.ctx = f;
+	struct camp_env e = env_of(f);
 	f->c = c;
 	assert_int_equal(camp_init(c, "c1", p, &e, np, n, f->now), 0);
 }
@@ -164,10 +185,7 @@ test_in_flight_cap(void **st)
 {
 	(void)st;
 	static struct fake f;
-	memset(&f, 0, sizeof(f));
-	f.now = 1000000;
-	f.dhcp_delay = 2000;
-	f.report_delay = 5000;
+	fake_reset(&f, 2000, 5000);
 	struct campaign c;
 	mk(&c, &f, 200, &P);
 	run(&f, 3600000);
@@ -186,10 +204,7 @@ test_rate_1000(void **st)
 {
 	(void)st;
 	static struct fake f;
-	memset(&f, 0, sizeof(f));
-	f.now = 1000000;
-	f.dhcp_delay = 1000;
-	f.report_delay = 1000;
+	fake_reset(&f, 1000, 1000);
 	struct camp_params p = P;
 	p.max_in_flight = 1000;
 	p.power_on_rate = 20; /* nodes/s: 1,000 nodes in ~50 s */
@@ -218,10 +233,7 @@ test_repower_then_fail(void **st)
 {
 	(void)st;
 	static struct fake f;
-	memset(&f, 0, sizeof(f));
-	f.now = 1000000;
-	f.dhcp_delay = 1000;
-	f.report_delay = 1000;
+	fake_reset(&f, 1000, 1000);
 	f.dhcp_never[3] = true;
 	struct campaign c;
 	mk(&c, &f, 5, &P);
@@ -245,10 +257,7 @@ test_install_timeout_and_reasons(void **st)
 {
 	(void)st;
 	static struct fake f;
-	memset(&f, 0, sizeof(f));
-	f.now = 1000000;
-	f.dhcp_delay = 1000;
-	f.report_delay = 1000;
+	fake_reset(&f, 1000, 1000);
 	f.report_never[0] = true;
 	f.report_never[1] = true;
 	f.bmc_fail[2] = true;
@@ -289,10 +298,7 @@ test_verify(void **st)
 {
 	(void)st;
 	static struct fake f;
-	memset(&f, 0, sizeof(f));
-	f.now = 1000000;
-	f.dhcp_delay = 1000;
-	f.report_delay = 1000;
+	fake_reset(&f, 1000, 1000);
 	struct camp_params p = P;
 	p.verify_deadline_ms = 30000;
 	struct campaign c;
@@ -312,8 +318,7 @@ test_verify(void **st)
 	close(fd);
 	assert_int_equal(camp_save(&c, path), 0);
 	struct campaign c2;
-	struct camp_env e = fenv;
-	e.ctx = &f;
+	struct camp_env e = env_of(&f);
 	e.verify = f_verify;
 	assert_int_equal(camp_load(&c2, path, &e), 0);
 	unlink(path);
@@ -349,8 +354,7 @@ test_verify(void **st)
 	assert_int_equal(c.nodes[2].stage, CS_DONE);
 	camp_free(&c);
 	/* no verify callback: done at once even with a deadline set */
-	memset(&f, 0, sizeof(f));
-	f.now = 1000000;
+	fake_reset(&f, 0, 0);
 	mk(&c, &f, 1, &p);
 	run(&f, 60000);
 	assert_int_equal(c.nodes[0].stage, CS_DONE);
@@ -365,10 +369,7 @@ test_token_wait(void **st)
 {
 	(void)st;
 	static struct fake f;
-	memset(&f, 0, sizeof(f));
-	f.now = 1000000;
-	f.dhcp_delay = 1000;
-	f.report_delay = 1000;
+	fake_reset(&f, 1000, 1000);
 	struct camp_params p = P;
 	p.power_on_rate = 10;
 	p.max_in_flight = 1000;
@@ -399,10 +400,7 @@ test_resume(void **st)
 {
 	(void)st;
 	static struct fake f;
-	memset(&f, 0, sizeof(f));
-	f.now = 1000000;
-	f.dhcp_delay = 3000;
-	f.report_delay = 3000;
+	fake_reset(&f, 3000, 3000);
 	f.dhcp_never[7] = true;
 	struct campaign c;
 	mk(&c, &f, 50, &P);
@@ -420,8 +418,7 @@ test_resume(void **st)
 
 	/* "Restart": a fresh engine from the file, the same env. */
 	struct campaign d;
-	struct camp_env e = fenv;
-	e.ctx = &f;
+	struct camp_env e = env_of(&f);
 	assert_int_equal(camp_load(&d, path, &e), 0);
 	assert_int_equal(d.n, 50);
 	assert_int_equal(d.in_flight + d.n_stage[CS_QUEUED] + d.n_stage[CS_INSTALLING] +

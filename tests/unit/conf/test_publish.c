@@ -25,6 +25,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -503,24 +504,38 @@ test_create_reuse(void **state)
 /* Rings and counters without an EAL (this binary never calls
  * rte_eal_init) */
 
+/* The SP/SC run gives up only when nothing moves for STALL_MS: a loaded
+ * machine slows it down (two threads, each yielding to the other, on a
+ * shared core) but every event must still arrive, in order.  done: the
+ * consumer has stopped (all taken, or stalled), so the producer stops
+ * too (release/acquire: ra->bad is final once done reads true). */
+#define STALL_MS 20000
+
 struct ring_arg {
 	struct rte_ring *ring;
 	uint64_t n, bad;
+	_Atomic bool done;
 };
 
 static void *
 consumer_main(void *p)
 {
 	struct ring_arg *ra = p;
-	uint64_t next = 0, deadline = mono_ms() + 20000;
+	uint64_t next = 0, last_move = mono_ms();
 	struct boot_event ev[16];
-	while (next < ra->n && mono_ms() < deadline) {
+	while (next < ra->n && mono_ms() - last_move < STALL_MS) {
 		unsigned k = rte_ring_dequeue_burst_elem(ra->ring, ev, sizeof(ev[0]), 16, NULL);
+		if (k == 0) {
+			sched_yield();
+			continue;
+		}
+		last_move = mono_ms();
 		for (unsigned i = 0; i < k; i++, next++)
 			if (ev[i].bytes != next || ev[i].total != ~next)
 				ra->bad++;
 	}
 	ra->bad += ra->n - next;
+	atomic_store_explicit(&ra->done, true, memory_order_release);
 	return NULL;
 }
 
@@ -557,8 +572,9 @@ test_rings_without_eal(void **state)
 	pthread_t th;
 	assert_int_equal(pthread_create(&th, NULL, consumer_main, &ra), 0);
 	struct rte_ring *bp = shm_boot_ring(r, 0);
-	uint64_t deadline = mono_ms() + 20000;
-	for (uint64_t i = 0; i < ra.n && mono_ms() < deadline;) {
+	/* no deadline of its own: a full ring waits for the consumer, which
+	 * stops after STALL_MS without progress */
+	for (uint64_t i = 0; i < ra.n && !atomic_load_explicit(&ra.done, memory_order_acquire);) {
 		struct boot_event be = { .bytes = i, .total = ~i };
 		if (rte_ring_enqueue_elem(bp, &be, sizeof(be)) == 0)
 			i++;

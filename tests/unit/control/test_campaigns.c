@@ -20,6 +20,7 @@
 #include "control/daemon/api_camp.h"
 #include "control/daemon/campaigns.h"
 #include "control/daemon/nodestate.h"
+#include "tests/unit/control/ctl_testcfg.h"
 
 static char dir[64];
 static struct ctl ctl;
@@ -35,43 +36,30 @@ start(void)
 static int
 setup(void **state)
 {
-	char p[512];
-	struct cfg_errs errs = { 0 };
-	FILE *f;
+	char p[4096];
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/bs-camps-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	snprintf(p, sizeof(p), "mkdir -p %s/tftp %s/state/console %s/tmpl && touch %s/tftp/pxelinux.0",
-		 dir, dir, dir, dir);
+	tcfg_dir(dir, sizeof(dir), "camps");
+	snprintf(p, sizeof(p), "mkdir -p %s/state/console", dir);
 	assert_int_equal(system(p), 0);
-	snprintf(p, sizeof(p), "%s/c.yaml", dir);
-	f = fopen(p, "w");
-	assert_non_null(f);
-	fprintf(f,
-		"server: { name: t, instance: camptest, state_dir: %s/state, ip: 10.0.0.1/24 }\n"
-		"dataplane: { ports: [ { dev: net_null0 } ], workers: 1 }\n"
-		"dhcp:\n  subnets:\n    - { subnet: 10.0.0.0/24, pools: [10.0.0.100-10.0.0.199] }\n"
-		"boot: { files: { bios: pxelinux.0 } }\n"
-		"tftp: { root: %s/tftp }\n"
-		"http: { listen: 10.0.0.1:8080, repo_root: %s, templates: %s/tmpl }\n"
-		"power: { install_deadline: 600s }\n"
-		"profiles:\n"
-		"  - { name: p1, kernel: k/vmlinuz, initrd: k/initrd, append: x }\n"
-		"  - { name: p2, kernel: k/vmlinuz, initrd: k/initrd, append: y }\n"
-		"nodes:\n"
-		"  - { range: \"node[01-04]\", mac: 52:54:00:00:00:01, ip: 10.0.0.11, profile: p1 }\n",
-		dir, dir, dir, dir);
-	fclose(f);
+	snprintf(p, sizeof(p),
+		 "server: { name: t, instance: camptest, state_dir: %s/state, ip: 10.0.0.1/24 }\n"
+		 "dataplane: { ports: [ { dev: net_null0 } ], workers: 1 }\n"
+		 "dhcp:\n  subnets:\n    - { subnet: 10.0.0.0/24, pools: [10.0.0.100-10.0.0.199] }\n"
+		 "boot: { files: { bios: pxelinux.0 } }\n"
+		 "tftp: { root: %s/tftp }\n"
+		 "http: { listen: 10.0.0.1:8080, repo_root: %s, templates: %s/tmpl }\n"
+		 "power: { install_deadline: 600s }\n"
+		 "profiles:\n"
+		 "  - { name: p1, kernel: k/vmlinuz, initrd: k/initrd, append: x }\n"
+		 "  - { name: p2, kernel: k/vmlinuz, initrd: k/initrd, append: y }\n"
+		 "nodes:\n"
+		 "  - { range: \"node[01-04]\", mac: 52:54:00:00:00:01, ip: 10.0.0.11, profile: p1 }\n",
+		 dir, dir, dir, dir);
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.repo_fd = ctl.tftp_fd = ctl.gen_fd = -1;
 	pthread_rwlock_init(&ctl.cfg_lock, NULL);
-	ctl.cfg = cfg_load(p, &errs);
-	if (!ctl.cfg || errs.n) {
-		cfg_errs_print(&errs, stderr);
-		fail_msg("test config rejected");
-	}
-	cfg_errs_free(&errs);
+	ctl.cfg = tcfg_load(dir, p);
 	snprintf(p, sizeof(p), "%s/state", dir);
 	assert_int_equal(ns_open(&ctl.ns, p), 0);
 	assert_int_equal(bv_init(&ctl.bv, 64), 0);
@@ -82,15 +70,12 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
 	camps_stop(&ctl);
 	bv_free(&ctl.bv);
 	ns_close(&ctl.ns);
 	cfg_free(ctl.cfg);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return tcfg_rmdir(dir);
 }
 
 static const char *

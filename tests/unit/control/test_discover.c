@@ -221,6 +221,64 @@ test_json_escapes(void **state)
 	disc_free(&d);
 }
 
+/* A MAC added to the inventory (enrolled, or written into the YAML) while
+ * it sat in the table: the reload frees its slot, so a full table takes
+ * that many new MACs without evicting anyone. */
+static void
+test_forget_known(void **state)
+{
+	struct disc d;
+	struct cfg_node nodes[3];
+	uint32_t by_mac[3] = { 0, 1, 2 };
+	struct cfg cfg;
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	memset(nodes, 0, sizeof(nodes));
+	/* sorted by MAC: 2, 5, 8 of the 8 below (first, middle, newest) */
+	for (int i = 0; i < 3; i++) {
+		struct disc_event ev = ev_of((uint32_t)(2 + 3 * i), 0);
+		memcpy(nodes[i].mac, ev.mac, 6);
+	}
+	cfg.nodes = nodes;
+	cfg.n_nodes = 3;
+	cfg.by_mac = by_mac;
+	assert_int_equal(disc_init(&d, 8, NULL), 0);
+	for (uint32_t k = 1; k <= 8; k++) {
+		struct disc_event ev = ev_of(k, 100 * k);
+		disc_event(&d, &ev);
+	}
+	uint64_t changes = d.changes;
+	json_t *j = disc_json(&d, &cfg);
+	assert_int_equal(json_integer_value(json_object_get(j, "count")), 5); /* hidden ... */
+	json_decref(j);
+	assert_int_equal(d.n, 8); /* ... but still holding their slots */
+
+	assert_int_equal(disc_forget_known(&d, &cfg), 3);
+	assert_int_equal(d.n, 5);
+	assert_true(d.changes > changes); /* the next save writes it */
+	for (uint32_t k = 1; k <= 8; k++)
+		assert_int_equal(has(&d, k), k != 2 && k != 5 && k != 8);
+	assert_int_equal(disc_forget_known(&d, &cfg), 0);
+	/* three new MACs fit without evicting; a fourth evicts the oldest (1) */
+	for (uint32_t k = 20; k < 23; k++) {
+		struct disc_event ev = ev_of(k, 1000 + k);
+		disc_event(&d, &ev);
+	}
+	assert_int_equal(d.n, 8);
+	assert_int_equal(d.overflow, 0);
+	struct disc_event ev = ev_of(23, 2000);
+	disc_event(&d, &ev);
+	assert_int_equal(d.overflow, 1);
+	assert_false(has(&d, 1));
+	assert_true(has(&d, 3));
+	/* LRU walk newest to oldest still covers every entry exactly once */
+	uint32_t seen = 0;
+	for (uint32_t s = d.newest; s != DISC_NIL && seen <= d.n; s = d.v[s].next)
+		seen++;
+	assert_int_equal(seen, d.n);
+	disc_free(&d);
+}
+
 int
 main(void)
 {
@@ -228,6 +286,7 @@ main(void)
 		cmocka_unit_test(test_update_in_place),	  cmocka_unit_test(test_cap_evicts_oldest),
 		cmocka_unit_test(test_flood_stays_at_cap), cmocka_unit_test(test_remove_keeps_index),
 		cmocka_unit_test(test_file_round_trip),	  cmocka_unit_test(test_json_escapes),
+		cmocka_unit_test(test_forget_known),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

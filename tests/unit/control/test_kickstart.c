@@ -16,6 +16,7 @@
 #include "control/daemon/bootview.h"
 #include "control/daemon/kickstart.h"
 #include "control/daemon/pxegen.h"
+#include "tests/unit/control/ctl_testcfg.h"
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))
 
@@ -145,14 +146,10 @@ static int
 setup_cfg(void **state)
 {
 	char p[512], yaml[4096];
-	struct cfg_errs errs = { 0 };
-	FILE *f;
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/bs-ks-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	snprintf(p, sizeof(p), "mkdir -p %s/tftp %s/state %s/tmpl && touch %s/tftp/pxelinux.0 %s/tmpl/p1.ks", dir, dir, dir,
-		 dir, dir);
+	tcfg_dir(dir, sizeof(dir), "ks");
+	snprintf(p, sizeof(p), "touch %s/tmpl/p1.ks", dir);
 	assert_int_equal(system(p), 0);
 	snprintf(yaml, sizeof(yaml),
 		 "server: { name: t, instance: kstest, state_dir: %s/state, ip: 10.0.0.1/24 }\n"
@@ -170,30 +167,16 @@ setup_cfg(void **state)
 		 "  - { name: n1, mac: 52:54:00:00:00:01, ip: 10.0.0.11, profile: p1, vars: { role: head } }\n"
 		 "  - { name: n2, mac: 52:54:00:00:00:02, profile: p1 }\n",
 		 dir, dir, dir, dir);
-	snprintf(p, sizeof(p), "%s/c.yaml", dir);
-	f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(yaml, f);
-	fclose(f);
-	cfg = cfg_load(p, &errs);
-	if (!cfg || errs.n) {
-		cfg_errs_print(&errs, stderr);
-		fail_msg("test config rejected");
-	}
-	cfg_errs_free(&errs);
+	cfg = tcfg_load(dir, yaml);
 	return 0;
 }
 
 static int
 teardown_cfg(void **state)
 {
-	char cmd[128];
-
 	(void)state;
 	cfg_free(cfg);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
-	return 0;
+	return tcfg_rmdir(dir);
 }
 
 static void

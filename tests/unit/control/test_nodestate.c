@@ -19,6 +19,7 @@
 #include "control/daemon/grubgen.h"
 #include "control/daemon/nodestate.h"
 #include "control/daemon/pxegen.h"
+#include "tests/unit/control/ctl_testcfg.h"
 
 static char dir[64];
 static struct cfg *cfg;
@@ -27,14 +28,10 @@ static int
 setup_cfg(void **state)
 {
 	char p[512], yaml[4096];
-	struct cfg_errs errs = { 0 };
-	FILE *f;
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/bs-ns-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	snprintf(p, sizeof(p), "mkdir -p %s/tftp/pxelinux.cfg %s/state %s/tmpl && touch %s/tftp/pxelinux.0",
-		 dir, dir, dir, dir);
+	tcfg_dir(dir, sizeof(dir), "ns");
+	snprintf(p, sizeof(p), "mkdir -p %s/tftp/pxelinux.cfg", dir);
 	assert_int_equal(system(p), 0);
 	snprintf(yaml, sizeof(yaml),
 		 "server: { name: t, instance: nstest, state_dir: %s/state, ip: 10.0.0.1/24 }\n"
@@ -50,29 +47,16 @@ setup_cfg(void **state)
 		 "  - { range: \"node[01-04]\", mac: 52:54:00:00:00:01, ip: 10.0.0.11, profile: p1 }\n"
 		 "  - { name: bare, mac: 52:54:00:00:00:99 }\n",
 		 dir, dir, dir, dir);
-	snprintf(p, sizeof(p), "%s/c.yaml", dir);
-	f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(yaml, f);
-	fclose(f);
-	cfg = cfg_load(p, &errs);
-	if (!cfg || errs.n) {
-		cfg_errs_print(&errs, stderr);
-		fail_msg("test config rejected");
-	}
-	cfg_errs_free(&errs);
+	cfg = tcfg_load(dir, yaml);
 	return 0;
 }
 
 static int
 teardown_cfg(void **state)
 {
-	char cmd[128];
-
 	(void)state;
 	cfg_free(cfg);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return tcfg_rmdir(dir);
 }
 
 static char *

@@ -414,3 +414,61 @@ th_ctr(const struct th *h, int id)
 {
 	return h->ctr[id];
 }
+
+struct th *
+th_lab(void (*tweak)(struct tb *))
+{
+	static struct tb b;
+
+	tb_lab(&b);
+	if (tweak)
+		tweak(&b);
+	return th_new(tb_finish(&b, 1), 1024);
+}
+
+void
+th_done(struct th *h)
+{
+	if (!h)
+		return;
+	free(h->snap);
+	th_free(h);
+}
+
+uint8_t
+th_rtype(const struct th *h)
+{
+	return rp_type(h->txbuf, h->tx.len);
+}
+
+uint32_t
+th_yiaddr(const struct th *h)
+{
+	return rp_be32(h->txbuf, 16);
+}
+
+void
+tb_tweak_proxy(struct tb *b)
+{
+	b->hdr.proxy_dhcp = 1;
+}
+
+void
+tb_tweak_tiny_pool(struct tb *b)
+{
+	b->pool[0].lo = IP4(10, 77, 0, 100);
+	b->pool[0].hi = IP4(10, 77, 0, 102);
+}
+
+void
+th_mac(uint8_t mac[6], uint32_t i)
+{
+	uint32_t x = i * 2654435761u; /* Knuth's multiplicative hash: spread */
+
+	mac[0] = 0x02;
+	mac[1] = (uint8_t)(x >> 24);
+	mac[2] = (uint8_t)(x >> 16);
+	mac[3] = (uint8_t)(x >> 8);
+	mac[4] = (uint8_t)x;
+	mac[5] = (uint8_t)i;
+}

@@ -111,4 +111,19 @@ int th_send_raw(struct th *h, const uint8_t *p, size_t len, uint32_t src_ip, uin
 		uint16_t dst_port);
 uint64_t th_ctr(const struct th *h, int id);
 
+/* The unit tests' usual start and end: the standard lab (tb_lab), changed
+ * by tweak when not NULL, as generation 1 in a harness of 1,024 leases;
+ * th_done frees the harness and its snapshot.  The lab's struct tb is
+ * static: one th_lab harness at a time. */
+struct th *th_lab(void (*tweak)(struct tb *));
+void th_done(struct th *h);
+/* Common tweaks: ProxyDHCP on; the pool cut to .100-.102 (3 addresses). */
+void tb_tweak_proxy(struct tb *b);
+void tb_tweak_tiny_pool(struct tb *b);
+/* A distinct locally administered unicast MAC per i (02:...). */
+void th_mac(uint8_t mac[6], uint32_t i);
+/* The last reply's message type (option 53) and yiaddr. */
+uint8_t th_rtype(const struct th *h);
+uint32_t th_yiaddr(const struct th *h);
+
 #endif

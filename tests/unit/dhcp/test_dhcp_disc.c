@@ -66,13 +66,6 @@ lab(uint32_t policy)
 	return h;
 }
 
-static void
-done(struct th *h)
-{
-	free(h->snap);
-	th_free(h);
-}
-
 /* A relayed UEFI PXE DISCOVER with every option discovery keeps. */
 static void
 pxe_discover(struct pk *p, const uint8_t mac[6])
@@ -123,7 +116,7 @@ test_deny_reported_not_answered(void **st)
 	assert_int_equal(e->remote_id[5], 6);
 	assert_int_equal(e->ts_ms, h->now);
 	assert_int_equal(th_ctr(h, BS_CTR_DHCP_DISC_EVENT), 1);
-	done(h);
+	th_done(h);
 }
 
 static void
@@ -141,7 +134,7 @@ test_allow_still_offers(void **st)
 	assert_int_equal(seen[0].uuid_type, DISC_UUID_NONE);
 	assert_int_equal(seen[0].vc_len, 0);
 	assert_int_equal(seen[0].giaddr, 0);
-	done(h);
+	th_done(h);
 }
 
 /* pxe-only: a plain DHCP client is still dropped (not PXE), and reported */
@@ -158,7 +151,7 @@ test_pxe_only_reported(void **st)
 	assert_int_equal(n_seen, 1);
 	assert_int_equal(seen[0].vc_len, 8);
 	assert_memory_equal(seen[0].vendor_class, "MSFT 5.0", 8);
-	done(h);
+	th_done(h);
 }
 
 static void
@@ -172,7 +165,7 @@ test_known_not_reported(void **st)
 	assert_int_equal(th_send(h, &p, 0, BCAST, 67), DHCP_REPLY);
 	assert_int_equal(n_seen, 0);
 	assert_int_equal(th_ctr(h, BS_CTR_DHCP_DISC_EVENT), 0);
-	done(h);
+	th_done(h);
 }
 
 /* A damaged option 82 (a sub-option longer than the option) keeps what
@@ -191,7 +184,7 @@ test_bad_relay_subopt(void **st)
 	assert_int_equal(n_seen, 1);
 	assert_int_equal(seen[0].remote_len, 2);
 	assert_int_equal(seen[0].circuit_len, 0);
-	done(h);
+	th_done(h);
 }
 
 int

@@ -27,35 +27,6 @@ static const uint8_t DYN[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
 static const uint8_t DYN2[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x66 };
 static const uint8_t FF[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
-static struct th *
-lab(void (*tweak)(struct tb *))
-{
-	static struct tb b;
-	tb_lab(&b);
-	if (tweak)
-		tweak(&b);
-	return th_new(tb_finish(&b, 1), 1024);
-}
-
-static void
-done(struct th *h)
-{
-	free(h->snap);
-	th_free(h);
-}
-
-static uint8_t
-rtype(const struct th *h)
-{
-	return rp_type(h->txbuf, h->tx.len);
-}
-
-static uint32_t
-yiaddr(const struct th *h)
-{
-	return rp_be32(h->txbuf, 16);
-}
-
 static int
 discover(struct th *h, const uint8_t mac[6], uint16_t flags)
 {
@@ -82,9 +53,9 @@ static uint32_t
 dora(struct th *h, const uint8_t mac[6])
 {
 	assert_int_equal(discover(h, mac, 0), DHCP_REPLY);
-	uint32_t ip = yiaddr(h);
+	uint32_t ip = th_yiaddr(h);
 	assert_int_equal(request_sel(h, mac, ip, SERVER), DHCP_REPLY);
-	assert_int_equal(rtype(h), DHCP_MT_ACK);
+	assert_int_equal(th_rtype(h), DHCP_MT_ACK);
 	return ip;
 }
 
@@ -101,11 +72,11 @@ static void
 test_dora_dynamic(void **st)
 {
 	(void)st;
-	struct th *h = lab(NULL);
+	struct th *h = th_lab(NULL);
 
 	assert_int_equal(discover(h, DYN, 0), DHCP_REPLY);
-	assert_int_equal(rtype(h), DHCP_MT_OFFER);
-	uint32_t ip = yiaddr(h);
+	assert_int_equal(th_rtype(h), DHCP_MT_OFFER);
+	uint32_t ip = th_yiaddr(h);
 	assert_true(ip >= IP4(10, 77, 0, 100) && ip <= IP4(10, 77, 0, 199));
 	/* RFC 2131 4.3.1 table 3 fields and options. */
 	assert_int_equal(h->txbuf[0], 2);
@@ -132,8 +103,8 @@ test_dora_dynamic(void **st)
 
 	h->now += 1000;
 	assert_int_equal(request_sel(h, DYN, ip, SERVER), DHCP_REPLY);
-	assert_int_equal(rtype(h), DHCP_MT_ACK);
-	assert_int_equal(yiaddr(h), ip);
+	assert_int_equal(th_rtype(h), DHCP_MT_ACK);
+	assert_int_equal(th_yiaddr(h), ip);
 	assert_int_equal(h->nev, 1);
 	assert_int_equal(h->ev[0].kind, LEASE_EV_GRANT);
 	assert_int_equal(h->ev[0].ip, ip);
@@ -152,31 +123,31 @@ test_dora_dynamic(void **st)
 	assert_int_equal(th_ctr(h, BS_CTR_DHCP_TX_OFFER), 1);
 	assert_int_equal(th_ctr(h, BS_CTR_DHCP_TX_ACK), 1);
 	assert_int_equal(th_ctr(h, BS_CTR_DHCP_TX_WAIT), 1);
-	done(h);
+	th_done(h);
 }
 
 static void
 test_broadcast_bit(void **st)
 {
 	(void)st;
-	struct th *h = lab(NULL);
+	struct th *h = th_lab(NULL);
 	assert_int_equal(discover(h, DYN, DHCP_FLAG_BROADCAST), DHCP_REPLY);
 	assert_int_equal(h->tx.dst_ip, BCAST);
 	assert_memory_equal(h->tx.dst_mac, FF, 6);
 	assert_int_equal(rp_be32(h->txbuf, 8) & 0xffff, DHCP_FLAG_BROADCAST); /* flags echoed */
-	done(h);
+	th_done(h);
 }
 
 static void
 test_reservation_no_wait_but_event(void **st)
 {
 	(void)st;
-	struct th *h = lab(NULL);
+	struct th *h = th_lab(NULL);
 	assert_int_equal(discover(h, M1, 0), DHCP_REPLY);
-	assert_int_equal(yiaddr(h), IP4(10, 77, 0, 11));
+	assert_int_equal(th_yiaddr(h), IP4(10, 77, 0, 11));
 	assert_null(lease_by_ip(h->leases, IP4(10, 77, 0, 11))); /* no table use for offers */
 	assert_int_equal(request_sel(h, M1, IP4(10, 77, 0, 11), SERVER), DHCP_REPLY);
-	assert_int_equal(rtype(h), DHCP_MT_ACK);
+	assert_int_equal(th_rtype(h), DHCP_MT_ACK);
 	assert_int_equal(h->tx.wait_seq, 0);
 	assert_int_equal(h->nev, 1); /* control still sees it */
 	assert_int_equal(h->ev[0].kind, LEASE_EV_GRANT);
@@ -195,28 +166,28 @@ test_reservation_no_wait_but_event(void **st)
 	assert_memory_equal(v, "node001", 7);
 	/* A reservation requested for another address: NAK. */
 	assert_int_equal(request_sel(h, M1, IP4(10, 77, 0, 150), SERVER), DHCP_REPLY);
-	assert_int_equal(rtype(h), DHCP_MT_NAK);
-	done(h);
+	assert_int_equal(th_rtype(h), DHCP_MT_NAK);
+	th_done(h);
 }
 
 static void
 test_client_id_reservation(void **st)
 {
 	(void)st;
-	struct th *h = lab(NULL);
+	struct th *h = th_lab(NULL);
 	static const uint8_t other[6] = { 0x02, 9, 9, 9, 9, 9 };
 	const uint8_t cid[] = { 1, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff };
 	struct pk p;
 
 	/* node002 names a client id: its MAC alone does not match. */
 	assert_int_equal(discover(h, M2, 0), DHCP_REPLY);
-	assert_int_not_equal(yiaddr(h), IP4(10, 77, 0, 12));
+	assert_int_not_equal(th_yiaddr(h), IP4(10, 77, 0, 12));
 	/* The client id does, from any MAC; and it is echoed (RFC 6842). */
 	pk_start(&p, DHCP_MT_DISCOVER, other, 3);
 	pk_opt(&p, 61, cid, sizeof(cid));
 	pk_end(&p);
 	assert_int_equal(th_send(h, &p, 0, BCAST, 67), DHCP_REPLY);
-	assert_int_equal(yiaddr(h), IP4(10, 77, 0, 12));
+	assert_int_equal(th_yiaddr(h), IP4(10, 77, 0, 12));
 	size_t n = 0;
 	const uint8_t *v = rp_opt(h->txbuf, h->tx.len, 61, &n);
 	assert_non_null(v);
@@ -228,25 +199,25 @@ test_client_id_reservation(void **st)
 	pk_opt(&p, 61, cid2, sizeof(cid2));
 	pk_end(&p);
 	assert_int_equal(th_send(h, &p, 0, BCAST, 67), DHCP_REPLY);
-	assert_int_not_equal(yiaddr(h), IP4(10, 77, 0, 12));
-	done(h);
+	assert_int_not_equal(th_yiaddr(h), IP4(10, 77, 0, 12));
+	th_done(h);
 }
 
 static void
 test_same_address_back(void **st)
 {
 	(void)st;
-	struct th *h = lab(NULL);
+	struct th *h = th_lab(NULL);
 	assert_int_equal(discover(h, DYN, 0), DHCP_REPLY);
-	uint32_t ip = yiaddr(h);
+	uint32_t ip = th_yiaddr(h);
 	assert_int_equal(discover(h, DYN, 0), DHCP_REPLY);
-	assert_int_equal(yiaddr(h), ip);
+	assert_int_equal(th_yiaddr(h), ip);
 	assert_int_equal(discover(h, DYN2, 0), DHCP_REPLY);
-	assert_int_not_equal(yiaddr(h), ip);
+	assert_int_not_equal(th_yiaddr(h), ip);
 	assert_int_equal(request_sel(h, DYN, ip, SERVER), DHCP_REPLY);
 	/* Bound client re-DISCOVERs: same address, binding untouched. */
 	assert_int_equal(discover(h, DYN, 0), DHCP_REPLY);
-	assert_int_equal(yiaddr(h), ip);
+	assert_int_equal(th_yiaddr(h), ip);
 	assert_int_equal(slot(h, ip).state, LEASE_BOUND);
 	/* Expire it through dhcp_tick; the address is remembered. */
 	h->now += 3600 * 1000 + 1;
@@ -257,47 +228,47 @@ test_same_address_back(void **st)
 	assert_int_equal(h->ev[before].kind, LEASE_EV_EXPIRE);
 	assert_int_equal(th_ctr(h, BS_CTR_DHCP_LEASE_EXPIRED), 1);
 	assert_int_equal(discover(h, DYN, 0), DHCP_REPLY);
-	assert_int_equal(yiaddr(h), ip);
-	done(h);
+	assert_int_equal(th_yiaddr(h), ip);
+	th_done(h);
 }
 
 static void
 test_selecting_other_server(void **st)
 {
 	(void)st;
-	struct th *h = lab(NULL);
+	struct th *h = th_lab(NULL);
 	assert_int_equal(discover(h, DYN, 0), DHCP_REPLY);
-	uint32_t ip = yiaddr(h);
+	uint32_t ip = th_yiaddr(h);
 	assert_int_equal(request_sel(h, DYN, ip, IP4(10, 77, 0, 2)), DHCP_SILENT);
 	assert_int_equal(slot(h, ip).state, LEASE_FREE); /* offer released at once */
 	assert_int_equal(th_ctr(h, BS_CTR_DHCP_SILENT_OTHER), 1);
 	assert_int_equal(h->nev, 0);
-	done(h);
+	th_done(h);
 }
 
 static void
 test_selecting_wrong_address_nak(void **st)
 {
 	(void)st;
-	struct th *h = lab(NULL);
+	struct th *h = th_lab(NULL);
 	uint32_t theirs = dora(h, DYN2);
 	assert_int_equal(discover(h, DYN, 0), DHCP_REPLY);
 	/* Asks for the address another client holds. */
 	assert_int_equal(request_sel(h, DYN, theirs, SERVER), DHCP_REPLY);
-	assert_int_equal(rtype(h), DHCP_MT_NAK);
-	assert_int_equal(yiaddr(h), 0);
+	assert_int_equal(th_rtype(h), DHCP_MT_NAK);
+	assert_int_equal(th_yiaddr(h), 0);
 	assert_int_equal(h->tx.dst_ip, BCAST); /* 4.1: NAK broadcast */
 	assert_memory_equal(h->tx.dst_mac, FF, 6);
 	assert_null(rp_opt(h->txbuf, h->tx.len, 51, &(size_t){ 0 }));
 	assert_int_equal(th_ctr(h, BS_CTR_DHCP_NAK_NOT_OURS), 1);
 	/* Outside any pool (a subnet address, not dynamic): NAK. */
 	assert_int_equal(request_sel(h, DYN, IP4(10, 77, 0, 50), SERVER), DHCP_REPLY);
-	assert_int_equal(rtype(h), DHCP_MT_NAK);
+	assert_int_equal(th_rtype(h), DHCP_MT_NAK);
 	/* Outside the subnet: NAK wrong network. */
 	assert_int_equal(request_sel(h, DYN, IP4(192, 168, 1, 5), SERVER), DHCP_REPLY);
-	assert_int_equal(rtype(h), DHCP_MT_NAK);
+	assert_int_equal(th_rtype(h), DHCP_MT_NAK);
 	assert_int_equal(th_ctr(h, BS_CTR_DHCP_NAK_WRONG_NET), 1);
-	done(h);
+	th_done(h);
 }
 
 static int
@@ -314,26 +285,26 @@ static void
 test_init_reboot(void **st)
 {
 	(void)st;
-	struct th *h = lab(NULL);
+	struct th *h = th_lab(NULL);
 	uint32_t ip = dora(h, DYN);
 	/* Known client, right address: ACK (renewal of the binding). */
 	assert_int_equal(init_reboot(h, DYN, ip), DHCP_REPLY);
-	assert_int_equal(rtype(h), DHCP_MT_ACK);
+	assert_int_equal(th_rtype(h), DHCP_MT_ACK);
 	assert_int_equal(h->ev[h->nev - 1].kind, LEASE_EV_RENEW);
 	/* Wrong network: NAK. */
 	assert_int_equal(init_reboot(h, DYN, IP4(10, 99, 0, 5)), DHCP_REPLY);
-	assert_int_equal(rtype(h), DHCP_MT_NAK);
+	assert_int_equal(th_rtype(h), DHCP_MT_NAK);
 	/* Another client's address: NAK. */
 	assert_int_equal(init_reboot(h, DYN2, ip), DHCP_REPLY);
-	assert_int_equal(rtype(h), DHCP_MT_NAK);
+	assert_int_equal(th_rtype(h), DHCP_MT_NAK);
 	/* No record of this client and the address unknown: silent. */
 	static const uint8_t stranger[6] = { 0x02, 7, 7, 7, 7, 7 };
 	assert_int_equal(init_reboot(h, stranger, IP4(10, 77, 0, 177)), DHCP_SILENT);
 	assert_int_equal(th_ctr(h, BS_CTR_DHCP_SILENT_NO_RECORD), 1);
 	/* A reservation always has a record. */
 	assert_int_equal(init_reboot(h, M1, IP4(10, 77, 0, 11)), DHCP_REPLY);
-	assert_int_equal(rtype(h), DHCP_MT_ACK);
-	done(h);
+	assert_int_equal(th_rtype(h), DHCP_MT_ACK);
+	th_done(h);
 }
 
 static int
@@ -350,12 +321,12 @@ static void
 test_renewing_rebinding(void **st)
 {
 	(void)st;
-	struct th *h = lab(NULL);
+	struct th *h = th_lab(NULL);
 	uint32_t ip = dora(h, DYN);
 	h->now += 1800 * 1000;
 	/* RENEWING: unicast to us; ACK unicast to ciaddr. */
 	assert_int_equal(renew(h, DYN, ip, SERVER), DHCP_REPLY);
-	assert_int_equal(rtype(h), DHCP_MT_ACK);
+	assert_int_equal(th_rtype(h), DHCP_MT_ACK);
 	assert_int_equal(rp_be32(h->txbuf, 12), ip); /* ciaddr echoed */
 	assert_int_equal(h->tx.dst_ip, ip);
 	assert_memory_equal(h->tx.dst_mac, DYN, 6);
@@ -364,28 +335,28 @@ test_renewing_rebinding(void **st)
 	assert_int_equal(h->tx.wait_seq, h->ev[h->nev - 1].seq);
 	/* REBINDING: broadcast; same answer. */
 	assert_int_equal(renew(h, DYN, ip, BCAST), DHCP_REPLY);
-	assert_int_equal(rtype(h), DHCP_MT_ACK);
+	assert_int_equal(th_rtype(h), DHCP_MT_ACK);
 	assert_int_equal(h->tx.dst_ip, ip);
 	/* Renewing someone else's address: NAK, broadcast. */
 	assert_int_equal(renew(h, DYN2, ip, SERVER), DHCP_REPLY);
-	assert_int_equal(rtype(h), DHCP_MT_NAK);
+	assert_int_equal(th_rtype(h), DHCP_MT_NAK);
 	assert_int_equal(h->tx.dst_ip, BCAST);
 	/* Renewing an address outside our subnets: NAK wrong net. */
 	assert_int_equal(renew(h, DYN, IP4(172, 16, 0, 9), SERVER), DHCP_REPLY);
-	assert_int_equal(rtype(h), DHCP_MT_NAK);
+	assert_int_equal(th_rtype(h), DHCP_MT_NAK);
 	/* A free pool address we have no record of: granted again (a lost
 	 * journal must not strand clients). */
 	assert_int_equal(renew(h, DYN2, IP4(10, 77, 0, 190), SERVER), DHCP_REPLY);
-	assert_int_equal(rtype(h), DHCP_MT_ACK);
+	assert_int_equal(th_rtype(h), DHCP_MT_ACK);
 	assert_int_equal(h->ev[h->nev - 1].kind, LEASE_EV_GRANT);
-	done(h);
+	th_done(h);
 }
 
 static void
 test_decline_quarantine(void **st)
 {
 	(void)st;
-	struct th *h = lab(NULL);
+	struct th *h = th_lab(NULL);
 	uint32_t ip = dora(h, DYN);
 	struct pk p;
 	pk_start(&p, DHCP_MT_DECLINE, DYN, 11);
@@ -398,7 +369,7 @@ test_decline_quarantine(void **st)
 	assert_int_equal(h->ev[h->nev - 1].expires_ms, h->now + 600000);
 	/* The same client now gets another address. */
 	assert_int_equal(discover(h, DYN, 0), DHCP_REPLY);
-	assert_int_not_equal(yiaddr(h), ip);
+	assert_int_not_equal(th_yiaddr(h), ip);
 	/* A decline for an address it does not hold: dropped, counted. */
 	assert_int_equal(th_send(h, &p, 0, BCAST, 67), BS_CTR_DROP_DHCP_NOT_OURS);
 	/* Addressed to another server: dropped. */
@@ -415,14 +386,14 @@ test_decline_quarantine(void **st)
 	dhcp_tick(h->e, h->snap, h->now);
 	assert_int_equal(slot(h, ip).state, LEASE_FREE);
 	assert_int_equal(th_ctr(h, BS_CTR_DHCP_DECLINE_ENDED), 1);
-	done(h);
+	th_done(h);
 }
 
 static void
 test_release(void **st)
 {
 	(void)st;
-	struct th *h = lab(NULL);
+	struct th *h = th_lab(NULL);
 	uint32_t ip = dora(h, DYN);
 	struct pk p;
 	pk_start(&p, DHCP_MT_RELEASE, DYN, 12);
@@ -435,22 +406,22 @@ test_release(void **st)
 	assert_int_equal(th_send(h, &p, ip, SERVER, 67), BS_CTR_DROP_DHCP_NOT_OURS);
 	/* The client gets the released address back. */
 	assert_int_equal(discover(h, DYN, 0), DHCP_REPLY);
-	assert_int_equal(yiaddr(h), ip);
-	done(h);
+	assert_int_equal(th_yiaddr(h), ip);
+	th_done(h);
 }
 
 static void
 test_inform(void **st)
 {
 	(void)st;
-	struct th *h = lab(NULL);
+	struct th *h = th_lab(NULL);
 	struct pk p;
 	pk_start(&p, DHCP_MT_INFORM, DYN, 13);
 	pk_set32(&p, 12, IP4(10, 77, 0, 40));
 	pk_end(&p);
 	assert_int_equal(th_send(h, &p, IP4(10, 77, 0, 40), SERVER, 67), DHCP_REPLY);
-	assert_int_equal(rtype(h), DHCP_MT_ACK);
-	assert_int_equal(yiaddr(h), 0);
+	assert_int_equal(th_rtype(h), DHCP_MT_ACK);
+	assert_int_equal(th_yiaddr(h), 0);
 	assert_int_equal(rp_be32(h->txbuf, 12), IP4(10, 77, 0, 40));
 	assert_null(rp_opt(h->txbuf, h->tx.len, 51, &(size_t){ 0 }));
 	assert_int_equal(rp_opt32(h->txbuf, h->tx.len, 3), SERVER);
@@ -461,16 +432,16 @@ test_inform(void **st)
 	pk_start(&p, DHCP_MT_INFORM, DYN, 13);
 	pk_end(&p);
 	assert_int_equal(th_send(h, &p, 0, BCAST, 67), BS_CTR_DROP_DHCP_NO_SUBNET);
-	done(h);
+	th_done(h);
 }
 
 static void
 test_wait_seq_ring_full(void **st)
 {
 	(void)st;
-	struct th *h = lab(NULL);
+	struct th *h = th_lab(NULL);
 	assert_int_equal(discover(h, DYN, 0), DHCP_REPLY);
-	uint32_t ip = yiaddr(h);
+	uint32_t ip = th_yiaddr(h);
 	h->ring_full = true;
 	/* Dynamic: no ACK without a journal record; nothing changes. */
 	assert_int_equal(request_sel(h, DYN, ip, SERVER), BS_CTR_DROP_DHCP_EMIT_FULL);
@@ -479,7 +450,7 @@ test_wait_seq_ring_full(void **st)
 	assert_int_equal(th_ctr(h, BS_CTR_DROP_DHCP_EMIT_FULL), 1);
 	/* Reservation: served anyway, not waited on. */
 	assert_int_equal(request_sel(h, M1, IP4(10, 77, 0, 11), SERVER), DHCP_REPLY);
-	assert_int_equal(rtype(h), DHCP_MT_ACK);
+	assert_int_equal(th_rtype(h), DHCP_MT_ACK);
 	assert_int_equal(h->tx.wait_seq, 0);
 	assert_int_equal(th_ctr(h, BS_CTR_DHCP_RESV_EMIT_FAIL), 1);
 	/* The client retries once the ring drains; sequence numbers grow. */
@@ -490,16 +461,16 @@ test_wait_seq_ring_full(void **st)
 	assert_int_equal(renew(h, DYN, ip, SERVER), DHCP_REPLY);
 	assert_true(h->tx.wait_seq > s1);
 	assert_int_equal(h->tx.wait_seq, h->leases->last_seq);
-	done(h);
+	th_done(h);
 }
 
 static void
 test_tick_expiry(void **st)
 {
 	(void)st;
-	struct th *h = lab(NULL);
+	struct th *h = th_lab(NULL);
 	assert_int_equal(discover(h, DYN, 0), DHCP_REPLY);
-	uint32_t offered = yiaddr(h);
+	uint32_t offered = th_yiaddr(h);
 	uint32_t bound = dora(h, DYN2);
 	h->now += 29999;
 	dhcp_tick(h->e, h->snap, h->now);
@@ -520,8 +491,8 @@ test_tick_expiry(void **st)
 	/* Another client may take the lapsed address only when nothing else
 	 * is left; here plenty is, so it gets a different one. */
 	assert_int_equal(discover(h, DYN, 0), DHCP_REPLY);
-	assert_int_not_equal(yiaddr(h), bound);
-	done(h);
+	assert_int_not_equal(th_yiaddr(h), bound);
+	th_done(h);
 }
 
 static void
@@ -531,26 +502,14 @@ tweak_caps(struct tb *b)
 }
 
 static void
-random_mac(uint8_t mac[6], uint32_t i)
-{
-	uint32_t x = i * 2654435761u;
-	mac[0] = 0x02;
-	mac[1] = (uint8_t)(x >> 24);
-	mac[2] = (uint8_t)(x >> 16);
-	mac[3] = (uint8_t)(x >> 8);
-	mac[4] = (uint8_t)x;
-	mac[5] = (uint8_t)i;
-}
-
-static void
 test_caps_random_mac_flood(void **st)
 {
 	(void)st;
-	struct th *h = lab(tweak_caps);
+	struct th *h = th_lab(tweak_caps);
 	unsigned offers = 0;
 	for (uint32_t i = 0; i < 2000; i++) {
 		uint8_t mac[6];
-		random_mac(mac, i);
+		th_mac(mac, i);
 		if (discover(h, mac, 0) == DHCP_REPLY)
 			offers++;
 	}
@@ -558,14 +517,14 @@ test_caps_random_mac_flood(void **st)
 	assert_int_equal(th_ctr(h, BS_CTR_DROP_DHCP_SUBNET_CAP), 1990);
 	/* Reservations keep working under the flood. */
 	assert_int_equal(discover(h, M1, 0), DHCP_REPLY);
-	assert_int_equal(yiaddr(h), IP4(10, 77, 0, 11));
+	assert_int_equal(th_yiaddr(h), IP4(10, 77, 0, 11));
 	assert_int_equal(request_sel(h, M1, IP4(10, 77, 0, 11), SERVER), DHCP_REPLY);
-	assert_int_equal(rtype(h), DHCP_MT_ACK);
+	assert_int_equal(th_rtype(h), DHCP_MT_ACK);
 	/* Once the flood's offers lapse, real clients get addresses again. */
 	h->now += 31000;
 	dhcp_tick(h->e, h->snap, h->now);
 	(void)dora(h, DYN);
-	done(h);
+	th_done(h);
 }
 
 static void
@@ -578,11 +537,11 @@ static void
 test_global_cap(void **st)
 {
 	(void)st;
-	struct th *h = lab(tweak_global_cap);
+	struct th *h = th_lab(tweak_global_cap);
 	unsigned offers = 0;
 	for (uint32_t i = 0; i < 50; i++) {
 		uint8_t mac[6];
-		random_mac(mac, i);
+		th_mac(mac, i);
 		if (discover(h, mac, 0) == DHCP_REPLY)
 			offers++;
 	}
@@ -590,30 +549,23 @@ test_global_cap(void **st)
 	assert_int_equal(th_ctr(h, BS_CTR_DROP_DHCP_GLOBAL_CAP), 45);
 	/* A client that already holds an offer is not capped. */
 	uint8_t mac[6];
-	random_mac(mac, 0);
+	th_mac(mac, 0);
 	assert_int_equal(discover(h, mac, 0), DHCP_REPLY);
-	done(h);
-}
-
-static void
-tweak_tiny_pool(struct tb *b)
-{
-	b->pool[0].lo = IP4(10, 77, 0, 100);
-	b->pool[0].hi = IP4(10, 77, 0, 102);
+	th_done(h);
 }
 
 static void
 test_pool_exhausted(void **st)
 {
 	(void)st;
-	struct th *h = lab(tweak_tiny_pool);
+	struct th *h = th_lab(tb_tweak_tiny_pool);
 	for (uint32_t i = 0; i < 3; i++) {
 		uint8_t mac[6];
-		random_mac(mac, i);
+		th_mac(mac, i);
 		assert_int_equal(discover(h, mac, 0), DHCP_REPLY);
 	}
 	assert_int_equal(discover(h, DYN, 0), BS_CTR_DROP_DHCP_POOL_EXHAUSTED);
-	done(h);
+	th_done(h);
 }
 
 static void
@@ -632,20 +584,20 @@ static void
 test_unknown_policy(void **st)
 {
 	(void)st;
-	struct th *h = lab(tweak_deny);
+	struct th *h = th_lab(tweak_deny);
 	assert_int_equal(discover(h, DYN, 0), BS_CTR_DROP_DHCP_UNKNOWN_CLIENT);
 	assert_int_equal(th_ctr(h, BS_CTR_DROP_DHCP_UNKNOWN_CLIENT), 1);
 	assert_int_equal(discover(h, M1, 0), DHCP_REPLY);
-	done(h);
+	th_done(h);
 
-	h = lab(tweak_pxe_only);
+	h = th_lab(tweak_pxe_only);
 	assert_int_equal(discover(h, DYN, 0), BS_CTR_DROP_DHCP_NOT_PXE);
 	struct pk p;
 	pk_start(&p, DHCP_MT_DISCOVER, DYN, 1);
 	pk_opt(&p, 60, "PXEClient:Arch:00000:UNDI:002001", 32);
 	pk_end(&p);
 	assert_int_equal(th_send(h, &p, 0, BCAST, 67), DHCP_REPLY);
-	done(h);
+	th_done(h);
 }
 
 static void
@@ -660,7 +612,7 @@ static void
 test_relay(void **st)
 {
 	(void)st;
-	struct th *h = lab(tweak_relay);
+	struct th *h = th_lab(tweak_relay);
 	static const uint8_t relay_mac[6] = { 0x02, 0xee, 0, 0, 0, 1 };
 	const uint8_t o82[] = { 1, 4, 'p', 'o', 'r', 't', 2, 3, 'r', 'i', 'd' };
 	struct pk p;
@@ -673,7 +625,7 @@ test_relay(void **st)
 	pk_opt(&p, 82, o82, sizeof(o82));
 	pk_end(&p);
 	assert_int_equal(th_send(h, &p, IP4(10, 78, 0, 254), SERVER, 67), DHCP_REPLY);
-	uint32_t ip = yiaddr(h);
+	uint32_t ip = th_yiaddr(h);
 	assert_true(ip >= IP4(10, 78, 0, 10) && ip <= IP4(10, 78, 0, 20));
 	assert_int_equal(rp_opt32(h->txbuf, h->tx.len, 51), 600);
 	assert_int_equal(rp_opt32(h->txbuf, h->tx.len, 3), IP4(10, 78, 0, 254));
@@ -695,7 +647,7 @@ test_relay(void **st)
 	pk_opt32(&p, 50, IP4(10, 77, 0, 150)); /* wrong network for this relay */
 	pk_end(&p);
 	assert_int_equal(th_send(h, &p, IP4(10, 78, 0, 254), SERVER, 67), DHCP_REPLY);
-	assert_int_equal(rtype(h), DHCP_MT_NAK);
+	assert_int_equal(th_rtype(h), DHCP_MT_NAK);
 	assert_int_equal(h->tx.dst_ip, IP4(10, 78, 0, 254));
 	assert_int_equal(rp_be32(h->txbuf, 8) & 0xffff, DHCP_FLAG_BROADCAST);
 	/* A relay on no configured network: dropped. */
@@ -708,14 +660,14 @@ test_relay(void **st)
 	pk_set32(&p, 24, IP4(10, 78, 0, 254));
 	pk_end(&p);
 	assert_int_equal(th_send(h, &p, IP4(10, 78, 0, 254), SERVER, 67), BS_CTR_DROP_DHCP_NO_SUBNET);
-	done(h);
+	th_done(h);
 }
 
 static void
 test_prl_honoured(void **st)
 {
 	(void)st;
-	struct th *h = lab(NULL);
+	struct th *h = th_lab(NULL);
 	struct pk p;
 	const uint8_t prl[] = { 1, 3 };
 	pk_start(&p, DHCP_MT_DISCOVER, DYN, 1);
@@ -741,7 +693,7 @@ test_prl_honoured(void **st)
 	assert_int_equal(rp_opt32(h->txbuf, h->tx.len, 28), IP4(10, 77, 0, 255));
 	assert_null(rp_opt(h->txbuf, h->tx.len, 3, &n));
 	assert_null(rp_opt(h->txbuf, h->tx.len, 42, &n)); /* no NTP configured */
-	done(h);
+	th_done(h);
 }
 
 static char long_url[420];
@@ -760,7 +712,7 @@ static void
 test_max_message_size(void **st)
 {
 	(void)st;
-	struct th *h = lab(tweak_long_file);
+	struct th *h = th_lab(tweak_long_file);
 	struct pk p;
 	pk_start(&p, DHCP_MT_DISCOVER, DYN, 1);
 	pk_opt(&p, 60, "PXEClient", 9);
@@ -790,14 +742,14 @@ test_max_message_size(void **st)
 	pk_end(&p);
 	assert_int_equal(th_send(h, &p, 0, BCAST, 67), DHCP_REPLY);
 	assert_true(h->tx.len <= DHCP_MAX_REPLY);
-	done(h);
+	th_done(h);
 }
 
 static void
 test_bad_input_drops(void **st)
 {
 	(void)st;
-	struct th *h = lab(NULL);
+	struct th *h = th_lab(NULL);
 	struct pk p;
 	pk_start(&p, DHCP_MT_DISCOVER, DYN, 1);
 	pk_end(&p);
@@ -818,7 +770,7 @@ test_bad_input_drops(void **st)
 	assert_int_equal(dhcp_handle(h->e, NULL, &rx, &h->tx).why, BS_DROP_DHCP_NO_CONFIG);
 	/* Nothing was built for any of them. */
 	assert_int_equal(th_ctr(h, BS_CTR_DHCP_TX), 0);
-	done(h);
+	th_done(h);
 }
 
 static void
@@ -831,7 +783,7 @@ test_config_change_recounts(void **st)
 	struct th *h = th_new(tb_finish(b, 1), 1024);
 	for (uint32_t i = 0; i < 3; i++) {
 		uint8_t mac[6];
-		random_mac(mac, i);
+		th_mac(mac, i);
 		assert_int_equal(discover(h, mac, 0), DHCP_REPLY);
 	}
 	assert_int_equal(discover(h, DYN, 0), BS_CTR_DROP_DHCP_SUBNET_CAP);
@@ -841,7 +793,7 @@ test_config_change_recounts(void **st)
 	h->snap = tb_finish(b, 2);
 	assert_int_equal(discover(h, DYN, 0), DHCP_REPLY);
 	assert_int_equal(discover(h, DYN2, 0), BS_CTR_DROP_DHCP_SUBNET_CAP);
-	done(h);
+	th_done(h);
 	free(b);
 }
 

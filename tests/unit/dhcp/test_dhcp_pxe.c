@@ -25,23 +25,6 @@ static const uint8_t M1[6] = { 0x52, 0x54, 0, 0, 0, 1 };
 static const uint8_t DYN[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
 static const uint8_t UUID[17] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
 
-static struct th *
-lab(void (*tweak)(struct tb *))
-{
-	static struct tb b;
-	tb_lab(&b);
-	if (tweak)
-		tweak(&b);
-	return th_new(tb_finish(&b, 1), 1024);
-}
-
-static void
-done(struct th *h)
-{
-	free(h->snap);
-	th_free(h);
-}
-
 /* A PXE ROM's DISCOVER: class, arch, UUID, NDI, a PRL with 66/67. */
 static void
 pxe_discover(struct pk *p, const uint8_t mac[6], const char *cls, int arch)
@@ -82,7 +65,7 @@ static void
 test_bios_pxe_offer(void **st)
 {
 	(void)st;
-	struct th *h = lab(NULL);
+	struct th *h = th_lab(NULL);
 	struct pk p;
 	pxe_discover(&p, DYN, "PXEClient:Arch:00000:UNDI:002001", 0);
 	pk_end(&p);
@@ -123,7 +106,7 @@ test_bios_pxe_offer(void **st)
 	assert_string_equal(file_field(h), "pxelinux.0");
 	assert_int_equal(h->nbev, 2);
 	assert_int_equal(h->bev[1].stage, BOOT_STAGE_DHCP_BOUND);
-	done(h);
+	th_done(h);
 }
 
 static void
@@ -140,7 +123,7 @@ test_arch_selection(void **st)
 		{ 0x99, "" },		/* unknown arch */
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct th *h = lab(NULL);
+		struct th *h = th_lab(NULL);
 		struct pk p;
 		pxe_discover(&p, DYN, "PXEClient", cases[i].arch);
 		pk_end(&p);
@@ -151,7 +134,7 @@ test_arch_selection(void **st)
 		size_t n;
 		if (!cases[i].file[0]) /* no boot file: no boot options either */
 			assert_null(rp_opt(h->txbuf, h->tx.len, 67, &n));
-		done(h);
+		th_done(h);
 	}
 }
 
@@ -167,7 +150,7 @@ static void
 test_node_override_and_next_server(void **st)
 {
 	(void)st;
-	struct th *h = lab(tweak_node_override);
+	struct th *h = th_lab(tweak_node_override);
 	struct pk p;
 	pxe_discover(&p, M1, "PXEClient", 7);
 	pk_end(&p);
@@ -186,14 +169,14 @@ test_node_override_and_next_server(void **st)
 	pk_end(&p);
 	assert_int_equal(th_send(h, &p, 0, BCAST, 67), DHCP_REPLY);
 	assert_string_equal(file_field(h), "http://10.77.0.1/ipxe/node001");
-	done(h);
+	th_done(h);
 }
 
 static void
 test_ipxe_breaks_chainload(void **st)
 {
 	(void)st;
-	struct th *h = lab(NULL);
+	struct th *h = th_lab(NULL);
 	struct pk p;
 	/* By user class 77 "iPXE". */
 	pxe_discover(&p, DYN, "PXEClient:Arch:00000:UNDI:002001", 0);
@@ -224,14 +207,14 @@ test_ipxe_breaks_chainload(void **st)
 	pk_end(&p);
 	assert_int_equal(th_send(h, &p, 0, BCAST, 67), DHCP_REPLY);
 	assert_string_equal(file_field(h), "grubx64.efi");
-	done(h);
+	th_done(h);
 }
 
 static void
 test_http_client(void **st)
 {
 	(void)st;
-	struct th *h = lab(NULL);
+	struct th *h = th_lab(NULL);
 	struct pk p;
 	pxe_discover(&p, DYN, "HTTPClient:Arch:00016:UNDI:003001", 16);
 	pk_end(&p);
@@ -243,14 +226,14 @@ test_http_client(void **st)
 	assert_null(rp_opt(h->txbuf, h->tx.len, 43, &n));
 	assert_int_equal(th_ctr(h, BS_CTR_DHCP_HTTP_CLIENT), 1);
 	assert_int_equal(h->bev[0].arch, 16);
-	done(h);
+	th_done(h);
 }
 
 static void
 test_plain_client_gets_no_boot(void **st)
 {
 	(void)st;
-	struct th *h = lab(NULL);
+	struct th *h = th_lab(NULL);
 	struct pk p;
 	pk_start(&p, DHCP_MT_DISCOVER, DYN, 1);
 	pk_end(&p);
@@ -259,20 +242,14 @@ test_plain_client_gets_no_boot(void **st)
 	assert_int_equal(rp_be32(h->txbuf, 20), 0);
 	size_t n;
 	assert_null(rp_opt(h->txbuf, h->tx.len, 60, &n));
-	done(h);
-}
-
-static void
-tweak_proxy(struct tb *b)
-{
-	b->hdr.proxy_dhcp = 1;
+	th_done(h);
 }
 
 static void
 test_proxy_dhcp(void **st)
 {
 	(void)st;
-	struct th *h = lab(tweak_proxy);
+	struct th *h = th_lab(tb_tweak_proxy);
 	struct pk p;
 	pxe_discover(&p, DYN, "PXEClient:Arch:00007:UNDI:003016", 7);
 	pk_end(&p);
@@ -328,7 +305,7 @@ test_proxy_dhcp(void **st)
 	rx.p = p.b;
 	rx.len = p.len;
 	assert_int_equal(dhcp_handle(h->e, h->snap, &rx, &h->tx).why, BS_DROP_DHCP_PXE_PORT);
-	done(h);
+	th_done(h);
 }
 
 static void
@@ -342,7 +319,7 @@ static void
 test_proxy_without_boot_file(void **st)
 {
 	(void)st;
-	struct th *h = lab(tweak_proxy_noboot);
+	struct th *h = th_lab(tweak_proxy_noboot);
 	struct pk p;
 	pxe_discover(&p, DYN, "PXEClient", 7);
 	pk_end(&p);
@@ -352,7 +329,7 @@ test_proxy_without_boot_file(void **st)
 	pk_end(&p);
 	assert_int_equal(th_send(h, &p, 0, BCAST, 67), DHCP_REPLY);
 	assert_string_equal(file_field(h), "grubx64.efi");
-	done(h);
+	th_done(h);
 }
 
 int

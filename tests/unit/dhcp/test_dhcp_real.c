@@ -88,13 +88,6 @@ net78(void)
 	return th_new(tb_finish(&b, 1), 1024);
 }
 
-static void
-done(struct th *h)
-{
-	free(h->snap);
-	th_free(h);
-}
-
 static int
 feed(struct th *h, const struct frame *f)
 {
@@ -180,7 +173,7 @@ test_dhclient(void **st)
 		}
 	assert_non_null(hn);
 	assert_int_equal(strncmp(h->ev[h->nev - 1].hostname, (const char *)hn, n < 31 ? n : 31), 0);
-	done(h);
+	th_done(h);
 }
 
 static void
@@ -203,7 +196,7 @@ test_udhcpc(void **st)
 	assert_string_equal(h->ev[h->nev - 1].hostname, "bbnode");
 	assert_true(h->ev[h->nev - 1].client_id_len > 0);
 	assert_int_not_equal(h->tx.wait_seq, 0);
-	done(h);
+	th_done(h);
 }
 
 static void
@@ -235,7 +228,7 @@ test_ipxe_bios(void **st)
 	assert_string_equal((const char *)h->txbuf + 108, "http://10.77.0.1/ipxe/boot");
 	assert_int_equal(h->bev[h->nbev - 1].stage, BOOT_STAGE_DHCP_BOUND);
 	assert_string_equal(h->bev[h->nbev - 1].file, "http://10.77.0.1/ipxe/boot");
-	done(h);
+	th_done(h);
 }
 
 static void
@@ -265,7 +258,7 @@ test_uefi_pxe_and_ipxe(void **st)
 	assert_string_equal((const char *)h->txbuf + 108, "grubx64.efi");
 	assert_true(h->tx.len <= DHCP_MAX_REPLY);
 	assert_int_equal(h->tx.dst_ip, BCAST);
-	done(h);
+	th_done(h);
 }
 
 int

@@ -26,47 +26,6 @@
 
 static const uint8_t REAL[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
 
-static struct th *
-lab(void (*tweak)(struct tb *))
-{
-	static struct tb b;
-	tb_lab(&b);
-	if (tweak)
-		tweak(&b);
-	return th_new(tb_finish(&b, 1), 1024);
-}
-
-static void
-done(struct th *h)
-{
-	free(h->snap);
-	th_free(h);
-}
-
-static uint8_t
-rtype(const struct th *h)
-{
-	return rp_type(h->txbuf, h->tx.len);
-}
-
-static uint32_t
-yiaddr(const struct th *h)
-{
-	return rp_be32(h->txbuf, 16);
-}
-
-static void
-mac_of(uint8_t mac[6], uint32_t i)
-{
-	uint32_t x = i * 2654435761u;
-	mac[0] = 0x02;
-	mac[1] = (uint8_t)(x >> 24);
-	mac[2] = (uint8_t)(x >> 16);
-	mac[3] = (uint8_t)(x >> 8);
-	mac[4] = (uint8_t)x;
-	mac[5] = (uint8_t)i;
-}
-
 static int
 discover(struct th *h, const uint8_t mac[6])
 {
@@ -103,9 +62,9 @@ static uint32_t
 dora(struct th *h, const uint8_t mac[6])
 {
 	assert_int_equal(discover(h, mac), DHCP_REPLY);
-	uint32_t ip = yiaddr(h);
+	uint32_t ip = th_yiaddr(h);
 	assert_int_equal(request_sel(h, mac, ip), DHCP_REPLY);
-	assert_int_equal(rtype(h), DHCP_MT_ACK);
+	assert_int_equal(th_rtype(h), DHCP_MT_ACK);
 	return ip;
 }
 
@@ -135,12 +94,12 @@ static void
 test_decline_of_offer_ignored(void **st)
 {
 	(void)st;
-	struct th *h = lab(NULL);
+	struct th *h = th_lab(NULL);
 	for (uint32_t i = 0; i < 100; i++) {
 		uint8_t mac[6];
-		mac_of(mac, i);
+		th_mac(mac, i);
 		assert_int_equal(discover(h, mac), DHCP_REPLY);
-		assert_int_equal(decline(h, mac, yiaddr(h)), BS_CTR_DROP_DHCP_DECLINE_NOT_BOUND);
+		assert_int_equal(decline(h, mac, th_yiaddr(h)), BS_CTR_DROP_DHCP_DECLINE_NOT_BOUND);
 	}
 	assert_int_equal(th_ctr(h, BS_CTR_DROP_DHCP_DECLINE_NOT_BOUND), 100);
 	assert_int_equal(th_ctr(h, BS_CTR_DHCP_DECLINED), 0);
@@ -151,7 +110,7 @@ test_decline_of_offer_ignored(void **st)
 	/* A declined address is journalled; a dropped DECLINE is not. */
 	for (unsigned i = 0; i < h->nev; i++)
 		assert_int_not_equal(h->ev[i].kind, LEASE_EV_DECLINE);
-	done(h);
+	th_done(h);
 }
 
 static void
@@ -168,11 +127,11 @@ static void
 test_decline_counted_against_cap(void **st)
 {
 	(void)st;
-	struct th *h = lab(tweak_cap10);
+	struct th *h = th_lab(tweak_cap10);
 	uint32_t first = 0;
 	for (uint32_t i = 0; i < 100; i++) {
 		uint8_t mac[6];
-		mac_of(mac, i);
+		th_mac(mac, i);
 		h->now += 1000; /* each quarantine ends a second after the last */
 		uint32_t ip = dora(h, mac);
 		if (i == 0)
@@ -189,22 +148,15 @@ test_decline_counted_against_cap(void **st)
 	assert_true(ip >= IP4(10, 77, 0, 100) && ip <= IP4(10, 77, 0, 199));
 	/* Still at the cap: a random-MAC flood after it gets nothing new. */
 	uint8_t mac[6];
-	mac_of(mac, 1000);
+	th_mac(mac, 1000);
 	assert_int_equal(discover(h, mac), DHCP_REPLY); /* the next oldest quarantine */
 	for (uint32_t i = 0; i < 8; i++) {
-		mac_of(mac, 2000 + i);
+		th_mac(mac, 2000 + i);
 		assert_int_equal(discover(h, mac), DHCP_REPLY);
 	}
-	mac_of(mac, 3000);
+	th_mac(mac, 3000);
 	assert_int_equal(discover(h, mac), BS_CTR_DROP_DHCP_SUBNET_CAP);
-	done(h);
-}
-
-static void
-tweak_tiny_pool(struct tb *b)
-{
-	b->pool[0].lo = IP4(10, 77, 0, 100);
-	b->pool[0].hi = IP4(10, 77, 0, 102);
+	th_done(h);
 }
 
 /* Pool exhausted by quarantine: the oldest one is reused. */
@@ -212,11 +164,11 @@ static void
 test_decline_pool_exhausted_reuses_oldest(void **st)
 {
 	(void)st;
-	struct th *h = lab(tweak_tiny_pool);
+	struct th *h = th_lab(tb_tweak_tiny_pool);
 	uint32_t ips[3];
 	for (uint32_t i = 0; i < 3; i++) {
 		uint8_t mac[6];
-		mac_of(mac, i);
+		th_mac(mac, i);
 		h->now += 1000;
 		ips[i] = dora(h, mac);
 		assert_int_equal(decline(h, mac, ips[i]), DHCP_SILENT);
@@ -227,7 +179,7 @@ test_decline_pool_exhausted_reuses_oldest(void **st)
 	/* The real client, finding it in use after all, declines it. */
 	assert_int_equal(decline(h, REAL, ips[0]), DHCP_SILENT);
 	assert_int_equal(dora(h, REAL), ips[1]);
-	done(h);
+	th_done(h);
 }
 
 static int
@@ -253,15 +205,15 @@ static void
 test_authoritative(void **st)
 {
 	(void)st;
-	struct th *h = lab(NULL);
+	struct th *h = th_lab(NULL);
 	assert_int_equal(init_reboot(h, REAL, IP4(10, 77, 0, 177)), DHCP_SILENT);
 	assert_int_equal(th_ctr(h, BS_CTR_DHCP_SILENT_NO_RECORD), 1);
 	assert_int_equal(th_ctr(h, BS_CTR_DHCP_NAK_NO_RECORD), 0);
-	done(h);
+	th_done(h);
 
-	h = lab(tweak_authoritative);
+	h = th_lab(tweak_authoritative);
 	assert_int_equal(init_reboot(h, REAL, IP4(10, 77, 0, 177)), DHCP_REPLY);
-	assert_int_equal(rtype(h), DHCP_MT_NAK);
+	assert_int_equal(th_rtype(h), DHCP_MT_NAK);
 	assert_int_equal(h->tx.dst_ip, BCAST);
 	assert_int_equal(th_ctr(h, BS_CTR_DHCP_NAK_NO_RECORD), 1);
 	assert_int_equal(th_ctr(h, BS_CTR_DHCP_SILENT_NO_RECORD), 0);
@@ -272,14 +224,14 @@ test_authoritative(void **st)
 	pk_opt32(&p, 50, IP4(10, 77, 0, 177));
 	pk_end(&p);
 	assert_int_equal(th_send(h, &p, 0, BCAST, 67), DHCP_REPLY);
-	assert_int_equal(yiaddr(h), IP4(10, 77, 0, 177));
+	assert_int_equal(th_yiaddr(h), IP4(10, 77, 0, 177));
 	/* A known client is still ACKed; a wrong network is still NAKed. */
 	assert_int_equal(request_sel(h, REAL, IP4(10, 77, 0, 177)), DHCP_REPLY);
 	assert_int_equal(init_reboot(h, REAL, IP4(10, 77, 0, 177)), DHCP_REPLY);
-	assert_int_equal(rtype(h), DHCP_MT_ACK);
+	assert_int_equal(th_rtype(h), DHCP_MT_ACK);
 	assert_int_equal(init_reboot(h, REAL, IP4(10, 99, 0, 5)), DHCP_REPLY);
 	assert_int_equal(th_ctr(h, BS_CTR_DHCP_NAK_WRONG_NET), 1);
-	done(h);
+	th_done(h);
 }
 
 static void
@@ -319,20 +271,20 @@ test_trusted_relays(void **st)
 {
 	(void)st;
 	static const uint8_t relay_mac[6] = { 0x02, 0xee, 0, 0, 0, 1 };
-	struct th *h = lab(relay_net);
+	struct th *h = th_lab(relay_net);
 	h->relay_mac = true;
 	memcpy(h->relay_src_mac, relay_mac, 6);
 	/* No list: a LAN host forging giaddr is served (RFC 2131 as is). */
 	assert_int_equal(relayed(h, DHCP_MT_DISCOVER, RELAY, IP4(10, 77, 0, 66)), DHCP_REPLY);
 	assert_int_equal(h->tx.dst_ip, RELAY);
-	done(h);
+	th_done(h);
 
-	h = lab(tweak_relays);
+	h = th_lab(tweak_relays);
 	h->relay_mac = true;
 	memcpy(h->relay_src_mac, relay_mac, 6);
 	/* The listed relay, from its own address. */
 	assert_int_equal(relayed(h, DHCP_MT_DISCOVER, RELAY, RELAY), DHCP_REPLY);
-	uint32_t ip = yiaddr(h);
+	uint32_t ip = th_yiaddr(h);
 	assert_true(ip >= IP4(10, 78, 0, 10) && ip <= IP4(10, 78, 0, 20));
 	/* A relay sending from another listed interface. */
 	assert_int_equal(relayed(h, DHCP_MT_DISCOVER, RELAY, IP4(10, 77, 0, 250)), DHCP_REPLY);
@@ -352,13 +304,7 @@ test_trusted_relays(void **st)
 	/* Clients on the server's own network (giaddr 0) are not affected. */
 	h->relay_mac = false;
 	assert_int_equal(discover(h, REAL), DHCP_REPLY);
-	done(h);
-}
-
-static void
-tweak_proxy(struct tb *b)
-{
-	b->hdr.proxy_dhcp = 1;
+	th_done(h);
 }
 
 /* ProxyDHCP hands out no address, so it knows none: a ciaddr the client
@@ -368,21 +314,21 @@ static void
 test_proxy_ciaddr_not_reported(void **st)
 {
 	(void)st;
-	struct th *h = lab(tweak_proxy);
+	struct th *h = th_lab(tb_tweak_proxy);
 	struct pk p;
 	pk_start(&p, DHCP_MT_DISCOVER, REAL, 7);
 	pk_set32(&p, 12, IP4(10, 77, 0, 11)); /* ciaddr: node001's */
 	pk_opt(&p, 60, "PXEClient:Arch:00000:UNDI:002001", 32);
 	pk_end(&p);
 	assert_int_equal(th_send(h, &p, 0, BCAST, 67), DHCP_REPLY);
-	assert_int_equal(rtype(h), DHCP_MT_OFFER);
-	assert_int_equal(yiaddr(h), 0);
+	assert_int_equal(th_rtype(h), DHCP_MT_OFFER);
+	assert_int_equal(th_yiaddr(h), 0);
 	assert_int_equal(h->nbev, 1);
 	assert_int_equal(h->bev[0].ip, 0);
 	assert_memory_equal(h->bev[0].mac, REAL, 6);
 	assert_int_equal(h->nev, 0); /* and no lease event */
 	assert_int_equal(h->leases->used, 0);
-	done(h);
+	th_done(h);
 }
 
 int
