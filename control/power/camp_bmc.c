@@ -37,7 +37,7 @@ camp_bmc_init(struct camp_bmc *b, const struct cfg *cfg, const struct pwr_creds 
 }
 
 static void
-push(struct camp_bmc *b, const struct camp_bmc_done *d)
+push(struct camp_bmc *b, const struct camp_bmc_done *d, bool ran)
 {
 	pthread_mutex_lock(&b->mu);
 	if (b->nq == b->cap) {
@@ -52,7 +52,8 @@ push(struct camp_bmc *b, const struct camp_bmc_done *d)
 	 * powers the node again. */
 	if (b->nq < b->cap)
 		b->q[b->nq++] = *d;
-	b->running--;
+	if (ran)
+		b->running--;
 	pthread_cond_broadcast(&b->cv);
 	pthread_mutex_unlock(&b->mu);
 }
@@ -66,7 +67,7 @@ job_run(void *arg)
 	struct camp_bmc_done d = { .i = j->i, .op = j->op };
 	d.rc = pwr_exec(&j->a, j->cr, op, &j->b->opts, &r);
 	snprintf(d.err, sizeof(d.err), "%s", r.err);
-	push(j->b, &d);
+	push(j->b, &d, true);
 	free(j);
 	return NULL;
 }
@@ -105,6 +106,14 @@ camp_bmc_power(void *ctx, uint32_t i, const char *node, enum camp_op op)
 		return -rc;
 	}
 	return 0;
+}
+
+void
+camp_bmc_fail(struct camp_bmc *b, uint32_t i, enum camp_op op, int rc, const char *err)
+{
+	struct camp_bmc_done d = { .i = i, .op = (uint8_t)op, .rc = rc < 0 ? rc : -EIO };
+	snprintf(d.err, sizeof(d.err), "%s", err);
+	push(b, &d, false);
 }
 
 size_t
