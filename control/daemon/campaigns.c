@@ -473,15 +473,17 @@ camps_start(struct ctl *c)
 		free(h);
 		return e;
 	}
+	c->camps = h;
+	if (camps_out_start(h) < 0) /* before anything can push to it */
+		return -EAGAIN;
 	pthread_rwlock_rdlock(&c->cfg_lock);
 	pthread_mutex_lock(&h->mu);
 	load_all(h);
 	pthread_mutex_unlock(&h->mu);
 	pthread_rwlock_unlock(&c->cfg_lock);
-	c->camps = h;
 	c->bv.hook_ctx = h;
 	c->bv.hook = camps_on_boot;
-	if (camps_out_start(h) < 0 || pthread_create(&h->thr, NULL, camps_main, h) != 0)
+	if (pthread_create(&h->thr, NULL, camps_main, h) != 0)
 		return -EAGAIN;
 	h->thr_live = true;
 	return 0;
