@@ -14,7 +14,8 @@ node index (seeded, ~FAULT_PCT % in all):
         retransmissions): that ipmitool times out; bootstorm's retry works
   busy  answers its first chassis control with completion code 0xC0 (node
         busy, IPMI 2.0 table 5-2): ipmitool fails; bootstorm's retry works
-Log lines (one file per process): "<t> on <node>", "<t> done <node>",
+Log lines (one file per process): "<t> on <node>", "<t> done <node>" (t: when
+the POST that control took was sent),
 "<t> fault <kind> <node>", "<t> cc <code> <node>", t = CLOCK_REALTIME seconds.
   fakebmc.py FIRST LAST PORT0 LOG CTL_URL [FAULT_PCT] [BOOT_S] [SEED]
 """
@@ -42,9 +43,9 @@ faulthandler.register(signal.SIGUSR1, all_threads=True)  # kill -USR1: stacks to
 loglock = threading.Lock()
 
 
-def log(*words):
+def log(*words, at=None):
     with loglock:
-        logf.write("%.3f %s\n" % (time.time(), " ".join(str(w) for w in words)))
+        logf.write("%.3f %s\n" % (time.time() if at is None else at, " ".join(str(w) for w in words)))
 
 
 def fault_of(k):
@@ -78,8 +79,11 @@ def installer():
             try:
                 req = urllib.request.Request("%s/api/nodes/%s/done" % (CTL, name),
                                              data=b"", method="POST")
+                sent = time.time()
                 urllib.request.urlopen(req, timeout=5).read()
-                log("done", name)
+                # when the node said it: control answers once the report
+                # is on disk (fsyncs), but the node is no longer powering
+                log("done", name, at=sent)
                 break
             except Exception as e:  # noqa: BLE001 (retried, then logged)
                 if attempt == 19:
