@@ -235,6 +235,14 @@ if len(tok) > 1:
     bound = sum(b - a for a, b in binds)
     print("camp_scale: engine: %d first power sequences, %.3f nodes/s (%.4fx); max_in_flight bound "
           "%.1f s of %.1f s (%d stretches)" % (len(ts), r_eng, r_eng / rate, bound, ts[-1] - ts[0], len(binds)))
+# the engine's own token gaps over the same stretches (its pacing, before
+# any BMC latency)
+ts = sorted(tok.values())
+eg = [(a, b) for a, b in zip(ts, ts[1:]) if not any(x < b and y > a for x, y in binds)]
+if eg:
+    r_e = len(eg) / sum(b - a for a, b in eg)
+    print("camp_scale: engine start rate where max_in_flight did not bind: %.3f nodes/s over %d gaps (%.4fx)" % (
+        r_e, len(eg), r_e / rate))
 # The rate check: the BMCs' own power-on times, over the stretches where the
 # cap did not bind.  Gaps between consecutive power-ons (every BMC, faulty
 # ones too) count when their two nodes took consecutive tokens (no dead,

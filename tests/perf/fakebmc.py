@@ -15,7 +15,7 @@ node index (seeded, ~FAULT_PCT % in all):
   busy  answers its first chassis control with completion code 0xC0 (node
         busy, IPMI 2.0 table 5-2): ipmitool fails; bootstorm's retry works
 Log lines (one file per process): "<t> on <node>", "<t> done <node>" (t: when
-the POST that control took was sent),
+its first POST was sent; logged once one is answered),
 "<t> fault <kind> <node>", "<t> cc <code> <node>", t = CLOCK_REALTIME seconds.
   fakebmc.py FIRST LAST PORT0 LOG CTL_URL [FAULT_PCT] [BOOT_S] [SEED]
 """
@@ -75,11 +75,11 @@ def installer():
             while not pending or pending[0][0] > time.time():
                 cv.wait(None if not pending else max(0.0, pending[0][0] - time.time()))
             _, name = heapq.heappop(pending)
+        sent = time.time()  # a retry repeats what the node said then
         for attempt in range(20):  # like curl --retry: control may be busy
             try:
                 req = urllib.request.Request("%s/api/nodes/%s/done" % (CTL, name),
                                              data=b"", method="POST")
-                sent = time.time()
                 urllib.request.urlopen(req, timeout=5).read()
                 # when the node said it: control answers once the report
                 # is on disk (fsyncs), but the node is no longer powering
