@@ -112,14 +112,19 @@ camp_finished(const struct campaign *c)
 	return c->n_stage[CS_DONE] + c->n_stage[CS_FAILED] + c->n_stage[CS_CANCELLED] == c->n;
 }
 
+/* The bucket holds burst tokens, plus one while a node waited for a token
+ * at the last tick: a host that ticks late (scheduling, load) then keeps
+ * what came due since the token was whole instead of losing it (measured:
+ * 8.3/s for 10/s on a loaded 2-core host), at most one token's worth. */
 static void
 refill(struct campaign *c, uint64_t now_ms)
 {
+	double cap = c->p.burst + (c->starved ? 1.0 : 0.0);
 	if (now_ms <= c->last_ms)
 		return; /* a clock step back: no tokens, no harm */
 	c->tokens += (double)(now_ms - c->last_ms) * c->p.power_on_rate / 1000.0;
-	if (c->tokens > c->p.burst)
-		c->tokens = c->p.burst;
+	if (c->tokens > cap)
+		c->tokens = cap;
 	c->last_ms = now_ms;
 }
 
@@ -245,6 +250,14 @@ camp_tick(struct campaign *c, uint64_t now_ms)
 	for (uint32_t i = 0; i < c->n && c->tokens >= 1 && c->in_flight < c->p.max_in_flight; i++)
 		if (c->nodes[i].stage == CS_QUEUED)
 			start_queued(c, i, now_ms);
+	/* left waiting for a token (not for a slot)? */
+	c->starved = false;
+	if (c->tokens < 1) {
+		for (uint32_t i = 0; i < c->n && !c->starved; i++)
+			c->starved = (c->nodes[i].need_power && c->nodes[i].op == CO_NONE) ||
+				     (c->nodes[i].stage == CS_QUEUED &&
+				      c->in_flight < c->p.max_in_flight);
+	}
 }
 
 void

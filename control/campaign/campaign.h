@@ -15,7 +15,10 @@
  * the node's first DHCP packet proves it booted): at most max_in_flight,
  * and power-on commands are paced by a token bucket of power_on_rate
  * nodes/s (burst 1 by default) so a campaign never switches on more than
- * that many machines per second (breakers), retries included.
+ * that many machines per second (breakers), retries included.  While nodes
+ * wait for a token the bucket may hold one more than burst, what came due
+ * while the host ticked late: over any window of W seconds at most
+ * burst + 1 + W * power_on_rate starts, and a late host loses no rate.
  *
  * Clock: milliseconds of CLOCK_REALTIME (bs_real_ms()), so deadlines keep
  * their meaning across a control restart (the file stores absolute times).
@@ -103,6 +106,7 @@ struct campaign {
 	struct camp_node *nodes;
 	uint32_t n;
 	uint64_t power_ons;	/* CO_BOOT ops started (for the pacing checks) */
+	bool starved;		/* the last tick left a node waiting for a token */
 };
 
 const char *camp_stage_name(enum camp_stage s);

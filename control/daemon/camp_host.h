@@ -37,6 +37,25 @@ struct hosted {
 	bool retired;		/* file renamed to <id>.old: never saved again (save_mu) */
 	struct hosted *next_retired;
 	bool done;	/* finished: no tick, no inputs */
+	unsigned pins;	/* the outbox is starting its BMC ops: not retired */
+};
+
+/* Work a tick hands to the outbox thread (camp_out.c), so the clock never
+ * waits for an fsync, a boot-file write, a SOL start or a thread start. */
+enum cw_kind { CW_BOOT = 0, CW_CONSOLE, CW_POWER };
+
+struct cw_item {
+	struct hosted *x;
+	uint32_t i;
+	uint8_t kind;	/* enum cw_kind */
+	uint8_t op;	/* CW_POWER: enum camp_op */
+	char node[64];
+};
+
+struct cw_save {
+	struct hosted *x;
+	struct campaign snap;	/* its nodes owned by the outbox */
+	uint64_t ver;
 };
 
 struct camp_host {
@@ -54,6 +73,16 @@ struct camp_host {
 	pthread_t thr;
 	bool thr_live;
 	struct hosted *retired;	/* shells of retired campaigns, freed at stop */
+	/* the outbox (camp_out.c), under out_mu */
+	pthread_mutex_t out_mu;
+	pthread_cond_t out_cv;
+	struct cw_item *out;
+	size_t n_out, cap_out;
+	struct cw_save *outs;
+	size_t n_outs, cap_outs;
+	bool out_stop;
+	pthread_t out_thr;
+	bool out_live;
 };
 
 /* Host mutex held by the callers of all of these. */
@@ -68,5 +97,23 @@ void camps_bmc_init(struct camp_host *h, struct hosted *x, const struct cfg *cfg
 /* Makes room: the oldest finished campaign leaves memory and its file
  * becomes <id>.old (kept for the record, not loaded).  false: none. */
 bool camps_retire_oldest(struct camp_host *h);
+
+/* The outbox: started before the tick thread, stopped after it (what it
+ * holds then is dropped: outstanding BMC ops start again on resume, and
+ * camps_stop saves every campaign).  Per batch, in this order: one
+ * nodestate save of every change staged so far (a failed save fails the
+ * batch's BMC ops: no node is powered on a state a crash could lose),
+ * boot files and one snapshot publish, SOL captures, BMC ops, campaign
+ * saves.  Push: host mutex held; 0 or -ENOMEM. */
+int camps_out_start(struct camp_host *h);
+void camps_out_stop(struct camp_host *h);
+int camps_out_push(struct camp_host *h, struct hosted *x, uint32_t i, const char *node,
+		   enum cw_kind kind, enum camp_op op);
+/* Takes snap (and its nodes); an older copy of x not yet written is
+ * dropped.  false: no memory (nothing taken). */
+bool camps_out_save(struct camp_host *h, struct hosted *x, struct campaign *snap, uint64_t ver);
+/* Writes version ver of x's state (cp) unless a newer one is on disk
+ * (campaigns.c).  0 or -errno. */
+int camps_write_ver(struct camp_host *h, struct hosted *x, const struct campaign *cp, uint64_t ver);
 
 #endif

@@ -29,24 +29,21 @@
 
 /* ---- engine callbacks ------------------------------------------------- */
 
+/* The tick's side effects go to the outbox (camp_out.c): here only what
+ * costs no I/O.  The node's state is staged in memory; the outbox saves
+ * it, once for every start of a batch, before any BMC op of the batch. */
 static int
 cb_set_boot(void *ctx, uint32_t i, const char *node, enum camp_boot b)
 {
 	struct hosted *x = ctx;
 	struct ctl *c = x->h->c;
 	const char *prof = x->c.profile[0] ? x->c.profile : NULL;
-	const struct cfg_node *n;
-	int rc = ns_set(&c->ns, node, b == CB_INSTALL ? NS_INSTALL : NS_LOCAL,
-			b == CB_INSTALL ? prof : NULL, NULL, ctl_now_ms());
+	int rc = ns_stage(&c->ns, node, b == CB_INSTALL ? NS_INSTALL : NS_LOCAL,
+			  b == CB_INSTALL ? prof : NULL, NULL, ctl_now_ms(), NULL);
 
-	(void)i;
-	/* only from camp_tick: tick() holds cfg_lock for reading */
-	if (rc > 0 && (n = cfg_node_by_name(c->cfg, node))) {
-		ctl_gen_node(c, c->cfg, n);
-		ctl_publish_node(c, node); /* what DHCP hands out (shm/snap.h node boot) */
-	}
-	/* not saved: the node fails with its reason rather than install on
-	 * a state a crash could lose */
+	/* boot files and what DHCP hands out, before its BMC op too */
+	if (rc > 0 && camps_out_push(x->h, x, i, node, CW_BOOT, CO_NONE) < 0)
+		return -ENOMEM;
 	return rc < 0 ? rc : 0;
 }
 
@@ -55,26 +52,25 @@ cb_power(void *ctx, uint32_t i, const char *node, enum camp_op op)
 {
 	struct hosted *x = ctx;
 
-	return camp_bmc_power(&x->bmc, i, node, op);
+	return camps_out_push(x->h, x, i, node, CW_POWER, op);
 }
 
 /* The node's serial console is captured from its first power command to
  * its end (done, failed, cancelled): what a failed node printed is the
  * first thing an admin asks for.  A node without an ipmi:// BMC or
- * credentials simply has no capture.  Powering starts only in camp_tick,
- * under tick()'s cfg_lock (read), hence console_start_held. */
+ * credentials simply has no capture.  Started by the outbox, before the
+ * node's first BMC op; stopped here. */
 static void
-console_of(struct hosted *x, const char *node, enum camp_stage to)
+console_of(struct hosted *x, uint32_t i, const char *node, enum camp_stage from,
+	   enum camp_stage to)
 {
 	struct ctl *c = x->h->c;
-	int rc;
 
 	if (!x->c.p.power)
 		return;
-	if (to == CS_POWERING) {
-		rc = console_start_held(c, node, SOL_OWN_CAMPAIGN);
-		if (rc < 0 && rc != -ENODEV && rc != -EPROTONOSUPPORT)
-			LOG_DEBUG("campaign", "%s: console of %s: %s", x->c.id, node, strerror(-rc));
+	if (to == CS_POWERING && from != CS_POWERING && from != CS_WAIT_DHCP) {
+		if (camps_out_push(x->h, x, i, node, CW_CONSOLE, CO_NONE) < 0)
+			LOG_DEBUG("campaign", "%s: console of %s: no memory", x->c.id, node);
 	} else if (to == CS_DONE || to == CS_FAILED || to == CS_CANCELLED) {
 		console_stop(c, node, SOL_OWN_CAMPAIGN);
 	}
@@ -100,9 +96,8 @@ cb_event(void *ctx, uint32_t i, const char *node, enum camp_stage from, enum cam
 {
 	struct hosted *x = ctx;
 
-	(void)i;
 	x->dirty = true;
-	console_of(x, node, to);
+	console_of(x, i, node, from, to);
 	if (to == CS_FAILED)
 		LOG_WARN("campaign", "%s: node %s %s -> failed: %s", x->c.id, node,
 			 camp_stage_name(from), reason ? reason : "");
@@ -172,34 +167,10 @@ by_mac(const struct hosted *x, uint64_t mac)
 	return f ? (int64_t)f->i : -1;
 }
 
-/* Writes version ver of x's state (cp) unless a newer one is on disk
- * already (a tick's copy saved outside the host mutex can lose the race to
- * a report's save under it).  Serialised by save_mu: one writer of the
- * campaign's temp file at a time.  0 or -errno. */
-static int
-write_ver(struct camp_host *h, struct hosted *x, const struct campaign *cp, uint64_t ver)
-{
-	char path[4300];
-	int rc = 0;
-
-	pthread_mutex_lock(&h->save_mu);
-	if (ver > x->saved_ver && !x->retired) {
-		snprintf(path, sizeof(path), "%s/%s", h->dir, cp->id);
-		rc = camp_save(cp, path);
-		if (rc < 0)
-			LOG_ERR("campaign", "%s: save %s: %s (kept in memory, tried again)", cp->id,
-				path, strerror(-rc));
-		else
-			x->saved_ver = ver;
-	}
-	pthread_mutex_unlock(&h->save_mu);
-	return rc;
-}
-
 void
 camps_save(struct camp_host *h, struct hosted *x)
 {
-	if (write_ver(h, x, &x->c, ++x->ver) == 0)
+	if (camps_write_ver(h, x, &x->c, ++x->ver) == 0)
 		x->dirty = false;
 }
 
@@ -259,7 +230,7 @@ camps_retire_oldest(struct camp_host *h)
 	uint32_t k;
 
 	for (k = 0; k < h->n && !x; k++)
-		if (h->v[k]->done && !h->v[k]->dirty)
+		if (h->v[k]->done && !h->v[k]->dirty && !h->v[k]->pins)
 			x = h->v[k];
 	if (!x)
 		return false;
@@ -414,29 +385,21 @@ snapshot(struct hosted *x, struct campaign *cp)
  * one token by default, so a tick later than the token's arrival loses the
  * difference (measured: 4.4 power-ons/s for power_on_rate 10 with 100 ms
  * ticks and a 1,000-node file saved on each; 7.2/s ticking every 50 ms):
- * while nodes wait for a token, tick when it becomes whole. */
+ * while nodes wait for a token, tick when it becomes whole.  No I/O here:
+ * saves, boot files, SOL and BMC starts go to the outbox (camp_out.c). */
 static uint32_t
 tick(struct camp_host *h)
 {
 	struct ctl *c = h->c;
-	uint64_t now = ctl_now_ms(), gen;
-	struct campaign *snap;
-	struct hosted **who;
-	uint64_t *ver, mono = bs_mono_ms();
-	uint32_t ns = 0, k, period = TICK_MS;
+	uint64_t now = ctl_now_ms(), gen, mono = bs_mono_ms();
+	uint32_t k, period = TICK_MS;
 
 	pthread_rwlock_rdlock(&c->cfg_lock);
 	gen = atomic_load(&c->gen);
 	pthread_mutex_lock(&h->mu);
-	snap = calloc(h->n ? h->n : 1, sizeof(*snap));
-	who = calloc(h->n ? h->n : 1, sizeof(*who));
-	ver = calloc(h->n ? h->n : 1, sizeof(*ver));
-	if (!who || !ver) {
-		free(snap);
-		snap = NULL;
-	}
 	for (k = 0; k < h->n; k++) {
 		struct hosted *x = h->v[k];
+		struct campaign snap;
 
 		if (x->done && !x->dirty)
 			continue;
@@ -459,28 +422,18 @@ tick(struct camp_host *h)
 		if (!x->dirty || (!x->done && mono - x->saved_mono < SAVE_EVERY_MS))
 			continue;
 		x->saved_mono = mono;
-		if (snap && snapshot(x, &snap[ns])) {
-			x->dirty = false;
-			who[ns] = x;
-			ver[ns++] = ++x->ver;
-		} else {
-			camps_save(h, x); /* no memory for a copy: under the lock */
+		if (snapshot(x, &snap)) {
+			if (camps_out_save(h, x, &snap, x->ver + 1)) {
+				x->dirty = false;
+				x->ver++;
+				continue;
+			}
+			free(snap.nodes);
 		}
+		camps_save(h, x); /* no memory for a copy: under the lock */
 	}
 	pthread_mutex_unlock(&h->mu);
 	pthread_rwlock_unlock(&c->cfg_lock);
-	/* hosted entries are freed only by camps_stop, after this thread */
-	for (k = 0; k < ns; k++) {
-		if (write_ver(h, who[k], &snap[k], ver[k]) < 0) {
-			pthread_mutex_lock(&h->mu);
-			who[k]->dirty = true;
-			pthread_mutex_unlock(&h->mu);
-		}
-		free(snap[k].nodes);
-	}
-	free(snap);
-	free(who);
-	free(ver);
 	return period;
 }
 
@@ -520,12 +473,14 @@ camps_start(struct ctl *c)
 		free(h);
 		return e;
 	}
+	c->camps = h;
+	if (camps_out_start(h) < 0) /* before anything can push to it */
+		return -EAGAIN;
 	pthread_rwlock_rdlock(&c->cfg_lock);
 	pthread_mutex_lock(&h->mu);
 	load_all(h);
 	pthread_mutex_unlock(&h->mu);
 	pthread_rwlock_unlock(&c->cfg_lock);
-	c->camps = h;
 	c->bv.hook_ctx = h;
 	c->bv.hook = camps_on_boot;
 	if (pthread_create(&h->thr, NULL, camps_main, h) != 0)
@@ -544,6 +499,7 @@ camps_stop(struct ctl *c)
 	atomic_store(&c->stop, true);
 	if (h->thr_live)
 		pthread_join(h->thr, NULL);
+	camps_out_stop(h); /* its unwritten copies are written below */
 	c->bv.hook = NULL;
 	for (uint32_t k = 0; k < h->n; k++) {
 		if (h->v[k]->dirty)
@@ -662,7 +618,7 @@ camps_on_report(struct ctl *c, const char *node, bool ok, const char *reason)
 	if (!who)
 		return;
 	/* acknowledged to the installer when this returns: on disk now */
-	if (write_ver(h, who, &snap, ver) < 0) {
+	if (camps_write_ver(h, who, &snap, ver) < 0) {
 		pthread_mutex_lock(&h->mu);
 		who->dirty = true;
 		pthread_mutex_unlock(&h->mu);

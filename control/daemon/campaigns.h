@@ -7,8 +7,11 @@
  *             fsync, rename, dir fsync).  A new campaign is saved before
  *             the API answers; later stage changes are saved by the next
  *             tick (<= 100 ms), an installer's report at once.
- *   clock     one thread: every 100 ms BMC answers (camp_bmc_drain), then
- *             camp_tick, then the saves.
+ *   clock     one thread: BMC answers (camp_bmc_drain), then camp_tick,
+ *             every 100 ms or when the next token is whole; no I/O: node
+ *             states are staged, and the outbox thread (camp_out.c) saves
+ *             them (before the BMC ops it then sends), writes boot files,
+ *             starts SOL captures and saves the campaigns.
  *   inputs    DHCP DISCOVER of a campaign node's MAC (bootview's hook: a
  *             booting client discovers; a running one only renews) ->
  *             camp_on_dhcp; fetches -> camp_on_progress ("tftp", "http", or

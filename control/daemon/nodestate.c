@@ -186,6 +186,7 @@ ns_open(struct nodestate *ns, const char *state_dir)
 	memset(ns, 0, sizeof(*ns));
 	pthread_mutex_init(&ns->mu, NULL);
 	pthread_mutex_init(&ns->gen_mu, NULL);
+	pthread_mutex_init(&ns->save_mu, NULL);
 	if (!state_dir)
 		return 0;
 	snprintf(ns->path, sizeof(ns->path), "%s/%s", state_dir, NS_FILE);
@@ -202,21 +203,18 @@ ns_close(struct nodestate *ns)
 	ns->n = ns->cap = ns->idx_cap = 0;
 	pthread_mutex_destroy(&ns->mu);
 	pthread_mutex_destroy(&ns->gen_mu);
+	pthread_mutex_destroy(&ns->save_mu);
 }
 
-/* Whole-file rewrite: temp, fsync, rename, fsync of the directory, so a
- * crash leaves either the old file or the new one, never a mix. */
+/* The file's text (under mu): *text malloc'd.  0 or -ENOMEM. */
 static int
-save(struct nodestate *ns)
+render(struct nodestate *ns, char **text, size_t *len)
 {
-	char line[400], *text = NULL;
-	size_t len = 0;
+	char line[400];
 	FILE *f;
-	int rc;
 
-	if (!ns->path[0])
-		return 0;
-	f = open_memstream(&text, &len);
+	*text = NULL;
+	f = open_memstream(text, len);
 	if (!f)
 		return -ENOMEM;
 	fputs(NS_MAGIC "\n", f);
@@ -229,21 +227,64 @@ save(struct nodestate *ns)
 		fwrite(line, 1, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1, f);
 	}
 	if (fclose(f) != 0) {
-		free(text);
+		free(*text);
+		*text = NULL;
 		return -ENOMEM;
 	}
-	rc = bs_file_replace(ns->path, text, len, 0644);
-	free(text);
+	return 0;
+}
+
+/* Whole-file rewrite: temp, fsync, rename, fsync of the directory, so a
+ * crash leaves either the old file or the new one, never a mix.  The text
+ * is taken under mu, written outside it (readers, e.g. a snapshot build,
+ * never wait for the fsync); save_mu keeps the writes in order. */
+int
+ns_sync(struct nodestate *ns, uint64_t seq)
+{
+	char *text;
+	size_t len;
+	uint64_t upto;
+	int rc = 0;
+
+	pthread_mutex_lock(&ns->save_mu);
+	if (ns->saved_seq >= seq)
+		goto out;
+	pthread_mutex_lock(&ns->mu);
+	upto = ns->seq;
+	rc = ns->path[0] ? render(ns, &text, &len) : 0;
+	pthread_mutex_unlock(&ns->mu);
+	if (rc == 0 && ns->path[0]) {
+		rc = bs_file_replace(ns->path, text, len, 0644);
+		free(text);
+	}
+	if (rc == 0)
+		ns->saved_seq = upto;
+	else
+		LOG_ERR("nodestate", "saving %s: %s (the change holds until restart)", ns->path,
+			strerror(-rc));
+out:
+	pthread_mutex_unlock(&ns->save_mu);
 	return rc;
 }
 
+uint64_t
+ns_seq(struct nodestate *ns)
+{
+	uint64_t s;
+
+	pthread_mutex_lock(&ns->mu);
+	s = ns->seq;
+	pthread_mutex_unlock(&ns->mu);
+	return s;
+}
+
 int
-ns_set(struct nodestate *ns, const char *name, enum ns_state st, const char *profile,
-       const char *reason, uint64_t now_ms)
+ns_stage(struct nodestate *ns, const char *name, enum ns_state st, const char *profile,
+	 const char *reason, uint64_t now_ms, uint64_t *seq)
 {
 	char p[64], why[128];
 	struct ns_rec *r;
-	int rc;
+	int rc = 1;
 
 	if (st <= NS_NONE || st >= NS_MAX || strlen(name) >= sizeof(r->name))
 		return -EINVAL;
@@ -255,24 +296,35 @@ ns_set(struct nodestate *ns, const char *name, enum ns_state st, const char *pro
 	pthread_mutex_lock(&ns->mu);
 	r = find(ns, name);
 	if (r && r->state == st && strcmp(r->profile, p) == 0 && strcmp(r->reason, why) == 0) {
-		pthread_mutex_unlock(&ns->mu);
-		return 0;
+		rc = 0; /* already so; maybe staged, not yet saved: seq covers it */
+	} else if (!r && !(r = add(ns, name))) {
+		rc = -ENOMEM;
+	} else {
+		r->state = (uint8_t)st;
+		memcpy(r->profile, p, sizeof(p));
+		memcpy(r->reason, why, sizeof(why));
+		r->since_ms = now_ms;
+		ns->seq++;
 	}
-	if (!r && !(r = add(ns, name))) {
-		pthread_mutex_unlock(&ns->mu);
-		return -ENOMEM;
-	}
-	r->state = (uint8_t)st;
-	memcpy(r->profile, p, sizeof(p));
-	memcpy(r->reason, why, sizeof(why));
-	r->since_ms = now_ms;
-	ns->seq++;
-	rc = save(ns);
+	if (seq)
+		*seq = ns->seq;
 	pthread_mutex_unlock(&ns->mu);
+	return rc;
+}
+
+int
+ns_set(struct nodestate *ns, const char *name, enum ns_state st, const char *profile,
+       const char *reason, uint64_t now_ms)
+{
+	uint64_t seq;
+	int rc = ns_stage(ns, name, st, profile, reason, now_ms, &seq);
+
 	if (rc < 0)
-		LOG_ERR("nodestate", "saving %s: %s (the change holds until restart)", ns->path,
-			strerror(-rc));
-	return rc < 0 ? rc : 1;
+		return rc;
+	/* "already so" may be a change a campaign staged: on disk either way */
+	int s = ns_sync(ns, seq);
+
+	return s < 0 ? s : rc;
 }
 
 int
@@ -309,14 +361,16 @@ ns_set_many(struct nodestate *ns, const struct ns_rec *recs, size_t n, bool *app
 		if (applied)
 			applied[i] = take;
 	}
-	if (changed) {
+	if (changed)
 		ns->seq++;
-		rc = save(ns);
-	}
+	uint64_t seq = ns->seq;
 	pthread_mutex_unlock(&ns->mu);
-	if (rc < 0)
-		LOG_ERR("nodestate", "saving %s: %s (the change holds until restart)", ns->path,
-			strerror(-rc));
+	/* one save for the batch (ns_sync logs a failure; memory keeps them) */
+	if (changed) {
+		int s = ns_sync(ns, seq);
+
+		rc = s < 0 ? s : rc;
+	}
 	return rc < 0 ? rc : (int)changed;
 }
 

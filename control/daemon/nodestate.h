@@ -28,7 +28,11 @@
  * each change to a temp file, fsync'd, renamed over, directory fsync'd.
  * Changes are rare (admin commands, one `done` per install), the table
  * small, and a whole-file rewrite needs no compaction or replay logic; the
- * lease journal's group commit is for thousands of events a second.
+ * lease journal's group commit is for thousands of events a second.  A
+ * campaign starts nodes at power_on_rate: it stages each change in memory
+ * (ns_stage, no I/O) and one ns_sync saves all changes staged so far, off
+ * its clock thread and before the BMC is asked to power any of them (a
+ * 1,000-node file fsync'd per start stalled the campaign tick 0.1-1 s).
  *
  * Thread safety: every function takes the store's mutex.
  */
@@ -70,6 +74,8 @@ struct nodestate {
 	size_t idx_cap;
 	char path[4096];	/* "" = in memory only (unit tests) */
 	uint64_t seq;		/* changes so far (under mu) */
+	pthread_mutex_t save_mu;	/* one save at a time; before mu when both */
+	uint64_t saved_seq;	/* changes on disk (under save_mu) */
 };
 
 /* What a node's next netboot does, state and profile resolved. */
@@ -98,6 +104,17 @@ int ns_set(struct nodestate *ns, const char *name, enum ns_state st, const char 
  * since_ms included; the store is saved once.  applied[i] (may be NULL)
  * tells which.  Returns how many changed, or -errno (memory keeps them). */
 int ns_set_many(struct nodestate *ns, const struct ns_rec *recs, size_t n, bool *applied);
+/* Sets name's record in memory only (no I/O): 1 changed, 0 already so,
+ * -errno.  *seq (may be NULL): what ns_sync must reach for this record to
+ * be on disk. */
+int ns_stage(struct nodestate *ns, const char *name, enum ns_state st, const char *profile,
+	     const char *reason, uint64_t now_ms, uint64_t *seq);
+/* Saves the store unless every change up to seq is on disk already (one
+ * write covers every change staged before it: group commit).  0 or -errno
+ * (the changes stay in memory; a later ns_sync writes them). */
+int ns_sync(struct nodestate *ns, uint64_t seq);
+/* Changes staged so far (the seq that makes all of them durable). */
+uint64_t ns_seq(struct nodestate *ns);
 /* name's record; false when it has none. */
 bool ns_get(struct nodestate *ns, const char *name, struct ns_rec *out);
 

@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "control/power/camp_bmc.h"
 
@@ -37,7 +40,7 @@ camp_bmc_init(struct camp_bmc *b, const struct cfg *cfg, const struct pwr_creds 
 }
 
 static void
-push(struct camp_bmc *b, const struct camp_bmc_done *d)
+push(struct camp_bmc *b, const struct camp_bmc_done *d, bool ran)
 {
 	pthread_mutex_lock(&b->mu);
 	if (b->nq == b->cap) {
@@ -52,21 +55,30 @@ push(struct camp_bmc *b, const struct camp_bmc_done *d)
 	 * powers the node again. */
 	if (b->nq < b->cap)
 		b->q[b->nq++] = *d;
-	b->running--;
+	if (ran)
+		b->running--;
 	pthread_cond_broadcast(&b->cv);
 	pthread_mutex_unlock(&b->mu);
 }
+
+/* BMC threads and their ipmitool children run at this nice value: a
+ * lanplus session costs 30-40 ms of CPU, a node three or more, and on a
+ * busy host they took the CPU from the campaign's clock thread (ticks
+ * 0.4-1.7 s late, tests/perf/camp_scale.sh), which only waits for a token. */
+#define BMC_NICE 5
 
 static void *
 job_run(void *arg)
 {
 	struct job *j = arg;
+	/* Linux: per thread; children inherit it.  Best effort. */
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), BMC_NICE);
 	struct pwr_result r;
 	enum pwr_op op = j->op == CO_PXE_ONCE ? PWR_PXE_ONCE : PWR_BOOT;
 	struct camp_bmc_done d = { .i = j->i, .op = j->op };
 	d.rc = pwr_exec(&j->a, j->cr, op, &j->b->opts, &r);
 	snprintf(d.err, sizeof(d.err), "%s", r.err);
-	push(j->b, &d);
+	push(j->b, &d, true);
 	free(j);
 	return NULL;
 }
@@ -105,6 +117,14 @@ camp_bmc_power(void *ctx, uint32_t i, const char *node, enum camp_op op)
 		return -rc;
 	}
 	return 0;
+}
+
+void
+camp_bmc_fail(struct camp_bmc *b, uint32_t i, enum camp_op op, int rc, const char *err)
+{
+	struct camp_bmc_done d = { .i = i, .op = (uint8_t)op, .rc = rc < 0 ? rc : -EIO };
+	snprintf(d.err, sizeof(d.err), "%s", err);
+	push(b, &d, false);
 }
 
 size_t

@@ -33,6 +33,9 @@ void camp_bmc_init(struct camp_bmc *b, const struct cfg *cfg, const struct pwr_c
 /* struct camp_env.power, ctx = the struct camp_bmc.  -ENODEV when the node
  * has no usable bmc: URL, -ENOMEM, or a pthread_create error. */
 int camp_bmc_power(void *ctx, uint32_t i, const char *node, enum camp_op op);
+/* Queues a failed result of op for node i without running it (e.g. it
+ * must not run: its node's boot state could not be saved). */
+void camp_bmc_fail(struct camp_bmc *b, uint32_t i, enum camp_op op, int rc, const char *err);
 /* Feeds finished operations to the engine; returns how many. */
 size_t camp_bmc_drain(struct camp_bmc *b, struct campaign *c, uint64_t now_ms);
 /* Waits for every running operation, then frees the queue. */

@@ -14,7 +14,8 @@ node index (seeded, ~FAULT_PCT % in all):
         retransmissions): that ipmitool times out; bootstorm's retry works
   busy  answers its first chassis control with completion code 0xC0 (node
         busy, IPMI 2.0 table 5-2): ipmitool fails; bootstorm's retry works
-Log lines (one file per process): "<t> on <node>", "<t> done <node>",
+Log lines (one file per process): "<t> on <node>", "<t> done <node>" (t: when
+its first POST was sent; logged once one is answered),
 "<t> fault <kind> <node>", "<t> cc <code> <node>", t = CLOCK_REALTIME seconds.
   fakebmc.py FIRST LAST PORT0 LOG CTL_URL [FAULT_PCT] [BOOT_S] [SEED]
 """
@@ -29,6 +30,7 @@ import time
 import urllib.request
 
 import pyghmi.ipmi.bmc as bmc
+import pyghmi.ipmi.private.session as ipmisession
 
 FIRST, LAST, PORT0 = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 LOG, CTL = sys.argv[4], sys.argv[5]
@@ -41,9 +43,9 @@ faulthandler.register(signal.SIGUSR1, all_threads=True)  # kill -USR1: stacks to
 loglock = threading.Lock()
 
 
-def log(*words):
+def log(*words, at=None):
     with loglock:
-        logf.write("%.3f %s\n" % (time.time(), " ".join(str(w) for w in words)))
+        logf.write("%.3f %s\n" % (time.time() if at is None else at, " ".join(str(w) for w in words)))
 
 
 def fault_of(k):
@@ -62,7 +64,7 @@ def node_name(k):
     return "n%04d" % k
 
 
-# ---- the installers: one thread, a heap of (when, node) -------------------
+# ---- the installers: 16 threads, a heap of (when, node) ------------------
 pending = []
 cv = threading.Condition()
 
@@ -73,12 +75,15 @@ def installer():
             while not pending or pending[0][0] > time.time():
                 cv.wait(None if not pending else max(0.0, pending[0][0] - time.time()))
             _, name = heapq.heappop(pending)
+        sent = time.time()  # a retry repeats what the node said then
         for attempt in range(20):  # like curl --retry: control may be busy
             try:
                 req = urllib.request.Request("%s/api/nodes/%s/done" % (CTL, name),
                                              data=b"", method="POST")
                 urllib.request.urlopen(req, timeout=5).read()
-                log("done", name)
+                # when the node said it: control answers once the report
+                # is on disk (fsyncs), but the node is no longer powering
+                log("done", name, at=sent)
                 break
             except Exception as e:  # noqa: BLE001 (retried, then logged)
                 if attempt == 19:
@@ -149,9 +154,22 @@ def main():
         else:
             FakeBmc(k, f)
         n += 1
-    threading.Thread(target=installer, daemon=True).start()
+    # installers report concurrently, as real nodes do: one thread for a
+    # process's 125 nodes serialised every report behind control's fsyncs
+    # (0.3-1 s each under load), so done lagged 20 s and the in-flight cap
+    # bound most of the run
+    for _ in range(16):
+        threading.Thread(target=installer, daemon=True).start()
     log("ready", n)
-    bmc.Bmc.listen(timeout=1)
+    # pyghmi's Bmc.listen() loop, but an exception from one packet (its
+    # ServerSession raises AttributeError 'Rm' on a RAKP 3 that ipmitool
+    # retransmitted under load) no longer ends the loop: it used to take
+    # every BMC of the process down mid-run (125 nodes failing "no answer")
+    while True:
+        try:
+            ipmisession.Session.wait_for_rsp(1)
+        except Exception as e:  # noqa: BLE001 (logged, the loop goes on)
+            log("pyghmi", type(e).__name__, str(e)[:60].replace(" ", "_"))
 
 
 main()

@@ -4,7 +4,9 @@
  * returns, set_boot reaches nodestate, the bootview hook's DHCP DISCOVER
  * and fetches and the installer's report drive it, a restart resumes it
  * (a report whose campaign save was lost is taken from nodestate), bad
- * requests are refused, and the console tail reader. */
+ * requests are refused, and the console tail reader.  With BMCs (a fake
+ * ipmitool): a node's boot state is on disk before any BMC op for it is
+ * sent, and no op is sent when that state cannot be saved. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -37,11 +40,33 @@ static int
 setup(void **state)
 {
 	char p[4096];
+	FILE *f;
 
 	(void)state;
 	tcfg_dir(dir, sizeof(dir), "camps");
 	snprintf(p, sizeof(p), "mkdir -p %s/state/console", dir);
 	assert_int_equal(system(p), 0);
+	/* BMCs b01, b02 on 127.0.0.1:62301-2: a fake ipmitool that logs, per
+	 * op, whether the node's install state was on disk when it ran */
+	snprintf(p, sizeof(p), "%s/creds", dir);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fprintf(f, "127.0.0.1 admin pw\n");
+	fclose(f);
+	assert_int_equal(chmod(p, 0600), 0);
+	snprintf(p, sizeof(p), "%s/ipmitool", dir);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\n"
+		   "while [ $# -gt 3 ]; do [ \"$1\" = -p ] && port=$2; shift; done\n"
+		   "n=b0$((port - 62300))\n"
+		   "grep -q \"^$n install \" %s/state/nodestate && d=ondisk || d=MISSING\n"
+		   "echo \"$n $2 $3 $d\" >> %s/bmc.log\n"
+		   "[ \"$3\" = status ] && echo 'Chassis Power is off'\n"
+		   "exit 0\n", dir, dir);
+	fclose(f);
+	assert_int_equal(chmod(p, 0755), 0);
+	setenv("BOOTSTORM_IPMITOOL", p, 1);
 	snprintf(p, sizeof(p),
 		 "server: { name: t, instance: camptest, state_dir: %s/state, ip: 10.0.0.1/24 }\n"
 		 "dataplane: { ports: [ { dev: net_null0 } ], workers: 1 }\n"
@@ -49,13 +74,15 @@ setup(void **state)
 		 "boot: { files: { bios: pxelinux.0 } }\n"
 		 "tftp: { root: %s/tftp }\n"
 		 "http: { listen: 10.0.0.1:8080, repo_root: %s, templates: %s/tmpl }\n"
-		 "power: { install_deadline: 600s }\n"
+		 "power: { install_deadline: 600s, credentials_file: %s/creds, retries: 0 }\n"
 		 "profiles:\n"
 		 "  - { name: p1, kernel: k/vmlinuz, initrd: k/initrd, append: x }\n"
 		 "  - { name: p2, kernel: k/vmlinuz, initrd: k/initrd, append: y }\n"
 		 "nodes:\n"
-		 "  - { range: \"node[01-04]\", mac: 52:54:00:00:00:01, ip: 10.0.0.11, profile: p1 }\n",
-		 dir, dir, dir, dir);
+		 "  - { range: \"node[01-04]\", mac: 52:54:00:00:00:01, ip: 10.0.0.11, profile: p1 }\n"
+		 "  - { name: b01, mac: 52:54:00:00:01:01, ip: 10.0.0.21, bmc: \"ipmi://127.0.0.1:62301\" }\n"
+		 "  - { name: b02, mac: 52:54:00:00:01:02, ip: 10.0.0.22, bmc: \"ipmi://127.0.0.1:62302\" }\n",
+		 dir, dir, dir, dir, dir);
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.repo_fd = ctl.tftp_fd = ctl.gen_fd = -1;
 	pthread_rwlock_init(&ctl.cfg_lock, NULL);
@@ -291,6 +318,74 @@ test_console_tail(void **state)
 	json_decref(a);
 }
 
+/* The fake ipmitool's lines about node n (NULL: all) into buf. */
+static int
+bmc_log(const char *n, char *buf, size_t cap)
+{
+	char p[128], line[256];
+	int k = 0;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/bmc.log", dir);
+	buf[0] = 0;
+	if (!(f = fopen(p, "r")))
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!n || !strncmp(line, n, strlen(n))) {
+			strncat(buf, line, cap - strlen(buf) - 1);
+			k++;
+		}
+	fclose(f);
+	return k;
+}
+
+/* A campaign stages its nodes' install state in memory and saves it off
+ * its clock thread (once for every start of a batch): the save must come
+ * before any BMC op for the node, or a crash after the power-on loses
+ * the state the node boots with. */
+static void
+test_state_before_power(void **state)
+{
+	struct camp_params p;
+	struct ns_rec r;
+	char id[32], msg[300], log[2048], path[256];
+
+	(void)state;
+	camps_default_params(ctl.cfg, &p);
+	p.power = true;
+	p.max_in_flight = 2;
+	p.power_on_rate = 1000;
+	assert_int_equal(camps_create(&ctl, "b01,b02", "p2", &p, id, sizeof(id), msg, sizeof(msg)), 0);
+	assert_true(wait_stage(id, "b01", "waiting-dhcp"));
+	assert_true(wait_stage(id, "b02", "waiting-dhcp"));
+	/* bootdev pxe, power status, power on: each found the state on disk */
+	assert_int_equal(bmc_log("b01", log, sizeof(log)), 3);
+	assert_int_equal(bmc_log("b02", log + strlen(log), sizeof(log) - strlen(log)), 3);
+	assert_null(strstr(log, "MISSING"));
+	assert_non_null(strstr(log, "b01 bootdev pxe ondisk"));
+	assert_non_null(strstr(log, "b02 power on ondisk"));
+	assert_int_equal(camps_cancel(&ctl, id), 0);
+
+	/* the save fails (its temp file cannot be created): no BMC op at
+	 * all, the node fails saying why; memory keeps the state */
+	snprintf(path, sizeof(path), "%s/state/nodestate.tmp", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_equal(ns_set(&ctl.ns, "b01", NS_LOCAL, NULL, NULL, bs_real_ms()), -EISDIR);
+	snprintf(msg, sizeof(msg), "%s/bmc.log", dir);
+	unlink(msg);
+	assert_int_equal(camps_create(&ctl, "b01", NULL, &p, id, sizeof(id), msg, sizeof(msg)), 0);
+	assert_true(wait_stage(id, "b01", "failed"));
+	assert_int_equal(bmc_log(NULL, log, sizeof(log)), 0);
+	json_t *j = camps_one_json(&ctl, id);
+	const char *why = json_string_value(json_object_get(json_array_get(json_object_get(j, "nodes"), 0), "reason"));
+
+	assert_non_null(strstr(why, "boot state not saved"));
+	json_decref(j);
+	assert_true(ns_get(&ctl.ns, "b01", &r));
+	assert_int_equal(r.state, NS_INSTALL);
+	rmdir(path);
+}
+
 int
 main(void)
 {
@@ -299,6 +394,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_failed_retry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retire, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_console_tail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_before_power, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
