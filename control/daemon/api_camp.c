@@ -5,6 +5,7 @@
 #include "control/daemon/api_camp.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,62 @@
 #include "control/log.h"
 
 #define TAIL_BYTES 8192
+#define TAIL_LINES_MAX 256
+
+/* Length of the terminal escape sequence at s (s[0] == ESC): CSI
+ * (ESC [ params final, ECMA-48 5.4), OSC/DCS/APC (ESC ] ... BEL or ST),
+ * charset designation (ESC ( B), else ESC and one byte. */
+static size_t
+esc_len(const char *s)
+{
+	size_t i = 2;
+
+	if (!s[1])
+		return 1;
+	if (s[1] == '[') {
+		while (s[i] && !(s[i] >= 0x40 && s[i] <= 0x7e))
+			i++;
+		return s[i] ? i + 1 : i;
+	}
+	if (s[1] == ']' || s[1] == 'P' || s[1] == '_') {
+		for (; s[i]; i++) {
+			if (s[i] == '\a')
+				return i + 1;
+			if (s[i] == 0x1b && s[i + 1] == '\\')
+				return i + 2;
+		}
+		return i;
+	}
+	if (s[1] == '(' || s[1] == ')')
+		return s[2] ? 3 : 2;
+	return 2;
+}
+
+/* Cleans one console line in place for display: escape sequences and
+ * control bytes (tab kept) removed.  false: nothing worth showing (blank,
+ * or ipmitool's "[SOL Session operational...]"/"[terminated ipmitool]"). */
+static bool
+console_line_clean(char *l)
+{
+	char *w = l;
+	bool text = false;
+
+	for (const char *r = l; *r;) {
+		if (*r == 0x1b) {
+			r += esc_len(r);
+			continue;
+		}
+		if ((unsigned char)*r < 0x20 && *r != '\t') {
+			r++;
+			continue;
+		}
+		text |= *r != ' ' && *r != '\t';
+		*w++ = *r++;
+	}
+	*w = 0;
+	return text && !strstr(l, "[SOL Session operational") && !strstr(l, "[terminated ipmitool]") &&
+	       !strstr(l, "[SOL session closed");
+}
 
 json_t *
 api_console_tail(const char *state_dir, const char *node, unsigned max)
@@ -54,20 +111,22 @@ api_console_tail(const char *state_dir, const char *node, unsigned max)
 		return arr;
 	while (end > start && (end[-1] == '\n' || end[-1] == '\r'))
 		*--end = 0;
-	char *p = end;
+	/* the last max lines worth showing: terminal escapes dropped, lines
+	 * left empty and ipmitool's own session lines skipped (the log file
+	 * keeps every byte; bootstorm console shows it raw) */
+	const char *keep[TAIL_LINES_MAX];
+	size_t nk = 0;
 
-	for (unsigned k = 0; p > start && k < max;) {
-		p--;
-		if (*p == '\n' && ++k == max) {
-			p++;
-			break;
-		}
-	}
-	for (char *save = NULL, *l = strtok_r(p, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+	if (max > TAIL_LINES_MAX)
+		max = TAIL_LINES_MAX;
+	for (char *save = NULL, *l = strtok_r(start, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		if (console_line_clean(l))
+			keep[nk++ % TAIL_LINES_MAX] = l;
+	for (size_t i = nk > max ? nk - max : 0; i < nk; i++) {
 		char clean[512];
 
-		l[strcspn(l, "\r")] = 0;
-		json_array_append_new(arr, json_string(log_sanitize(clean, sizeof(clean), l)));
+		json_array_append_new(arr, json_string(log_sanitize(clean, sizeof(clean),
+								    keep[i % TAIL_LINES_MAX])));
 	}
 	return arr;
 }

@@ -301,8 +301,27 @@ test_console_tail(void **state)
 	a = api_console_tail(ctl.cfg->state_dir, "node01", 20);
 	assert_int_equal(json_array_size(a), 20);
 	assert_string_equal(json_string_value(json_array_get(a, 0)), "line 11");
-	assert_string_equal(json_string_value(json_array_get(a, 18)), "line 29\\x1b[2J");
+	assert_string_equal(json_string_value(json_array_get(a, 18)), "line 29");
 	assert_string_equal(json_string_value(json_array_get(a, 19)), "line 30");
+	json_decref(a);
+	/* what SeaBIOS/GRUB and ipmitool write around the text: shown
+	 * without escapes, blank and ipmitool session lines skipped */
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fprintf(f, "[SOL Session operational.  Use ~? for help]\r\n"
+		   "\x1b[2J\x1b[1;1H\x1b(B\x1b]0;title\x07" "Booting from ROM...\r\n"
+		   "\x1b[0m\x1b[37;40m   \r\n"
+		   "installer: \x1b[1mstage kickstart\x1b[0m hung\x01\r\n"
+		   "~. [terminated ipmitool]\r\n");
+	fclose(f);
+	a = api_console_tail(ctl.cfg->state_dir, "node01", 20);
+	assert_int_equal(json_array_size(a), 2);
+	assert_string_equal(json_string_value(json_array_get(a, 0)), "Booting from ROM...");
+	assert_string_equal(json_string_value(json_array_get(a, 1)), "installer: stage kickstart hung");
+	json_decref(a);
+	a = api_console_tail(ctl.cfg->state_dir, "node01", 1);
+	assert_int_equal(json_array_size(a), 1);
+	assert_string_equal(json_string_value(json_array_get(a, 0)), "installer: stage kickstart hung");
 	json_decref(a);
 	a = api_console_tail(ctl.cfg->state_dir, "../x", 20);
 	assert_int_equal(json_array_size(a), 0);
