@@ -188,13 +188,9 @@ static void
 fn_dns(struct ld *l, const struct ynode *v, void *obj)
 {
 	struct cfg_subnet *s = obj;
-	const struct ynode *one[1] = { v };
-	const struct ynode *const *items = one;
-	size_t n = 1;
-	if (v->type == Y_SEQ) {
-		items = (const struct ynode *const *)v->kids;
-		n = v->n;
-	}
+	const struct ynode *const *items;
+	size_t n = ynode_items(&v, &items);
+
 	if (n > 4) {
 		ld_err(l, v, "subnet.dns: at most 4 servers, got %zu", n);
 		n = 4;
@@ -216,13 +212,9 @@ static void
 fn_relays(struct ld *l, const struct ynode *v, void *obj)
 {
 	struct cfg *c = obj;
-	const struct ynode *one[1] = { v };
-	const struct ynode *const *items = one;
-	size_t n = 1;
-	if (v->type == Y_SEQ) {
-		items = (const struct ynode *const *)v->kids;
-		n = v->n;
-	}
+	const struct ynode *const *items;
+	size_t n = ynode_items(&v, &items);
+
 	if (n > SNAP_MAX_RELAYS) {
 		ld_err(l, v, "dhcp.relays: at most %u addresses, got %zu", SNAP_MAX_RELAYS, n);
 		n = SNAP_MAX_RELAYS;

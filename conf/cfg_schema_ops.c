@@ -123,14 +123,9 @@ static void
 fn_fleet_peers(struct ld *l, const struct ynode *v, void *obj)
 {
 	struct cfg *c = obj;
-	const struct ynode *one[1] = { v };
-	const struct ynode *const *items = one;
-	size_t n = 1;
+	const struct ynode *const *items;
+	size_t n = ynode_items(&v, &items);
 
-	if (v->type == Y_SEQ) {
-		items = (const struct ynode *const *)v->kids;
-		n = v->n;
-	}
 	if (n > CFG_MAX_PEERS) {
 		ld_err(l, v, "fleet.peers: at most %u servers, got %zu", CFG_MAX_PEERS, n);
 		return;

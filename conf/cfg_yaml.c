@@ -287,3 +287,14 @@ yget(const struct ynode *map, const char *key)
 			return map->kids[i + 1];
 	return NULL;
 }
+
+size_t
+ynode_items(const struct ynode *const *vp, const struct ynode *const **items)
+{
+	if ((*vp)->type == Y_SEQ) {
+		*items = (const struct ynode *const *)(*vp)->kids;
+		return (*vp)->n;
+	}
+	*items = vp;
+	return 1;
+}

@@ -41,6 +41,10 @@ void ynode_free(struct ynode *n);
 /* Plain "", "~", "null", "Null", "NULL": an explicitly empty value. */
 bool ynode_is_null(const struct ynode *n);
 const char *ytype_name(const struct ynode *n);
+/* A key that takes a list or one value: *items = a sequence's children,
+ * or the value itself (vp, the caller's own pointer to it) as a list of
+ * one.  Returns how many. */
+size_t ynode_items(const struct ynode *const *vp, const struct ynode *const **items);
 
 /* Value of key in a mapping node, or NULL. */
 const struct ynode *yget(const struct ynode *map, const char *key);

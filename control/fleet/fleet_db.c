@@ -110,13 +110,20 @@ fleet_connect_ci(char *ci, char *err, size_t err_cap)
 		return NULL;
 	}
 	if (PQstatus(db) != CONNECTION_OK) {
-		snprintf(err, err_cap, "%s", PQerrorMessage(db));
-		err[strcspn(err, "\n")] = '\0';
+		fleet_pg_error(db, err, err_cap);
 		PQfinish(db);
 		return NULL;
 	}
 	PQsetNoticeProcessor(db, quiet, NULL);
 	return db;
+}
+
+const char *
+fleet_pg_error(PGconn *db, char *err, size_t err_cap)
+{
+	snprintf(err, err_cap, "%s", db ? PQerrorMessage(db) : "no connection");
+	err[strcspn(err, "\n")] = '\0';
+	return err;
 }
 
 bool
@@ -127,8 +134,7 @@ fleet_exec(PGconn *db, const char *sql, char *err, size_t err_cap)
 	bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 
 	if (!ok) {
-		snprintf(err, err_cap, "%s", PQerrorMessage(db));
-		err[strcspn(err, "\n")] = '\0';
+		fleet_pg_error(db, err, err_cap);
 	}
 	PQclear(r);
 	return ok;
@@ -173,7 +179,7 @@ apply_one(PGconn *db, const struct fleet_migration *m, char *err, size_t err_cap
 			 params, NULL, NULL, 0);
 	have = PQresultStatus(r) == PGRES_COMMAND_OK;
 	if (!have)
-		snprintf(err, err_cap, "%s", PQerrorMessage(db));
+		fleet_pg_error(db, err, err_cap);
 	PQclear(r);
 	if (!have || !fleet_exec(db, "COMMIT", err, err_cap))
 		goto fail;

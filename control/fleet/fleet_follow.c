@@ -64,8 +64,7 @@ query(struct fleet_follow *f, const char *what, const char *sql, int n, const ch
 		return r;
 	char m[256];
 
-	snprintf(m, sizeof(m), "%s", PQerrorMessage(f->db));
-	m[strcspn(m, "\n")] = '\0';
+	fleet_pg_error(f->db, m, sizeof(m));
 	set_error(f, what, m);
 	PQclear(r);
 	return NULL;

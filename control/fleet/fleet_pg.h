@@ -18,6 +18,8 @@
 PGconn *fleet_connect(const struct cfg *cfg, char *err, size_t err_cap);
 /* The same from a conninfo of fleet_conninfo(), which it wipes and frees. */
 PGconn *fleet_connect_ci(char *ci, char *err, size_t err_cap);
+/* db's last error message, its first line only, into err (returned). */
+const char *fleet_pg_error(PGconn *db, char *err, size_t err_cap);
 /* Runs sql (no parameters); true when it succeeded, else the server's
  * message in err. */
 bool fleet_exec(PGconn *db, const char *sql, char *err, size_t err_cap);

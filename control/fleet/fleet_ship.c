@@ -82,8 +82,7 @@ exec_params(struct fleet *f, const char *what, const char *sql, int n, const cha
 	if (!ok) {
 		char m[256];
 
-		snprintf(m, sizeof(m), "%s", PQerrorMessage(f->db));
-		m[strcspn(m, "\n")] = '\0';
+		fleet_pg_error(f->db, m, sizeof(m));
 		set_error(f, what, m);
 	}
 	PQclear(r);

@@ -58,8 +58,7 @@ fleet_view_json(PGconn *db, unsigned deadline_s, char *err, size_t err_cap)
 	snprintf(dl, sizeof(dl), "%u", deadline_s);
 	r = PQexecParams(db, view_sql, 1, NULL, v, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		snprintf(err, err_cap, "%s", PQerrorMessage(db));
-		err[strcspn(err, "\n")] = '\0';
+		fleet_pg_error(db, err, err_cap);
 		PQclear(r);
 		return NULL;
 	}
