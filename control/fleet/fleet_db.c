@@ -6,6 +6,7 @@
 #include "control/fleet/fleet.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -116,6 +117,13 @@ fleet_connect_ci(char *ci, char *err, size_t err_cap)
 	}
 	PQsetNoticeProcessor(db, quiet, NULL);
 	return db;
+}
+
+void
+fleet_nap(_Atomic bool *stop, uint32_t ms)
+{
+	for (uint32_t t = 0; t < ms && !atomic_load_explicit(stop, memory_order_acquire); t += 50)
+		usleep(50000);
 }
 
 const char *

@@ -486,8 +486,7 @@ follow_main(void *arg)
 		if (!f->db) {
 			if (!connect_db(f)) {
 				/* booting goes on from the last snapshot */
-				for (uint32_t t = 0; t < backoff && !stopping(f); t += 50)
-					usleep(50000);
+				fleet_nap(&f->stop, backoff);
 				backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
 				continue;
 			}

@@ -62,13 +62,6 @@ stopping(struct fleet_live *l)
 }
 
 static void
-nap(struct fleet_live *l, uint32_t ms)
-{
-	for (uint32_t t = 0; t < ms && !stopping(l); t += 50)
-		usleep(50000);
-}
-
-static void
 disconnect(struct fleet_live *l)
 {
 	if (l->db)
@@ -236,7 +229,7 @@ live_main(void *arg)
 
 	while (!stopping(l)) {
 		if (!l->db && !connect_db(l)) {
-			nap(l, l->every_ms); /* database away: keep the last split */
+			fleet_nap(&l->stop, l->every_ms); /* database away: keep the last split */
 			continue;
 		}
 		if (!heartbeat(l) || !read_alive(l, alive)) {
@@ -251,7 +244,7 @@ live_main(void *arg)
 		pthread_mutex_unlock(&l->mu);
 		if (settled && !same && !apply(l, alive))
 			disconnect(l);
-		nap(l, l->every_ms);
+		fleet_nap(&l->stop, l->every_ms);
 	}
 	disconnect(l);
 	return NULL;

@@ -10,6 +10,7 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "conf/cfg.h"
 
@@ -18,6 +19,9 @@
 PGconn *fleet_connect(const struct cfg *cfg, char *err, size_t err_cap);
 /* The same from a conninfo of fleet_conninfo(), which it wipes and frees. */
 PGconn *fleet_connect_ci(char *ci, char *err, size_t err_cap);
+/* Sleeps ms in 50 ms steps, returning early once *stop is set (the fleet
+ * threads' waits between rounds and reconnections). */
+void fleet_nap(_Atomic bool *stop, uint32_t ms);
 /* db's last error message, its first line only, into err (returned). */
 const char *fleet_pg_error(PGconn *db, char *err, size_t err_cap);
 /* Runs sql (no parameters); true when it succeeded, else the server's

@@ -403,13 +403,6 @@ stopping(struct fleet *f)
 }
 
 static void
-nap(struct fleet *f, uint32_t ms)
-{
-	for (uint32_t t = 0; t < ms && !stopping(f); t += 50)
-		usleep(50000);
-}
-
-static void
 disconnect(struct fleet *f)
 {
 	if (f->db)
@@ -456,7 +449,7 @@ ship_main(void *arg)
 	while (!stopping(f)) {
 		if (!f->db && !connect_db(f)) {
 			/* the database is away: booting goes on; try again later */
-			nap(f, backoff);
+			fleet_nap(&f->stop, backoff);
 			backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
 			continue;
 		}
@@ -466,7 +459,7 @@ ship_main(void *arg)
 		}
 		backoff = BACKOFF_MIN_MS;
 		atomic_store_explicit(&f->last_ok_ms, bs_real_ms(), memory_order_relaxed);
-		nap(f, f->ship_ms);
+		fleet_nap(&f->stop, f->ship_ms);
 	}
 	disconnect(f);
 	return NULL;
