@@ -53,7 +53,8 @@ fleet_inv_merge(struct fleet_inv *t, struct fleet_inv_row *batch, size_t n, bool
 	size_t i = 0, j = 0, k = 0, cap = t->n + n;
 	long changed = 0;
 
-	qsort(batch, n, sizeof(*batch), by_name_seq);
+	if (n) /* qsort(NULL, 0, ...) is undefined (C11 7.22.5) */
+		qsort(batch, n, sizeof(*batch), by_name_seq);
 	out = malloc((cap ? cap : 1) * sizeof(*out));
 	if (!out)
 		return -ENOMEM;

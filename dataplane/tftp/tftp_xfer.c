@@ -182,7 +182,7 @@ tftp_xfer_ack(struct tftp_engine *e, uint32_t i, uint16_t block, uint64_t now_ns
 		tftp_emit(e, x, BOOT_STAGE_TFTP_PROGRESS);
 		x->prog_blk = a + TFTP_PROGRESS_BYTES / x->blksize;
 	}
-progress:
+progress:;
 	/* The client answered from the address we sent to: it is real. */
 	bool relink = x->rto_ms != x->rto0_ms || x->linger;
 	tftp_slot_verified(e, i);
