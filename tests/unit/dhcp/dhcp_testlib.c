@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dataplane/dhcp/dhcp_wire.h"
 #include "shm/leases.h"
 #include "shm/snap_read.h"
 #include "tests/unit/dhcp/dhcp_testlib.h"
@@ -401,6 +402,29 @@ th_send_raw(struct th *h, const uint8_t *p, size_t len, uint32_t src_ip, uint32_
 	/* the tests name drops by their counter: a drop's reason maps back */
 	struct dhcp_result v = dhcp_handle(h->e, h->snap, &rx, &h->tx);
 	return v.verdict == DHCP_DROP ? (int)bs_drop_ctr[v.why] : (int)v.verdict;
+}
+
+int
+th_discover(struct th *h, const uint8_t mac[6], uint32_t xid)
+{
+	struct pk p;
+
+	pk_start(&p, DHCP_MT_DISCOVER, mac, xid);
+	pk_end(&p);
+	return th_send(h, &p, 0, 0xffffffffu, 67); /* broadcast */
+}
+
+int
+th_request(struct th *h, const uint8_t mac[6], uint32_t xid, uint32_t ip, uint32_t sid)
+{
+	struct pk p;
+
+	pk_start(&p, DHCP_MT_REQUEST, mac, xid);
+	pk_opt32(&p, 50, ip);
+	if (sid)
+		pk_opt32(&p, 54, sid);
+	pk_end(&p);
+	return th_send(h, &p, 0, 0xffffffffu, 67); /* broadcast */
 }
 
 int

@@ -107,6 +107,11 @@ void th_free(struct th *h);
 void th_reset(struct th *h, struct snap_hdr *snap);
 /* Feeds p (to dst_ip:dst_port, from src_ip:68 and src_mac = chaddr). */
 int th_send(struct th *h, const struct pk *p, uint32_t src_ip, uint32_t dst_ip, uint16_t dst_port);
+/* A broadcast DISCOVER from mac (xid). */
+int th_discover(struct th *h, const uint8_t mac[6], uint32_t xid);
+/* A broadcast REQUEST from mac (xid) for ip (option 50), with server id
+ * sid (option 54; 0: none, as in INIT-REBOOT). */
+int th_request(struct th *h, const uint8_t mac[6], uint32_t xid, uint32_t ip, uint32_t sid);
 int th_send_raw(struct th *h, const uint8_t *p, size_t len, uint32_t src_ip, uint32_t dst_ip,
 		uint16_t dst_port);
 uint64_t th_ctr(const struct th *h, int id);

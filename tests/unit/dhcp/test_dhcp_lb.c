@@ -200,27 +200,6 @@ done(struct th *h)
 	th_free(h);
 }
 
-static int
-discover(struct th *h, const uint8_t mac[6])
-{
-	struct pk p;
-	pk_start(&p, DHCP_MT_DISCOVER, mac, 0x77);
-	pk_end(&p);
-	return th_send(h, &p, 0, BCAST, 67);
-}
-
-static int
-request(struct th *h, const uint8_t mac[6], uint32_t ip, uint32_t sid)
-{
-	struct pk p;
-	pk_start(&p, DHCP_MT_REQUEST, mac, 0x77);
-	pk_opt32(&p, 50, ip);
-	if (sid)
-		pk_opt32(&p, 54, sid);
-	pk_end(&p);
-	return th_send(h, &p, 0, BCAST, 67);
-}
-
 /* REBINDING: ciaddr set, broadcast, no server id (RFC 2131 4.3.2). */
 static int
 rebind(struct th *h, const uint8_t mac[6], uint32_t ip)
@@ -260,12 +239,12 @@ storm(struct th *a, struct th *b, struct run *r)
 	for (unsigned i = 0; i < CLIENTS; i++) {
 		uint8_t mac[6];
 		mac_of(i, mac);
-		int ra = discover(a, mac), rb = discover(b, mac);
+		int ra = th_discover(a, mac, 0x77), rb = th_discover(b, mac, 0x77);
 		assert_true((ra == DHCP_REPLY) != (rb == DHCP_REPLY));
 		struct th *s = ra == DHCP_REPLY ? a : b;
 		uint32_t ip = yiaddr(s), sid = s == a ? SRV_A : SRV_B;
-		assert_int_equal(request(a, mac, ip, sid), s == a ? DHCP_REPLY : DHCP_SILENT);
-		assert_int_equal(request(b, mac, ip, sid), s == b ? DHCP_REPLY : DHCP_SILENT);
+		assert_int_equal(th_request(a, mac, 0x77, ip, sid), s == a ? DHCP_REPLY : DHCP_SILENT);
+		assert_int_equal(th_request(b, mac, 0x77, ip, sid), s == b ? DHCP_REPLY : DHCP_SILENT);
 		assert_int_equal(rp_type(s->txbuf, s->tx.len), DHCP_MT_ACK);
 		r->ip[i] = ip;
 		r->by[i] = s == a ? 'A' : 'B';
@@ -332,15 +311,15 @@ test_two_servers_failover_and_return(void **st)
 		if (i == lost) {
 			/* a binding of A's that never reached the database: not
 			 * ours to deny; silence, even on an authoritative subnet */
-			assert_int_equal(request(b, mac, r.ip[i], 0), DHCP_SILENT);
+			assert_int_equal(th_request(b, mac, 0x77, r.ip[i], 0), DHCP_SILENT);
 			assert_int_equal(th_ctr(b, BS_CTR_DHCP_LB_SILENT_PEER), 1);
 			/* its DISCOVER gets a fresh address from B's slice */
-			assert_int_equal(discover(b, mac), DHCP_REPLY);
+			assert_int_equal(th_discover(b, mac, 0x77), DHCP_REPLY);
 			assert_true(yiaddr(b) >= IP4(10, 77, 0, 150));
 			continue;
 		}
 		/* INIT-REBOOT at the survivor: the same address, ACKed */
-		assert_int_equal(request(b, mac, r.ip[i], 0), DHCP_REPLY);
+		assert_int_equal(th_request(b, mac, 0x77, r.ip[i], 0), DHCP_REPLY);
 		assert_int_equal(rp_type(b->txbuf, b->tx.len), DHCP_MT_ACK);
 		assert_int_equal(yiaddr(b), r.ip[i]);
 		kept++;
@@ -363,7 +342,7 @@ test_two_servers_failover_and_return(void **st)
 			continue;
 		assert_int_equal(rebind(b, mac, r.ip[i]), DHCP_REPLY);
 		assert_int_equal(rp_type(b->txbuf, b->tx.len), DHCP_MT_ACK);
-		assert_int_equal(discover(b, mac), BS_CTR_DROP_DHCP_LB_NOT_OURS);
+		assert_int_equal(th_discover(b, mac, 0x77), BS_CTR_DROP_DHCP_LB_NOT_OURS);
 	}
 	assert_int_equal(th_ctr(b, BS_CTR_DHCP_LB_KEPT), kept);
 	done(a);
@@ -387,12 +366,12 @@ test_adopted_offer(void **st)
 	assert_int_equal(snap_with_lb(b->snap, all, &one, 1, &s, &len), 0);
 	free(b->snap);
 	b->snap = s;
-	assert_int_equal(discover(b, one.mac), DHCP_REPLY);
+	assert_int_equal(th_discover(b, one.mac, 0x77), DHCP_REPLY);
 	assert_int_equal(yiaddr(b), IP4(10, 77, 0, 120));
 	assert_int_equal(th_ctr(b, BS_CTR_DHCP_LB_ADOPTED), 1);
 	for (i = 100; i < 140; i++) { /* nobody else gets A's slice */
 		mac_of(i, other);
-		assert_int_equal(discover(b, other), DHCP_REPLY);
+		assert_int_equal(th_discover(b, other, 0x77), DHCP_REPLY);
 		assert_true(yiaddr(b) >= IP4(10, 77, 0, 150));
 	}
 	done(b);

@@ -27,26 +27,6 @@
 static const uint8_t REAL[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
 
 static int
-discover(struct th *h, const uint8_t mac[6])
-{
-	struct pk p;
-	pk_start(&p, DHCP_MT_DISCOVER, mac, 0x1234);
-	pk_end(&p);
-	return th_send(h, &p, 0, BCAST, 67);
-}
-
-static int
-request_sel(struct th *h, const uint8_t mac[6], uint32_t ip)
-{
-	struct pk p;
-	pk_start(&p, DHCP_MT_REQUEST, mac, 0x1234);
-	pk_opt32(&p, 50, ip);
-	pk_opt32(&p, 54, SERVER);
-	pk_end(&p);
-	return th_send(h, &p, 0, BCAST, 67);
-}
-
-static int
 decline(struct th *h, const uint8_t mac[6], uint32_t ip)
 {
 	struct pk p;
@@ -61,9 +41,9 @@ decline(struct th *h, const uint8_t mac[6], uint32_t ip)
 static uint32_t
 dora(struct th *h, const uint8_t mac[6])
 {
-	assert_int_equal(discover(h, mac), DHCP_REPLY);
+	assert_int_equal(th_discover(h, mac, 0x1234), DHCP_REPLY);
 	uint32_t ip = th_yiaddr(h);
-	assert_int_equal(request_sel(h, mac, ip), DHCP_REPLY);
+	assert_int_equal(th_request(h, mac, 0x1234, ip, SERVER), DHCP_REPLY);
 	assert_int_equal(th_rtype(h), DHCP_MT_ACK);
 	return ip;
 }
@@ -98,7 +78,7 @@ test_decline_of_offer_ignored(void **st)
 	for (uint32_t i = 0; i < 100; i++) {
 		uint8_t mac[6];
 		th_mac(mac, i);
-		assert_int_equal(discover(h, mac), DHCP_REPLY);
+		assert_int_equal(th_discover(h, mac, 0x1234), DHCP_REPLY);
 		assert_int_equal(decline(h, mac, th_yiaddr(h)), BS_CTR_DROP_DHCP_DECLINE_NOT_BOUND);
 	}
 	assert_int_equal(th_ctr(h, BS_CTR_DROP_DHCP_DECLINE_NOT_BOUND), 100);
@@ -149,13 +129,13 @@ test_decline_counted_against_cap(void **st)
 	/* Still at the cap: a random-MAC flood after it gets nothing new. */
 	uint8_t mac[6];
 	th_mac(mac, 1000);
-	assert_int_equal(discover(h, mac), DHCP_REPLY); /* the next oldest quarantine */
+	assert_int_equal(th_discover(h, mac, 0x1234), DHCP_REPLY); /* the next oldest quarantine */
 	for (uint32_t i = 0; i < 8; i++) {
 		th_mac(mac, 2000 + i);
-		assert_int_equal(discover(h, mac), DHCP_REPLY);
+		assert_int_equal(th_discover(h, mac, 0x1234), DHCP_REPLY);
 	}
 	th_mac(mac, 3000);
-	assert_int_equal(discover(h, mac), BS_CTR_DROP_DHCP_SUBNET_CAP);
+	assert_int_equal(th_discover(h, mac, 0x1234), BS_CTR_DROP_DHCP_SUBNET_CAP);
 	th_done(h);
 }
 
@@ -226,7 +206,7 @@ test_authoritative(void **st)
 	assert_int_equal(th_send(h, &p, 0, BCAST, 67), DHCP_REPLY);
 	assert_int_equal(th_yiaddr(h), IP4(10, 77, 0, 177));
 	/* A known client is still ACKed; a wrong network is still NAKed. */
-	assert_int_equal(request_sel(h, REAL, IP4(10, 77, 0, 177)), DHCP_REPLY);
+	assert_int_equal(th_request(h, REAL, 0x1234, IP4(10, 77, 0, 177), SERVER), DHCP_REPLY);
 	assert_int_equal(init_reboot(h, REAL, IP4(10, 77, 0, 177)), DHCP_REPLY);
 	assert_int_equal(th_rtype(h), DHCP_MT_ACK);
 	assert_int_equal(init_reboot(h, REAL, IP4(10, 99, 0, 5)), DHCP_REPLY);
@@ -303,7 +283,7 @@ test_trusted_relays(void **st)
 	assert_int_equal(th_ctr(h, BS_CTR_DROP_DHCP_UNTRUSTED_RELAY), 5);
 	/* Clients on the server's own network (giaddr 0) are not affected. */
 	h->relay_mac = false;
-	assert_int_equal(discover(h, REAL), DHCP_REPLY);
+	assert_int_equal(th_discover(h, REAL, 0x1234), DHCP_REPLY);
 	th_done(h);
 }
 
