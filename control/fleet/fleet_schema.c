@@ -138,6 +138,41 @@ const struct fleet_migration fleet_migrations[] = {
 	  " FOR EACH ROW EXECUTE FUNCTION fleet_state_row();"
 	  "CREATE TRIGGER node_state_notify AFTER INSERT OR UPDATE OR DELETE ON node_state"
 	  " FOR EACH STATEMENT EXECUTE FUNCTION fleet_change_notify();" },
+	/* Fleet-wide campaigns (fleet_camp*.c).  A campaign row with server
+	 * NULL belongs to the fleet: its rate and max_in_flight are fleet-wide
+	 * (each server runs its share, server_rate/server_in_flight cap one
+	 * server); campaign_nodes.server is the server running the node now
+	 * (NULL: not claimed yet), state its engine stage (camp_stage_name:
+	 * queued, powering, waiting-dhcp, installing, verifying, done, failed,
+	 * cancelled), written back by that server in batches.  gen moves on
+	 * every admin change of a campaign (create, cancel, retry-failed) and
+	 * the statement NOTIFYs bootstorm_campaign, so servers look at once;
+	 * they also look every few seconds without one. */
+	{ 4, "fleet-wide campaigns: parameters, per-node stage and reason, NOTIFY",
+	  "ALTER TABLE campaigns"
+	  " ADD COLUMN power_on_rate double precision NOT NULL DEFAULT 1,"
+	  " ADD COLUMN burst double precision NOT NULL DEFAULT 1,"
+	  " ADD COLUMN server_rate double precision,"
+	  " ADD COLUMN server_in_flight integer,"
+	  " ADD COLUMN dhcp_deadline_ms bigint NOT NULL DEFAULT 300000,"
+	  " ADD COLUMN max_repower integer NOT NULL DEFAULT 2,"
+	  " ADD COLUMN install_deadline_ms bigint NOT NULL DEFAULT 3600000,"
+	  " ADD COLUMN verify_deadline_ms bigint NOT NULL DEFAULT 0,"
+	  " ADD COLUMN power boolean NOT NULL DEFAULT true,"
+	  " ADD COLUMN created_by text,"
+	  " ADD COLUMN finished timestamptz,"
+	  " ADD COLUMN gen bigint NOT NULL DEFAULT 1;"
+	  "ALTER TABLE campaign_nodes"
+	  " ADD COLUMN reason text,"
+	  " ADD COLUMN attempts integer NOT NULL DEFAULT 0,"
+	  " ADD COLUMN inst_stage text,"
+	  " ADD COLUMN since_ms bigint NOT NULL DEFAULT 0;"
+	  "CREATE INDEX campaign_nodes_server ON campaign_nodes (server, state);"
+	  "CREATE INDEX campaigns_state ON campaigns (state);"
+	  "CREATE FUNCTION fleet_campaign_notify() RETURNS trigger LANGUAGE plpgsql AS $$"
+	  " BEGIN PERFORM pg_notify('bootstorm_campaign', TG_OP); RETURN NULL; END $$;"
+	  "CREATE TRIGGER campaigns_notify AFTER INSERT OR UPDATE OR DELETE ON campaigns"
+	  " FOR EACH STATEMENT EXECUTE FUNCTION fleet_campaign_notify();" },
 };
 
 const size_t fleet_n_migrations = sizeof(fleet_migrations) / sizeof(fleet_migrations[0]);
