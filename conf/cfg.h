@@ -233,6 +233,9 @@ struct cfg {
 	char *fleet_peers[CFG_MAX_PEERS];
 	uint32_t n_fleet_peers;
 	uint32_t fleet_live_ms;	/* liveness check interval */
+	uint32_t fleet_lb_secs;	/* RFC 3074 section 6 secs override: a DISCOVER
+				   in a peer's bucket whose secs is >= this is
+				   answered from our own slice; 0 = off */
 };
 
 /* One diagnostic.  The loader and validator collect them all. */

@@ -75,6 +75,7 @@ cfg_defaults(struct cfg *c)
 	c->fleet_batch = 1000;
 	c->fleet_deadline_s = 15;
 	c->fleet_live_ms = 1000;
+	c->fleet_lb_secs = 10;
 	c->disc_max = 4096;
 	c->power_dhcp_deadline_ms = 300000;
 	c->power_max_repower = 2;

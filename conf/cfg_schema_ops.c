@@ -158,6 +158,8 @@ static const struct kdef fleet_keys[] = {
 	KF("inventory", fn_fleet_inventory),
 	KF("peers", fn_fleet_peers),
 	K("live_interval", KT_DUR_MS, struct cfg, fleet_live_ms, 100, 60000),
+	/* secs is 16 bits (RFC 2131 section 2) */
+	K("lb_secs_override", KT_DUR_S, struct cfg, fleet_lb_secs, 0, 65535),
 };
 
 /* ------------------------------------------------------------------ */

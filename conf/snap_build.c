@@ -210,6 +210,7 @@ fill_header(const struct cfg *c, struct snap_hdr *h, struct sbuf *sb, uint64_t g
 	if (self >= 0) {
 		h->lb_slices = c->n_fleet_peers;
 		h->lb_slice = (uint32_t)self;
+		h->lb_secs = c->fleet_lb_secs;
 		snap_lb_assign(c->n_fleet_peers, NULL, (uint32_t)self, h->lb_buckets);
 	}
 	h->tftp_root = str_add(sb, c->tftp_root);

@@ -41,7 +41,7 @@
 /* Bump on any layout change of this file, leases.h or snap.h.  A change
  * that forgot the bump is still refused: hdr.layout_fp holds a hash of the
  * size and offset of every shared field (shm_layout_fp, shm/guard.c). */
-#define SHM_ABI		     7u
+#define SHM_ABI		     8u
 #define SHM_MAX_WORKERS	     16u
 #define SHM_SLOTS	     3u
 #define SHM_CACHELINE	     64u

@@ -165,6 +165,9 @@ struct snap_hdr {
 	 * pools by slice.  lb_slices <= 1: every client, every address. */
 	uint32_t lb_slices;	/* servers splitting the pools (fleet.peers) */
 	uint32_t lb_slice;	/* this server's slice, 0..lb_slices-1 */
+	uint32_t lb_secs;	/* RFC 3074 section 6: a DISCOVER in a bucket we
+				   do not serve is answered (from our slice) when
+				   its secs >= lb_secs; 0 = never */
 	uint8_t lb_buckets[SNAP_LB_BUCKETS / 8]; /* bucket b served iff bit b % 8
 				   of byte b / 8 (RFC 3074 section 4 order) */
 

@@ -17,10 +17,11 @@
  * Proxy DHCP and port 4011 hand out no addresses and are not split.
  * Inventory nodes with reservations are split like everyone else: every
  * server of the segment gives them the same answer, so nothing is gained
- * by answering twice.  The secs override of RFC 3074 section 6 ("a server
- * MAY respond if secs exceeds a threshold") is not implemented: liveness
- * comes from the database (control/fleet/fleet_live.c), not from the
- * client's patience.
+ * by answering twice.  Liveness comes from the database
+ * (control/fleet/fleet_live.c); RFC 3074 section 6's secs override
+ * (fleet.lb_secs_override, snap lb_secs) is the fallback when it cannot
+ * tell: a DISCOVER of a peer's bucket that has waited lb_secs or more is
+ * answered from our own slice (dhcp_lb_check).
  */
 #include <string.h>
 
@@ -142,6 +143,20 @@ dhcp_lb_check(const struct dhcp_ctx *c)
 		return 0; /* SELECTING, RENEWING: addressed to one server */
 	if (dhcp_lb_bucket_in(c->snap->lb_buckets, client_bucket(m)))
 		return 0;
+	/* RFC 3074 section 6: a server MAY answer a client outside its hash
+	 * bucket set whose secs field has reached the Service Delay (SD,
+	 * section 2.2) -- a client that waited that long has probably lost its
+	 * server.  Only a DISCOVER: it is offered an address of our own slice
+	 * (dhcp_lease.c allocates from nothing else; a requested address of a
+	 * peer's slice is not granted), so servers that both answer never
+	 * offer one address twice, and the REQUEST that follows names our
+	 * server id (SELECTING, not tested above).  A broadcast REQUEST
+	 * (INIT-REBOOT, REBINDING) names an address of the peer's slice we
+	 * cannot ACK; it stays dropped and its client falls back to DISCOVER. */
+	if (m->type == DHCP_MT_DISCOVER && c->snap->lb_secs && m->secs >= c->snap->lb_secs) {
+		bs_ctr_inc(c->e->env.ctr, BS_CTR_DHCP_LB_SECS);
+		return 0;
+	}
 	if (m->type == DHCP_MT_REQUEST && holds_live_lease(c)) {
 		bs_ctr_inc(c->e->env.ctr, BS_CTR_DHCP_LB_KEPT);
 		return 0;

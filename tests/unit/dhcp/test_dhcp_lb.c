@@ -5,8 +5,8 @@
  * and two engines sharing a segment through dhcp_handle(): one answer per
  * client, disjoint pool slices, a dead peer's client keeping its address
  * at the survivor, silence (not NAK) for a peer's address we have no
- * record of, and a survivor renewing what it granted after the peer
- * returned.
+ * record of, a survivor renewing what it granted after the peer
+ * returned, and RFC 3074 section 6's secs override (fleet.lb_secs_override).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -377,6 +377,113 @@ test_adopted_offer(void **st)
 	done(b);
 }
 
+/* ---- RFC 3074 section 6: the secs override ---- */
+
+/* A broadcast DISCOVER whose secs field (RFC 2131 section 2, offset 8)
+ * says the client has been trying for `secs` seconds; req_ip != 0 adds a
+ * requested address (option 50). */
+static int
+discover_secs(struct th *h, const uint8_t mac[6], uint16_t secs, uint32_t req_ip)
+{
+	struct pk p;
+	pk_start(&p, DHCP_MT_DISCOVER, mac, 0x79);
+	pk_set16(&p, 8, secs);
+	if (req_ip)
+		pk_opt32(&p, 50, req_ip);
+	pk_end(&p);
+	return th_send(h, &p, 0, BCAST, 67);
+}
+
+/* The i-th MAC (from *i on) whose bucket h does not serve. */
+static void
+peer_mac(const struct th *h, unsigned *i, uint8_t mac[6])
+{
+	for (;; (*i)++) {
+		mac_of(*i, mac);
+		if (!dhcp_lb_bucket_in(h->snap->lb_buckets, dhcp_lb_hash(mac, 6)))
+			break;
+	}
+	(*i)++;
+}
+
+static void
+test_secs_override(void **st)
+{
+	(void)st;
+	struct th *b = server(1, SRV_B); /* A (slice 0, .100-.149) alive in B's view */
+	uint8_t mac[6];
+	unsigned i = 0;
+
+	b->snap->lb_secs = 10;
+	peer_mac(b, &i, mac);
+	/* below the threshold: A's client, dropped and not counted */
+	assert_int_equal(discover_secs(b, mac, 0, 0), BS_CTR_DROP_DHCP_LB_NOT_OURS);
+	assert_int_equal(discover_secs(b, mac, 9, 0), BS_CTR_DROP_DHCP_LB_NOT_OURS);
+	assert_int_equal(th_ctr(b, BS_CTR_DHCP_LB_SECS), 0);
+	/* at the threshold: OFFERed from B's own slice, and the REQUEST that
+	 * names B is ACKed */
+	assert_int_equal(discover_secs(b, mac, 10, 0), DHCP_REPLY);
+	assert_int_equal(rp_type(b->txbuf, b->tx.len), DHCP_MT_OFFER);
+	uint32_t ip = yiaddr(b);
+	assert_true(ip >= IP4(10, 77, 0, 150) && ip <= IP4(10, 77, 0, 199));
+	assert_int_equal(th_ctr(b, BS_CTR_DHCP_LB_SECS), 1);
+	assert_int_equal(th_request(b, mac, 0x79, ip, SRV_B), DHCP_REPLY);
+	assert_int_equal(rp_type(b->txbuf, b->tx.len), DHCP_MT_ACK);
+	assert_int_equal(yiaddr(b), ip);
+	/* above it, asking for an address of A's slice (the one A gave it):
+	 * still B's slice -- only A allocates from A's */
+	peer_mac(b, &i, mac);
+	assert_int_equal(discover_secs(b, mac, 60000, IP4(10, 77, 0, 101)), DHCP_REPLY);
+	assert_true(yiaddr(b) >= IP4(10, 77, 0, 150) && yiaddr(b) <= IP4(10, 77, 0, 199));
+	assert_int_not_equal(yiaddr(b), ip);
+	assert_int_equal(th_ctr(b, BS_CTR_DHCP_LB_SECS), 2);
+	/* INIT-REBOOT for A's address is not overridden (we cannot ACK it) */
+	struct pk p;
+	pk_start(&p, DHCP_MT_REQUEST, mac, 0x7a);
+	pk_set16(&p, 8, 60000);
+	pk_opt32(&p, 50, IP4(10, 77, 0, 101));
+	pk_end(&p);
+	assert_int_equal(th_send(b, &p, 0, BCAST, 67), BS_CTR_DROP_DHCP_LB_NOT_OURS);
+	/* off: whatever secs says, A's clients are A's */
+	b->snap->lb_secs = 0;
+	assert_int_equal(discover_secs(b, mac, 65535, 0), BS_CTR_DROP_DHCP_LB_NOT_OURS);
+	assert_int_equal(th_ctr(b, BS_CTR_DHCP_LB_SECS), 2);
+	done(b);
+}
+
+#define SECS_YAML(extra)                                                                 \
+	"server: {name: s2, ip: 10.77.0.2/24}\n"                                          \
+	"fleet: {enabled: true, database: 'dbname=x', peers: [s1, s2]" extra "}\n"
+
+static void
+test_secs_override_config(void **st)
+{
+	(void)st;
+	static const char dflt[] = SECS_YAML("");
+	static const char off[] = SECS_YAML(", lb_secs_override: 0");
+	static const char big[] = SECS_YAML(", lb_secs_override: 65536s");
+	struct cfg_errs e = { 0 };
+	struct snap_hdr *s;
+	size_t len;
+	struct cfg *c = cfg_load_mem("f.yaml", dflt, sizeof(dflt) - 1, &e);
+
+	assert_non_null(c);
+	assert_int_equal(snap_build(c, 1, &s, &len), 0);
+	assert_int_equal(s->lb_secs, 10); /* the default */
+	free(s);
+	cfg_free(c);
+	c = cfg_load_mem("f.yaml", off, sizeof(off) - 1, &e);
+	assert_non_null(c);
+	assert_int_equal(snap_build(c, 1, &s, &len), 0);
+	assert_int_equal(s->lb_secs, 0);
+	free(s);
+	cfg_free(c);
+	assert_null(cfg_load_mem("f.yaml", big, sizeof(big) - 1, &e)); /* secs is 16 bits */
+	assert_int_equal(e.n, 1);
+	assert_int_equal(e.v[0].loc.line, 2);
+	cfg_errs_free(&e);
+}
+
 int
 main(void)
 {
@@ -389,6 +496,8 @@ main(void)
 		cmocka_unit_test(test_peers_config),
 		cmocka_unit_test(test_two_servers_failover_and_return),
 		cmocka_unit_test(test_adopted_offer),
+		cmocka_unit_test(test_secs_override),
+		cmocka_unit_test(test_secs_override_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
