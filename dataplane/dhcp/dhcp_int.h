@@ -66,6 +66,10 @@ struct dhcp_ctx {
 	 * next-server, no PXE/HTTP class echo); the counter saying why, 0 =
 	 * boot info as configured.  dhcp_boot_withheld(). */
 	enum bs_ctr withheld;
+	/* A DISCOVER outside our RFC 3074 buckets let through by the secs
+	 * override (dhcp_lb_check): its address comes from our own pool slice
+	 * only, never from a remembered lease in a peer's slice. */
+	bool lb_override;
 };
 
 /* dhcp_pxe.c */
@@ -93,7 +97,7 @@ int dhcp_lease_event(struct dhcp_ctx *c, struct lease *l, uint8_t kind, uint8_t 
 void dhcp_lease_tick(struct dhcp_engine *e, const struct snap_hdr *snap, uint64_t now);
 
 /* dhcp_lb.c: fleet load balancing (RFC 3074), see dhcp_lb.h */
-int dhcp_lb_check(const struct dhcp_ctx *c);
+int dhcp_lb_check(struct dhcp_ctx *c);
 bool dhcp_lb_mine(const struct dhcp_ctx *c, uint32_t ip);
 bool dhcp_lb_adopted_ip(const struct dhcp_ctx *c, uint32_t *ip);
 

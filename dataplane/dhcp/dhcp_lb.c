@@ -130,7 +130,7 @@ holds_live_lease(const struct dhcp_ctx *c)
 }
 
 int
-dhcp_lb_check(const struct dhcp_ctx *c)
+dhcp_lb_check(struct dhcp_ctx *c)
 {
 	const struct dhcp_msg *m = c->m;
 
@@ -148,13 +148,15 @@ dhcp_lb_check(const struct dhcp_ctx *c)
 	 * section 2.2) -- a client that waited that long has probably lost its
 	 * server.  Only a DISCOVER: it is offered an address of our own slice
 	 * (dhcp_lease.c allocates from nothing else; a requested address of a
-	 * peer's slice is not granted), so servers that both answer never
+	 * peer's slice is not granted, nor a lease of this client remembered
+ * here in a peer's slice: lb_override), so servers that both answer never
 	 * offer one address twice, and the REQUEST that follows names our
 	 * server id (SELECTING, not tested above).  A broadcast REQUEST
 	 * (INIT-REBOOT, REBINDING) names an address of the peer's slice we
 	 * cannot ACK; it stays dropped and its client falls back to DISCOVER. */
 	if (m->type == DHCP_MT_DISCOVER && c->snap->lb_secs && m->secs >= c->snap->lb_secs) {
 		bs_ctr_inc(c->e->env.ctr, BS_CTR_DHCP_LB_SECS);
+		c->lb_override = true; /* dhcp_lease_pick: our slice only */
 		return 0;
 	}
 	if (m->type == DHCP_MT_REQUEST && holds_live_lease(c)) {

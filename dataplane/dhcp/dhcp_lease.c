@@ -354,7 +354,8 @@ dhcp_lease_pick(struct dhcp_ctx *c, uint64_t now, uint32_t *ip)
 	int rc;
 
 	/* Steps 2: the client's own lease, live or remembered. */
-	if (l && same_client(l, mac) && ip_dynamic_ok(c, l->ip)) {
+	if (l && same_client(l, mac) && ip_dynamic_ok(c, l->ip) &&
+	    (!c->lb_override || dhcp_lb_mine(c, l->ip))) {
 		if (!is_active(l->state) && (rc = caps_check(c)) != 0)
 			return rc;
 		*ip = l->ip;

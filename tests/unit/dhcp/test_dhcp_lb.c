@@ -451,6 +451,39 @@ test_secs_override(void **st)
 	done(b);
 }
 
+/* A lease B remembers in A's slice (B bound it while A was dead; A has
+ * since returned and may have given that address to someone else once it
+ * expired): the override still offers from B's own slice. */
+static void
+test_secs_override_own_slice_only(void **st)
+{
+	(void)st;
+	struct th *b = server(1, SRV_B);
+	struct snap_lease one = { .ip = IP4(10, 77, 0, 120), .expires_ms = UINT64_MAX / 2 };
+	uint8_t all[32], own[32];
+	struct snap_hdr *s;
+	size_t len;
+	unsigned i = 0;
+
+	peer_mac(b, &i, one.mac);
+	memset(all, 0xff, sizeof(all)); /* A dead: B serves every bucket */
+	assert_int_equal(snap_with_lb(b->snap, all, &one, 1, &s, &len), 0);
+	free(b->snap);
+	b->snap = s;
+	assert_int_equal(th_discover(b, one.mac, 0x77), DHCP_REPLY);
+	assert_int_equal(th_request(b, one.mac, 0x77, IP4(10, 77, 0, 120), SRV_B), DHCP_REPLY);
+	assert_int_equal(rp_type(b->txbuf, b->tx.len), DHCP_MT_ACK);
+	/* A back, the lease long expired, the database out of reach */
+	snap_lb_assign(2, NULL, 1, own);
+	memcpy(b->snap->lb_buckets, own, sizeof(own));
+	b->snap->adopted.count = 0;
+	b->snap->lb_secs = 10;
+	b->now += 30ull * 86400 * 1000;
+	assert_int_equal(discover_secs(b, one.mac, 10, 0), DHCP_REPLY);
+	assert_true(yiaddr(b) >= IP4(10, 77, 0, 150) && yiaddr(b) <= IP4(10, 77, 0, 199));
+	done(b);
+}
+
 #define SECS_YAML(extra)                                                                 \
 	"server: {name: s2, ip: 10.77.0.2/24}\n"                                          \
 	"fleet: {enabled: true, database: 'dbname=x', peers: [s1, s2]" extra "}\n"
@@ -497,6 +530,7 @@ main(void)
 		cmocka_unit_test(test_two_servers_failover_and_return),
 		cmocka_unit_test(test_adopted_offer),
 		cmocka_unit_test(test_secs_override),
+		cmocka_unit_test(test_secs_override_own_slice_only),
 		cmocka_unit_test(test_secs_override_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
