@@ -223,3 +223,141 @@ fo_relay_up() {
 		"$(fo_ip 1)" "$(fo_ip 2)" "$(fo_ip 3)" 9>&-
 	FO_RELAY_PID=$LAST_PID
 }
+
+# ---- a QEMU VM on the fleet's bridge (t_fleet_failover.sh) ----
+# SeaBIOS + QEMU's iPXE ROM (TCG), MAC 52:54:00:77:10:18: RFC 3074 bucket
+# 70 by chaddr and 46 by client identifier (01 + MAC, which iPXE and
+# udhcpc send), both s2's (b % 3 == 1).  It is inventory node fvm without
+# a fixed address (a dynamic lease from s2's slice, which the survivors
+# adopt from the database when s2 dies).  -no-shutdown: the installer's
+# poweroff stops the guest and the monitor (system_reset, cont) boots it
+# again; no -no-reboot, which would turn system_reset into an exit.
+FO_VM_MAC=52:54:00:77:10:18
+
+# Boot files (lib.sh's installer: kernel + busybox initramfs) into every
+# server's TFTP root, and node fvm into every server's config.  Before
+# fo_start.
+fo_vm_prepare() {
+	local k b t
+	"$E2E_DIR/mkinitramfs.sh" "$WORK/os" >"$WORK/mkinitramfs.log" 2>&1 ||
+		fail "mkinitramfs: $(cat "$WORK/mkinitramfs.log")"
+	for k in 1 2 3; do
+		t=$WORK/s$k/tftp
+		for b in ldlinux.c32 libcom32.c32 libutil.c32 menu.c32; do
+			cp "/usr/lib/syslinux/modules/bios/$b" "$t/" || fail "$b missing (package syslinux-common)"
+		done
+		mkdir -p "$t/lab"
+		ln -f "$WORK/os/vmlinuz" "$t/lab/vmlinuz"
+		ln -f "$WORK/os/initrd.img" "$t/lab/initrd.img"
+		python3 - "$WORK/s$k/bootstorm.yaml" "$FO_VM_MAC" <<'PY' || fail "fvm into s$k's config"
+import sys
+path, mac = sys.argv[1], sys.argv[2]
+t = open(path).read()
+i = t.index("  - range: vm[01-08]\n")  # the template's range entry, its last key profile
+j = t.index("    profile: lab\n", i) + len("    profile: lab\n")
+t = t[:j] + f"  - name: fvm\n    mac: {mac}\n    profile: lab\n" + t[j:]
+open(path, "w").write(t)
+PY
+	done
+}
+
+fo_vm_start() {
+	ip -n "$FO_NS_CLI" tuntap add dev bsf-vm0 mode tap || fail "tap bsf-vm0"
+	fo_quiet_if "$FO_NS_CLI" bsf-vm0
+	ip -n "$FO_NS_CLI" link set bsf-vm0 master bsf-br0 up
+	spawn "$WORK/fvm.qemu.log" ip netns exec "$FO_NS_CLI" "$QEMU" -accel tcg,thread=single -M pc -m 256 \
+		-nodefaults -display none -no-shutdown -serial "file:$WORK/fvm.serial" \
+		-monitor "unix:$WORK/fvm.mon,server,nowait" \
+		-netdev "tap,id=n0,ifname=bsf-vm0,script=no,downscript=no,vnet_hdr=off" \
+		-device "e1000,netdev=n0,mac=$FO_VM_MAC,bootindex=1" \
+		-fw_cfg name=etc/sercon-port,string=0x3f8 -boot order=n,reboot-timeout=1000 9>&-
+	FO_VM_PID=$LAST_PID
+}
+
+fo_vm_monitor() { # command...: one line to the QEMU human monitor
+	python3 - "$WORK/fvm.mon" "$*" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.settimeout(2)
+time.sleep(0.2)
+s.sendall(sys.argv[2].encode() + b"\n")
+time.sleep(0.5)
+s.close()
+PY
+}
+
+# Boot number N of fvm finished: its Nth BOOTSTORM-DONE-OK on the serial.
+fo_vm_done() { # N
+	[ "$(grep -ac 'BOOTSTORM-DONE-OK' "$WORK/fvm.serial" 2>/dev/null)" -ge "$1" ]
+}
+
+# "address server-id done-url" of fvm's last boot, from what the installer
+# printed (udhcpc's lease and the URL its done POST went to).
+fo_vm_last() {
+	local l ip sid url
+	l=$(tr -d '\r' <"$WORK/fvm.serial" | grep -a '^udhcpc: bound' | tail -1)
+	ip=$(echo "$l" | sed -n 's/^udhcpc: bound \([0-9.]*\)\/.*/\1/p')
+	sid=$(echo "$l" | sed -n 's/.* server \([0-9.]*\).*/\1/p')
+	url=$(tr -d '\r' <"$WORK/fvm.serial" | grep -a 'BOOTSTORM-DONE-OK' | tail -1 | awk '{print $2}')
+	echo "$ip $sid $url"
+}
+
+fo_vm_tail() { echo "---- fvm serial (tail)"; tail -c 3000 "$WORK/fvm.serial" 2>/dev/null | tr -d '\r' | tail -30; }
+
+fo_vm_down() {
+	[ -n "${FO_VM_PID:-}" ] && kill "$FO_VM_PID" 2>/dev/null && wait "$FO_VM_PID" 2>/dev/null
+	ip -n "$FO_NS_CLI" link del bsf-vm0 2>/dev/null
+	return 0
+}
+
+# ---- RFC 3074 section 6 secs override (t_fleet_failover.sh phase 5) ----
+
+# fleet.lb_secs_override of server K's config (the fleet block is the
+# config's last), then a reload: SIGHUP, and wait until control logged it.
+fo_secs_override() { # K value
+	local k=$1 d=$WORK/s$1 n i
+	sed -i '/^  lb_secs_override:/d' "$d/bootstorm.yaml"
+	echo "  lb_secs_override: $2" >>"$d/bootstorm.yaml"
+	n=$(grep -c 'reloading' "$d/control.log")
+	kill -HUP "${FO_PIDS_CTL[$k]}"
+	for ((i = 0; i < 50; i++)); do
+		[ "$(grep -c 'reloading' "$d/control.log")" -gt "$n" ] && { sleep 1; return 0; }
+		sleep 0.2
+	done
+	fail "s$k did not reload"
+}
+
+# One counter of server K (/api/counters).
+fo_counter() { # K NAME
+	in_fo "$1" curl -s -m 5 "http://$(fo_ip "$1")/api/counters" |
+		python3 -c "import json,sys; print(json.load(sys.stdin)['counters']['$2'])" 2>/dev/null
+}
+
+# ISC dhclient -1 in bsf-dN from a fresh lease file (DISCOVER first: its
+# secs field grows with its retries), giving up after T seconds; prints
+# "address server-id" or fails (1).
+fo_dhclient_fresh() { # N T
+	local n=$1 lf=$WORK/d$1.fresh.leases pf=$WORK/d$1.pid cf=$WORK/dhclient.fresh.conf i
+	rm -f "$lf" "$pf"
+	# a DISCOVER every 1-2 s (dhclient.conf(5)), its secs the seconds since the first
+	echo "timeout $2; retry 600; initial-interval 1; backoff-cutoff 2;" >"$cf"
+	timeout $(($2 + 10)) ip netns exec "bsf-d$n" dhclient -4 -cf "$cf" -sf "$WORK/dhclient-script" \
+		-lf "$lf" -pf "$pf" -1 -v cl0 >>"$WORK/dhclient.$n.fresh.log" 2>&1 9>&- || return 1
+	for ((i = 0; i < 100; i++)); do [ -s "$pf" ] && break; sleep 0.05; done
+	[ -s "$pf" ] && kill "$(cat "$pf")" 2>/dev/null
+	rm -f "$pf"
+	awk '/fixed-address/ { ip = $2 } /dhcp-server-identifier/ { sid = $3 }
+		END { gsub(";", "", ip); gsub(";", "", sid); print ip, sid }' "$lf"
+}
+
+fo_vm_wait() { # N timeout_s: boot N done, else the serial's tail and fail
+	local deadline=$((SECONDS + $2))
+	while [ $SECONDS -lt $deadline ]; do
+		fo_vm_done "$1" && return 0
+		kill -0 "$FO_VM_PID" 2>/dev/null || break
+		sleep 1
+	done
+	fo_vm_tail
+	fail "fvm: boot $1 not done within $2 s"
+}

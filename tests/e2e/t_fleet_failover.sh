@@ -18,7 +18,18 @@
 #   4. ISC dhcrelay (isc-dhcp-relay) forwards a relayed network to the three
 #      servers: a dhclient there in s2's bucket is answered by s2; s2 killed
 #      -9 again, the same dhclient's INIT-REBOOT through the relay is ACKed by
-#      a survivor with the same address.
+#      a survivor with the same address;
+#   5. RFC 3074 section 6 (fleet.lb_secs_override): s2 back, then PostgreSQL
+#      stopped AND s2 killed -9, so the survivors cannot learn it died: with
+#      the override off (phases 1-4 run with it off) a fresh dhclient in s2's
+#      bucket gets no answer for 12 s; with it at 3 s on s1 and s3 (reload)
+#      it is answered by one of them once its secs reach 3, with an address
+#      of that server's own slice, counted DHCP_LB_SECS.
+# A QEMU VM (SeaBIOS + iPXE ROM, TCG; BS_FO_VM=0 skips it) whose MAC hashes
+# to s2's buckets PXE-boots through s2 in phase 1 (DHCP, pxelinux, kernel +
+# initramfs over TFTP, kickstart over HTTP, done POSTed); after s2's kill -9
+# in phase 2 it is reset from the QEMU monitor and boots again through a
+# survivor, with the same address (adopted from the database).
 # Over all phases no address is bound to two MACs: in what the clients saw
 # (bs-storm's pcap, decoded by fleet_check.py), in the three journals and in
 # the database.  Figures: failover time (first/last ACK of s2's clients after
@@ -34,7 +45,7 @@ N=${BS_FAILOVER_N:-300}
 e2e_lock
 WORK=$(mktemp -d /tmp/bs-e2e.XXXXXX)
 chmod 755 "$WORK"
-trap 'r=$?; pg_down; fo_dh_down; fo_down; (exit $r); e2e_cleanup' EXIT
+trap 'r=$?; fo_vm_down; pg_down; fo_dh_down; fo_down; (exit $r); e2e_cleanup' EXIT
 trap 'exit 130' INT TERM
 dump_server_logs() {
 	local k
@@ -54,6 +65,15 @@ need_cmd dhcrelay isc-dhcp-relay
 fo_net_up
 fo_dh_up
 for k in 1 2 3; do fo_config "$k"; done
+# phases 1-4: liveness from the database only (phase 5 turns the override on)
+for k in 1 2 3; do echo "  lb_secs_override: 0s" >>"$WORK/s$k/bootstorm.yaml"; done
+FO_VM=${BS_FO_VM:-1}
+QEMU=$(command -v qemu-system-x86_64 || true)
+if [ "$FO_VM" = 1 ] && { [ -z "$QEMU" ] || ! [ -r /usr/lib/ipxe/qemu/pxe-e1000.rom ]; }; then
+	log "VM part NOT RUN: qemu-system-x86_64 or ipxe-qemu missing"
+	FO_VM=0
+fi
+[ "$FO_VM" = 1 ] && fo_vm_prepare
 "$BS_BUILD/control/bootstorm" db init -c "$WORK/s1/bootstorm.yaml" >/dev/null || fail "db init"
 for k in 1 2 3; do fo_start "$k"; done
 log "3 servers up, PostgreSQL up, $N clients"
@@ -73,6 +93,11 @@ s2_dead() { [ "$(fo_lb "$1" '[p["alive"] for p in lb["peers"] if p["name"] == "s
 for k in 1 2 3; do wait_for 20 "s$k sees every peer alive" all_alive "$k"; done
 for k in 1 2 3; do log "s$k: $(fo_lb "$k" 'lb["buckets"]') buckets"; done
 
+if [ "$FO_VM" = 1 ]; then
+	fo_vm_start
+	log "fvm ($FO_VM_MAC, s2's buckets) started: TCG, SeaBIOS + iPXE ROM"
+fi
+
 # 1. all three up
 fo_storm "$WORK/p1.txt" "$WORK/p1.pcap" "$N" 02:b5:00:00:00:00 --concurrency 100 ||
 	fail "storm 1: $(tail -5 "$WORK/p1.txt")"
@@ -91,6 +116,16 @@ synced() { [ "$(db_bound "")" -ge "$((N + 3))" ]; }
 wait_for 30 "phase-1 leases in the database" synced
 log "phase 1: $N ACKed, $(db_bound "") bound rows in the database"
 
+if [ "$FO_VM" = 1 ]; then
+	fo_vm_wait 1 240
+	read -r VM_IP sid url < <(fo_vm_last)
+	[ "$sid" = "$(fo_ip 2)" ] || { fo_vm_tail; fail "fvm was answered by '$sid', want s2 $(fo_ip 2)"; }
+	case $url in "http://$(fo_ip 2)/"*) ;; *) fo_vm_tail; fail "fvm reported done to '$url', not s2" ;; esac
+	vm_shipped() { [ "$(pg_sql "SELECT count(*) FROM leases WHERE server = 's2' AND host(ip) = '$VM_IP' AND state = 'bound'")" = 1 ]; }
+	wait_for 20 "fvm's lease in the database" vm_shipped
+	log "fvm PXE-installed through s2: $VM_IP, done at $url ($SECONDS s into the test)"
+fi
+
 # 2. kill -9 s2, storm again, restart the database mid-storm
 kill_at=$(date +%s.%N)
 fo_kill9 2
@@ -100,6 +135,11 @@ storm_pid=$!
 wait_for 30 "s1 and s3 take s2's buckets" eval 's2_dead 1 && s2_dead 3'
 takeover=$((SECONDS - t0))
 log "takeover visible in /api/status (polled) after ~${takeover} s: s1 $(fo_lb 1 'lb["buckets"], lb["adopted"]'), s3 $(fo_lb 3 'lb["buckets"], lb["adopted"]') (buckets, adopted leases)"
+if [ "$FO_VM" = 1 ]; then # power-cycle the VM: it boots again, now through a survivor
+	fo_vm_monitor system_reset
+	fo_vm_monitor cont
+	log "fvm reset from the QEMU monitor"
+fi
 # dhclient restarted on s2's two clients: INIT-REBOOT for the address s2
 # gave them, ACKed by a survivor that loaded it from the database
 for n in 1 2; do
@@ -117,6 +157,15 @@ log "PostgreSQL back"
 wait "$storm_pid" || fail "storm 2: $(tail -5 "$WORK/p2.txt")"
 [ "$(fo_storm_result "$WORK/p2.txt" ok)" = "$N" ] || fail "storm 2: $(grep -E 'RESULT|fail' "$WORK/p2.txt")"
 log "phase 2: $(grep 'RESULT' "$WORK/p2.txt")"
+
+if [ "$FO_VM" = 1 ]; then
+	fo_vm_wait 2 240
+	read -r ip sid url < <(fo_vm_last)
+	case $sid in "$(fo_ip 1)" | "$(fo_ip 3)") ;; *) fo_vm_tail; fail "fvm answered by '$sid' after s2 died" ;; esac
+	[ "$ip" = "$VM_IP" ] || { fo_vm_tail; fail "fvm got $ip from $sid after s2 died, had $VM_IP from s2"; }
+	case $url in "http://$sid/"*) ;; *) fo_vm_tail; fail "fvm reported done to '$url', not its server $sid" ;; esac
+	log "fvm after kill -9 of s2: $ip again, from $sid, installed and done at $url"
+fi
 
 # 3. s2 back
 fo_start 2
@@ -150,6 +199,36 @@ read -r ip2 sid < <(fo_dhclient rc) || fail "relayed dhclient after the kill: no
 [ "$ip2" = "$ip" ] || fail "relayed dhclient: $ip2 after the kill, had $ip from s2"
 case $sid in "$(fo_ip 1)" | "$(fo_ip 3)") ;; *) fail "relayed dhclient answered by $sid after s2 died" ;; esac
 log "dhclient behind dhcrelay after kill -9 of s2: $ip again, from $sid"
+
+# 5. RFC 3074 section 6: database down AND s2 dead
+fo_start 2
+for k in 1 3; do wait_for 30 "s$k sees s2 back (phase 5)" all_alive "$k"; done
+pg_down
+fo_kill9 2
+log "phase 5: PostgreSQL stopped, then s2 killed -9; survivors' buckets: s1 $(fo_lb 1 'lb["buckets"]'), s3 $(fo_lb 3 'lb["buckets"]')"
+secs_ctr() { echo $(($(fo_counter 1 DHCP_LB_SECS) + $(fo_counter 3 DHCP_LB_SECS))); }
+[ "$(secs_ctr)" = 0 ] || fail "DHCP_LB_SECS moved with the override off"
+if got=$(fo_dhclient_fresh 1 12); then
+	fail "override off: d1 (s2's bucket) answered ($got) with s2 dead and the database down"
+fi
+n=$(grep -c '^DHCPDISCOVER' "$WORK/dhclient.1.fresh.log")
+[ "$n" -ge 4 ] || fail "d1 sent only $n DISCOVERs in 12 s"
+[ "$(secs_ctr)" = 0 ] || fail "DHCP_LB_SECS moved with the override off"
+log "override off: d1's $n DISCOVERs over 12 s unanswered (s2 dead, the database cannot tell)"
+for k in 1 3; do fo_secs_override "$k" 3s; done
+read -r ip sid < <(fo_dhclient_fresh 1 40) || fail "override 3s: d1 not answered: $(tail -5 "$WORK/dhclient.1.fresh.log")"
+case $sid in "$(fo_ip 1)" | "$(fo_ip 3)") ;; *) fail "override: d1 answered by '$sid'" ;; esac
+python3 - "$ip" "${sid##*.}" <<'PY' || fail "override: d1 got $ip, not from $sid's slice of the pool"
+import ipaddress, sys
+ip, k = int(ipaddress.ip_address(sys.argv[1])), int(sys.argv[2]) - 1
+lo, hi = int(ipaddress.ip_address("10.77.1.0")), int(ipaddress.ip_address("10.77.15.250"))
+size = hi - lo + 1  # dhcp_lb_pool_part: part k of 3 is [lo + size*k/3, lo + size*(k+1)/3)
+sys.exit(0 if lo + size * k // 3 <= ip < lo + size * (k + 1) // 3 else 1)
+PY
+[ "$(secs_ctr)" -ge 1 ] || fail "override: DHCP_LB_SECS did not move"
+log "override 3s: d1 answered by $sid with $ip (its own slice; d1 had ${DH_IP[1]} from s2) after $(grep -c '^DHCPDISCOVER' "$WORK/dhclient.1.fresh.log") DISCOVERs in all; DHCP_LB_SECS $(secs_ctr)"
+pg_up || fail "pg_up (phase 5)"
+log "PostgreSQL back"
 
 sleep 2 # a ship interval or more: the survivors' phase-2 ACKs reach the database
 pg_sql "SELECT server || ' ' || host(ip) || ' ' || mac FROM leases WHERE state = 'bound'" >"$WORK/db.txt"
