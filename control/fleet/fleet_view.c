@@ -244,8 +244,8 @@ print_camps(json_t *a, FILE *out)
 		fprintf(out, "no fleet campaigns\n");
 		return;
 	}
-	fprintf(out, "%-20s %-9s %6s %-20s %13s %13s  %s\n", "campaign", "state", "nodes", "created",
-		"rate fleet/1", "flight fl/1", "by state");
+	fprintf(out, "%-20s %-9s %6s %-20s %14s %13s  %s\n", "campaign", "state", "nodes", "created",
+		"rate fleet/srv", "flight fl/srv", "by state");
 	json_array_foreach(a, i, c) {
 		char st[512], r1[24], r2[24], f1[24], f2[24], rate[48], flight[48];
 
@@ -256,7 +256,7 @@ print_camps(json_t *a, FILE *out)
 		rate_text(json_object_get(c, "server_in_flight"), f2, sizeof(f2));
 		snprintf(rate, sizeof(rate), "%s/%s", r1, r2);
 		snprintf(flight, sizeof(flight), "%s/%s", f1, f2);
-		fprintf(out, "%-20s %-9s %6lld %-20s %13s %13s  %s\n",
+		fprintf(out, "%-20s %-9s %6lld %-20s %14s %13s  %s\n",
 			json_string_value(json_object_get(c, "name")),
 			json_string_value(json_object_get(c, "state")),
 			(long long)json_integer_value(json_object_get(c, "nodes")),
