@@ -189,6 +189,8 @@ on_boot_opt(void *ctx, int key, const char *val)
 static int
 fleet_reimage(const struct boot_args *b, const char *path, const char *url, const char *set)
 {
+	struct fleet_camp_row row;
+	char err[256];
 	struct cfg *c;
 	int rc;
 
@@ -205,8 +207,11 @@ fleet_reimage(const struct boot_args *b, const char *path, const char *url, cons
 	if (!c->fleet_database) {
 		fprintf(stderr, "bootstorm reimage --fleet: %s: no fleet.database\n", path);
 		rc = EXIT_USAGE;
+	} else if (fleet_camp_prepare(c, set, &b->fo, &row, err, sizeof(err)) < 0) {
+		fprintf(stderr, "bootstorm reimage --fleet: %s\n", err);
+		rc = EXIT_USAGE;
 	} else {
-		rc = fleet_camp_create(c, set, &b->fo, stdout);
+		rc = fleet_camp_create(c, set, &row, stdout);
 	}
 	cfg_free(c);
 	return rc;

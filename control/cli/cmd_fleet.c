@@ -117,7 +117,9 @@ cmd_fleet(int argc, char **argv)
 	/* fleet | fleet campaigns | fleet campaign NAME [cancel|retry-failed] */
 	if (npos > 0 && strcmp(pos[0], "campaigns") == 0 ? npos != 1
 	    : npos > 0 && strcmp(pos[0], "campaign") == 0
-		    ? npos < 2 || npos > 3 || (npos == 3 && json)
+		    ? npos < 2 || npos > 3 ||
+			      (npos == 3 && (json || (strcmp(pos[2], "cancel") != 0 &&
+						      strcmp(pos[2], "retry-failed") != 0)))
 		    : npos != 0) {
 		fputs(fleet_usage, stderr);
 		return EXIT_USAGE;

@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf/cfg.h"
+#include "control/daemon/campaigns.h"
+#include "control/fleet/fleet_inv.h"
+
 /* A whole number in [lo, hi] from s (digits only); false otherwise. */
 static bool
 whole(const char *s, uint64_t lo, uint64_t hi, uint64_t *v)
@@ -187,4 +191,29 @@ fleet_camp_stage_final(const char *stage)
 {
 	return strcmp(stage, "done") == 0 || strcmp(stage, "failed") == 0 ||
 	       strcmp(stage, "cancelled") == 0;
+}
+
+int
+fleet_camp_prepare(const struct cfg *cfg, const char *expr, const struct fleet_camp_opts *o,
+		   struct fleet_camp_row *row, char *err, size_t err_cap)
+{
+	struct fleet_arr names = { 0 };
+	struct camp_params def;
+	const char *bad = NULL;
+	long n = 0;
+
+	camps_default_params(cfg, &def);
+	if (fleet_camp_row_fill(&def, o, row, err, err_cap) < 0)
+		return -EINVAL;
+	if (o->profile && !cfg_profile_by_name(cfg, o->profile)) {
+		snprintf(err, err_cap, "no profile '%s' in this config's profiles", o->profile);
+		return -EINVAL;
+	}
+	if (strcmp(expr, "*") != 0 && (n = fleet_nodeset_expand(expr, &names, &bad)) <= 0) {
+		snprintf(err, err_cap, "bad node set at '%s'", n < 0 && bad ? bad : expr);
+		fleet_arr_free(&names);
+		return -EINVAL;
+	}
+	fleet_arr_free(&names);
+	return 0;
 }

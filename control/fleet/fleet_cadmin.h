@@ -66,6 +66,14 @@ struct fleet_camp_row {
  * max-repower 0-100. */
 int fleet_camp_row_fill(const struct camp_params *def, const struct fleet_camp_opts *o,
 			struct fleet_camp_row *row, char *err, size_t err_cap);
+struct cfg;
+/* Everything `reimage --fleet` can check before the database: the node
+ * set expr ("*" or names/ranges), the flags over cfg's power: defaults
+ * (camps_default_params) into row, the profile among cfg's profiles
+ * (profiles are each server's YAML: this config's are the ones known).
+ * 0, or -EINVAL with the reason in err. */
+int fleet_camp_prepare(const struct cfg *cfg, const char *expr, const struct fleet_camp_opts *o,
+		       struct fleet_camp_row *row, char *err, size_t err_cap);
 /* row's columns as PQexecParams values (NULL for SQL NULL) into v[FCC_MAX]. */
 void fleet_camp_row_values(const struct fleet_camp_row *row, const char *v[FCC_MAX]);
 

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "control/daemon/campaigns.h"
 #include "control/daemon/ctl.h"
 #include "control/exit.h"
 #include "control/fleet/fleet_cadmin.h"
@@ -227,12 +226,10 @@ create_tx(PGconn *db, const struct cfg *cfg, const char *const *sel,
 }
 
 int
-fleet_camp_create(const struct cfg *cfg, const char *expr, const struct fleet_camp_opts *o,
+fleet_camp_create(const struct cfg *cfg, const char *expr, const struct fleet_camp_row *row,
 		  FILE *out)
 {
 	struct fleet_arr names = { 0 };
-	struct fleet_camp_row row;
-	struct camp_params def;
 	const char *bad = NULL, *sel[2];
 	bool all = strcmp(expr, "*") == 0;
 	char err[512];
@@ -240,17 +237,6 @@ fleet_camp_create(const struct cfg *cfg, const char *expr, const struct fleet_ca
 	PGresult *r;
 	int rc;
 
-	camps_default_params(cfg, &def);
-	if (fleet_camp_row_fill(&def, o, &row, err, sizeof(err)) < 0) {
-		fprintf(stderr, "bootstorm reimage --fleet: %s\n", err);
-		return EXIT_USAGE;
-	}
-	/* profiles are each server's YAML: this config's are the ones known */
-	if (o->profile && !cfg_profile_by_name(cfg, o->profile)) {
-		fprintf(stderr, "bootstorm reimage --fleet: no profile '%s' in this config's profiles\n",
-			o->profile);
-		return EXIT_USAGE;
-	}
 	if (!all && fleet_nodeset_expand(expr, &names, &bad) < 0) {
 		fprintf(stderr, "bootstorm reimage --fleet: bad node set at '%s'\n", bad);
 		fleet_arr_free(&names);
@@ -273,7 +259,7 @@ fleet_camp_create(const struct cfg *cfg, const char *expr, const struct fleet_ca
 		return fail(db, "reimage --fleet", "begin");
 	}
 	PQclear(r);
-	rc = create_tx(db, cfg, sel, &row, out);
+	rc = create_tx(db, cfg, sel, row, out);
 	fleet_arr_free(&names);
 	return rc;
 }

@@ -115,10 +115,10 @@ fleet_db_set_state(const struct cfg *cfg, const char *expr, const char *state, c
 }
 
 int
-fleet_camp_create(const struct cfg *cfg, const char *expr, const struct fleet_camp_opts *o,
+fleet_camp_create(const struct cfg *cfg, const char *expr, const struct fleet_camp_row *row,
 		  FILE *out)
 {
-	(void)cfg, (void)expr, (void)o, (void)out;
+	(void)cfg, (void)expr, (void)row, (void)out;
 	return no_libpq();
 }
 
