@@ -27,8 +27,6 @@ source "$(dirname "$0")/pg.sh"
 [ -x "${PG_BIN}/initdb" ] || notrun "NOT RUN: PostgreSQL 15 not installed (Debian package postgresql-15)"
 BS_BIN=$BS_BUILD/control/bootstorm
 [ -x "$BS_BIN" ] || fail "control binary $BS_BIN not built"
-"$BS_BIN" fleet campaigns -c /dev/null 2>&1 | grep -q "without libpq" &&
-	notrun "NOT RUN: this bootstorm was built without libpq (-Dfleet=disabled)"
 # no lab: only a private PostgreSQL socket and one control on loopback
 INSTANCE=fcadm
 PORT=18093
@@ -67,6 +65,9 @@ sed -i -e '/^nodes:/,$d' -e "s|^  listen: .*|  listen: 127.0.0.1:$PORT|" "$CONF"
 } >>"$CONF"
 "$BS_BIN" check-config "$CONF" >/dev/null || fail "config: $("$BS_BIN" check-config "$CONF" 2>&1)"
 bsf() { "$BS_BIN" "$@" -c "$CONF"; }
+out=$(bsf db status 2>&1)
+grep -q "without libpq" <<<"$out" &&
+	notrun "NOT RUN: this bootstorm was built without libpq (-Dfleet=disabled)"
 
 out=$(bsf db init) || fail "db init: $out"
 out=$(bsf db import-inventory) || fail "import: $out"
