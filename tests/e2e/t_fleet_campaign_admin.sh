@@ -210,4 +210,29 @@ assert j["name"]=="camp-a" and j["gen"]==2 and j["failed"]==[] and [x["node"] fo
 	fail "GET /api/fleet/campaigns/camp-a: $json"
 code=$(curl -s -o /dev/null -w '%{http_code}' -m 10 "http://127.0.0.1:$PORT/api/fleet/campaigns/nosuch")
 [ "$code" = 404 ] || fail "GET /api/fleet/campaigns/nosuch: HTTP $code"
+
+# ---- 7. the web page shows them (headless Chromium, when installed)
+CHROME=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
+if [ -z "$CHROME" ]; then
+	log "web page not checked: no Chromium"
+else
+	PYTHONPATH="$E2E_DIR" python3 - "$CHROME" "$WORK/profile" "http://127.0.0.1:$PORT/" <<'PY' || fail "web page"
+import sys
+from cdp import Browser
+b = Browser(sys.argv[1], sys.argv[2])
+TXT = "document.getElementById('camplist').textContent"
+try:
+    b.open(sys.argv[3])
+    t = b.wait(TXT + ".includes('fleet camp-a') && " + TXT, 20)
+    for want in ("fleet camp-a running: 1/6 done, 0 failed, 4 queued", "e2e-dead down: installing 1",
+                 "(unclaimed): queued 4", "1 node(s) on servers past their heartbeat deadline",
+                 "fleet camp-c cancelled"):
+        if not t or want not in t:
+            print("web page campaigns: no %r in %r" % (want, t))
+            sys.exit(1)
+finally:
+    b.close()
+print("web page: fleet campaigns shown with per-server counts and the stale node")
+PY
+fi
 pass
