@@ -55,7 +55,9 @@ write_config
 sed -i -e '/^nodes:/,$d' -e "s|^  listen: .*|  listen: 127.0.0.1:$PORT|" "$CONF"
 {
 	echo "power: {power_on_rate: 3, max_in_flight: 7, dhcp_deadline: 40s, max_repower: 1, install_deadline: 600s}"
-	echo "fleet: {database: $WORK/fleet.conninfo, heartbeat_deadline: 5s}"
+	# enabled: the control of step 6 ships (its heartbeat) and its web page
+	# shows the fleet's campaigns; no power.credentials_file: it runs none
+	echo "fleet: {enabled: true, database: $WORK/fleet.conninfo, heartbeat_deadline: 5s}"
 	echo "nodes:"
 	for i in 1 2 3 4 5 6; do
 		echo "  - {name: n0$i, mac: \"52:54:00:88:00:0$i\", ip: 10.77.0.$((20 + i)), profile: lab, bmc: \"ipmi://127.0.0.1:$((10000 + i))\"}"
