@@ -23,6 +23,7 @@
 #include "control/fleet/fleet_camp_pg.h"
 #include "control/fleet/fleet_inv.h"
 #include "control/fleet/fleet_pg.h"
+#include "util/bs_time.h"
 
 /* Taken by create and retry-failed: two admins making the same node busy
  * in two campaigns at once would each pass the other's check otherwise. */
@@ -132,14 +133,13 @@ create_checks(PGconn *db, const char *const *sel, bool power)
 	return n > 0;
 }
 
-/* Prints "nodes by server: a 3, b 2, unowned 1" for campaign id. */
+/* "a 3, b 2, unowned 1": where the nodes of campaign id live. */
 static int
-print_owners(PGconn *db, const char *id, FILE *out)
+print_owners(PGconn *db, const char *id, char *line, size_t cap)
 {
 	PGresult *r = run(db, owners_sql, 1, &id, true);
 	const char *names[256];
 	long counts[256];
-	char line[4096];
 	size_t n;
 
 	if (!r)
@@ -149,8 +149,7 @@ print_owners(PGconn *db, const char *id, FILE *out)
 		names[i] = PQgetisnull(r, (int)i, 0) ? NULL : PQgetvalue(r, (int)i, 0);
 		counts[i] = atol(PQgetvalue(r, (int)i, 1));
 	}
-	fleet_camp_counts_line(names, counts, n, line, sizeof(line));
-	fprintf(out, "nodes by server: %s\n", line);
+	fleet_camp_counts_line(names, counts, n, line, cap);
 	PQclear(r);
 	return 0;
 }
@@ -171,7 +170,8 @@ create_tx(PGconn *db, const struct cfg *cfg, const char *const *sel,
 	  const struct fleet_camp_row *row, FILE *out)
 {
 	const char *v[2 + FCC_MAX], *nv[3];
-	char id[32], name[64];
+	char id[32], name[64], count[24], owners[4096];
+	uint64_t t0 = bs_mono_ns();
 	PGresult *r;
 	int rc;
 
@@ -212,15 +212,18 @@ create_tx(PGconn *db, const struct cfg *cfg, const char *const *sel,
 		PQclear(r);
 		return refuse(db);
 	}
-	fprintf(out, "fleet campaign %s: %s node%s queued\n", name, PQcmdTuples(r),
-		strcmp(PQcmdTuples(r), "1") ? "s" : "");
+	snprintf(count, sizeof(count), "%s", PQcmdTuples(r));
 	PQclear(r);
-	print_params(row, out);
-	if (print_owners(db, id, out) < 0)
+	if (print_owners(db, id, owners, sizeof(owners)) < 0)
 		return fail(db, "reimage --fleet", "counting owners");
 	if (!(r = run(db, "COMMIT", 0, NULL, false)))
 		return fail(db, "reimage --fleet", "commit");
 	PQclear(r);
+	/* said once committed: an acknowledged campaign is in the database */
+	fprintf(out, "fleet campaign %s: %s node%s queued in %.3f s (one transaction)\n", name, count,
+		strcmp(count, "1") ? "s" : "", (double)(bs_mono_ns() - t0) / 1e9);
+	print_params(row, out);
+	fprintf(out, "nodes by server: %s\n", owners);
 	PQfinish(db);
 	return EXIT_OK;
 }

@@ -19,7 +19,10 @@
 #      LISTEN bootstorm_campaign sees one notification per change (none for
 #      a refused one);
 #   6. GET /api/fleet lists the campaigns, GET /api/fleet/campaigns/NAME has
-#      the detail (404 for an unknown one).
+#      the detail (404 for an unknown one);
+#   7. the web page (headless Chromium, when installed) shows them;
+#   8. a 10,000-node campaign: one transaction (its time printed), owners
+#      counted, its nodes busy for another.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pg.sh"
 
@@ -105,7 +108,7 @@ refused "--server-rate goes with --fleet" n01 --server-rate 2 --url http://127.0
 # ---- 2. a campaign: every column, nodes queued, owners
 out=$(bsf reimage 'n0[1-6]' --fleet --rate 0.5 --server-in-flight 2 --name camp-a) || fail "create camp-a: $out"
 echo "$out"
-grep -q '^fleet campaign camp-a: 6 nodes queued$' <<<"$out" || fail "create output: $out"
+grep -qE '^fleet campaign camp-a: 6 nodes queued in [0-9.]+ s \(one transaction\)$' <<<"$out" || fail "create output: $out"
 grep -q '^nodes by server: e2e 4, e2e-b 1, unowned 1$' <<<"$out" || fail "owners: $out"
 row=$(pg_sql "SELECT server IS NULL, state, profile IS NULL, power_on_rate, burst, max_in_flight,
 	server_rate IS NULL, server_in_flight, dhcp_deadline_ms, max_repower, install_deadline_ms,
@@ -120,7 +123,7 @@ nodes=$(pg_sql "SELECT count(*) FILTER (WHERE cn.state = 'queued' AND cn.server 
 WANT_CAMPS=1/6
 refused "node n06 is busy in running campaign camp-a" 'n0[6-7]' --fleet --no-power
 out=$(bsf reimage n07,n08 --fleet --no-power --profile lab) || fail "create without power: $out"
-grep -qE '^fleet campaign fleet-[0-9]+: 2 nodes queued$' <<<"$out" || fail "default name: $out"
+grep -qE '^fleet campaign fleet-[0-9]+: 2 nodes queued in ' <<<"$out" || fail "default name: $out"
 row=$(pg_sql "SELECT name ~ '^fleet-[0-9]+$', power, profile, power_on_rate, max_in_flight, server_rate IS NULL
 	FROM campaigns WHERE id = (SELECT max(id) FROM campaigns)")
 [ "$row" = "t|f|lab|3|7|t" ] || fail "no-power row: $row"
@@ -237,4 +240,20 @@ finally:
 print("web page: fleet campaigns shown with per-server counts and the stale node")
 PY
 fi
+
+# ---- 8. bulk: a 10,000-node campaign is one transaction (time printed, not asserted)
+pg_sql "INSERT INTO segments (server, network) VALUES ('e2e', '10.90.0.0/16');
+	INSERT INTO nodes (name, mac, ip, bmc, server) SELECT 'bulk' || lpad(i::text, 5, '0'),
+	 ('02:00:00:' || lpad(to_hex(i / 65536), 2, '0') || ':' || lpad(to_hex((i / 256) % 256), 2, '0') || ':' ||
+	  lpad(to_hex(i % 256), 2, '0'))::macaddr, ('10.90.' || (i / 256) || '.' || (i % 256))::inet,
+	 'ipmi://10.91.0.1', CASE WHEN i % 2 = 0 THEN 'e2e-b' END FROM generate_series(1, 10000) i" ||
+	fail "10,000 nodes"
+out=$(bsf reimage 'bulk[00001-10000]' --fleet --name bulk) || fail "10,000-node campaign: $out"
+echo "$out"
+grep -qE '^fleet campaign bulk: 10000 nodes queued in [0-9.]+ s' <<<"$out" || fail "bulk: $out"
+grep -q '^nodes by server: e2e 5000, e2e-b 5000$' <<<"$out" || fail "bulk owners: $out"
+[ "$(pg_sql "SELECT count(*) FROM campaign_nodes cn JOIN campaigns c ON c.id = cn.campaign
+	WHERE c.name = 'bulk' AND cn.state = 'queued' AND cn.server IS NULL")" = 10000 ] || fail "bulk rows"
+out=$(bsf reimage 'bulk[09990-10000]' --fleet --no-power 2>&1)
+[ $? = 2 ] && grep -q "node bulk09990 is busy in running campaign bulk (and others)" <<<"$out" || fail "bulk busy: $out"
 pass
