@@ -21,7 +21,11 @@
 static const char db_usage[] =
 	"usage: bootstorm db init|migrate|status|import-inventory [-c FILE]\n"
 	"       bootstorm db set-state NODES install|local|hold [--profile P] [-c FILE]\n";
-static const char fleet_usage[] = "usage: bootstorm fleet [-c FILE] [--json]\n";
+static const char fleet_usage[] =
+	"usage: bootstorm fleet [-c FILE] [--json]\n"
+	"       bootstorm fleet campaigns [-c FILE] [--json]\n"
+	"       bootstorm fleet campaign NAME [-c FILE] [--json]\n"
+	"       bootstorm fleet campaign NAME cancel|retry-failed [-c FILE]\n";
 
 static const char *opt_profile; /* db set-state --profile */
 
@@ -105,9 +109,18 @@ cmd_fleet(int argc, char **argv)
 	struct cfg *c;
 	int rc = opts(argc, argv, &path, &json, fleet_usage);
 
+	int npos = argc - optind;
+	char **pos = argv + optind; /* getopt_long put the operands last */
+
 	if (rc)
 		return rc < 0 ? EXIT_OK : rc;
-	if (optind != argc) {
+	/* fleet | fleet campaigns | fleet campaign NAME [cancel|retry-failed] */
+	if (npos > 0 && strcmp(pos[0], "campaigns") == 0 ? npos != 1
+	    : npos > 0 && strcmp(pos[0], "campaign") == 0
+		    ? npos < 2 || npos > 3 ||
+			      (npos == 3 && (json || (strcmp(pos[2], "cancel") != 0 &&
+						      strcmp(pos[2], "retry-failed") != 0)))
+		    : npos != 0) {
 		fputs(fleet_usage, stderr);
 		return EXIT_USAGE;
 	}
@@ -116,8 +129,14 @@ cmd_fleet(int argc, char **argv)
 	if (!c->fleet_database) {
 		fprintf(stderr, "bootstorm fleet: %s: no fleet.database\n", path);
 		rc = EXIT_USAGE;
-	} else {
+	} else if (npos == 0) {
 		rc = fleet_view_print(c, json, stdout);
+	} else if (npos == 1) {
+		rc = fleet_camps_print(c, json, stdout);
+	} else if (npos == 2) {
+		rc = fleet_camp_print(c, pos[1], json, stdout);
+	} else {
+		rc = fleet_camp_admin(c, pos[1], pos[2], stdout);
 	}
 	cfg_free(c);
 	return rc;

@@ -637,6 +637,13 @@ api_handle(struct ctl *c, const char *method, const char *path, const struct api
 		return api_counters(c, r);
 	if (strcmp(path, "fleet") == 0)
 		return api_fleet(c, r);
+	if (strncmp(path, "fleet/campaigns/", 16) == 0 && path[16]) {
+		const char *err = NULL;
+		int st = 503;
+		json_t *j = fleet_api_campaign(c, path + 16, &st, &err);
+
+		return j ? api_reply_json(r, 200, j) : api_reply_error(r, st, err);
+	}
 	if (strcmp(path, "storm") == 0) {
 		json_t *j = storm_json(c);
 

@@ -63,4 +63,25 @@ int fleet_db_set_state(const struct cfg *cfg, const char *expr, const char *stat
 /* The name this server has in the fleet (fleet.server_name or server.name). */
 const char *fleet_server_name(const struct cfg *cfg);
 
+/* ---- fleet-wide campaigns, the creator's side (fleet_camp_db.c) ---- */
+
+struct fleet_camp_row; /* fleet_cadmin.h */
+
+/* `bootstorm reimage NODES|--all --fleet ...` once fleet_camp_prepare()
+ * checked its flags into row: one transaction inserting
+ * the campaigns row (every column) and its campaign_nodes (queued, no
+ * server) in one set-based statement; refused with EXIT_USAGE and nothing
+ * written when a name is not in `nodes`, a node is busy in another running
+ * campaign, or (with power) a node has no BMC.  expr "*" = every node. */
+int fleet_camp_create(const struct cfg *cfg, const char *expr, const struct fleet_camp_row *row,
+		      FILE *out);
+/* `bootstorm fleet campaigns` and `bootstorm fleet campaign NAME`. */
+int fleet_camps_print(const struct cfg *cfg, bool json, FILE *out);
+int fleet_camp_print(const struct cfg *cfg, const char *name, bool json, FILE *out);
+/* `bootstorm fleet campaign NAME cancel|retry-failed` (gen + 1). */
+int fleet_camp_admin(const struct cfg *cfg, const char *name, const char *action, FILE *out);
+/* GET /api/fleet/campaigns/NAME: the detail, or NULL with *status (404,
+ * 503) and *err. */
+json_t *fleet_api_campaign(struct ctl *c, const char *name, int *status, const char **err);
+
 #endif

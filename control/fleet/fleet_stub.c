@@ -113,3 +113,41 @@ fleet_db_set_state(const struct cfg *cfg, const char *expr, const char *state, c
 	(void)cfg, (void)expr, (void)state, (void)profile, (void)out;
 	return no_libpq();
 }
+
+int
+fleet_camp_create(const struct cfg *cfg, const char *expr, const struct fleet_camp_row *row,
+		  FILE *out)
+{
+	(void)cfg, (void)expr, (void)row, (void)out;
+	return no_libpq();
+}
+
+int
+fleet_camps_print(const struct cfg *cfg, bool json, FILE *out)
+{
+	(void)cfg, (void)json, (void)out;
+	return no_libpq();
+}
+
+int
+fleet_camp_print(const struct cfg *cfg, const char *name, bool json, FILE *out)
+{
+	(void)cfg, (void)name, (void)json, (void)out;
+	return no_libpq();
+}
+
+int
+fleet_camp_admin(const struct cfg *cfg, const char *name, const char *action, FILE *out)
+{
+	(void)cfg, (void)name, (void)action, (void)out;
+	return no_libpq();
+}
+
+json_t *
+fleet_api_campaign(struct ctl *c, const char *name, int *status, const char **err)
+{
+	(void)c, (void)name;
+	*status = 503;
+	*err = NO_LIBPQ;
+	return NULL;
+}

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "control/exit.h"
+#include "control/fleet/fleet_camp_pg.h"
 #include "control/fleet/fleet_pg.h"
 
 static const char view_sql[] =
@@ -25,6 +26,8 @@ static const char view_sql[] =
 	"   FROM segments g WHERE g.server = s.name)::text AS segments,"
 	" (SELECT count(*) FROM nodes n WHERE n.server = s.name) AS nodes "
 	"FROM servers s ORDER BY s.name";
+
+static void print_camps(json_t *a, FILE *out);
 
 static json_t *
 row_json(PGresult *r, int i)
@@ -52,7 +55,7 @@ fleet_view_json(PGconn *db, unsigned deadline_s, char *err, size_t err_cap)
 	char dl[16];
 	const char *v[1] = { dl };
 	PGresult *r, *t;
-	json_t *j, *servers;
+	json_t *j, *servers, *c;
 	int alive = 0;
 
 	snprintf(dl, sizeof(dl), "%u", deadline_s);
@@ -79,9 +82,12 @@ fleet_view_json(PGconn *db, unsigned deadline_s, char *err, size_t err_cap)
 	if (PQresultStatus(t) == PGRES_TUPLES_OK && PQntuples(t) == 1) {
 		json_object_set_new(j, "nodes", json_integer(atoll(PQgetvalue(t, 0, 0))));
 		json_object_set_new(j, "leases_bound", json_integer(atoll(PQgetvalue(t, 0, 1))));
-		json_object_set_new(j, "campaigns", json_integer(atoll(PQgetvalue(t, 0, 2))));
+		json_object_set_new(j, "campaigns_total", json_integer(atoll(PQgetvalue(t, 0, 2))));
 	}
 	PQclear(t);
+	/* the fleet campaigns' summaries (their detail: fleet_camp_json) */
+	c = fleet_camps_json(db, err, err_cap);
+	json_object_set_new(j, "campaigns", c ? c : json_array());
 	return j;
 }
 
@@ -129,8 +135,233 @@ fleet_view_print(const struct cfg *cfg, bool json, FILE *out)
 	}
 	if (json)
 		json_dumpf(j, out, JSON_INDENT(2) | JSON_SORT_KEYS), fputc('\n', out);
-	else
-		print_text(j, out);
+	else if (print_text(j, out), json_array_size(json_object_get(j, "campaigns")))
+		print_camps(json_object_get(j, "campaigns"), out);
 	json_decref(j);
+	return EXIT_OK;
+}
+
+/* ---- fleet-wide campaigns: summaries, text of the views ---- */
+
+static const char camps_sql[] =
+	"SELECT c.name, c.state, c.profile, to_char(c.created AT TIME ZONE 'UTC', "
+	" 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), c.power_on_rate, c.max_in_flight, c.server_rate, "
+	" c.server_in_flight, c.power, c.gen,"
+	" (SELECT count(*) FROM campaign_nodes cn WHERE cn.campaign = c.id),"
+	" (SELECT COALESCE(json_object_agg(x.state, x.n), '{}') FROM (SELECT state, count(*) AS n"
+	"   FROM campaign_nodes cn WHERE cn.campaign = c.id GROUP BY state) x)::text "
+	"FROM campaigns c WHERE c.server IS NULL ORDER BY c.id";
+
+static json_t *
+opt_num(PGresult *r, int i, int col, bool real)
+{
+	if (PQgetisnull(r, i, col))
+		return json_null();
+	return real ? json_real(atof(PQgetvalue(r, i, col)))
+		    : json_integer(atoll(PQgetvalue(r, i, col)));
+}
+
+json_t *
+fleet_camps_json(PGconn *db, char *err, size_t err_cap)
+{
+	PGresult *r = PQexec(db, camps_sql);
+	json_t *a;
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		fleet_pg_error(db, err, err_cap);
+		PQclear(r);
+		return NULL;
+	}
+	a = json_array();
+	for (int i = 0; i < PQntuples(r); i++) {
+		json_t *o = json_object(), *st = json_loads(PQgetvalue(r, i, 11), 0, NULL);
+
+		json_object_set_new(o, "name", json_string(PQgetvalue(r, i, 0)));
+		json_object_set_new(o, "state", json_string(PQgetvalue(r, i, 1)));
+		json_object_set_new(o, "profile", PQgetisnull(r, i, 2) ? json_null()
+								       : json_string(PQgetvalue(r, i, 2)));
+		json_object_set_new(o, "created", json_string(PQgetvalue(r, i, 3)));
+		json_object_set_new(o, "power_on_rate", opt_num(r, i, 4, true));
+		json_object_set_new(o, "max_in_flight", opt_num(r, i, 5, false));
+		json_object_set_new(o, "server_rate", opt_num(r, i, 6, true));
+		json_object_set_new(o, "server_in_flight", opt_num(r, i, 7, false));
+		json_object_set_new(o, "power", json_boolean(PQgetvalue(r, i, 8)[0] == 't'));
+		json_object_set_new(o, "gen", opt_num(r, i, 9, false));
+		json_object_set_new(o, "nodes", opt_num(r, i, 10, false));
+		json_object_set_new(o, "states", st ? st : json_object());
+		json_array_append_new(a, o);
+	}
+	PQclear(r);
+	return a;
+}
+
+/* "done 3, failed 1, queued 4" from a states object, in stage order. */
+static void
+states_text(json_t *st, char *buf, size_t cap)
+{
+	static const char *const order[] = { "queued", "powering", "waiting-dhcp", "installing",
+					     "verifying", "done", "failed", "cancelled" };
+	size_t len = 0;
+	const char *k;
+	json_t *v;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		long long n = json_integer_value(json_object_get(st, order[i]));
+
+		if (n && len < cap)
+			len += (size_t)snprintf(buf + len, cap - len, "%s%s %lld", len ? ", " : "", order[i], n);
+	}
+	json_object_foreach(st, k, v) { /* a stage this binary does not know */
+		bool known = false;
+
+		for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+			known |= strcmp(k, order[i]) == 0;
+		if (!known && len < cap)
+			len += (size_t)snprintf(buf + len, cap - len, "%s%s %lld", len ? ", " : "", k,
+						(long long)json_integer_value(v));
+	}
+	if (!len)
+		snprintf(buf, cap, "-");
+}
+
+static void
+rate_text(json_t *v, char *buf, size_t cap)
+{
+	if (json_is_null(v) || !v)
+		snprintf(buf, cap, "-");
+	else
+		snprintf(buf, cap, "%g", json_number_value(v));
+}
+
+static void
+print_camps(json_t *a, FILE *out)
+{
+	size_t i;
+	json_t *c;
+
+	if (!json_array_size(a)) {
+		fprintf(out, "no fleet campaigns\n");
+		return;
+	}
+	fprintf(out, "%-20s %-9s %6s %-20s %14s %13s  %s\n", "campaign", "state", "nodes", "created",
+		"rate fleet/srv", "flight fl/srv", "by state");
+	json_array_foreach(a, i, c) {
+		char st[512], r1[24], r2[24], f1[24], f2[24], rate[48], flight[48];
+
+		states_text(json_object_get(c, "states"), st, sizeof(st));
+		rate_text(json_object_get(c, "power_on_rate"), r1, sizeof(r1));
+		rate_text(json_object_get(c, "server_rate"), r2, sizeof(r2));
+		rate_text(json_object_get(c, "max_in_flight"), f1, sizeof(f1));
+		rate_text(json_object_get(c, "server_in_flight"), f2, sizeof(f2));
+		snprintf(rate, sizeof(rate), "%s/%s", r1, r2);
+		snprintf(flight, sizeof(flight), "%s/%s", f1, f2);
+		fprintf(out, "%-20s %-9s %6lld %-20s %14s %13s  %s\n",
+			json_string_value(json_object_get(c, "name")),
+			json_string_value(json_object_get(c, "state")),
+			(long long)json_integer_value(json_object_get(c, "nodes")),
+			json_string_value(json_object_get(c, "created")), rate, flight, st);
+	}
+}
+
+int
+fleet_camps_print(const struct cfg *cfg, bool json, FILE *out)
+{
+	char err[512];
+	PGconn *db = fleet_connect(cfg, err, sizeof(err));
+	json_t *a = db ? fleet_camps_json(db, err, sizeof(err)) : NULL;
+
+	if (db)
+		PQfinish(db);
+	if (!a) {
+		fprintf(stderr, "bootstorm fleet campaigns: %s\n", err);
+		return EXIT_RUNTIME;
+	}
+	if (json) {
+		json_t *j = json_pack("{s:o}", "campaigns", a);
+
+		json_dumpf(j, out, JSON_INDENT(2) | JSON_SORT_KEYS), fputc('\n', out);
+		json_decref(j);
+	} else {
+		print_camps(a, out);
+		json_decref(a);
+	}
+	return EXIT_OK;
+}
+
+static const char *
+str_or(json_t *o, const char *k, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : dflt;
+}
+
+static void
+print_camp(json_t *c, FILE *out)
+{
+	char st[512], r1[24], r2[24], f1[24], f2[24];
+	size_t i;
+	json_t *x;
+
+	states_text(json_object_get(c, "states"), st, sizeof(st));
+	rate_text(json_object_get(c, "power_on_rate"), r1, sizeof(r1));
+	rate_text(json_object_get(c, "server_rate"), r2, sizeof(r2));
+	rate_text(json_object_get(c, "max_in_flight"), f1, sizeof(f1));
+	rate_text(json_object_get(c, "server_in_flight"), f2, sizeof(f2));
+	fprintf(out, "fleet campaign %s: %s, %lld nodes (%s); gen %lld, created %s by %s\n",
+		str_or(c, "name", "?"), str_or(c, "state", "?"),
+		(long long)json_integer_value(json_object_get(c, "nodes")), st,
+		(long long)json_integer_value(json_object_get(c, "gen")), str_or(c, "created", "?"),
+		str_or(c, "created_by", "?"));
+	fprintf(out, "  profile %s, power %s; fleet-wide %s/s, %s in flight; per server %s/s, %s in flight\n",
+		str_or(c, "profile", "(each node's)"),
+		json_is_true(json_object_get(c, "power")) ? "on" : "off", r1, f1, r2, f2);
+	fprintf(out, "%-20s %-5s %8s %6s  %s\n", "server", "alive", "hb age", "nodes", "by state");
+	json_array_foreach(json_object_get(c, "servers"), i, x) {
+		json_t *age = json_object_get(x, "heartbeat_age_s");
+		char a[24];
+
+		states_text(json_object_get(x, "states"), st, sizeof(st));
+		if (json_is_number(age))
+			snprintf(a, sizeof(a), "%.1fs", json_number_value(age));
+		else
+			snprintf(a, sizeof(a), "-");
+		fprintf(out, "%-20s %-5s %8s %6lld  %s\n", str_or(x, "server", "(unclaimed)"),
+			json_is_null(json_object_get(x, "alive")) ? "-"
+			: json_is_true(json_object_get(x, "alive")) ? "yes" : "DOWN",
+			a, (long long)json_integer_value(json_object_get(x, "nodes")), st);
+	}
+	json_array_foreach(json_object_get(c, "failed"), i, x)
+		fprintf(out, "failed %s on %s after %lld attempt(s): %s\n", str_or(x, "node", "?"),
+			str_or(x, "server", "(none)"),
+			(long long)json_integer_value(json_object_get(x, "attempts")),
+			str_or(x, "reason", ""));
+	json_array_foreach(json_object_get(c, "stale"), i, x)
+		fprintf(out, "STALE %s (%s) on %s: heartbeat older than %llds; a survivor takes it over\n",
+			str_or(x, "node", "?"), str_or(x, "state", "?"), str_or(x, "server", "?"),
+			(long long)json_integer_value(json_object_get(c, "deadline_s")));
+}
+
+int
+fleet_camp_print(const struct cfg *cfg, const char *name, bool json, FILE *out)
+{
+	char err[512];
+	bool missing = false;
+	PGconn *db = fleet_connect(cfg, err, sizeof(err));
+	json_t *c = db ? fleet_camp_json(db, name, cfg->fleet_deadline_s, &missing, err, sizeof(err))
+		       : NULL;
+
+	if (db)
+		PQfinish(db);
+	if (!c) {
+		fprintf(stderr, "bootstorm fleet campaign: %s\n", err);
+		return missing ? EXIT_USAGE : EXIT_RUNTIME;
+	}
+	if (json)
+		json_dumpf(c, out, JSON_INDENT(2) | JSON_SORT_KEYS), fputc('\n', out);
+	else
+		print_camp(c, out);
+	json_decref(c);
 	return EXIT_OK;
 }
