@@ -76,7 +76,7 @@ ctl_sample_rates(struct ctl *c)
 }
 
 /* A slot holds one snapshot; four times today's leaves room for reloads
- * that grow the config without a restart. */
+ * that grow the config (a bigger one goes into a snapshot area). */
 static uint64_t
 slot_size_for(const struct cfg *cfg)
 {
@@ -85,8 +85,7 @@ slot_size_for(const struct cfg *cfg)
 	uint64_t sz = SLOT_MIN;
 
 	if (snap_build(cfg, 1, &s, &len) == 0)
-		while (sz < (uint64_t)len * 4)
-			sz <<= 1;
+		sz = shm_slot_size_for(len, SLOT_MIN);
 	free(s);
 	return sz;
 }
