@@ -15,7 +15,7 @@
 #include "shm/counters.h"
 
 #define SHM_RING_SIZE 16384u
-#define SLOT_MIN      (16ull << 20)
+#define SLOT_MIN      (1ull << 20) /* small: a bigger snapshot opens a snapshot area */
 
 uint64_t
 ctl_counter(const struct ctl *c, unsigned id)

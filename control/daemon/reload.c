@@ -90,7 +90,8 @@ publish_locked(struct ctl *c, const struct cfg *cfg, struct snap_hdr *s)
 	if (rc < 0) {
 		LOG_ERR("config", "publishing generation %llu (%u bytes): %s%s; still serving generation %llu",
 			(unsigned long long)s->gen, s->size, strerror(-rc),
-			rc == -ENOSPC || rc == -E2BIG ? " (no room for a bigger snapshot area in /dev/shm)" : "",
+			rc == -ENOSPC || rc == -EFBIG ? " (no room in /dev/shm for a bigger snapshot area)"
+			: rc == -E2BIG ? " (every snapshot area number used: restart control and the dataplane)" : "",
 			(unsigned long long)shm_published_gen(&c->region));
 		return rc;
 	}
