@@ -357,6 +357,20 @@ stale:
 	return 0;
 }
 
+/* Unlinks every snapshot area name of instance but keep (0: all).  Readers
+ * only open the area pub names, so the others are leftovers of a control
+ * that died between creating an area and publishing into it, or between
+ * that and unlinking the previous one. */
+static void
+unlink_areas(const char *inst, unsigned keep)
+{
+	for (unsigned a = 1; a < SHM_AREAS; a++) {
+		char an[96];
+		if (a != keep && shm_area_name(an, sizeof(an), inst, a) == 0)
+			shm_unlink(an);
+	}
+}
+
 int
 shm_create(struct shm_region *r, const struct shm_create_params *p, bool *reused)
 {
@@ -376,17 +390,20 @@ shm_create(struct shm_region *r, const struct shm_create_params *p, bool *reused
 	 *    the dataplane may be serving from it, and its lease table must
 	 *    survive a control restart. */
 	if ((rc = open_existing(r, &want, p)) != 0) {
-		*reused = rc > 0;
-		if (rc > 0 && (rc = shm_areas_init(r)) < 0)
+		if (rc < 0)
+			return rc;
+		if ((rc = shm_areas_init(r)) < 0) {
 			shm_detach(r);
-		return rc > 0 ? 0 : rc;
+			return rc;
+		}
+		*reused = true;
+		/* RELAXED: we are pub's only writer. */
+		unlink_areas(inst, SHM_PUB_AREA(atomic_load_explicit(&r->hdr->pub,
+								     memory_order_relaxed)));
+		return 0;
 	}
 	/* No dataplane follows an area of a region that is not there. */
-	for (unsigned a = 1; a < SHM_AREAS; a++) {
-		char an[96];
-		if (shm_area_name(an, sizeof(an), inst, a) == 0)
-			shm_unlink(an);
-	}
+	unlink_areas(inst, 0);
 
 	/* 2. A fresh region.  O_EXCL: two controls racing here cannot both
 	 *    format it, and a name another user created in between is not
@@ -534,11 +551,7 @@ shm_unlink_instance(const char *instance)
 	if (rc < 0)
 		return rc;
 	rc = shm_unlink(name) < 0 ? -errno : 0;
-	for (unsigned a = 1; a < SHM_AREAS; a++) {
-		char an[96];
-		if (shm_area_name(an, sizeof(an), instance ? instance : SHM_DEFAULT_INSTANCE, a) == 0)
-			shm_unlink(an);
-	}
+	unlink_areas(instance ? instance : SHM_DEFAULT_INSTANCE, 0);
 	return rc;
 }
 

@@ -375,6 +375,11 @@ test_reattach_continues(void **state)
 	shm_reader_online(&w, &dp, 0);
 	assert_int_equal(w.area, 1);
 
+	/* Leftovers of a control that died between creating an area and
+	 * publishing into it: gone when the next control attaches. */
+	assert_int_equal(shm_area_create(r, 7, 64 * 1024), 0);
+	assert_true(area_file_exists(7));
+
 	/* Control restarts (same pid here: the old one counts as us), asking
 	 * for another slot size: the region is kept, not refused. */
 	shm_detach(r);
@@ -384,6 +389,8 @@ test_reattach_continues(void **state)
 	assert_int_equal(shm_create(&c2, &p2, &reused), 0);
 	assert_true(reused);
 	assert_int_equal(c2.hdr->slot_size, params.slot_size);
+	assert_false(area_file_exists(7));
+	assert_true(area_file_exists(1)); /* the one the reader follows stays */
 	free(big);
 	big = build_nodes(3001, "n", 1, 3);
 	assert_int_equal(shm_publish(&c2, big, 100), 0);
