@@ -36,7 +36,10 @@ reader_take(struct shm_reader_state *st, uint64_t pub)
 		if (!a) {
 			/* Control unlinks an area once a newer one is
 			 * published: then pub has moved on and the next poll
-			 * takes it.  Else refused once, as below. */
+			 * takes it (no refusal to report).  Else refused
+			 * once, as below.  ACQUIRE: as the poll's load. */
+			if (atomic_load_explicit(&h->pub, memory_order_acquire) != pub)
+				return false;
 			st->rejected_gen = gen;
 			st->rejected_why = why;
 			return false;
