@@ -9,8 +9,11 @@
 # bootstorm_snapshot_area_grows_total 1, the area file present), no client
 # try failed before, during or after it, the dataplane refused no snapshot,
 # and dhclient as rack60000 -- a node only the reload added -- gets its
-# fixed address.  Before snapshot areas the publication failed with "exceeds
-# the region's slot size ... restart control to grow it".
+# fixed address.  Then a second growth (+300,000 nodes behind relays, 25 MB):
+# area 2 is opened, area 1's name is gone and the dataplane no longer maps it
+# (/proc/PID/maps), rack60000 still gets its address.  Before snapshot areas
+# the publication failed with "exceeds the region's slot size ... restart
+# control to grow it".  ~10 s.
 source "$(dirname "$0")/lib.sh"
 need_cmd dhclient isc-dhcp-client
 need_cmd busybox busybox
@@ -135,4 +138,40 @@ got=$(cat "$WORK/udhcpc/cl0.got" 2>/dev/null)
 [ "$got" = "$R_IP" ] || fail "rack60000 ($R_MAC) got '$got', its fixed address is $R_IP"
 bytes=$(grep -o 'published generation [0-9]* ([0-9]* bytes)' "$WORK/control.log" | tail -1)
 log "FIGURE snap-grow: 10 -> 60,010 nodes by SIGHUP, $bytes, reload done in $(python3 -c "print(round($T1 - $T0, 1))") s; slots $slot0 -> $slot1 bytes (1 area opened), no restart; dhclient x $n_dhclient (fixed $A01_IP), udhcpc x $n_udhcpc, 0 failures; rack60000 ($R_MAC) -> $got"
+
+# ---- a second growth (300,000 more nodes behind relays, ~22 MB): area 2;
+# the dataplane's worker leaves area 1 at its next poll and unmaps it
+grep -q "bootstorm-$INSTANCE.snap1" "/proc/$DP_PID/maps" || fail "the dataplane does not map area 1"
+reloads1=$(status_field reloads)
+sed -e 's|^      pools: \[10.77.0.100-10.77.0.199\]$|&\n    - subnet: 10.96.0.0/12|' "$CONF" >"$WORK/big.yaml"
+printf '  - {range: "big[000001-300000]", mac: "52:54:01:00:00:01", ip: 10.96.0.1}\n' >>"$WORK/big.yaml"
+grep -q '^    - subnet: 10.96.0.0/12$' "$WORK/big.yaml" || fail "could not add the relayed subnet"
+mv -f "$WORK/big.yaml" "$CONF"
+T2=$(date +%s.%N)
+kill -HUP "$CTL"
+for ((i = 0; i < 600; i++)); do
+	[ "$(status_field reloads)" -gt "$reloads1" ] 2>/dev/null && break
+	[ "$(status_field reload_failures)" -gt "$fails0" ] 2>/dev/null && break
+	sleep 0.1
+done
+T3=$(date +%s.%N)
+[ "$(status_field reloads)" -gt "$reloads1" ] || fail "second reload not done in 60 s: $(grep -E 'ERR' "$WORK/control.log" | tail -5)"
+[ "$(metric snapshot_area_grows_total)" = 2 ] || fail "areas opened: $(metric snapshot_area_grows_total), expected 2"
+slot2=$(metric snapshot_slot_bytes)
+[ ! -e "/dev/shm/bootstorm-$INSTANCE.snap1" ] && [ -e "/dev/shm/bootstorm-$INSTANCE.snap2" ] ||
+	fail "area files after the second growth: $(ls /dev/shm | grep "bootstorm-$INSTANCE")"
+for ((i = 0; i < 50; i++)); do grep -q "bootstorm-$INSTANCE.snap1" "/proc/$DP_PID/maps" || break; sleep 0.1; done
+grep -q "bootstorm-$INSTANCE.snap1" "/proc/$DP_PID/maps" && fail "the dataplane still maps area 1 after moving to area 2"
+grep -q "bootstorm-$INSTANCE.snap2" "/proc/$DP_PID/maps" || fail "the dataplane does not map area 2"
+[ "$(status_field control_pid)" = "$CTL" ] && kill -0 "$DP_PID" || fail "a process restarted or died"
+in_client 2 ip addr flush dev cl0
+rm -f "$WORK/udhcpc/cl0.got" "$WORK/udhcpc/lf2"
+timeout 20 ip netns exec bs-c2 dhclient -4 -1 -sf "$WORK/udhcpc/script" \
+	-lf "$WORK/udhcpc/lf2" -pf "$WORK/udhcpc/pf2" cl0 >"$WORK/udhcpc/dh3.log" 2>&1 ||
+	fail "dhclient as rack60000 got no lease after the second growth: $(tail -3 "$WORK/udhcpc/dh3.log")"
+kill "$(cat "$WORK/udhcpc/pf2" 2>/dev/null)" 2>/dev/null
+[ "$(cat "$WORK/udhcpc/cl0.got" 2>/dev/null)" = "$R_IP" ] || fail "rack60000 got '$(cat "$WORK/udhcpc/cl0.got")' after the second growth"
+grep -iE 'refus|reject' "$WORK/dp.log" && fail "the dataplane refused a snapshot (above)"
+bytes2=$(grep -o 'published generation [0-9]* ([0-9]* bytes)' "$WORK/control.log" | tail -1)
+log "FIGURE snap-grow: +300,000 nodes, $bytes2, reload done in $(python3 -c "print(round($T3 - $T2, 1))") s; slots -> $slot2 bytes (area 2), area 1 unlinked and unmapped by the dataplane"
 pass
