@@ -13,7 +13,9 @@
 # area 2 is opened, area 1's name is gone and the dataplane no longer maps it
 # (/proc/PID/maps), rack60000 still gets its address.  Before snapshot areas
 # the publication failed with "exceeds the region's slot size ... restart
-# control to grow it".  ~10 s.
+# control to grow it".  Last, control is killed (-9) and restarted with the
+# big YAML while the dataplane runs: it re-attaches to the region (whose
+# slots are 1 MiB) and publishes into area 2.  ~15 s.
 source "$(dirname "$0")/lib.sh"
 need_cmd dhclient isc-dhcp-client
 need_cmd busybox busybox
@@ -174,4 +176,31 @@ kill "$(cat "$WORK/udhcpc/pf2" 2>/dev/null)" 2>/dev/null
 grep -iE 'refus|reject' "$WORK/dp.log" && fail "the dataplane refused a snapshot (above)"
 bytes2=$(grep -o 'published generation [0-9]* ([0-9]* bytes)' "$WORK/control.log" | tail -1)
 log "FIGURE snap-grow: +300,000 nodes, $bytes2, reload done in $(python3 -c "print(round($T3 - $T2, 1))") s; slots -> $slot2 bytes (area 2), area 1 unlinked and unmapped by the dataplane"
+
+# ---- control crashes and restarts with the big YAML while the dataplane
+# runs: it asks for slots of 4x 25 MB, the region has 1 MiB ones; it
+# re-attaches anyway (before: "has another layout ... stop it first") and
+# continues in area 2, which the dataplane follows
+gen2=$(status_field config_gen)
+kill -9 "$CTL"
+for ((i = 0; i < 50; i++)); do kill -0 "$CTL" 2>/dev/null || break; sleep 0.1; done
+spawn "$WORK/control.2.log" ip netns exec "$SRV" "$BS_BIN" serve -c "$CONF" --foreground
+CTL2=$LAST_PID
+wait_http "$HTTP/api/status" 30 || fail "restarted control not reachable: $(tail -5 "$WORK/control.2.log")"
+for ((i = 0; i < 100; i++)); do [ "$(status_field config_gen)" -gt "$gen2" ] 2>/dev/null && break; sleep 0.1; done
+[ "$(status_field control_pid)" = "$CTL2" ] || fail "control did not restart: $(tail -5 "$WORK/control.2.log")"
+[ "$(status_field config_gen)" -gt "$gen2" ] || fail "restarted control published nothing: $(tail -5 "$WORK/control.2.log")"
+grep -q "re-attached to region" "$WORK/control.2.log" || fail "control did not re-attach: $(grep -E 'shm|region' "$WORK/control.2.log" | head -3)"
+kill -0 "$DP_PID" 2>/dev/null || fail "dataplane died when control restarted"
+[ "$(metric snapshot_area_grows_total)" = 2 ] || fail "restarted control opened another area"
+[ -e "/dev/shm/bootstorm-$INSTANCE.snap2" ] && [ ! -e "/dev/shm/bootstorm-$INSTANCE.snap3" ] || fail "area files: $(ls /dev/shm | grep "bootstorm-$INSTANCE")"
+in_client 2 ip addr flush dev cl0
+rm -f "$WORK/udhcpc/cl0.got" "$WORK/udhcpc/lf2"
+timeout 20 ip netns exec bs-c2 dhclient -4 -1 -sf "$WORK/udhcpc/script" \
+	-lf "$WORK/udhcpc/lf2" -pf "$WORK/udhcpc/pf2" cl0 >"$WORK/udhcpc/dh4.log" 2>&1 ||
+	fail "dhclient as rack60000 got no lease after the control restart: $(tail -3 "$WORK/udhcpc/dh4.log")"
+kill "$(cat "$WORK/udhcpc/pf2" 2>/dev/null)" 2>/dev/null
+[ "$(cat "$WORK/udhcpc/cl0.got" 2>/dev/null)" = "$R_IP" ] || fail "rack60000 got '$(cat "$WORK/udhcpc/cl0.got")' after the control restart"
+grep -iE 'refus|reject' "$WORK/dp.log" && fail "the dataplane refused a snapshot (above)"
+log "control kill -9 + restart with the 360,010-node YAML: re-attached (dataplane pid $DP_PID kept), generation $(status_field config_gen) published into area 2"
 pass
