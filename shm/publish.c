@@ -44,6 +44,7 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
+#include "shm/area.h"
 #include "shm/guard.h"
 #include "shm/publish.h"
 #include "shm/snap_verify.h"
@@ -282,7 +283,8 @@ region_usable(const struct shm_hdr *h, size_t size, const struct shm_hdr *want)
  * re-attached to it, 0 when there is none (or it was ours and stale, and is
  * unlinked now), or -errno when it must not be touched. */
 static int
-open_existing(struct shm_region *r, const struct shm_hdr *want)
+open_existing(struct shm_region *r, const struct shm_hdr *want,
+	      const struct shm_create_params *p)
 {
 	struct stat st;
 	int fd = shm_open(r->name, O_RDWR, 0);
@@ -314,6 +316,16 @@ open_existing(struct shm_region *r, const struct shm_hdr *want)
 	}
 	struct shm_hdr *h = r->hdr;
 	bool usable = region_usable(h, r->size, want);
+	if (!usable && h->slot_size != want->slot_size) {
+		/* Slots of another size (the config grew or shrank since it
+		 * was created): keep it; a snapshot that does not fit goes
+		 * into a snapshot area (shm_publish), so the dataplane need
+		 * not stop. */
+		struct shm_create_params q = *p;
+		struct shm_hdr w2 = { 0 };
+		q.slot_size = h->slot_size;
+		usable = layout(&w2, &q) == 0 && region_usable(h, r->size, &w2);
+	}
 	int32_t cpid = atomic_load_explicit(&h->control_pid, memory_order_relaxed);
 	if (usable && cpid != getpid() && shm_control_alive(h)) {
 		fprintf(stderr, "shm: %s is in use by control pid %d\n", r->name, cpid);
@@ -345,6 +357,20 @@ stale:
 	return 0;
 }
 
+/* Unlinks every snapshot area name of instance but keep (0: all).  Readers
+ * only open the area pub names, so the others are leftovers of a control
+ * that died between creating an area and publishing into it, or between
+ * that and unlinking the previous one. */
+static void
+unlink_areas(const char *inst, unsigned keep)
+{
+	for (unsigned a = 1; a < SHM_AREAS; a++) {
+		char an[96];
+		if (a != keep && shm_area_name(an, sizeof(an), inst, a) == 0)
+			shm_unlink(an);
+	}
+}
+
 int
 shm_create(struct shm_region *r, const struct shm_create_params *p, bool *reused)
 {
@@ -363,10 +389,21 @@ shm_create(struct shm_region *r, const struct shm_create_params *p, bool *reused
 	/* 1. An existing region of ours, of our ABI and geometry, is kept:
 	 *    the dataplane may be serving from it, and its lease table must
 	 *    survive a control restart. */
-	if ((rc = open_existing(r, &want)) != 0) {
-		*reused = rc > 0;
-		return rc > 0 ? 0 : rc;
+	if ((rc = open_existing(r, &want, p)) != 0) {
+		if (rc < 0)
+			return rc;
+		if ((rc = shm_areas_init(r)) < 0) {
+			shm_detach(r);
+			return rc;
+		}
+		*reused = true;
+		/* RELAXED: we are pub's only writer. */
+		unlink_areas(inst, SHM_PUB_AREA(atomic_load_explicit(&r->hdr->pub,
+								     memory_order_relaxed)));
+		return 0;
 	}
+	/* No dataplane follows an area of a region that is not there. */
+	unlink_areas(inst, 0);
 
 	/* 2. A fresh region.  O_EXCL: two controls racing here cannot both
 	 *    format it, and a name another user created in between is not
@@ -392,8 +429,12 @@ shm_create(struct shm_region *r, const struct shm_create_params *p, bool *reused
 	if ((rc = lease_table_init((struct lease_table *)((uint8_t *)h + h->leases_off),
 				   p->lease_cap)) < 0)
 		goto fail_map;
+	if ((rc = shm_areas_init(r)) < 0)
+		goto fail_map;
 	set_pid(&h->control_pid, &h->control_start, getpid());
 	atomic_store_explicit(&h->journal_ok, 1, memory_order_relaxed);
+	/* RELAXED: display only (metrics, CLI). */
+	atomic_store_explicit(&h->snap_cap, h->slot_size, memory_order_relaxed);
 	/* RELEASE: an attacher that sees the magic sees the formatted region. */
 	__atomic_store_n(&h->magic, SHM_MAGIC, __ATOMIC_RELEASE);
 	return 0;
@@ -480,6 +521,8 @@ shm_attach(struct shm_region *r, const char *instance)
 		rc = -EINVAL;
 		goto fail;
 	}
+	if ((rc = shm_areas_init(r)) < 0)
+		goto fail;
 	return 0;
 fail:
 	shm_detach(r);
@@ -491,6 +534,7 @@ shm_detach(struct shm_region *r)
 {
 	if (!r)
 		return;
+	shm_areas_fini(r);
 	if (r->hdr)
 		munmap(r->hdr, r->size);
 	if (r->fd >= 0)
@@ -506,101 +550,9 @@ shm_unlink_instance(const char *instance)
 	int rc = shm_name(name, sizeof(name), instance);
 	if (rc < 0)
 		return rc;
-	return shm_unlink(name) < 0 ? -errno : 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* Publication (control) */
-
-uint64_t
-shm_published_gen(const struct shm_region *r)
-{
-	/* ACQUIRE: a caller that then reads the slot sees its contents. */
-	return SHM_PUB_GEN(atomic_load_explicit(&r->hdr->pub, memory_order_acquire));
-}
-
-/* May slot s be overwritten?  Only if it is not the published one and every
- * online reader reports a generation newer than the one it holds. */
-static bool
-slot_free(const struct shm_hdr *h, unsigned s, unsigned cur, bool dp_dead)
-{
-	if (s == cur)
-		return false;
-	uint64_t sg = atomic_load_explicit(&h->slot_gen[s], memory_order_relaxed);
-	if (sg == 0 || dp_dead)
-		return true;
-	for (unsigned w = 0; w < h->max_workers && w < SHM_MAX_WORKERS; w++) {
-		/* SEQ_CST (acquire at least): the worker's reads of the old
-		 * snapshot happen-before our overwrite; seq_cst for the online
-		 * race described at the top. */
-		uint64_t g = atomic_load_explicit(&h->readers[w].gen, memory_order_seq_cst);
-		if (g != 0 && g <= sg)
-			return false;
-	}
-	return true;
-}
-
-/* The free slot holding the oldest generation, or -1. */
-static int
-pick_slot(const struct shm_hdr *h, unsigned cur)
-{
-	int32_t dpid = atomic_load_explicit(&h->dp_pid, memory_order_relaxed);
-	/* Readers of a dead dataplane are offline whatever their gen says
-	 * (a reused pid is dead too: shm_proc_alive compares start times). */
-	bool dp_dead = dpid > 0 && !shm_dp_alive(h);
-	int best = -1;
-	uint64_t best_gen = UINT64_MAX;
-	for (unsigned s = 0; s < SHM_SLOTS; s++) {
-		if (!slot_free(h, s, cur, dp_dead))
-			continue;
-		uint64_t sg = atomic_load_explicit(&h->slot_gen[s], memory_order_relaxed);
-		if (sg < best_gen) {
-			best_gen = sg;
-			best = (int)s;
-		}
-	}
-	return best;
-}
-
-int
-shm_publish(struct shm_region *r, const struct snap_hdr *s, uint32_t timeout_ms)
-{
-	struct shm_hdr *h = r->hdr;
-	uint64_t pub = atomic_load_explicit(&h->pub, memory_order_relaxed); /* we are its only writer */
-	unsigned cur = pub ? SHM_PUB_SLOT(pub) : SHM_SLOTS;
-	const char *why;
-
-	if (s->size > h->slot_size)
-		return -E2BIG;
-	if (s->gen <= SHM_PUB_GEN(pub) || s->gen >= (1ull << 56))
-		return -EINVAL;
-	if (snap_verify(s, s->size, &why) < 0)
-		return -EINVAL; /* never hand the dataplane a snapshot it would reject */
-
-	uint64_t deadline = bs_mono_ms() + timeout_ms;
-	int slot;
-	for (unsigned tries = 0; (slot = pick_slot(h, cur)) < 0; tries++) {
-		if (bs_mono_ms() >= deadline)
-			return -EBUSY;
-		/* Workers report every poll iteration (microseconds): yield a
-		 * few times first, then sleep so a stuck reader costs no CPU. */
-		if (tries < 64) {
-			sched_yield();
-		} else {
-			struct timespec ts = { 0, 200 * 1000 };
-			nanosleep(&ts, NULL);
-		}
-	}
-
-	/* RELAXED: only control interprets slot_gen; 0 while rewriting tells a
-	 * CLI reader the slot is in flux. */
-	atomic_store_explicit(&h->slot_gen[slot], 0, memory_order_relaxed);
-	memcpy((uint8_t *)h + h->slot_off[slot], s, s->size);
-	atomic_store_explicit(&h->slot_gen[slot], s->gen, memory_order_relaxed);
-	/* SEQ_CST (includes release): the copy above is visible before the
-	 * new generation; total order with the workers' online handshake. */
-	atomic_store_explicit(&h->pub, SHM_PUB(s->gen, (unsigned)slot), memory_order_seq_cst);
-	return 0;
+	rc = shm_unlink(name) < 0 ? -errno : 0;
+	unlink_areas(instance ? instance : SHM_DEFAULT_INSTANCE, 0);
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */

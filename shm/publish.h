@@ -16,12 +16,19 @@
 #include "shm/shm.h"
 #include "shm/snap.h"
 
+struct shm_areas;
+
 struct shm_region {
 	struct shm_hdr *hdr;	/* mapping base */
 	size_t size;
 	int fd;
 	char name[64];		/* shm_open name */
+	struct shm_areas *areas; /* this process's maps of snapshot areas (shm/area.h) */
 };
+
+/* Bytes per slot for a snapshot of len bytes: the power of two >= 4 * len
+ * (room for reloads that grow the config), at least min. */
+uint64_t shm_slot_size_for(uint64_t len, uint64_t min);
 
 struct shm_create_params {
 	const char *instance;	/* NULL = SHM_DEFAULT_INSTANCE */
@@ -49,7 +56,12 @@ int shm_unlink_instance(const char *instance);
 
 /* Control: copies snapshot s (s->gen must exceed the published one) into a
  * free slot and publishes it with a release store.  Waits (up to
- * timeout_ms) for readers to leave the slot it needs; -EBUSY on timeout. */
+ * timeout_ms) for readers to leave the slot it needs; -EBUSY on timeout.
+ * A snapshot bigger than the slots in use goes into a new snapshot area
+ * (shm/shm.h), slots shm_slot_size_for(s->size), counted in
+ * hdr.snap_grows; -E2BIG only when every area number is used up, -ENOSPC
+ * (or another -errno) when /dev/shm has no room for it (hdr.snap_fail):
+ * then nothing is published and the last generation stays in use. */
 int shm_publish(struct shm_region *r, const struct snap_hdr *s, uint32_t timeout_ms);
 uint64_t shm_published_gen(const struct shm_region *r);
 
@@ -63,6 +75,7 @@ struct shm_reader_state {
 	 * retried; the previous snapshot stays in use) and why. */
 	uint64_t rejected_gen;
 	const char *rejected_why;
+	unsigned area;			/* snapshot area of snap (a reference held) */
 };
 void shm_reader_online(struct shm_reader_state *st, struct shm_region *r, unsigned worker);
 /* Once per poll iteration: follows a new generation if one was published

@@ -8,34 +8,57 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "shm/area.h"
 #include "shm/publish.h"
 #include "shm/snap_verify.h"
 
-static const struct snap_hdr *
-slot_snap(const struct shm_region *r, unsigned slot)
-{
-	return (const struct snap_hdr *)((const uint8_t *)r->hdr + r->hdr->slot_off[slot]);
-}
-
 /* Switches st to publication pub if its snapshot verifies.  Returns true
- * when st now uses pub's generation. */
+ * when st now uses pub's generation.  Runs only on a generation change.
+ * A pub in another snapshot area maps that area (once per process) and
+ * holds a reference to it; the reference to the area of the snapshot left
+ * behind is dropped here, which is this worker's quiescent point for it
+ * (nothing read from the old snapshot survives a poll), and the last
+ * worker of the process to leave an area unmaps it. */
 static bool
 reader_take(struct shm_reader_state *st, uint64_t pub)
 {
 	const struct shm_hdr *h = st->r->hdr;
-	unsigned slot = SHM_PUB_SLOT(pub);
+	unsigned slot = SHM_PUB_SLOT(pub), area = SHM_PUB_AREA(pub);
 	uint64_t gen = SHM_PUB_GEN(pub);
 	if (slot >= SHM_SLOTS || gen == st->rejected_gen)
 		return false;
-	const struct snap_hdr *s = slot_snap(st->r, slot);
+	const uint8_t *base = (const uint8_t *)h;
+	const uint64_t *off = h->slot_off;
+	uint64_t size = h->slot_size;
 	const char *why = NULL;
+	if (area != 0) {
+		const struct shm_area_hdr *a = shm_area_get(st->r, area, &why);
+		if (!a) {
+			/* Control unlinks an area once a newer one is
+			 * published: then pub has moved on and the next poll
+			 * takes it (no refusal to report).  Else refused
+			 * once, as below.  ACQUIRE: as the poll's load. */
+			if (atomic_load_explicit(&h->pub, memory_order_acquire) != pub)
+				return false;
+			st->rejected_gen = gen;
+			st->rejected_why = why;
+			return false;
+		}
+		base = (const uint8_t *)a;
+		off = a->slot_off;
+		size = a->slot_size;
+	}
+	const struct snap_hdr *s = (const struct snap_hdr *)(base + off[slot]);
 	/* A corrupt or mismatched snapshot is refused once and the old one
 	 * kept: the dataplane must never trust offsets it did not check. */
-	if (snap_verify(s, h->slot_size, &why) < 0 || s->gen != gen) {
+	if (snap_verify(s, size, &why) < 0 || s->gen != gen) {
+		shm_area_put(st->r, area);
 		st->rejected_gen = gen;
 		st->rejected_why = why ? why : "generation mismatch";
 		return false;
 	}
+	shm_area_put(st->r, st->area);
+	st->area = area;
 	st->gen = gen;
 	st->snap = s;
 	return true;
@@ -108,6 +131,9 @@ shm_reader_poll(struct shm_reader_state *st)
 void
 shm_reader_offline(struct shm_reader_state *st)
 {
+	if (st->r)
+		shm_area_put(st->r, st->area);
+	st->area = 0;
 	if (st->r && st->worker < st->r->hdr->max_workers && st->worker < SHM_MAX_WORKERS)
 		/* RELEASE: our last reads of the snapshot are done. */
 		atomic_store_explicit(&st->r->hdr->readers[st->worker].gen, 0,

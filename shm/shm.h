@@ -29,6 +29,19 @@
  *   +-------------------+ hdr.slot_off[i]
  *   | config slot x 3   |  flat snapshots (shm/snap.h)                [C]
  *   +-------------------+ hdr.region_size
+ *
+ * Snapshot areas.  The region's own slots are area 0, sized at creation.
+ * A snapshot that outgrows the slots of the area in use is published into
+ * a new area N (N = current + 1 < SHM_AREAS): a separate shared-memory file
+ * SHM_AREA_NAME_FMT (struct shm_area_hdr, then SHM_SLOTS bigger slots),
+ * created by control before the publication that names it.  hdr.pub names
+ * the area with the slot, so a worker learns of the new area on the
+ * generation change it checks anyway, maps it then (shm_area_get, under a
+ * per-process mutex, never per packet), and drops its reference to the old
+ * one at its next quiescent point; the last worker to leave an area unmaps
+ * it.  Control unlinks an area's name as soon as a newer one is published:
+ * readers only ever open the area the current pub names (one that loses
+ * that race retries with the newer pub, shm/reader.c).
  */
 #ifndef BS_CONF_SHM_H
 #define BS_CONF_SHM_H
@@ -48,12 +61,18 @@
 #define SHM_DISC_RING	     1024u /* elements per discovery ring (power of 2) */
 #define SHM_NAME_FMT	     "/bootstorm-%s" /* shm_open name from the instance */
 #define SHM_DEFAULT_INSTANCE "default"
+#define SHM_AREAS	     64u /* snapshot areas: 0 = the region's slots */
+#define SHM_AREA_NAME_FMT    "/bootstorm-%s.snap%u" /* instance, area >= 1 */
+#define SHM_AREA_MAGIC	     0x41455241534d5342ull /* "BSMSAREA" little-endian */
 
-/* hdr.pub packs the published generation and the slot that holds it, so a
- * reader gets both with one acquire load. */
-#define SHM_PUB(gen, slot)  (((uint64_t)(gen) << 8) | (uint64_t)(slot))
+/* hdr.pub packs the published generation and where it lies (area and
+ * slot), so a reader gets all of them with one acquire load. */
+#define SHM_LOC(area, slot) (((unsigned)(area) << 2) | (unsigned)(slot))
+#define SHM_PUB(gen, loc)   (((uint64_t)(gen) << 8) | (uint64_t)(loc))
 #define SHM_PUB_GEN(pub)    ((pub) >> 8)
-#define SHM_PUB_SLOT(pub)   ((unsigned)((pub) & 0xff))
+#define SHM_PUB_SLOT(pub)   ((unsigned)((pub) & 0x3))
+#define SHM_PUB_AREA(pub)   ((unsigned)(((pub) >> 2) & 0x3f))
+_Static_assert(SHM_SLOTS <= 4 && SHM_AREAS <= 64, "pub packs area and slot in 8 bits");
 
 /* One reader of config snapshots (one dataplane worker).  Quiescent-state
  * protocol, see shm/publish.h for the code:
@@ -190,6 +209,10 @@ struct shm_hdr {
 	_Atomic uint64_t slot_gen[SHM_SLOTS];	/* [C] generation held by slot, 0 = empty */
 	_Atomic uint64_t durable_seq; /* [C] lease events <= this are on disk (release) */
 	_Atomic uint32_t journal_ok;  /* [C] 0 while the journal cannot write (disk full) */
+	/* Snapshot areas (display and metrics; pub is what readers follow). */
+	_Atomic uint64_t snap_cap;	/* [C] bytes per slot of the area in use */
+	_Atomic uint64_t snap_grows;	/* [C] publications that opened a bigger area */
+	_Atomic uint64_t snap_fail;	/* [C] publications that found no room (ENOSPC...) */
 
 	/* Dataplane liveness. */
 	alignas(SHM_CACHELINE) _Atomic int32_t dp_pid; /* [D] 0 = not running */
@@ -205,6 +228,22 @@ struct shm_hdr {
 	 * says the journal thread sleeps on it (only then is a wake-up sent). */
 	alignas(SHM_CACHELINE) _Atomic uint32_t jwake; /* [D][C] bumped, seq_cst */
 	_Atomic uint32_t jwaiting;		       /* [C] 1 while it sleeps, seq_cst */
+};
+
+/* A snapshot area file (area >= 1, see "Snapshot areas" above).  Control
+ * creates it O_EXCL with the region's mode, formats it, and stores the magic
+ * last (RELEASE); readers map it read-only and check every field against
+ * their region before trusting an offset. */
+struct shm_area_hdr {
+	uint64_t magic;		/* SHM_AREA_MAGIC, RELEASE after the rest */
+	uint32_t abi;		/* SHM_ABI */
+	uint32_t area;		/* N of its name */
+	uint64_t layout_fp;	/* shm_layout_fp() */
+	uint64_t region_created_ms; /* its region's created_ms: no stale file */
+	uint64_t size;		/* bytes of the file */
+	uint64_t slot_size;	/* bytes per slot */
+	uint64_t slot_off[SHM_SLOTS]; /* from the area's base, cache-line aligned */
+	_Atomic uint64_t slot_gen[SHM_SLOTS]; /* [C] as hdr.slot_gen */
 };
 
 #endif

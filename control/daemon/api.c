@@ -576,6 +576,12 @@ api_metrics(struct ctl *c, struct api_resp *r)
 	sb_printf(&b, "bootstorm_http_body_bytes_total %llu\n", (unsigned long long)atomic_load(&c->http_bytes));
 	sb_help(&b, "bootstorm_config_generation", "published config generation", "gauge");
 	sb_printf(&b, "bootstorm_config_generation %llu\n", (unsigned long long)atomic_load(&c->gen));
+	sb_help(&b, "bootstorm_snapshot_slot_bytes", "bytes per snapshot slot in use (grows with the config)", "gauge");
+	sb_printf(&b, "bootstorm_snapshot_slot_bytes %llu\n", (unsigned long long)atomic_load(&c->region.hdr->snap_cap));
+	sb_help(&b, "bootstorm_snapshot_area_grows_total", "snapshots that outgrew their slots and opened a bigger area", "counter");
+	sb_printf(&b, "bootstorm_snapshot_area_grows_total %llu\n", (unsigned long long)atomic_load(&c->region.hdr->snap_grows));
+	sb_help(&b, "bootstorm_snapshot_publish_failures_total", "publications refused for want of room (old config kept)", "counter");
+	sb_printf(&b, "bootstorm_snapshot_publish_failures_total %llu\n", (unsigned long long)atomic_load(&c->region.hdr->snap_fail));
 	sb_help(&b, "bootstorm_dataplane_up", "1 while the dataplane heartbeats", "gauge");
 	sb_printf(&b, "bootstorm_dataplane_up %d\n", dp_alive(c) ? 1 : 0);
 	char fl[4096];

@@ -15,7 +15,7 @@
 #include "shm/counters.h"
 
 #define SHM_RING_SIZE 16384u
-#define SLOT_MIN      (16ull << 20)
+#define SLOT_MIN      (1ull << 20) /* small: a bigger snapshot opens a snapshot area */
 
 uint64_t
 ctl_counter(const struct ctl *c, unsigned id)
@@ -76,7 +76,7 @@ ctl_sample_rates(struct ctl *c)
 }
 
 /* A slot holds one snapshot; four times today's leaves room for reloads
- * that grow the config without a restart. */
+ * that grow the config (a bigger one goes into a snapshot area). */
 static uint64_t
 slot_size_for(const struct cfg *cfg)
 {
@@ -85,8 +85,7 @@ slot_size_for(const struct cfg *cfg)
 	uint64_t sz = SLOT_MIN;
 
 	if (snap_build(cfg, 1, &s, &len) == 0)
-		while (sz < (uint64_t)len * 4)
-			sz <<= 1;
+		sz = shm_slot_size_for(len, SLOT_MIN);
 	free(s);
 	return sz;
 }

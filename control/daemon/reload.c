@@ -82,17 +82,23 @@ publish_locked(struct ctl *c, const struct cfg *cfg, struct snap_hdr *s)
 {
 	int rc;
 
-	if (s->size > c->region.hdr->slot_size) {
-		LOG_ERR("config", "snapshot of %u bytes exceeds the region's slot size %llu: restart control to grow it",
-			s->size, (unsigned long long)c->region.hdr->slot_size);
-		return -EFBIG;
-	}
+	uint64_t grows = atomic_load(&c->region.hdr->snap_grows);
+
+	/* A snapshot bigger than the slots in use goes into a new, bigger
+	 * snapshot area (shm/shm.h): no restart of either process. */
 	rc = shm_publish(&c->region, s, PUBLISH_WAIT_MS);
 	if (rc < 0) {
-		LOG_ERR("config", "publishing generation %llu: %s", (unsigned long long)s->gen,
-			strerror(-rc));
+		LOG_ERR("config", "publishing generation %llu (%u bytes): %s%s; still serving generation %llu",
+			(unsigned long long)s->gen, s->size, strerror(-rc),
+			rc == -ENOSPC || rc == -EFBIG ? " (no room in /dev/shm for a bigger snapshot area)"
+			: rc == -E2BIG ? " (every snapshot area number used: restart control and the dataplane)" : "",
+			(unsigned long long)shm_published_gen(&c->region));
 		return rc;
 	}
+	if (atomic_load(&c->region.hdr->snap_grows) != grows)
+		LOG_INFO("config", "generation %llu (%u bytes) outgrew the snapshot slots: published into a new area, %llu bytes per slot",
+			 (unsigned long long)s->gen, s->size,
+			 (unsigned long long)atomic_load(&c->region.hdr->snap_cap));
 	atomic_store(&c->gen, s->gen);
 	if (c->snap_last != s)
 		free(c->snap_last);

@@ -83,7 +83,7 @@ e2e_cleanup() {
 	trap - EXIT INT TERM
 	for ((i = ${#E2E_PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${E2E_PIDS[$i]}"; done
 	"$LAB" down >/dev/null 2>&1
-	rm -f "/dev/shm/bootstorm-$INSTANCE"
+	rm -f "/dev/shm/bootstorm-$INSTANCE" "/dev/shm/bootstorm-$INSTANCE".snap*
 	if [ -n "$WORK" ] && [ -z "${BS_E2E_KEEP:-}" ]; then rm -rf "$WORK"; fi
 	[ -z "${BS_E2E_KEEP:-}" ] || echo "kept $WORK"
 	exit $rc
@@ -103,7 +103,7 @@ e2e_init() { # lab up args...
 	trap e2e_cleanup EXIT
 	trap 'exit 130' INT TERM
 	"$LAB" down >/dev/null 2>&1
-	rm -f "/dev/shm/bootstorm-$INSTANCE"
+	rm -f "/dev/shm/bootstorm-$INSTANCE" "/dev/shm/bootstorm-$INSTANCE".snap*
 	"$LAB" up "$@" >/dev/null || fail "lab up $*"
 	mkdir -p "$WORK/tftp" "$WORK/repo" "$WORK/state" "$WORK/templates"
 	log "lab up ($*), server=$BS_SERVER, work=$WORK"

@@ -9,7 +9,10 @@
  * (copy into a slot + release), build+publish together, and lookup rates
  * of snap_find_mac / snap_find_ip (the dataplane's O(1) path, hits and
  * misses) and cfg_node_by_mac (control's binary search).  Each timing is
- * the median of several runs.
+ * the median of several runs.  Snapshot areas: a publication that opens a
+ * new area (the snapshot outgrew the slots) against one into an area that
+ * has a free slot, and a reader's first take of a new area against a take
+ * in a mapped one, each pair measured in the same run and given as a ratio.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -85,6 +88,78 @@ xorshift(uint64_t *x)
 	*x ^= *x >> 7;
 	*x ^= *x << 17;
 	return *x;
+}
+
+/* A copy of s with generation gen (>= its base_gen; crc resealed); free() it. */
+static struct snap_hdr *
+with_gen(const struct snap_hdr *s, uint64_t gen)
+{
+	struct snap_hdr *o = malloc(s->size);
+	if (!o)
+		return NULL;
+	memcpy(o, s, s->size);
+	snap_seal(o, gen);
+	return o;
+}
+
+/* Per run, a fresh region with 64 KiB slots: a first generation opens area 1
+ * (grow), the next one goes into its next slot (steady); a reader of its
+ * own attach takes each (first take maps the area). */
+static int
+bench_areas(const struct snap_hdr *s)
+{
+	double grow[RUNS], steady[RUNS], map[RUNS], take[RUNS];
+	struct snap_hdr *g1 = with_gen(s, s->gen + 1), *g2 = with_gen(s, s->gen + 2);
+	char inst[32];
+	int rc = 0;
+
+	snprintf(inst, sizeof(inst), "bencha-%d", (int)getpid());
+	struct shm_create_params p = {
+		.instance = inst, .max_workers = 1, .ring_size = 64,
+		.lease_cap = 64, .slot_size = 64 * 1024,
+	};
+	for (int r = 0; r < RUNS && rc == 0 && g1 && g2; r++) {
+		struct shm_region reg, dp;
+		struct shm_reader_state st;
+		bool reused;
+		shm_unlink_instance(inst);
+		if ((rc = shm_create(&reg, &p, &reused)) < 0)
+			break;
+		double a = bs_mono_sec();
+		rc = shm_publish(&reg, g1, 1000);
+		double b = bs_mono_sec();
+		if (rc == 0 && (rc = shm_attach(&dp, inst)) == 0) {
+			shm_reader_online(&st, &dp, 0);
+			double c = bs_mono_sec();
+			rc = shm_publish(&reg, g2, 1000);
+			double d = bs_mono_sec();
+			const struct snap_hdr *x = shm_reader_poll(&st);
+			double e = bs_mono_sec();
+			if (rc == 0 && (!x || st.gen != s->gen + 2 || st.area != 1))
+				rc = -EPROTO;
+			grow[r] = b - a;
+			steady[r] = d - c;
+			map[r] = c - b;
+			take[r] = e - d;
+			shm_reader_offline(&st);
+			shm_detach(&dp);
+		}
+		shm_detach(&reg);
+		shm_unlink_instance(inst);
+	}
+	free(g1);
+	free(g2);
+	if (rc < 0 || !g1 || !g2) {
+		fprintf(stderr, "snapshot areas: %s\n", strerror(rc < 0 ? -rc : ENOMEM));
+		return -1;
+	}
+	double mg = median(grow, RUNS), ms = median(steady, RUNS);
+	double mm = median(map, RUNS), mt = median(take, RUNS);
+	printf("publish into a new area:      %8.2f ms (%.2fx a publish into a free slot, %.2f ms)\n",
+	       mg * 1e3, mg / ms, ms * 1e3);
+	printf("reader online (maps area):    %8.2f ms (%.2fx a take in a mapped area, %.2f ms)\n",
+	       mm * 1e3, mm / mt, mt * 1e3);
+	return 0;
 }
 
 int
@@ -219,6 +294,8 @@ main(int argc, char **argv)
 	shm_reader_offline(&st);
 	shm_detach(&reg);
 	shm_unlink_instance(inst);
+	if (bench_areas(s) < 0)
+		return 1;
 	free(s);
 	cfg_free(c);
 	free(y);
