@@ -12,34 +12,37 @@
 # only, no namespace, no VM.
 #   flock /tmp/bootstorm-e2e.lock env BS_BUILD=build bash tests/e2e/t_power_ipmi.sh
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/bmc_lib.sh"
 
 need_cmd ipmi_sim openipmi
 need_cmd ipmitool ipmitool
 BS=$BS_BUILD/control/bootstorm
 [ -x "$BS" ] || fail "no $BS (build first, or set BS_BUILD)"
-DATA=$ROOT/tests/data/power
 T=$(mktemp -d /tmp/bs-power-e2e.XXXXXX)
 PORT=$((20000 + $$ % 10000))
-SIM_PID= SIM2_PID=
+SIM_PIDS=()
 cleanup() {
-	[ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null
-	[ -n "$SIM2_PID" ] && kill "$SIM2_PID" 2>/dev/null && wait "$SIM2_PID" 2>/dev/null
+	local p
+	for p in "${SIM_PIDS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
 	rm -rf "$T"
 }
 trap cleanup EXIT
 
-sed "s|@DIR@|$DATA|; s|@PORT@|$PORT|; s|@STATE@|$T/state|" "$DATA/lan.conf.in" >"$T/lan.conf"
-mkdir "$T/sim"
-ipmi_sim -c "$T/lan.conf" -f "$DATA/bmc.emu" -s "$T/sim" -n >"$T/sim.log" 2>&1 &
-SIM_PID=$!
-
+BMC_DIR=$T
+sim_up() { # N PORT: starts BMC N ($T/lanN.conf), waits for ipmitool to get an answer
+	local it=(ipmitool -I lanplus -H 127.0.0.1 -p "$2" -U bsadmin -P s3cr3t-pw -N 1 -R 1 -C 3)
+	$(bmc_sim_cmd "$1") >"$T/sim$1.log" 2>&1 &
+	SIM_PIDS+=($!)
+	for _ in $(seq 50); do
+		timeout 5 "${it[@]}" chassis power status >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	cat "$T/sim$1.log"
+	fail "ipmi_sim $1 did not answer on 127.0.0.1:$2"
+}
+bmc_sim_conf 1 "$PORT" "$T/state"
+sim_up 1 "$PORT"
 IT=(ipmitool -I lanplus -H 127.0.0.1 -p "$PORT" -U bsadmin -P s3cr3t-pw -N 1 -R 1 -C 3)
-up=
-for _ in $(seq 50); do
-	timeout 5 "${IT[@]}" chassis power status >/dev/null 2>&1 && { up=1; break; }
-	sleep 0.2
-done
-[ -n "$up" ] || { cat "$T/sim.log"; fail "ipmi_sim did not answer on 127.0.0.1:$PORT"; }
 log "ipmi_sim up on 127.0.0.1:$PORT"
 
 st() { sed -n "s/^$1 //p" "$T/state"; }
@@ -109,19 +112,11 @@ out=$("$BS" check-config "$T/bad.yaml" 2>&1) && fail "check-config accepted user
 SOLD=$BS_BUILD/tests/unit/power/sol_drive
 [ -x "$SOLD" ] || fail "no $SOLD (build first)"
 PORT2=$((PORT + 1))
-sed "s|@DIR@|$DATA|; s|@PORT@|$PORT2|; s|@STATE@|$T/state2|; s|bsbmc1|bsbmc2|" "$DATA/lan.conf.in" |
-	sed "/^  chassis_control/a\\  sol \"tcp:127.0.0.1:$((PORT + 2))\" 115200" >"$T/lan2.conf"
+bmc_sim_conf 2 "$PORT2" "$T/state2"
+sed -i "/^  chassis_control/a\\  sol \"tcp:127.0.0.1:$((PORT + 2))\" 115200" "$T/lan2.conf"
 grep -q '^  sol "tcp' "$T/lan2.conf" || fail "lan2.conf: no sol line"
-mkdir "$T/sim2"
-ipmi_sim -c "$T/lan2.conf" -f "$DATA/bmc.emu" -s "$T/sim2" -n >"$T/sim2.log" 2>&1 &
-SIM2_PID=$!
+sim_up 2 "$PORT2"
 IT2=(ipmitool -I lanplus -H 127.0.0.1 -p "$PORT2" -U bsadmin -P s3cr3t-pw -N 1 -R 1 -C 3)
-up=
-for _ in $(seq 50); do
-	timeout 5 "${IT2[@]}" chassis power status >/dev/null 2>&1 && { up=1; break; }
-	sleep 0.2
-done
-[ -n "$up" ] || { cat "$T/sim2.log"; fail "ipmi_sim 2 did not answer on 127.0.0.1:$PORT2"; }
 mkdir "$T/sol"
 sold() { SOL_DRIVE_PW=s3cr3t-pw "$SOLD" "$T/sol" "$@"; }
 # sessions in a node's log; the refusal line; no retry line
