@@ -37,7 +37,7 @@ struct cap {
 	bool refused;		/* the BMC refused SOL: no child until sol_start */
 	const char *why;	/* reason of the last end (static, sol_why.c); NULL none */
 	size_t head_len;	/* bytes in head */
-	char head[1024];	/* the session's first output: what ipmitool said */
+	char head[4096];	/* the session's first output: what ipmitool said */
 	struct sol_log log;
 };
 
