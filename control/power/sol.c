@@ -2,7 +2,8 @@
  *
  * Console captures (control/power/sol.h): one `ipmitool sol activate`
  * child per node, supervised by one thread that polls their outputs into
- * the bounded logs, restarts ended sessions with backoff and stops them.
+ * the bounded logs, restarts ended sessions with backoff (or, when the
+ * BMC refuses SOL, does not: sol_why.c) and stops them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,9 +22,6 @@
 #include "util/bs_time.h"
 
 #define SOL_MAX 1024			/* captures at once */
-#define BACKOFF_MIN_MS 1000u
-#define BACKOFF_MAX_MS 30000u
-#define STABLE_MS 30000u		/* a session this long resets the backoff */
 #define STOP_TERM_MS 2000u		/* "~." then SIGTERM after this */
 #define STOP_KILL_MS 4000u		/* ... and SIGKILL after this */
 
@@ -36,6 +34,10 @@ struct cap {
 	int out_fd, in_fd;	/* the child's stdout+stderr, its stdin; -1 closed */
 	uint64_t started_ms, next_ms, stop_ms;
 	uint32_t backoff_ms;
+	bool refused;		/* the BMC refused SOL: no child until sol_start */
+	const char *why;	/* reason of the last end (static, sol_why.c); NULL none */
+	size_t head_len;	/* bytes in head */
+	char head[4096];	/* the session's first output: what ipmitool said */
 	struct sol_log log;
 };
 
@@ -149,6 +151,7 @@ spawn(struct cap *k)
 	k->out_fd = out[0];
 	k->in_fd = in[1];
 	k->started_ms = bs_mono_ms();
+	k->head_len = 0;
 	return 0;
 }
 
@@ -165,6 +168,11 @@ drain(struct cap *k)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r > 0) {
+			size_t room = sizeof(k->head) - k->head_len;
+			size_t n = (size_t)r < room ? (size_t)r : room;
+
+			memcpy(k->head + k->head_len, buf, n);
+			k->head_len += n;
 			sol_log_write(&k->log, buf, (size_t)r);
 			continue;
 		}
@@ -176,10 +184,12 @@ drain(struct cap *k)
 	}
 }
 
-/* Reaps an ended child; schedules the next session. */
+/* Reaps an ended child; schedules the next session, unless the BMC
+ * refused SOL (then the capture idles until sol_start). */
 static void
 reap(struct cap *k, uint64_t now)
 {
+	const char *why;
 	int st = 0;
 
 	if (k->pid <= 0 || waitpid(k->pid, &st, WNOHANG) != k->pid)
@@ -194,13 +204,22 @@ reap(struct cap *k, uint64_t now)
 	k->out_fd = k->in_fd = -1;
 	if (!k->owners)
 		return;
-	if (now - k->started_ms >= STABLE_MS)
-		k->backoff_ms = BACKOFF_MIN_MS;
-	k->next_ms = now + k->backoff_ms;
-	note(k, "\r\n[bootstorm sol: session ended (%s %d); again in %u s]\r\n",
-	     WIFEXITED(st) ? "exit" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st),
-	     k->backoff_ms / 1000);
-	k->backoff_ms = k->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : k->backoff_ms * 2;
+	enum sol_end e = sol_classify(k->head, k->head_len, &why);
+	uint32_t wait = sol_backoff_next(&k->backoff_ms, e, now - k->started_ms);
+	const char *how = WIFEXITED(st) ? "exit" : "signal";
+	int code = WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st);
+
+	k->why = why[0] ? why : NULL;
+	if (e == SOL_END_REFUSED) {
+		k->refused = true;
+		k->next_ms = UINT64_MAX;
+		note(k, "\r\n[bootstorm sol: the BMC refuses SOL: %s (%s %d); not tried again]\r\n",
+		     why, how, code);
+		return;
+	}
+	k->next_ms = now + wait;
+	note(k, "\r\n[bootstorm sol: session ended (%s %d); again in %u s%s%s]\r\n", how, code,
+	     wait / 1000, why[0] ? ": " : "", why);
 }
 
 static void
@@ -237,12 +256,12 @@ step(uint64_t now)
 			caps[i] = caps[--n_caps];
 			continue;
 		}
-		if (k->owners && k->pid == 0 && now >= k->next_ms) {
+		if (k->owners && k->pid == 0 && !k->refused && now >= k->next_ms) {
 			int rc = spawn(k);
 
 			if (rc < 0) {
 				note(k, "\r\n[bootstorm sol: cannot start ipmitool: %s]\r\n", strerror(-rc));
-				k->next_ms = now + BACKOFF_MAX_MS;
+				k->next_ms = now + SOL_BACKOFF_MAX_MS;
 			} else {
 				note(k, "\r\n[bootstorm sol: session to %s:%u]\r\n", k->a.host, k->a.port);
 			}
@@ -332,8 +351,13 @@ sol_start(const char *node, const struct bmc_addr *a, const struct pwr_cred *cr,
 	if (!running) {
 		rc = -ENOTCONN;
 	} else if ((k = find(node))) {
-		if (!k->owners) /* stopping: run again once the old child is reaped */
+		/* stopping: run again once the old child is reaped; refused: a
+		 * new start (a campaign's retry, an admin) is worth one more try */
+		if (!k->owners || k->refused) {
 			k->next_ms = 0;
+			k->backoff_ms = SOL_BACKOFF_MIN_MS;
+			k->refused = false;
+		}
 		k->owners |= owner;
 		k->a = *a;
 		k->cr = *cr;
@@ -349,7 +373,7 @@ sol_start(const char *node, const struct bmc_addr *a, const struct pwr_cred *cr,
 		k->cr = *cr;
 		k->owners = owner;
 		k->out_fd = k->in_fd = -1;
-		k->backoff_ms = BACKOFF_MIN_MS;
+		k->backoff_ms = SOL_BACKOFF_MIN_MS;
 		caps[n_caps++] = k;
 	}
 	pthread_mutex_unlock(&mu);
@@ -383,6 +407,31 @@ sol_owners(const char *node)
 	o = (k = find(node)) ? k->owners : 0;
 	pthread_mutex_unlock(&mu);
 	return o;
+}
+
+const char *
+sol_state_name(enum sol_state s)
+{
+	static const char *const n[SOL_ST_MAX] = { "none", "running", "waiting", "refused",
+						   "stopping" };
+
+	return (unsigned)s < SOL_ST_MAX ? n[s] : "?";
+}
+
+enum sol_state
+sol_status(const char *node, char *why, size_t cap)
+{
+	enum sol_state s = SOL_ST_NONE;
+	struct cap *k;
+
+	pthread_mutex_lock(&mu);
+	if ((k = find(node)))
+		s = !k->owners ? SOL_ST_STOPPING : k->refused ? SOL_ST_REFUSED :
+		    k->pid > 0 ? SOL_ST_RUNNING : SOL_ST_WAITING;
+	if (why && cap)
+		snprintf(why, cap, "%s", k && k->why ? k->why : "");
+	pthread_mutex_unlock(&mu);
+	return s;
 }
 
 void

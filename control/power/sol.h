@@ -13,8 +13,13 @@
  * doubles from 1 s up to 30 s, back to 1 s after a session that lasted
  * 30 s; each new child first runs `sol deactivate` (a session left
  * active by a killed ipmitool otherwise refuses the next one: "SOL payload
- * already active on another session").  A line "[bootstorm sol: ...]" in
- * the log marks each start and end.  Stopping sends ipmitool's escape "~."
+ * already active on another session").  A BMC that refuses SOL for good
+ * (SOL disabled, not supported, the user's privilege too low: the table in
+ * sol_why.c) is not tried again: the capture stays held but idle, says why
+ * in the log and in sol_status, and tries once more only when sol_start is
+ * called for it again.  A line "[bootstorm sol: ...]" in the log marks each
+ * start and end (the campaign detail shows the log's last lines, so the
+ * reason reaches it too).  Stopping sends ipmitool's escape "~."
  * on its stdin (it deactivates the payload and exits), then SIGTERM after
  * 2 s and SIGKILL after 4 s.
  *
@@ -38,6 +43,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "conf/cfg_bmc.h"
 #include "control/power/power.h"
@@ -76,7 +82,40 @@ void sol_log_close(struct sol_log *l);
  * returns the length or -errno (-ENOENT: nothing captured yet). */
 ssize_t sol_log_read(const char *state_dir, const char *node, char *buf, size_t cap);
 
+/* ---- why a session ended, when to try again (sol_why.c; pure) ---------- */
+
+#define SOL_BACKOFF_MIN_MS 1000u
+#define SOL_BACKOFF_MAX_MS 30000u
+#define SOL_STABLE_MS 30000u	/* a session this long resets the backoff */
+
+enum sol_end {
+	SOL_END_TRANSIENT = 0,	/* BMC down, session dropped, keepalive lost: backoff */
+	SOL_END_BUSY,		/* SOL held by another session: backoff */
+	SOL_END_REFUSED,	/* the BMC refuses SOL for good: no retry */
+	SOL_END_MAX,
+};
+
+/* Classifies a `sol activate` child's output (its first len bytes; only
+ * what precedes "[SOL Session operational" counts).  *why: a static
+ * reason for the log. */
+enum sol_end sol_classify(const char *out, size_t len, const char **why);
+const char *sol_end_name(enum sol_end e);
+/* The pause before the next try after a session of ran_ms that ended as e,
+ * in ms (0: none, refused).  *cur is the capture's backoff state (0 or
+ * SOL_BACKOFF_MIN_MS to start): 1 s doubling to 30 s, back to 1 s after a
+ * session of SOL_STABLE_MS or more. */
+uint32_t sol_backoff_next(uint32_t *cur, enum sol_end e, uint64_t ran_ms);
+
 /* ---- captures (sol.c) -------------------------------------------------- */
+
+enum sol_state {
+	SOL_ST_NONE = 0,	/* no capture of this node */
+	SOL_ST_RUNNING,		/* an ipmitool child is running */
+	SOL_ST_WAITING,		/* between sessions (backoff) */
+	SOL_ST_REFUSED,		/* the BMC refused SOL; idle until sol_start again */
+	SOL_ST_STOPPING,	/* no owner left; its child is ending */
+	SOL_ST_MAX,
+};
 
 struct sol_opts {
 	const char *state_dir;	/* logs under <state_dir>/console */
@@ -101,5 +140,9 @@ int sol_stop(const char *node, unsigned owner);
 void sol_stop_all(void);
 /* The owners holding node's capture (0: none). */
 unsigned sol_owners(const char *node);
+/* The state of node's capture; why (may be NULL) gets the reason of the
+ * last end ("" before any).  sol_start on a REFUSED capture tries again. */
+enum sol_state sol_status(const char *node, char *why, size_t cap);
+const char *sol_state_name(enum sol_state s);
 
 #endif

@@ -20,24 +20,16 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pg.sh"
 
 need_cmd dhclient isc-dhcp-client
-[ -x "${PG_BIN}/initdb" ] || notrun "NOT RUN: PostgreSQL 15 not installed (Debian package postgresql-15)"
+pg_need
 e2e_init --clients 6
 # stop the cluster, then lib.sh's cleanup with the test's own exit status
 trap 'r=$?; pg_down; rm -f "/dev/shm/bootstorm-${INSTANCE}b"; (exit $r); e2e_cleanup' EXIT
 write_config
-pg_setup "$WORK" || fail "pg_setup"
-pg_up || fail "pg_up"
+pg_start "$WORK" || fail "pg_start"
 
 # The conninfo lives in a root-only file (util/bs_secret.h), never in the YAML.
-printf '%s\n' "$PG_CONNINFO" >"$WORK/fleet.conninfo"
-chmod 600 "$WORK/fleet.conninfo"
-cat >>"$CONF" <<YAML
-fleet:
-  enabled: true
-  database: $WORK/fleet.conninfo
-  ship_interval: 200ms
-  heartbeat_deadline: 5s
-YAML
+pg_conninfo_file "$WORK/fleet.conninfo"
+fleet_yaml "$WORK/fleet.conninfo" "ship_interval: 200ms" "heartbeat_deadline: 5s"
 BS_BIN=$BS_BUILD/control/bootstorm
 sed 's|^  database: .*|  database: "host=/x user=u password=secret"|' "$CONF" >"$WORK/bad.yaml"
 out=$("$BS_BIN" check-config "$WORK/bad.yaml" 2>&1) && fail "a password in the YAML was accepted"
@@ -61,23 +53,7 @@ out=$("$BS_BIN" db import-inventory -c "$CONF") || fail "import: $out"
 
 server_start
 
-status_field() { # python expression over the status JSON s
-	in_srv curl -s -m 5 "$HTTP/api/status" | python3 -c "import json,sys; s=json.load(sys.stdin); print($1)"
-}
-wait_for() { # timeout_s description command...
-	local deadline=$((SECONDS + $1)) what=$2
-	shift 2
-	while [ $SECONDS -lt $deadline ]; do
-		"$@" && return 0
-		sleep 0.3
-	done
-	fail "timed out ($what)"
-}
-db_reachable() { [ "$(status_field 's["fleet"]["database"]')" = reachable ]; }
-db_unreachable() { [ "$(status_field 's["fleet"]["database"]')" = unreachable ]; }
-backlog() { status_field 's["fleet"]["backlog"]'; }
-drained() { [ "$(backlog)" = 0 ] && db_reachable; }
-wait_for 20 "fleet database reachable" db_reachable
+wait_for 20 "fleet database reachable" fleet_reachable
 
 cat >"$WORK/dhclient-script" <<SCRIPT
 #!/bin/sh
@@ -117,10 +93,10 @@ log "c1, c2 in PostgreSQL"
 
 # ---- 3. the database goes away; booting does not
 pg_down
-wait_for 15 "status says the database is unreachable" db_unreachable
+wait_for 15 "status says the database is unreachable" fleet_unreachable
 lease 3
 lease 4
-b=$(backlog)
+b=$(fleet_backlog)
 [ "$b" -ge 2 ] || fail "backlog $b while the database is down (2 ACKs at least)"
 # (into a variable first: grep -q quitting early under pipefail fails curl)
 metrics=$(in_srv curl -s -m 5 "$HTTP/metrics")
@@ -129,25 +105,21 @@ out=$(bs status) || fail "bootstorm status: $out"
 grep -qE '^fleet +server e2e, database unreachable, outbox backlog [1-9]' <<<"$out" || fail "status while down: $out"
 log "database down: c3, c4 ACKed, backlog $b"
 pg_up || fail "pg_up again"
-wait_for 40 "backlog drained after PostgreSQL returned" drained
+wait_for 40 "backlog drained after PostgreSQL returned" fleet_drained
 wait_for 10 "every ACKed lease in PostgreSQL" all_in_db
 log "database back: backlog drained, 4 leases present"
 
 # ---- 4. kill -9 control with the backlog pending
 pg_down
-wait_for 15 "database unreachable (2)" db_unreachable
+wait_for 15 "database unreachable (2)" fleet_unreachable
 lease 5
 lease 6
-b=$(backlog)
+b=$(fleet_backlog)
 [ "$b" -ge 2 ] || fail "backlog $b before the kill"
-kill -9 "$CTL_PID"
-wait "$CTL_PID" 2>/dev/null
-log "control killed -9 with backlog $b"
-spawn "$WORK/control.2.log" ip netns exec "$SRV" "$BS_BIN" serve -c "$CONF" --foreground
-CTL_PID=$LAST_PID
-wait_http "$HTTP/" 30 || fail "control did not come back: $(tail -5 "$WORK/control.2.log")"
+ctl_kill9_restart "$WORK/control.2.log"
+log "control killed -9 with backlog $b, restarted"
 pg_up || fail "pg_up (3)"
-wait_for 40 "backlog drained after the restart" drained
+wait_for 40 "backlog drained after the restart" fleet_drained
 wait_for 10 "every ACKed lease in PostgreSQL after kill -9" all_in_db
 
 # ---- 5. exactly once, node states, the fleet view

@@ -14,7 +14,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BS_BUILD=${BS_BUILD:-$ROOT/build-test}
 BS=$BS_BUILD/control/bootstorm
 [ -x "$BS" ] || { echo "FAIL: $BS not built"; exit 1; }
-[ -x "${PG_BIN}/initdb" ] || { echo "NOT RUN: PostgreSQL 15 not installed (Debian package postgresql-15)"; exit 77; }
+pg_need
 [ "$(id -u)" -eq 0 ] || { echo "NOT RUN: needs root (shared region, runuser for initdb)"; exit 77; }
 WORK=$(mktemp -d /tmp/bs-fleet-reset.XXXXXX)
 chmod 755 "$WORK"
@@ -32,8 +32,7 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; tail -20 "$WORK"/control*.log 2>/dev/null; exit 1; }
 log() { echo "[$(date +%T)] $*"; }
-pg_setup "$WORK" || fail "pg_setup"
-pg_up || fail "pg_up"
+pg_start "$WORK" || fail "pg_start"
 touch "$WORK/pxelinux.0"
 mkdir -p "$WORK/state"
 cat >"$WORK/c.yaml" <<YAML

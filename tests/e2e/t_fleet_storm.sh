@@ -17,41 +17,20 @@ source "$(dirname "$0")/pg.sh"
 
 N=${BS_FLEET_STORM_N:-1000}
 need_cmd perfdhcp kea-admin
-[ -x "${PG_BIN}/initdb" ] || notrun "NOT RUN: PostgreSQL 15 not installed (Debian package postgresql-15)"
+pg_need
 e2e_init --clients 1
 trap 'r=$?; pg_down; (exit $r); e2e_cleanup' EXIT
 write_relay_config
-pg_setup "$WORK" || fail "pg_setup"
-pg_up || fail "pg_up"
-printf '%s\n' "$PG_CONNINFO" >"$WORK/fleet.conninfo"
-chmod 600 "$WORK/fleet.conninfo"
-cat >>"$CONF" <<YAML
-fleet:
-  enabled: true
-  database: $WORK/fleet.conninfo
-  ship_interval: 2s
-  batch: 10
-YAML
+pg_start "$WORK" || fail "pg_start"
+pg_conninfo_file "$WORK/fleet.conninfo"
+fleet_yaml "$WORK/fleet.conninfo" "ship_interval: 2s" "batch: 10"
 "$BS_BUILD/control/bootstorm" db init -c "$CONF" >/dev/null || fail "db init"
 server_start
 relay_up
 
-fleet() { in_srv curl -s -m 5 "$HTTP/api/status" | python3 -c "import json,sys; f=json.load(sys.stdin)['fleet']; print($1)"; }
-wait_for() { # timeout_s description command...
-	local deadline=$((SECONDS + $1)) what=$2
-	shift 2
-	while [ $SECONDS -lt $deadline ]; do
-		"$@" && return 0
-		sleep 0.3
-	done
-	fail "timed out ($what)"
-}
-reachable() { [ "$(fleet 'f["database"]')" = reachable ]; }
-unreachable() { [ "$(fleet 'f["database"]')" = unreachable ]; }
-drained() { [ "$(fleet 'f["backlog"]')" = 0 ] && reachable; }
-wait_for 20 "database reachable" reachable
+wait_for 20 "database reachable" fleet_reachable
 pg_down
-wait_for 15 "database unreachable" unreachable
+wait_for 15 "database unreachable" fleet_unreachable
 
 out=$WORK/perfdhcp.txt
 perfdhcp_run "$out" 90 --scenario avalanche -R "$N"
@@ -59,7 +38,7 @@ rc=$?
 [ "$rc" -eq 0 ] || [ "$rc" -eq 3 ] || fail "perfdhcp exited $rc: $(tail -5 "$out")"
 acks=$(perfdhcp_stat "$out" RA "received packets")
 [ "${acks:-0}" -eq "$N" ] || fail "perfdhcp received ${acks:-0} ACKs with the database down, want $N"
-backlog=$(fleet 'f["backlog"]')
+backlog=$(fleet_backlog)
 [ "$backlog" -ge "$N" ] || fail "backlog $backlog after $N ACKs with the database down"
 log "database down: $acks ACKs, outbox backlog $backlog"
 
@@ -68,19 +47,15 @@ pg_up || fail "pg_up again"
 # kill -9 mid-drain: some transactions committed, backlog left
 mid=
 for ((i = 0; i < 300; i++)); do
-	read -r tx bl < <(fleet 'f["transactions"], f["backlog"]' | tr -d '(),')
+	read -r tx bl < <(fleet_f 'f["transactions"], f["backlog"]' | tr -d '(),')
 	if [ "${tx:-0}" -ge 1 ] && [ "${bl:-0}" -gt 0 ]; then mid="$tx transactions committed, backlog $bl"; break; fi
 	[ "${bl:-1}" = 0 ] && break
 	sleep 0.02
 done
 [ -n "$mid" ] || fail "could not catch the drain in progress (transactions ${tx:-?}, backlog ${bl:-?})"
-kill -9 "$CTL_PID"
-wait "$CTL_PID" 2>/dev/null
-log "control killed -9 mid-drain ($mid)"
-spawn "$WORK/control.2.log" ip netns exec "$SRV" "$BS_BUILD/control/bootstorm" serve -c "$CONF" --foreground
-CTL_PID=$LAST_PID
-wait_http "$HTTP/" 30 || fail "control did not come back: $(tail -5 "$WORK/control.2.log")"
-wait_for 90 "backlog drained" drained
+ctl_kill9_restart "$WORK/control.2.log"
+log "control killed -9 mid-drain ($mid), restarted"
+wait_for 90 "backlog drained" fleet_drained
 log "database back: backlog drained in ~$((SECONDS - t0)) s (restart included)"
 
 pg_sql "SELECT host(ip) || ' ' || mac FROM leases WHERE server = 'e2e' AND state = 'bound'" >"$WORK/db.txt"
@@ -98,8 +73,8 @@ print(f"journal: {len(journal)} bound (max seq {st['max_seq']}); database: {len(
 sys.exit(1 if missing or extra or len(macs) != len(set(macs)) or len(db) != len(dbs) else 0)
 PY
 [ "$(wc -l <"$WORK/db.txt")" -ge "$N" ] || fail "fewer than $N bound leases in the database"
-shipped=$(fleet 'f["shipped"]')
-txns=$(fleet 'f["transactions"]')
+shipped=$(fleet_f 'f["shipped"]')
+txns=$(fleet_f 'f["transactions"]')
 # the restarted control shipped what was left: the kill really was mid-drain
 [ "$shipped" -gt 0 ] || fail "the restarted control shipped nothing: the kill landed after the drain"
 log "outbox after the restart: $shipped lease events in $txns transactions ($(echo "scale=3; $txns / $N" | bc) per booted node, batch 10)"

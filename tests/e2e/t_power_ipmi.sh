@@ -4,36 +4,45 @@
 # boot device in a state file).  First ipmitool (lanplus) as the client, to
 # show the BMC itself behaves; then `bootstorm power`: status, on, off,
 # cycle, pxe (next boot once), boot; a world-readable credentials file and
-# a wrong password refused.  Loopback only, no namespace, no VM.
+# a wrong password refused.  Then console capture (control/power/sol.c via
+# tests/unit/power/sol_drive, the real ipmitool) against BMCs that refuse
+# SOL: this one has none ("Invalid command"), a second ipmi_sim has SOL,
+# captured until `sol set enabled false` ("SOL payload disabled"); each
+# refusal is tried once, logged with its reason, never again.  Loopback
+# only, no namespace, no VM.
 #   flock /tmp/bootstorm-e2e.lock env BS_BUILD=build bash tests/e2e/t_power_ipmi.sh
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/bmc_lib.sh"
 
 need_cmd ipmi_sim openipmi
 need_cmd ipmitool ipmitool
 BS=$BS_BUILD/control/bootstorm
 [ -x "$BS" ] || fail "no $BS (build first, or set BS_BUILD)"
-DATA=$ROOT/tests/data/power
 T=$(mktemp -d /tmp/bs-power-e2e.XXXXXX)
 PORT=$((20000 + $$ % 10000))
-SIM_PID=
+SIM_PIDS=()
 cleanup() {
-	[ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null
+	local p
+	for p in "${SIM_PIDS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
 	rm -rf "$T"
 }
 trap cleanup EXIT
 
-sed "s|@DIR@|$DATA|; s|@PORT@|$PORT|; s|@STATE@|$T/state|" "$DATA/lan.conf.in" >"$T/lan.conf"
-mkdir "$T/sim"
-ipmi_sim -c "$T/lan.conf" -f "$DATA/bmc.emu" -s "$T/sim" -n >"$T/sim.log" 2>&1 &
-SIM_PID=$!
-
+BMC_DIR=$T
+sim_up() { # N PORT: starts BMC N ($T/lanN.conf), waits for ipmitool to get an answer
+	local it=(ipmitool -I lanplus -H 127.0.0.1 -p "$2" -U bsadmin -P s3cr3t-pw -N 1 -R 1 -C 3)
+	$(bmc_sim_cmd "$1") >"$T/sim$1.log" 2>&1 &
+	SIM_PIDS+=($!)
+	for _ in $(seq 50); do
+		timeout 5 "${it[@]}" chassis power status >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	cat "$T/sim$1.log"
+	fail "ipmi_sim $1 did not answer on 127.0.0.1:$2"
+}
+bmc_sim_conf 1 "$PORT" "$T/state"
+sim_up 1 "$PORT"
 IT=(ipmitool -I lanplus -H 127.0.0.1 -p "$PORT" -U bsadmin -P s3cr3t-pw -N 1 -R 1 -C 3)
-up=
-for _ in $(seq 50); do
-	timeout 5 "${IT[@]}" chassis power status >/dev/null 2>&1 && { up=1; break; }
-	sleep 0.2
-done
-[ -n "$up" ] || { cat "$T/sim.log"; fail "ipmi_sim did not answer on 127.0.0.1:$PORT"; }
 log "ipmi_sim up on 127.0.0.1:$PORT"
 
 st() { sed -n "s/^$1 //p" "$T/state"; }
@@ -97,4 +106,40 @@ log "wrong password: $out"
 sed 's|ipmi://127.0.0.1|ipmi://bsadmin:pw@127.0.0.1|' "$T/bs.yaml" >"$T/bad.yaml"
 out=$("$BS" check-config "$T/bad.yaml" 2>&1) && fail "check-config accepted user:pass@ in a bmc URL"
 [[ $out == *"bad.yaml:4:"*"credentials do not belong in the URL"* ]] || fail "check-config: $out"
+
+# 3. Console capture from BMCs that refuse SOL.  BMC 2: the same ipmi_sim
+# with SOL (to a TCP port nothing serves; the session still opens).
+SOLD=$BS_BUILD/tests/unit/power/sol_drive
+[ -x "$SOLD" ] || fail "no $SOLD (build first)"
+PORT2=$((PORT + 1))
+bmc_sim_conf 2 "$PORT2" "$T/state2"
+sed -i "/^  chassis_control/a\\  sol \"tcp:127.0.0.1:$((PORT + 2))\" 115200" "$T/lan2.conf"
+grep -q '^  sol "tcp' "$T/lan2.conf" || fail "lan2.conf: no sol line"
+sim_up 2 "$PORT2"
+IT2=(ipmitool -I lanplus -H 127.0.0.1 -p "$PORT2" -U bsadmin -P s3cr3t-pw -N 1 -R 1 -C 3)
+mkdir "$T/sol"
+sold() { SOL_DRIVE_PW=s3cr3t-pw "$SOLD" "$T/sol" "$@"; }
+# sessions in a node's log; the refusal line; no retry line
+sessions() { grep -ac 'bootstorm sol: session to' "$T/sol/console/$1.log"; }
+# s1 (no SOL) refused at once; s2 (SOL on) captured; 4 s: the old capture
+# retried s1 at 1 s and 3 s
+out=$(sold 4 bsadmin "s1:$PORT" "s2:$PORT2") || fail "sol_drive: $out"
+grep -q '^s1 refused no SOL on this BMC (Invalid command)$' <<<"$out" || fail "s1 (no SOL): $out"
+grep -q '^s2 running -$' <<<"$out" || fail "s2 (SOL on): $out"
+grep -aq 'SOL Session operational' "$T/sol/console/s2.log" || fail "s2: no SOL session: $(cat "$T/sol/console/s2.log")"
+grep -aq 'the BMC refuses SOL: no SOL on this BMC (Invalid command) (exit 1); not tried again' \
+	"$T/sol/console/s1.log" || fail "s1 log: $(cat "$T/sol/console/s1.log")"
+[ "$(sessions s1)" = 1 ] || fail "s1: $(sessions s1) sessions to a BMC without SOL, want 1"
+log "console capture: a BMC without SOL tried once in 4 s ($(grep -a 'refuses' "$T/sol/console/s1.log" | tr -d '\r'))"
+# SOL switched off on BMC 2 (Set SOL Configuration Parameters, enable = 0)
+"${IT2[@]}" sol set enabled false >/dev/null 2>&1 || fail "ipmitool sol set enabled false"
+"${IT2[@]}" sol info 2>/dev/null | grep -q 'Enabled *: false' || fail "BMC 2: SOL still enabled"
+start=$SECONDS
+out=$(sold 10 bsadmin "s3:$PORT2") || fail "sol_drive: $out"
+[ "$out" = "s3 refused SOL disabled on the BMC" ] || fail "s3 (SOL disabled): $out"
+[ $((SECONDS - start)) -le 8 ] || fail "the refusal took $((SECONDS - start)) s to be seen"
+grep -aq 'Info: SOL payload disabled' "$T/sol/console/s3.log" || fail "s3 log: no ipmitool line"
+[ "$(sessions s3)" = 1 ] || fail "s3: $(sessions s3) sessions, want 1"
+! grep -aq 'again in' "$T/sol/console/s3.log" || fail "s3: a retry was scheduled"
+log "console capture: SOL disabled on the BMC: one session, 'SOL disabled on the BMC'"
 pass

@@ -18,7 +18,7 @@ set -uo pipefail
 E2E_DIR=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$E2E_DIR/../.." && pwd)
 BS_BUILD=${BS_BUILD:-$ROOT/build-test}
-source "$ROOT/tests/vm/run.sh"
+source "$ROOT/tests/vm/vfio_lib.sh"
 NIC_MODEL=${BS_VM_NIC:-virtio}
 case $NIC_MODEL in
 virtio) export BS_VM_MTU=${BS_VM_MTU:-9000}; ATFTP_BLK="1468 8192" PMD=net_virtio ;;
@@ -26,79 +26,27 @@ e1000e) ATFTP_BLK=1024 PMD=net_e1000_em ;;
 *) echo "FAIL: BS_VM_NIC=$NIC_MODEL: virtio or e1000e"; exit 1 ;;
 esac
 DP_MTU=${BS_VM_MTU:-1500}
-log() { echo "[$(date +%T)] $*"; }
-W=
-finish() {
-	local rc=$?
-	vm_kill
-	[ -n "$W" ] && [ -z "${BS_E2E_KEEP:-}" ] && rm -rf "$W"
-	[ -z "${BS_E2E_KEEP:-}" ] || echo "kept $W"
-	exit $rc
-}
-fail() {
-	echo "FAIL: $*"
-	[ -n "$W" ] && grep -E '^(VM|VM-[A-Z]+):|DMAR|Kernel panic' "$W/console.log" | tail -40
-	exit 1
-}
-why=$(vm_notrun_reason)
-[ -z "$why" ] || { echo "NOT RUN: $why"; exit 77; }
-for c in tftp atftp; do command -v $c >/dev/null || { echo "NOT RUN: $c not installed"; exit 77; }; done
-[ -x "$BS_BUILD/dataplane/bootstorm-dp" ] || fail "$BS_BUILD/dataplane/bootstorm-dp not built"
-# The guest sees the host's root except /tmp /run /var/tmp (tmpfs there): work
-# under the build dir.
-W=$(mktemp -d "$BS_BUILD/vm.XXXXXX")
-chmod 755 "$W"
-trap finish EXIT
-trap 'exit 130' INT TERM
+vfio_need tftp atftp
+vfio_workdir
 mkdir -p "$W/tftp"
 head -c $((1 << 20)) /dev/urandom >"$W/tftp/f1m"
 head -c 300000 /dev/urandom >"$W/tftp/f300k"
 head -c 513 /dev/urandom >"$W/tftp/f513"
 cp /usr/lib/PXELINUX/pxelinux.0 "$W/tftp/" 2>/dev/null || head -c 42000 /dev/urandom >"$W/tftp/pxelinux.0"
-cat >"$W/guest.yaml" <<Y
-server:
-  name: vfio
-  instance: vfio
-  state_dir: /tmp/state
-  ip: $VM_SERVER_IP/24
-  mac: 02:00:00:77:00:01
-dataplane:
-  eal: [-l, "0", --file-prefix, bsvfio, --iova-mode, va, --socket-mem, "256"]
-  ports:
-    - dev: "$VM_NIC"
-  workers: 1
-  mtu: $DP_MTU
-  idle_sleep_us: 100
-dhcp:
-  unknown_clients: allow
-  lease_time: 1h
-  subnets:
-    - subnet: 10.77.0.0/24
-      router: $VM_SERVER_IP
-      pools: [10.77.0.100-10.77.0.199]
-      next_server: $VM_SERVER_IP
+{
+	vfio_yaml_head 0 1
+	echo "  mtu: $DP_MTU"
+	vfio_yaml_dhcp
+	cat <<Y
 boot:
   next_server: $VM_SERVER_IP
   files:
     bios: pxelinux.0
-tftp:
-  root: /tmp/tftp
-  max_blksize: 8192
-  max_windowsize: 16
-  timeout: 1s
-  retries: 5
-http:
-  listen: 127.0.0.1:80
-  base_url: http://127.0.0.1
 Y
+	vfio_yaml_tftp_http 8192
+} >"$W/guest.yaml"
 t0=$SECONDS
-log "booting the guest (TCG, q35 + intel-iommu, NIC $NIC_MODEL, MTU $DP_MTU)"
-vm_start "$W" "$BS_BUILD" || { echo "NOT RUN: guest could not start: $(tail -3 "$W/qemu.log")"; exit 77; }
-if ! vm_wait_ready "$W" 180; then
-	grep -q 'VM-INIT: host root mounted' "$W/console.log" 2>/dev/null ||
-		{ tail -n 5 "$W/console.log" "$W/qemu.log"; echo "NOT RUN: guest did not boot to its script in 180 s"; exit 77; }
-	fail "guest dataplane not ready"
-fi
+vfio_boot "NIC $NIC_MODEL, MTU $DP_MTU" 180
 grep -E '^VM: |^VM-DP: .*(port 0|MTU)' "$W/console.log"
 tr -d '\r' <"$W/console.log" | grep -qE "^VM-DP: .*port 0: $PMD, .*chained tx yes" ||
 	fail "port 0 is not $PMD with chained tx: $(grep 'VM-DP: .*port 0' "$W/console.log")"
@@ -108,16 +56,7 @@ tr -d '\r' <"$W/console.log" | grep -qE "^VM-DP: .*port 0: $PMD, .*chained tx ye
 log "guest dataplane up ($((SECONDS - t0)) s)"
 
 # DHCP: busybox udhcpc on the tap (sets the address with its script).
-cat >"$W/udhcpc.sh" <<'S'
-#!/bin/sh
-[ "$1" = bound ] && ip addr add "$ip/${mask:-24}" dev "$interface" && echo "LEASE $ip from $serverid"
-exit 0
-S
-chmod 755 "$W/udhcpc.sh"
-ip netns exec "$VM_NS" timeout 60 busybox udhcpc -i "$VM_TAP" -f -n -q -t 8 -T 5 -s "$W/udhcpc.sh" >"$W/udhcpc.log" 2>&1 ||
-	fail "udhcpc: no lease: $(tail -3 "$W/udhcpc.log")"
-grep -q '^LEASE 10.77.0.1[0-9][0-9] ' "$W/udhcpc.log" || fail "udhcpc: $(cat "$W/udhcpc.log")"
-log "udhcpc: $(grep LEASE "$W/udhcpc.log")"
+vfio_lease
 
 sum() { sha256sum "$1" | cut -d' ' -f1; }
 dl=$W/dl; mkdir -p "$dl"
@@ -143,10 +82,8 @@ for f in f513 f300k f1m; do
 done
 vm_finish "$W"
 grep -E '^VM-(METRIC|DMESG): ' "$W/console.log"
-# (The serial console ends lines with CR LF.)
-metric() { tr -d '\r' <"$W/console.log" | awk -v k="VM-METRIC: bootstorm_$1_total" 'index($0, k" ") == 1 { print $NF; f = 1 } END { if (!f) print -1 }'; }
-grep -q '^VM-DONE' "$W/console.log" || fail "guest did not finish (no counters)"
-faults=$(grep -cE '^VM-DMESG: .*(DMAR: \[DMA|DMAR: DRHD: handling fault|fault addr|fault reason)' "$W/console.log")
+vfio_need_done
+faults=$(vfio_faults)
 [ "$lost" = 0 ] || fail "TFTP transfers lost or corrupted data through the PCI PMD (DMAR faults in the guest: $faults)"
 [ "$faults" = 0 ] || fail "$faults DMAR/IOMMU fault line(s) in the guest's kernel log"
 # Every block sent once (first sends = DATA - retransmissions) at the sizes

@@ -15,87 +15,26 @@ set -uo pipefail
 E2E_DIR=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$E2E_DIR/../.." && pwd)
 BS_BUILD=${BS_BUILD:-$ROOT/build-test}
-source "$ROOT/tests/vm/run.sh"
+source "$ROOT/tests/vm/vfio_lib.sh"
 export BS_VM_NIC=virtio BS_VM_QUEUES=2
-log() { echo "[$(date +%T)] $*"; }
-W=
-finish() {
-	local rc=$?
-	vm_kill
-	[ -n "$W" ] && [ -z "${BS_E2E_KEEP:-}" ] && rm -rf "$W"
-	[ -z "${BS_E2E_KEEP:-}" ] || echo "kept $W"
-	exit $rc
-}
-fail() {
-	echo "FAIL: $*"
-	[ -n "$W" ] && grep -E '^(VM|VM-[A-Z]+):|DMAR|Kernel panic' "$W/console.log" | tail -40
-	exit 1
-}
-why=$(vm_notrun_reason)
-[ -z "$why" ] || { echo "NOT RUN: $why"; exit 77; }
-for c in tftp atftp cc; do command -v $c >/dev/null || { echo "NOT RUN: $c not installed"; exit 77; }; done
-[ -x "$BS_BUILD/dataplane/bootstorm-dp" ] || fail "$BS_BUILD/dataplane/bootstorm-dp not built"
-W=$(mktemp -d "$BS_BUILD/vm.XXXXXX")
-chmod 755 "$W"
-trap finish EXIT
-trap 'exit 130' INT TERM
+vfio_need tftp atftp cc
+vfio_workdir
 cc -std=gnu11 -O1 -I"$ROOT" -o "$W/shm_workers" "$ROOT/tests/vm/shm_workers.c" "$ROOT/shm/counters.c" ||
 	fail "cannot build tests/vm/shm_workers.c"
 mkdir -p "$W/tftp"
 for i in 1 2 3 4 5 6 7 8; do head -c $((200000 + i * 1000)) /dev/urandom >"$W/tftp/f$i"; done
-cat >"$W/guest.yaml" <<Y
-server:
-  name: vfio
-  instance: vfio
-  state_dir: /tmp/state
-  ip: $VM_SERVER_IP/24
-  mac: 02:00:00:77:00:01
-dataplane:
-  eal: [-l, "0-1", --file-prefix, bsvfio, --iova-mode, va, --socket-mem, "256"]
-  ports:
-    - dev: "$VM_NIC"
-  workers: 2
-  idle_sleep_us: 100
-dhcp:
-  unknown_clients: allow
-  lease_time: 1h
-  subnets:
-    - subnet: 10.77.0.0/24
-      router: $VM_SERVER_IP
-      pools: [10.77.0.100-10.77.0.199]
-      next_server: $VM_SERVER_IP
-tftp:
-  root: /tmp/tftp
-  max_blksize: 1468
-  max_windowsize: 16
-  timeout: 1s
-  retries: 5
-http:
-  listen: 127.0.0.1:80
-  base_url: http://127.0.0.1
-Y
+{
+	vfio_yaml_head 0-1 2
+	vfio_yaml_dhcp
+	vfio_yaml_tftp_http 1468
+} >"$W/guest.yaml"
 t0=$SECONDS
-log "booting the guest (TCG, q35 + intel-iommu, virtio-net-pci mq=on rss=on, 2 queues)"
-vm_start "$W" "$BS_BUILD" || { echo "NOT RUN: guest could not start: $(tail -3 "$W/qemu.log")"; exit 77; }
-if ! vm_wait_ready "$W" 240; then
-	grep -q 'VM-INIT: host root mounted' "$W/console.log" 2>/dev/null ||
-		{ tail -n 5 "$W/console.log" "$W/qemu.log"; echo "NOT RUN: guest did not boot to its script in 240 s"; exit 77; }
-	fail "guest dataplane not ready"
-fi
+vfio_boot "virtio-net-pci mq=on rss=on, 2 queues" 240
 grep -E '^VM: ' "$W/console.log"
 tr -d '\r' <"$W/console.log" | grep -qE '^VM-DP: .*port 0: net_virtio, 2 queues, rss on' ||
 	fail "port not started with 2 queues and RSS: $(grep 'VM-DP: .*port 0' "$W/console.log")"
 log "guest dataplane up, 2 queues, rss on ($((SECONDS - t0)) s)"
-cat >"$W/udhcpc.sh" <<'S'
-#!/bin/sh
-[ "$1" = bound ] && ip addr add "$ip/${mask:-24}" dev "$interface" && echo "LEASE $ip from $serverid"
-exit 0
-S
-chmod 755 "$W/udhcpc.sh"
-ip netns exec "$VM_NS" timeout 60 busybox udhcpc -i "$VM_TAP" -f -n -q -t 8 -T 5 -s "$W/udhcpc.sh" >"$W/udhcpc.log" 2>&1 ||
-	fail "udhcpc: no lease: $(tail -3 "$W/udhcpc.log")"
-grep -q '^LEASE 10.77.0.1[0-9][0-9] ' "$W/udhcpc.log" || fail "udhcpc: $(cat "$W/udhcpc.log")"
-log "udhcpc: $(grep LEASE "$W/udhcpc.log")"
+vfio_lease
 dl=$W/dl; mkdir -p "$dl"
 s=$SECONDS
 for half in "1 2 3 4" "5 6 7 8"; do
@@ -119,11 +58,10 @@ done
 log "16 transfers, 4 at a time: $((SECONDS - s)) s, lost=$lost"
 vm_finish "$W"
 tr -d '\r' <"$W/console.log" | grep -E '^VM-WORKER: [01] (RX_PKTS|TX_PKTS|TFTP_TX_DATA|TFTP_XFER_DONE|TFTP_RX_RRQ|TFTP_RX_ACK|HANDOVER_TX|TFTP_HANDOVER_RX|TFTP_TID_RSS_MISS) '
-metric() { tr -d '\r' <"$W/console.log" | awk -v k="VM-METRIC: bootstorm_$1_total" 'index($0, k" ") == 1 { print $NF; f = 1 } END { if (!f) print -1 }'; }
 wmetric() { tr -d '\r' <"$W/console.log" | awk -v w="$1" -v k="$2" '$1 == "VM-WORKER:" && $2 == w && $3 == k { v = $4 } END { print v + 0 }'; }
-grep -q '^VM-DONE' "$W/console.log" || fail "guest did not finish (no counters)"
+vfio_need_done
 grep -q '^VM-WORKER: ' "$W/console.log" || fail "no per-worker counters from the guest"
-faults=$(grep -cE '^VM-DMESG: .*(DMAR: \[DMA|DMAR: DRHD: handling fault|fault addr|fault reason)' "$W/console.log")
+faults=$(vfio_faults)
 [ "$lost" = 0 ] || fail "TFTP transfers lost or corrupted with 2 workers (DMAR faults: $faults)"
 [ "$faults" = 0 ] || fail "$faults DMAR/IOMMU fault line(s) in the guest's kernel log"
 for w in 0 1; do

@@ -23,7 +23,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BS_BUILD=${BS_BUILD:-$ROOT/build}
 C=${VFIO_CLIENTS:-2}
-source "$ROOT/tests/vm/run.sh"
+source "$ROOT/tests/vm/vfio_lib.sh"
 export BS_VM_NIC=virtio
 export BS_VM_DP_WRAP="valgrind --tool=callgrind --collect-atstart=no --toggle-collect=dp_worker_main --callgrind-out-file=/tmp/cg.out"
 why=$(vm_notrun_reason)
@@ -36,19 +36,9 @@ trap 'vm_kill; rm -rf "$W"' EXIT
 trap 'exit 130' INT TERM
 mkdir -p "$W/tftp"
 head -c $((1 << 20)) /dev/urandom >"$W/tftp/f1m"
-cat >"$W/guest.yaml" <<Y
-server:
-  name: vfio
-  instance: vfio
-  state_dir: /tmp/state
-  ip: $VM_SERVER_IP/24
-  mac: 02:00:00:77:00:01
-dataplane:
-  eal: [-l, "0", --file-prefix, bsvfio, --iova-mode, va, --socket-mem, "256"]
-  ports:
-    - dev: "$VM_NIC"
-  workers: 1
-  idle_sleep_us: 100
+{
+	vfio_yaml_head "0" 1
+	cat <<Y
 dhcp:
   unknown_clients: allow
   subnets:
@@ -63,6 +53,7 @@ tftp:
 http:
   listen: 127.0.0.1:80
 Y
+} >"$W/guest.yaml"
 # After the transfers, in the guest: stop the dataplane (callgrind dumps on
 # exit) and report.
 cat >"$W/guest-final.sh" <<'G'

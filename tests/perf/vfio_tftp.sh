@@ -30,7 +30,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BS_BUILD=${BS_BUILD:-$ROOT/build}
 MB=${VFIO_MB:-4} C=${VFIO_CLIENTS:-4} RUNS=${VFIO_RUNS:-3} NW=${VFIO_WORKERS:-1} INSN=${VFIO_INSN:-0}
-source "$ROOT/tests/vm/run.sh"
+source "$ROOT/tests/vm/vfio_lib.sh"
 export BS_VM_NIC=virtio BS_VM_PEER=1
 why=$(vm_notrun_reason)
 [ -z "$why" ] || { echo "NOT RUN: $why"; exit 77; }
@@ -50,19 +50,9 @@ if [ "$INSN" = 1 ]; then
 	cores=1; ((NW > 1)) && cores=1-$NW
 	export BS_VM_SMP=$((NW + 1)) BS_VM_APPEND="isolcpus=$cores " BS_VM_PLUGIN="$W/insn.so,out=$W/insn.log"
 fi
-cat >"$W/guest.yaml" <<Y
-server:
-  name: vfio
-  instance: vfio
-  state_dir: /tmp/state
-  ip: $VM_SERVER_IP/24
-  mac: 02:00:00:77:00:01
-dataplane:
-  eal: [-l, "$cores", --file-prefix, bsvfio, --iova-mode, va, --socket-mem, "256"]
-  ports:
-    - dev: "$VM_NIC"
-  workers: $NW
-  idle_sleep_us: 100
+{
+	vfio_yaml_head "$cores" $NW
+	cat <<Y
 dhcp:
   unknown_clients: allow
   subnets:
@@ -78,6 +68,7 @@ http:
   listen: 127.0.0.1:80
   base_url: http://127.0.0.1
 Y
+} >"$W/guest.yaml"
 # In the guest: the kernel's NIC (MAC 02:00:00:78:00:01) gets 10.78.0.1, and
 # tftpd-hpa serves the same copy of the files (/tmp/tftp) there.
 cat >"$W/guest-extra.sh" <<'G'

@@ -5,7 +5,9 @@
  * not become paths, and captures through a fake ipmitool
  * (tests/unit/power/fake-sol.sh): the password only in the environment, a
  * `sol deactivate` before each activate, the escape "~." on stop, a dropped
- * session reconnected, owners holding one capture together.
+ * session reconnected, owners holding one capture together; why a session
+ * ended (ipmitool's own lines, one per case) and the backoff; a BMC that
+ * refuses SOL tried once, not again, until sol_start.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -145,6 +147,88 @@ test_bound(void **st)
 	assert_int_equal(sol_log_read(dir, "nothing-yet", b, sizeof(b)), -ENOENT);
 }
 
+/* ipmitool 1.8.19's output, as it prints it, for each case of sol_why.c;
+ * the first two are OpenIPMI ipmi_sim's answers (no `sol` line; `sol set
+ * enabled false`), the noise lines included. */
+static void
+test_classify(void **st)
+{
+	static const struct {
+		const char *out;
+		enum sol_end end;
+		const char *why; /* a substring of the reason; NULL: none */
+	} t[] = {
+		{ "Error activating SOL payload: Invalid command\n", SOL_END_REFUSED, "no SOL" },
+		{ "Info: SOL parameter 'Authentication (2)' not supported\n"
+		  "Info: SOL parameter 'Payload Port (8)' not supported - defaulting to 29623\n"
+		  "Info: SOL payload disabled\n", SOL_END_REFUSED, "SOL disabled" },
+		{ "Error activating SOL payload: Insufficient privilege level\n", SOL_END_REFUSED,
+		  "privilege" },
+		{ "Error activating SOL payload: Invalid data field in request\n", SOL_END_REFUSED,
+		  "no SOL" },
+		{ "Error activating SOL payload: Invalid command on LUN\n", SOL_END_REFUSED, "no SOL" },
+		{ "Error activating SOL payload: Cannot execute command, command disabled\n",
+		  SOL_END_REFUSED, "firmware" },
+		{ "Info: cannot activate SOL payload with encryption\n", SOL_END_REFUSED, "encrypted" },
+		{ "Info: cannot activate SOL payload without encryption\n", SOL_END_REFUSED,
+		  "requires" },
+		{ "Error: BMC requests SOL session on different port\n", SOL_END_REFUSED, "port" },
+		{ "Info: SOL payload already active on another session\n", SOL_END_BUSY, "another" },
+		{ "Info: SOL payload activation limit reached\n", SOL_END_BUSY, "other sessions" },
+		{ "Error: Unable to establish IPMI v2 / RMCP+ session\n", SOL_END_TRANSIENT,
+		  "no session" },
+		{ "Error activating SOL payload: Node busy\n", SOL_END_TRANSIENT, NULL },
+		{ "Error activating SOL payload: Unspecified error\n", SOL_END_TRANSIENT, NULL },
+		{ "Error: No response activating SOL payload\n", SOL_END_TRANSIENT, NULL },
+		{ "", SOL_END_TRANSIENT, NULL },
+		/* the session ran: the console that follows is the node's, even
+		 * when it prints ipmitool's words */
+		{ "[SOL Session operational.  Use ~? for help]\r\nSOL payload disabled\r\n",
+		  SOL_END_TRANSIENT, NULL },
+		/* "already de-activated" (deactivate) is not "disabled" */
+		{ "Info: SOL payload already de-activated\n", SOL_END_TRANSIENT, NULL },
+	};
+	const char *why;
+
+	(void)st;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		enum sol_end e = sol_classify(t[i].out, strlen(t[i].out), &why);
+
+		if (e != t[i].end || (t[i].why ? !strstr(why, t[i].why) : why[0] != 0))
+			fail_msg("case %zu: %s (%s), want %s (%s)", i, sol_end_name(e), why,
+				 sol_end_name(t[i].end), t[i].why ? t[i].why : "");
+	}
+	/* len bounds the read: a line cut by it does not match */
+	const char *s = "Info: SOL payload disabled";
+	assert_int_equal(sol_classify(s, strlen(s) - 1, &why), SOL_END_TRANSIENT);
+	assert_int_equal(sol_classify(s, strlen(s), &why), SOL_END_REFUSED);
+	assert_string_equal(sol_end_name(SOL_END_MAX), "?");
+}
+
+static void
+test_backoff(void **st)
+{
+	/* transient and busy: 1, 2, 4 ... 30, 30 s; a session of 30 s or more
+	 * starts again at 1 s; 29.999 s does not */
+	static const uint32_t want[] = { 1000, 2000, 4000, 8000, 16000, 30000, 30000 };
+	uint32_t cur = 0;
+
+	(void)st;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		assert_int_equal(sol_backoff_next(&cur, i % 2 ? SOL_END_BUSY : SOL_END_TRANSIENT, 10),
+				 want[i]);
+	assert_int_equal(sol_backoff_next(&cur, SOL_END_TRANSIENT, SOL_STABLE_MS - 1), 30000);
+	assert_int_equal(sol_backoff_next(&cur, SOL_END_TRANSIENT, SOL_STABLE_MS), 1000);
+	assert_int_equal(sol_backoff_next(&cur, SOL_END_TRANSIENT, 0), 2000);
+	/* refused: never again, and the backoff state is left as it was */
+	assert_int_equal(sol_backoff_next(&cur, SOL_END_REFUSED, 0), 0);
+	assert_int_equal(sol_backoff_next(&cur, SOL_END_REFUSED, SOL_STABLE_MS), 0);
+	assert_int_equal(cur, 4000);
+	/* a state that lost its way (0, below the minimum) starts at 1 s */
+	cur = 7;
+	assert_int_equal(sol_backoff_next(&cur, SOL_END_TRANSIENT, 0), 1000);
+}
+
 static char *
 slurp(const char *path)
 {
@@ -245,6 +329,81 @@ test_capture(void **st)
 	unlink(flog);
 }
 
+/* Activates in the fake's log of port. */
+static int
+activates(uint16_t port)
+{
+	char flog[64];
+	int n = 0;
+
+	snprintf(flog, sizeof(flog), "/tmp/bs-fake-sol-%u.log", port);
+	for (const char *p = slurp(flog); (p = strstr(p, "sol activate")); p++)
+		n++;
+	return n;
+}
+
+/* A BMC that refuses SOL is tried once; one whose SOL is busy again and
+ * again, with backoff.  Before sol_why.c both were retried (1, 2, 4 s...). */
+static void
+test_refused(void **st)
+{
+	struct sol_opts o = { dir, FAKE_SOL, 0, 0 };
+	struct pwr_cred cr = { "nosol", "bsadmin", "pw" };
+	struct bmc_addr a;
+	char flog[2][64], nlog[128], blog[128], why[96];
+	uint16_t port = (uint16_t)(30000 + (getpid() + 1) % 20000);
+
+	(void)st;
+	for (int i = 0; i < 2; i++) {
+		snprintf(flog[i], sizeof(flog[i]), "/tmp/bs-fake-sol-%u.log", port + i);
+		unlink(flog[i]);
+	}
+	assert_int_equal(sol_status("r1", why, sizeof(why)), SOL_ST_NONE);
+	assert_string_equal(why, "");
+	assert_int_equal(sol_init(&o), 0);
+	assert_int_equal(sol_start("r1", (addr(&a, "nosol", port), &a), &cr, SOL_OWN_CAMPAIGN), 0);
+	snprintf(cr.host, sizeof(cr.host), "busy");
+	assert_int_equal(sol_start("b1", (addr(&a, "busy", (uint16_t)(port + 1)), &a), &cr,
+				   SOL_OWN_AUTO), 0);
+	sol_log_path(nlog, sizeof(nlog), dir, "r1");
+	sol_log_path(blog, sizeof(blog), dir, "b1");
+	assert_true(wait_for(nlog, "[bootstorm sol: the BMC refuses SOL: SOL disabled on the BMC "
+				   "(exit 1); not tried again]"));
+	assert_int_equal(sol_status("r1", why, sizeof(why)), SOL_ST_REFUSED);
+	assert_string_equal(why, "SOL disabled on the BMC");
+	/* held still: console_tick does not start it again every second */
+	assert_int_equal(sol_owners("r1"), SOL_OWN_CAMPAIGN);
+	/* the busy one goes on: 1 s, 2 s, then its third end (~3 s in) */
+	assert_true(wait_for(blog, "again in 1 s: SOL in use by another session"));
+	assert_true(wait_for(blog, "again in 4 s: SOL in use by another session"));
+	enum sol_state bs = sol_status("b1", why, sizeof(why));
+	assert_true(bs == SOL_ST_WAITING || bs == SOL_ST_RUNNING);
+	assert_string_equal(why, "SOL in use by another session");
+	assert_int_equal(activates((uint16_t)(port + 1)), 3);
+	/* meanwhile the refusing BMC saw one activate, not three */
+	assert_int_equal(activates(port), 1);
+	assert_null(strstr(slurp(nlog), "again in"));
+
+	/* a new start (a campaign's retry) tries once more */
+	assert_int_equal(sol_start("r1", (addr(&a, "nosol", port), &a), &cr, SOL_OWN_ADMIN), 0);
+	for (int i = 0; i < 200 && activates(port) < 2; i++)
+		usleep(50 * 1000);
+	assert_int_equal(activates(port), 2);
+	for (int i = 0; i < 200 && sol_status("r1", NULL, 0) != SOL_ST_REFUSED; i++)
+		usleep(50 * 1000);
+	assert_int_equal(sol_status("r1", NULL, 0), SOL_ST_REFUSED);
+	assert_int_equal(sol_owners("r1"), SOL_OWN_CAMPAIGN | SOL_OWN_ADMIN);
+	/* a refused capture stops as any other */
+	assert_int_equal(sol_stop("r1", SOL_OWN_CAMPAIGN), 0);
+	assert_int_equal(sol_stop("r1", SOL_OWN_ADMIN), 0);
+	assert_true(wait_for(nlog, "capture stopped"));
+	assert_int_equal(sol_status("r1", NULL, 0), SOL_ST_NONE);
+	assert_string_equal(sol_state_name(SOL_ST_REFUSED), "refused");
+	sol_stop_all();
+	for (int i = 0; i < 2; i++)
+		unlink(flog[i]);
+}
+
 int
 main(void)
 {
@@ -252,6 +411,9 @@ main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_bound),
 		cmocka_unit_test(test_capture),
+		cmocka_unit_test(test_classify),
+		cmocka_unit_test(test_backoff),
+		cmocka_unit_test(test_refused),
 	};
 	return cmocka_run_group_tests(t, setup, teardown);
 }

@@ -16,20 +16,6 @@
 
 #define C(t, name) ((uint64_t)(t)->ctr[BS_CTR_##name])
 
-static int
-setup(void **state)
-{
-	*state = th_new();
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	th_free(*state);
-	return 0;
-}
-
 /* First packet sent to cport after an RRQ and a poll; NULL when none. */
 static struct th_pkt *
 answer(struct th *t, uint16_t cport, const char *file, const char *const *opts)
@@ -678,15 +664,6 @@ test_shared_mapping(void **state)
 
 /* ---- storm behaviour ---- */
 
-static int
-rx_from(struct th *t, uint32_t ip, uint16_t cport, uint16_t dport, const void *p, size_t len)
-{
-	struct tftp_rx rx = { .p = p, .len = len, .src_ip = ip, .dst_ip = TH_SERVER,
-			      .src_port = cport, .dst_port = dport, .now_ns = t->now };
-	enum bs_drop d = tftp_handle(t->e, t->s, &rx);
-	return d ? (int)bs_drop_ctr[d] : 0; /* tests name drops by their counter */
-}
-
 static void
 test_fairness(void **state)
 {
@@ -698,7 +675,7 @@ test_fairness(void **state)
 	free(d);
 	static const uint8_t rrq[] = "\0\1k\0octet\0blksize\0001468\0windowsize\00016\0";
 	for (unsigned i = 0; i < N; i++)
-		assert_int_equal(rx_from(t, 0x0a000000u + i + 1, 1000, TFTP_PORT, rrq, sizeof(rrq) - 1), 0);
+		assert_int_equal(th_rx_from(t, 0x0a000000u + i + 1, 1000, TFTP_PORT, rrq, sizeof(rrq) - 1), 0);
 	static uint16_t sport[N], have[N];
 	memset(sport, 0, sizeof(sport));
 	memset(have, 0, sizeof(have)); /* the table runs twice (main) */
@@ -716,7 +693,7 @@ test_fairness(void **state)
 			sport[i] = p->src_port;
 			uint8_t ack[4] = { 0, 4, 0, 0 };
 			if (th_op(p) == 6) {
-				rx_from(t, p->dst_ip, 1000, sport[i], ack, 4);
+				th_rx_from(t, p->dst_ip, 1000, sport[i], ack, 4);
 				continue;
 			}
 			if (th_blk(p) != (uint16_t)(have[i] + 1))
@@ -726,7 +703,7 @@ test_fairness(void **state)
 			if (last || have[i] % 16 == 0) {
 				ack[2] = (uint8_t)(have[i] >> 8);
 				ack[3] = (uint8_t)have[i];
-				rx_from(t, p->dst_ip, 1000, sport[i], ack, 4);
+				th_rx_from(t, p->dst_ip, 1000, sport[i], ack, 4);
 				if (last)
 					done++;
 			}
@@ -760,7 +737,7 @@ test_capacity(void **state)
 	/* per client: 4, each acknowledged (verified) before the next RRQ:
 	 * unverified ones are capped lower (test_tftp_sec) */
 	for (uint16_t p = 1; p <= 4; p++) {
-		assert_int_equal(rx_from(t, 0x0b000001, p, TFTP_PORT, rrq, sizeof(rrq) - 1), 0);
+		assert_int_equal(th_rx_from(t, 0x0b000001, p, TFTP_PORT, rrq, sizeof(rrq) - 1), 0);
 		t->npk = 0;
 		th_poll(t, 64);
 		uint16_t tid = 0;
@@ -768,21 +745,21 @@ test_capacity(void **state)
 			if (t->pk[k].dst_port == p)
 				tid = t->pk[k].src_port;
 		assert_int_not_equal(tid, 0);
-		assert_int_equal(rx_from(t, 0x0b000001, p, tid, ack1, 4), 0);
+		assert_int_equal(th_rx_from(t, 0x0b000001, p, tid, ack1, 4), 0);
 	}
 	t->npk = 0;
-	assert_int_equal(rx_from(t, 0x0b000001, 5, TFTP_PORT, rrq, sizeof(rrq) - 1),
+	assert_int_equal(th_rx_from(t, 0x0b000001, 5, TFTP_PORT, rrq, sizeof(rrq) - 1),
 			 BS_CTR_DROP_TFTP_PER_CLIENT);
 	assert_int_equal(t->npk, 0); /* dropped, not answered */
 	/* table: snap max_transfers 6 */
 	t->s->tftp_max_transfers = 6;
-	assert_int_equal(rx_from(t, 0x0b000002, 1, TFTP_PORT, rrq, sizeof(rrq) - 1), 0);
-	assert_int_equal(rx_from(t, 0x0b000003, 1, TFTP_PORT, rrq, sizeof(rrq) - 1), 0);
-	assert_int_equal(rx_from(t, 0x0b000004, 1, TFTP_PORT, rrq, sizeof(rrq) - 1),
+	assert_int_equal(th_rx_from(t, 0x0b000002, 1, TFTP_PORT, rrq, sizeof(rrq) - 1), 0);
+	assert_int_equal(th_rx_from(t, 0x0b000003, 1, TFTP_PORT, rrq, sizeof(rrq) - 1), 0);
+	assert_int_equal(th_rx_from(t, 0x0b000004, 1, TFTP_PORT, rrq, sizeof(rrq) - 1),
 			 BS_CTR_DROP_TFTP_FULL);
 	assert_int_equal(tftp_active(t->e), 6);
 	/* retransmitted RRQ: no second transfer */
-	assert_int_equal(rx_from(t, 0x0b000002, 1, TFTP_PORT, rrq, sizeof(rrq) - 1),
+	assert_int_equal(th_rx_from(t, 0x0b000002, 1, TFTP_PORT, rrq, sizeof(rrq) - 1),
 			 BS_CTR_DROP_TFTP_DUP_RRQ);
 	/* a client ERROR ends one: room again */
 	t->npk = 0;
@@ -793,15 +770,15 @@ test_capacity(void **state)
 			sp = t->pk[k].src_port;
 	assert_true(sp != 0);
 	static const uint8_t err[] = "\0\5\0\0bye\0";
-	assert_int_equal(rx_from(t, 0x0b000002, 1, sp, err, sizeof(err) - 1),
+	assert_int_equal(th_rx_from(t, 0x0b000002, 1, sp, err, sizeof(err) - 1),
 			 BS_CTR_DROP_TFTP_CLIENT_ERROR);
 	assert_int_equal(tftp_active(t->e), 5);
-	assert_int_equal(rx_from(t, 0x0b000004, 1, TFTP_PORT, rrq, sizeof(rrq) - 1), 0);
+	assert_int_equal(th_rx_from(t, 0x0b000004, 1, TFTP_PORT, rrq, sizeof(rrq) - 1), 0);
 	/* engine capacity (max_transfers of the engine) */
 	th_engine(t, 2, UINT32_MAX);
-	assert_int_equal(rx_from(t, 0x0c000001, 1, TFTP_PORT, rrq, sizeof(rrq) - 1), 0);
-	assert_int_equal(rx_from(t, 0x0c000002, 1, TFTP_PORT, rrq, sizeof(rrq) - 1), 0);
-	assert_int_equal(rx_from(t, 0x0c000003, 1, TFTP_PORT, rrq, sizeof(rrq) - 1),
+	assert_int_equal(th_rx_from(t, 0x0c000001, 1, TFTP_PORT, rrq, sizeof(rrq) - 1), 0);
+	assert_int_equal(th_rx_from(t, 0x0c000002, 1, TFTP_PORT, rrq, sizeof(rrq) - 1), 0);
+	assert_int_equal(th_rx_from(t, 0x0c000003, 1, TFTP_PORT, rrq, sizeof(rrq) - 1),
 			 BS_CTR_DROP_TFTP_FULL);
 }
 
@@ -814,16 +791,16 @@ test_saturation_prefers_running(void **state)
 	free(d);
 	static const uint8_t rrq[] = "\0\1s\0octet\0";
 	for (uint32_t i = 1; i <= 40; i++)
-		rx_from(t, 0x0d000000 + i, 1, TFTP_PORT, rrq, sizeof(rrq) - 1);
+		th_rx_from(t, 0x0d000000 + i, 1, TFTP_PORT, rrq, sizeof(rrq) - 1);
 	t->npk = 0;
 	th_poll(t, 16); /* 40 ready, 16 sent: saturated, admit 1 token */
 	uint64_t before = C(t, DROP_TFTP_SATURATED);
-	assert_int_equal(rx_from(t, 0x0e000001, 1, TFTP_PORT, rrq, sizeof(rrq) - 1), 0);
-	assert_int_equal(rx_from(t, 0x0e000002, 1, TFTP_PORT, rrq, sizeof(rrq) - 1),
+	assert_int_equal(th_rx_from(t, 0x0e000001, 1, TFTP_PORT, rrq, sizeof(rrq) - 1), 0);
+	assert_int_equal(th_rx_from(t, 0x0e000002, 1, TFTP_PORT, rrq, sizeof(rrq) - 1),
 			 BS_CTR_DROP_TFTP_SATURATED);
 	assert_int_equal(C(t, DROP_TFTP_SATURATED), before + 1);
 	th_poll(t, 1000); /* drains: not saturated any more */
-	assert_int_equal(rx_from(t, 0x0e000002, 1, TFTP_PORT, rrq, sizeof(rrq) - 1), 0);
+	assert_int_equal(th_rx_from(t, 0x0e000002, 1, TFTP_PORT, rrq, sizeof(rrq) - 1), 0);
 }
 
 /* Global cap on reserved window bytes: 3 windows of 16 x 512 for 10
@@ -845,7 +822,7 @@ test_global_cap(void **state)
 	t->e = tftp_engine_new(&env, &lim);
 	static const uint8_t rrq[] = "\0\1g\0octet\0windowsize\00016\0";
 	for (unsigned i = 0; i < N; i++)
-		assert_int_equal(rx_from(t, 0x0f000001u + i, 7, TFTP_PORT, rrq, sizeof(rrq) - 1), 0);
+		assert_int_equal(th_rx_from(t, 0x0f000001u + i, 7, TFTP_PORT, rrq, sizeof(rrq) - 1), 0);
 	uint16_t sport[N] = { 0 }, have[N] = { 0 }, acked[N] = { 0 };
 	unsigned done = 0, max_unacked = 0;
 	for (int round = 0; round < 5000 && done < N; round++) {
@@ -857,7 +834,7 @@ test_global_cap(void **state)
 			sport[i] = p->src_port;
 			if (th_op(p) == 6) {
 				uint8_t a0[4] = { 0, 4, 0, 0 };
-				rx_from(t, p->dst_ip, 7, sport[i], a0, 4);
+				th_rx_from(t, p->dst_ip, 7, sport[i], a0, 4);
 				continue;
 			}
 			assert_int_equal(th_blk(p), (uint16_t)(have[i] + 1));
@@ -873,7 +850,7 @@ test_global_cap(void **state)
 			bool last = (size_t)have[i] * BS > 40000;
 			if (have[i] != acked[i] && (have[i] % W == 0 || last)) {
 				uint8_t a[4] = { 0, 4, (uint8_t)(have[i] >> 8), (uint8_t)have[i] };
-				rx_from(t, 0x0f000001u + i, 7, sport[i], a, 4);
+				th_rx_from(t, 0x0f000001u + i, 7, sport[i], a, 4);
 				acked[i] = have[i];
 				done += last;
 			}
@@ -1020,34 +997,30 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_negotiation, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sizes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_size_multiple_ends_with_empty_block, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rollover, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_one_gib, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_window_losses, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dup_and_reordered_acks, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_timeout_retries, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_path_escape, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_gen_root_first, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_replace_during_transfer, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unstable_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_netascii, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_negative_cache, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_shared_mapping, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fairness, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_capacity, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_saturation_prefers_running, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_global_cap, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_enobufs_retry, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tid_ownership, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_negotiation, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_sizes, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_size_multiple_ends_with_empty_block, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_rollover, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_one_gib, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_window_losses, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_dup_and_reordered_acks, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_timeout_retries, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_path_escape, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_gen_root_first, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_replace_during_transfer, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_unstable_file, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_netascii, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_negative_cache, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_shared_mapping, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_fairness, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_capacity, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_saturation_prefers_running, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_global_cap, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_enobufs_retry, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_input, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_events, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_tid_ownership, th_setup, th_teardown),
 	};
-	/* every case twice: DATA one packet per send(), then in runs through
-	 * send_data() as bootstorm-dp sends them */
-	int failed = cmocka_run_group_tests_name("tftp", tests, NULL, NULL);
-	th_runs = true;
-	failed += cmocka_run_group_tests_name("tftp-runs", tests, NULL, NULL);
-	return failed;
+	/* every case twice: DATA one packet per send(), then in runs */
+	return th_run_both("tftp", tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -181,27 +181,13 @@ test_pick_miss_falls_back(void **state)
 	assert_int_equal(C(t, TFTP_TID_RSS_MISS), 1);
 }
 
-static int
-setup(void **state)
-{
-	*state = th_new();
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	th_free(*state);
-	return 0;
-}
-
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ms_vectors),
-		cmocka_unit_test_setup_teardown(test_pick_local, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pick_miss_falls_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pick_local, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_pick_miss_falls_back, th_setup, th_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,49 +20,6 @@
 #define C(t, name) ((uint64_t)(t)->ctr[BS_CTR_##name])
 #define VICTIM	   0x0a4d0063u /* 10.77.0.99: a host that never sent an RRQ */
 
-static int
-setup(void **state)
-{
-	*state = th_new();
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	th_free(*state);
-	return 0;
-}
-
-static int
-rrq_from(struct th *t, uint32_t ip, uint16_t cport, const char *file, const char *mode)
-{
-	uint8_t b[512];
-	size_t n = 0, l;
-	b[n++] = 0;
-	b[n++] = 1;
-	l = strlen(file) + 1;
-	memcpy(b + n, file, l);
-	n += l;
-	l = strlen(mode) + 1;
-	memcpy(b + n, mode, l);
-	n += l;
-	struct tftp_rx rx = { .p = b, .len = n, .src_ip = ip, .dst_ip = TH_SERVER,
-			      .src_port = cport, .dst_port = TFTP_PORT, .now_ns = t->now };
-	enum bs_drop d = tftp_handle(t->e, t->s, &rx);
-	return d ? (int)bs_drop_ctr[d] : 0; /* tests name drops by their counter */
-}
-
-static int
-ack_from(struct th *t, uint32_t ip, uint16_t cport, uint16_t sport, uint16_t block)
-{
-	uint8_t b[4] = { 0, 4, (uint8_t)(block >> 8), (uint8_t)block };
-	struct tftp_rx rx = { .p = b, .len = 4, .src_ip = ip, .dst_ip = TH_SERVER,
-			      .src_port = cport, .dst_port = sport, .now_ns = t->now };
-	enum bs_drop d = tftp_handle(t->e, t->s, &rx);
-	return d ? (int)bs_drop_ctr[d] : 0; /* tests name drops by their counter */
-}
-
 /* Server TID of the first packet to (ip, cport) in this poll; 0 none. */
 static uint16_t
 polled_tid(struct th *t, uint32_t ip, uint16_t cport)
@@ -104,7 +61,7 @@ test_tid_unpredictable(void **state)
 	for (unsigned run = 0; run < 2; run++) {
 		th_engine(t, 256, UINT32_MAX);
 		for (uint16_t i = 0; i < N; i++) {
-			assert_int_equal(rrq_from(t, TH_CLIENT + i / 2, (uint16_t)(2000 + i), "f", "octet"), 0);
+			assert_int_equal(th_rrq_from(t, TH_CLIENT + i / 2, (uint16_t)(2000 + i), "f", "octet"), 0);
 			uint16_t tid = polled_tid(t, TH_CLIENT + i / 2, (uint16_t)(2000 + i));
 			assert_int_not_equal(tid, 0);
 			assert_int_equal(tftp_port_owner(t->s, tid, 1), 0);
@@ -131,7 +88,7 @@ test_blind_ack_dropped(void **state)
 	free(d);
 	uint16_t cport = 3000, tid = 0, guess = 0;
 	for (unsigned tries = 0; tries < 20; tries++, cport++) {
-		assert_int_equal(rrq_from(t, VICTIM, cport, "big", "octet"), 0);
+		assert_int_equal(th_rrq_from(t, VICTIM, cport, "big", "octet"), 0);
 		tid = polled_tid(t, VICTIM, cport);
 		guess = public_tid(t->s, VICTIM, cport);
 		if (tid != guess)
@@ -139,7 +96,7 @@ test_blind_ack_dropped(void **state)
 	}
 	assert_int_not_equal(tid, 0);
 	uint64_t unknown = C(t, DROP_TFTP_UNKNOWN_TID);
-	assert_int_equal(ack_from(t, VICTIM, cport, guess, 1), BS_CTR_DROP_TFTP_UNKNOWN_TID);
+	assert_int_equal(th_ack_from(t, VICTIM, cport, guess, 1), BS_CTR_DROP_TFTP_UNKNOWN_TID);
 	assert_int_equal(C(t, DROP_TFTP_UNKNOWN_TID), unknown + 1);
 	for (int i = 0; i < 80; i++) { /* 1 s of sends + TFTP_UNV_LINGER_MS */
 		t->now += 100 * TH_MS;
@@ -182,9 +139,9 @@ test_netascii_spellings(void **state)
 	char name[128];
 	for (unsigned i = 0; i < SPELLINGS; i++) {
 		spelling(i + 1, name);
-		assert_int_equal(rrq_from(t, VICTIM + i, 1000, name, "netascii"), 0);
+		assert_int_equal(th_rrq_from(t, VICTIM + i, 1000, name, "netascii"), 0);
 	}
-	assert_int_equal(rrq_from(t, VICTIM + 100, 1000, "big", "netascii"), 0);
+	assert_int_equal(th_rrq_from(t, VICTIM + 100, 1000, "big", "netascii"), 0);
 	assert_int_equal(tftp_active(t->e), SPELLINGS + 1);
 	/* one entry, one mapping, one conversion, whatever the spelling */
 	assert_int_equal(tftp_cache_entries(t->e->cache), 1);
@@ -193,7 +150,7 @@ test_netascii_spellings(void **state)
 	assert_int_equal(C(t, TFTP_CACHE_MISS), 1);
 	/* ".." stays refused, not folded away */
 	t->npk = 0;
-	assert_int_equal(rrq_from(t, VICTIM + 101, 1000, "a/../big", "octet"),
+	assert_int_equal(th_rrq_from(t, VICTIM + 101, 1000, "a/../big", "octet"),
 			 BS_CTR_DROP_TFTP_PATH_ESCAPE);
 }
 
@@ -213,16 +170,16 @@ test_netascii_caps(void **state)
 	}
 	free(d);
 	t->npk = 0;
-	assert_int_equal(rrq_from(t, VICTIM, 1000, "huge", "netascii"), BS_CTR_DROP_TFTP_ASCII_CAP);
+	assert_int_equal(th_rrq_from(t, VICTIM, 1000, "huge", "netascii"), BS_CTR_DROP_TFTP_ASCII_CAP);
 	assert_int_equal(t->npk, 1);
 	assert_int_equal(th_op(&t->pk[0]), 5);
 	assert_int_equal(th_blk(&t->pk[0]), 0);
 	/* octet is not affected */
-	assert_int_equal(rrq_from(t, VICTIM, 1001, "huge", "octet"), 0);
+	assert_int_equal(th_rrq_from(t, VICTIM, 1001, "huge", "octet"), 0);
 	/* 5 copies of 3 MiB fit in 16 MiB, the 6th does not */
 	for (int i = 0; i < 6; i++) {
 		snprintf(name, sizeof(name), "p%d", i);
-		int rc = rrq_from(t, VICTIM + 1 + (uint32_t)i, 1000, name, "netascii");
+		int rc = th_rrq_from(t, VICTIM + 1 + (uint32_t)i, 1000, name, "netascii");
 		assert_int_equal(rc, i < 5 ? 0 : BS_CTR_DROP_TFTP_ASCII_CAP);
 	}
 	assert_true(tftp_cache_ascii_bytes(t->e->cache) <= 16u << 20);
@@ -250,7 +207,7 @@ test_unverified_short_life(void **state)
 		if (with_opts)
 			th_rrq(t, cport, "k", "octet", opts);
 		else
-			assert_int_equal(rrq_from(t, TH_CLIENT, cport, "k", "octet"), 0);
+			assert_int_equal(th_rrq_from(t, TH_CLIENT, cport, "k", "octet"), 0);
 		unsigned pkts = 0;
 		uint64_t last = t0;
 		while (tftp_active(t->e) && t->now - t0 < 40000 * TH_MS) {
@@ -298,13 +255,13 @@ test_unverified_late_ack(void **state)
 	th_write(t, "lk", d, 2000);
 	free(d);
 	uint64_t t0 = t->now;
-	assert_int_equal(rrq_from(t, TH_CLIENT, 6000, "lk", "octet"), 0);
+	assert_int_equal(th_rrq_from(t, TH_CLIENT, 6000, "lk", "octet"), 0);
 	uint16_t tid = polled_tid(t, TH_CLIENT, 6000);
 	assert_int_not_equal(tid, 0);
 	/* DATA 1 and one resend, then silence (ACKs lost) */
 	assert_int_equal(run_until(t, 6000, t0 + 1500 * TH_MS), 1);
 	assert_int_equal(run_until(t, 6000, t0 + 5000 * TH_MS), 0);
-	assert_int_equal(ack_from(t, TH_CLIENT, 6000, tid, 1), 0);
+	assert_int_equal(th_ack_from(t, TH_CLIENT, 6000, tid, 1), 0);
 	uint16_t blk = 1;
 	for (int i = 0; i < 10 && blk < 4; i++) {
 		t->npk = 0;
@@ -312,15 +269,15 @@ test_unverified_late_ack(void **state)
 		for (unsigned k = 0; k < t->npk; k++)
 			if (t->pk[k].dst_port == 6000 && th_op(&t->pk[k]) == 3 &&
 			    th_blk(&t->pk[k]) == blk + 1)
-				assert_int_equal(ack_from(t, TH_CLIENT, 6000, tid, ++blk), 0);
+				assert_int_equal(th_ack_from(t, TH_CLIENT, 6000, tid, ++blk), 0);
 	}
 	assert_int_equal(blk, 4); /* 2000 bytes: blocks 1-4 */
 	assert_int_equal(C(t, TFTP_XFER_DONE), 1);
 	/* a retransmitted RRQ while lingering: a new transfer, DATA 1 again */
 	t0 = t->now;
-	assert_int_equal(rrq_from(t, TH_CLIENT, 6001, "lk", "octet"), 0);
+	assert_int_equal(th_rrq_from(t, TH_CLIENT, 6001, "lk", "octet"), 0);
 	assert_int_equal(run_until(t, 6001, t0 + 3000 * TH_MS), 2);
-	assert_int_equal(rrq_from(t, TH_CLIENT, 6001, "lk", "octet"), 0);
+	assert_int_equal(th_rrq_from(t, TH_CLIENT, 6001, "lk", "octet"), 0);
 	assert_int_equal(run_until(t, 6001, t0 + 3100 * TH_MS), 1);
 }
 
@@ -336,7 +293,7 @@ test_unverified_per_client(void **state)
 	th_write(t, "v", "hello", 5);
 	unsigned admitted = 0, data = 0;
 	for (uint16_t p = 0; p < 100; p++) {
-		int rc = rrq_from(t, VICTIM, (uint16_t)(3000 + p), "v", "octet");
+		int rc = th_rrq_from(t, VICTIM, (uint16_t)(3000 + p), "v", "octet");
 		assert_true(rc == 0 || rc == (int)BS_CTR_DROP_TFTP_PER_CLIENT);
 		admitted += rc == 0;
 		t->npk = 0;
@@ -353,18 +310,18 @@ test_unverified_per_client(void **state)
 		t->now += 50 * TH_MS;
 	}
 	assert_true(data <= 2 * 2);
-	assert_int_equal(rrq_from(t, VICTIM, 4000, "v", "octet"), 0);
+	assert_int_equal(th_rrq_from(t, VICTIM, 4000, "v", "octet"), 0);
 	/* a real client: two RRQs in flight, the first ACKed, a third fits */
 	uint8_t *d = th_pattern(4000, 3);
 	th_write(t, "big", d, 4000);
 	free(d);
-	assert_int_equal(rrq_from(t, TH_CLIENT, 5000, "big", "octet"), 0);
-	assert_int_equal(rrq_from(t, TH_CLIENT, 5001, "big", "octet"), 0);
-	assert_int_equal(rrq_from(t, TH_CLIENT, 5002, "big", "octet"),
+	assert_int_equal(th_rrq_from(t, TH_CLIENT, 5000, "big", "octet"), 0);
+	assert_int_equal(th_rrq_from(t, TH_CLIENT, 5001, "big", "octet"), 0);
+	assert_int_equal(th_rrq_from(t, TH_CLIENT, 5002, "big", "octet"),
 			 BS_CTR_DROP_TFTP_PER_CLIENT);
 	uint16_t tid = polled_tid(t, TH_CLIENT, 5000);
-	assert_int_equal(ack_from(t, TH_CLIENT, 5000, tid, 1), 0);
-	assert_int_equal(rrq_from(t, TH_CLIENT, 5002, "big", "octet"), 0);
+	assert_int_equal(th_ack_from(t, TH_CLIENT, 5000, tid, 1), 0);
+	assert_int_equal(th_rrq_from(t, TH_CLIENT, 5002, "big", "octet"), 0);
 }
 
 /* The table full of spoofed RRQs (each sent its block 1, none ever ACKs):
@@ -380,7 +337,7 @@ test_spoofed_flood_real_client_served(void **state)
 	th_engine(t, MAX, UINT32_MAX);
 	unsigned admitted = 0;
 	for (uint32_t i = 0; i < FLOOD; i++) {
-		admitted += rrq_from(t, 0x0b000000u + i, 1000, "boot", "octet") == 0;
+		admitted += th_rrq_from(t, 0x0b000000u + i, 1000, "boot", "octet") == 0;
 		if (i % 8 == 7) {
 			t->npk = 0;
 			th_poll(t, 64);
@@ -413,19 +370,19 @@ test_eviction_order(void **state)
 	th_write(t, "e", "hello", 5);
 	th_engine(t, MAX, UINT32_MAX);
 	for (uint32_t i = 0; i < MAX; i++)
-		assert_int_equal(rrq_from(t, 0x0c000000u + i, 1000, "e", "octet"), 0);
+		assert_int_equal(th_rrq_from(t, 0x0c000000u + i, 1000, "e", "octet"), 0);
 	t->npk = 0;
 	th_poll(t, 64); /* all sent: evictable */
-	assert_int_equal(rrq_from(t, TH_CLIENT, 5000, "e", "octet"), 0);
+	assert_int_equal(th_rrq_from(t, TH_CLIENT, 5000, "e", "octet"), 0);
 	uint16_t tid = polled_tid(t, TH_CLIENT, 5000);
 	assert_int_not_equal(tid, 0);
 	/* MAX - 1 more spoofed RRQs evict the spoofed ones, not the client */
 	for (uint32_t i = 0; i < MAX - 1; i++) {
-		assert_int_equal(rrq_from(t, 0x0d000000u + i, 1000, "e", "octet"), 0);
+		assert_int_equal(th_rrq_from(t, 0x0d000000u + i, 1000, "e", "octet"), 0);
 		th_poll(t, 64);
 	}
 	assert_int_equal(tftp_active(t->e), MAX);
-	assert_int_equal(ack_from(t, TH_CLIENT, 5000, tid, 1), 0);
+	assert_int_equal(th_ack_from(t, TH_CLIENT, 5000, tid, 1), 0);
 	assert_int_equal(C(t, TFTP_XFER_DONE), 1);
 	assert_int_equal(C(t, TFTP_UNV_EVICT), MAX);
 }
@@ -443,7 +400,7 @@ test_burst_within_share_age(void **state)
 	th_write(t, "k", "kernel", 6);
 	th_engine(t, MAX, UINT32_MAX);
 	for (uint32_t i = 0; i < BURST; i++)
-		assert_int_equal(rrq_from(t, 0x0e000000u + i, 1000, "k", "octet"), 0);
+		assert_int_equal(th_rrq_from(t, 0x0e000000u + i, 1000, "k", "octet"), 0);
 	t->npk = 0;
 	th_poll(t, 256);
 	for (uint32_t i = 0; i < BURST; i++) {
@@ -455,22 +412,22 @@ test_burst_within_share_age(void **state)
 	}
 	/* more RRQs within the age: admitted, nobody evicted */
 	for (uint32_t i = 0; i < 8; i++)
-		assert_int_equal(rrq_from(t, 0x0f000000u + i, 1000, "k", "octet"), 0);
+		assert_int_equal(th_rrq_from(t, 0x0f000000u + i, 1000, "k", "octet"), 0);
 	assert_int_equal(C(t, TFTP_UNV_EVICT), 0);
 	t->now += 10 * TH_MS;
 	for (uint32_t i = 0; i < BURST; i++)
-		assert_int_equal(ack_from(t, 0x0e000000u + i, 1000, tid[i], 1), 0);
+		assert_int_equal(th_ack_from(t, 0x0e000000u + i, 1000, tid[i], 1), 0);
 	assert_int_equal(C(t, TFTP_XFER_DONE), BURST);
 	/* the 8 late ones never ACK: past the age, the share evicts them */
 	t->npk = 0;
 	th_poll(t, 256);
 	for (uint32_t i = 0; i < 16; i++)
-		assert_int_equal(rrq_from(t, 0x10000000u + i, 1000, "k", "octet"), 0);
+		assert_int_equal(th_rrq_from(t, 0x10000000u + i, 1000, "k", "octet"), 0);
 	assert_int_equal(C(t, TFTP_UNV_EVICT), 0);
 	t->now += (TFTP_UNV_MIN_AGE_MS + 1) * TH_MS;
 	t->npk = 0;
 	th_poll(t, 256);
-	assert_int_equal(rrq_from(t, 0x11000000u, 1000, "k", "octet"), 0);
+	assert_int_equal(th_rrq_from(t, 0x11000000u, 1000, "k", "octet"), 0);
 	assert_int_equal(C(t, TFTP_UNV_EVICT), 1);
 }
 
@@ -503,20 +460,17 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_tid_unpredictable, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_blind_ack_dropped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_netascii_spellings, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_netascii_caps, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unverified_short_life, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unverified_per_client, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unverified_late_ack, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_spoofed_flood_real_client_served, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_burst_within_share_age, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_eviction_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_zero_byte_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tid_unpredictable, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_blind_ack_dropped, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_netascii_spellings, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_netascii_caps, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_unverified_short_life, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_unverified_per_client, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_unverified_late_ack, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_spoofed_flood_real_client_served, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_burst_within_share_age, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_eviction_order, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_zero_byte_file, th_setup, th_teardown),
 	};
-	int failed = cmocka_run_group_tests_name("tftp-sec", tests, NULL, NULL);
-	th_runs = true;
-	failed += cmocka_run_group_tests_name("tftp-sec-runs", tests, NULL, NULL);
-	return failed;
+	return th_run_both("tftp-sec", tests, sizeof(tests) / sizeof(tests[0]));
 }

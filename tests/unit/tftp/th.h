@@ -244,24 +244,74 @@ th_free(struct th *t)
 	free(t);
 }
 
-/* Packet helpers. */
+/* cmocka setup/teardown: a fresh harness per test case in *state. */
+static inline int
+th_setup(void **state)
+{
+	*state = th_new();
+	return 0;
+}
+
+static inline int
+th_teardown(void **state)
+{
+	th_free(*state);
+	return 0;
+}
+
+#ifdef cmocka_unit_test
+/* Runs a group twice: DATA one packet per send(), then in runs through
+ * send_data() as bootstorm-dp sends them (group names NAME, NAME-runs).
+ * Only where cmocka.h was included first. */
+static inline int
+th_run_both(const char *name, const struct CMUnitTest *tests, size_t n)
+{
+	char runs[64];
+
+	th_runs = false;
+	int failed = _cmocka_run_group_tests(name, tests, n, NULL, NULL);
+	snprintf(runs, sizeof(runs), "%s-runs", name);
+	th_runs = true;
+	return failed + _cmocka_run_group_tests(runs, tests, n, NULL, NULL);
+}
+#endif
+
+/* Packet helpers.  They return 0 or the counter of the drop (tests name
+ * drops by their counter).  th_rx & co. come from TH_CLIENT with the MAC
+ * 52:54:00:00:00:01 (boot events carry it); the _from variants from any
+ * ip, with no MAC, as a spoofer or another host. */
+static inline int
+th_rx_mac(struct th *t, uint32_t ip, const uint8_t *mac, uint16_t cport, uint16_t dport,
+	  const void *p, size_t len)
+{
+	struct tftp_rx rx = {
+		.p = p, .len = len, .src_ip = ip, .dst_ip = TH_SERVER,
+		.src_port = cport, .dst_port = dport, .now_ns = t->now,
+	};
+	if (mac)
+		memcpy(rx.src_mac, mac, sizeof(rx.src_mac));
+	enum bs_drop d = tftp_handle(t->e, t->s, &rx);
+	return d ? (int)bs_drop_ctr[d] : 0;
+}
+
 static inline int
 th_rx(struct th *t, uint16_t cport, uint16_t dport, const void *p, size_t len)
 {
-	struct tftp_rx rx = {
-		.p = p, .len = len, .src_ip = TH_CLIENT, .dst_ip = TH_SERVER,
-		.src_port = cport, .dst_port = dport, .now_ns = t->now,
-		.src_mac = { 0x52, 0x54, 0, 0, 0, 1 },
-	};
-	enum bs_drop d = tftp_handle(t->e, t->s, &rx);
-	return d ? (int)bs_drop_ctr[d] : 0; /* tests name drops by their counter */
+	static const uint8_t mac[6] = { 0x52, 0x54, 0, 0, 0, 1 };
+	return th_rx_mac(t, TH_CLIENT, mac, cport, dport, p, len);
 }
 
-/* RRQ with options given as "name", "value", ..., NULL. */
 static inline int
-th_rrq(struct th *t, uint16_t cport, const char *file, const char *mode, const char *const *opts)
+th_rx_from(struct th *t, uint32_t ip, uint16_t cport, uint16_t dport, const void *p, size_t len)
 {
-	uint8_t b[1024];
+	return th_rx_mac(t, ip, NULL, cport, dport, p, len);
+}
+
+/* An RRQ into b (1024 bytes) with options given as "name", "value", ...,
+ * NULL; its length. */
+static inline size_t
+th_rrq_pkt(uint8_t *b, const char *file, const char *mode, const char *const *opts)
+{
 	size_t n = 0;
 	b[n++] = 0;
 	b[n++] = 1;
@@ -276,7 +326,22 @@ th_rrq(struct th *t, uint16_t cport, const char *file, const char *mode, const c
 		memcpy(b + n, *opts, l);
 		n += l;
 	}
-	return th_rx(t, cport, TFTP_PORT, b, n);
+	return n;
+}
+
+static inline int
+th_rrq(struct th *t, uint16_t cport, const char *file, const char *mode, const char *const *opts)
+{
+	uint8_t b[1024];
+	return th_rx(t, cport, TFTP_PORT, b, th_rrq_pkt(b, file, mode, opts));
+}
+
+/* An RRQ without options from ip. */
+static inline int
+th_rrq_from(struct th *t, uint32_t ip, uint16_t cport, const char *file, const char *mode)
+{
+	uint8_t b[1024];
+	return th_rx_from(t, ip, cport, TFTP_PORT, b, th_rrq_pkt(b, file, mode, NULL));
 }
 
 static inline int
@@ -284,6 +349,13 @@ th_ack(struct th *t, uint16_t cport, uint16_t sport, uint16_t block)
 {
 	uint8_t b[4] = { 0, 4, (uint8_t)(block >> 8), (uint8_t)block };
 	return th_rx(t, cport, sport, b, 4);
+}
+
+static inline int
+th_ack_from(struct th *t, uint32_t ip, uint16_t cport, uint16_t sport, uint16_t block)
+{
+	uint8_t b[4] = { 0, 4, (uint8_t)(block >> 8), (uint8_t)block };
+	return th_rx_from(t, ip, cport, sport, b, 4);
 }
 
 static inline unsigned
