@@ -344,17 +344,20 @@ camps_fleet_read(struct ctl *c, const char *id, struct camps_fnode **out, uint32
 }
 
 uint32_t
-camps_fleet_ids(struct ctl *c, char (*ids)[32], uint32_t cap)
+camps_fleet_ids(struct ctl *c, char (*ids)[32], uint32_t cap, uint32_t *held)
 {
 	struct camp_host *h = c->camps;
 	uint32_t k = 0;
 
+	*held = 0;
 	if (!h)
 		return 0;
 	pthread_mutex_lock(&h->mu);
 	for (uint32_t j = 0; j < h->n && k < cap; j++)
-		if (h->v[j]->c.fleet)
+		if (h->v[j]->c.fleet) {
+			*held += h->v[j]->c.hold;
 			memcpy(ids[k++], h->v[j]->c.id, 32);
+		}
 	pthread_mutex_unlock(&h->mu);
 	return k;
 }

@@ -4,6 +4,7 @@
  * asking for fleet mode says why it cannot be had.
  */
 #include "control/fleet/fleet.h"
+#include "control/fleet/fleet_camp.h"
 
 #include <errno.h>
 
@@ -112,4 +113,24 @@ fleet_db_set_state(const struct cfg *cfg, const char *expr, const char *state, c
 {
 	(void)cfg, (void)expr, (void)state, (void)profile, (void)out;
 	return no_libpq();
+}
+
+/* fleet_camp.h: no agent without libpq (fleet mode cannot start). */
+int
+fleet_camp_start(struct ctl *c)
+{
+	(void)c;
+	return 0;
+}
+
+void
+fleet_camp_stop(struct ctl *c)
+{
+	(void)c;
+}
+
+void
+fleet_camp_status_json(struct ctl *c, json_t *status)
+{
+	(void)c, (void)status;
 }

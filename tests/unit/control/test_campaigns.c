@@ -426,7 +426,10 @@ test_fleet_share(void **state)
 	assert_int_equal(camps_fleet_open(&ctl, "fleet-7", &p, NULL, &held), 0);
 	assert_false(held);
 	assert_int_equal(camps_fleet_open(&ctl, "bad.id", &p, NULL, &held), -EINVAL);
-	assert_int_equal(camps_fleet_ids(&ctl, ids, 4), 1);
+	uint32_t nheld = 9;
+
+	assert_int_equal(camps_fleet_ids(&ctl, ids, 4, &nheld), 1);
+	assert_int_equal(nheld, 0);
 	assert_string_equal(ids[0], "fleet-7");
 	const char *two[] = { "node01", "node02" };
 
