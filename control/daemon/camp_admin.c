@@ -354,7 +354,7 @@ camps_fleet_ids(struct ctl *c, char (*ids)[32], uint32_t cap, uint32_t *held)
 		return 0;
 	pthread_mutex_lock(&h->mu);
 	for (uint32_t j = 0; j < h->n && k < cap; j++)
-		if (h->v[j]->c.fleet) {
+		if (h->v[j]->c.fleet && (!h->v[j]->done || h->v[j]->c.hold)) {
 			*held += h->v[j]->c.hold;
 			memcpy(ids[k++], h->v[j]->c.id, 32);
 		}

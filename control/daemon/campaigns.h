@@ -88,8 +88,9 @@ int camps_fleet_hold(struct ctl *c, const char *id, bool hold);
 /* A copy of the share's nodes (not the dropped ones): *out malloc'd, the
  * caller frees it.  0 or -errno. */
 int camps_fleet_read(struct ctl *c, const char *id, struct camps_fnode **out, uint32_t *n);
-/* Ids of the hosted fleet shares (those loaded from disk included): up to
- * cap, returns the count; *held: how many of them are held. */
+/* Ids of the hosted fleet shares that are unfinished or held (those
+ * loaded from disk included): up to cap, returns the count; *held: how
+ * many of them are held. */
 uint32_t camps_fleet_ids(struct ctl *c, char (*ids)[32], uint32_t cap, uint32_t *held);
 
 /* The campaign params of cfg's power: section (rate, in flight, deadlines). */

@@ -355,14 +355,21 @@ write_back(struct fleet_camp *f, const char *id, const struct camps_fnode *loc, 
 }
 
 /* Live servers with unfinished claimed nodes in the campaign (this one
- * counted once it has any). */
+ * counted once it has any).  While unfinished nodes are unclaimed (a new
+ * campaign, a dead server's nodes) every live server may be about to
+ * claim some, so all of them count: the first server to claim does not
+ * take the whole fleet rate for a round. */
 static uint32_t
 sharers(struct fleet_camp *f, const char *id)
 {
 	static const char sql[] =
-		"SELECT count(DISTINCT cn.server) FROM campaign_nodes cn WHERE "
+		"SELECT GREATEST((SELECT count(DISTINCT cn.server) FROM campaign_nodes cn WHERE "
 		" cn.campaign = $1::bigint AND cn.state NOT IN " FINALS " AND cn.server IS NOT NULL "
-		" AND (cn.server = $2 OR " LIVE("cn.server") ")";
+		" AND (cn.server = $2 OR " LIVE("cn.server") ")), "
+		" CASE WHEN EXISTS (SELECT 1 FROM campaign_nodes cn WHERE cn.campaign = $1::bigint "
+		"  AND cn.state NOT IN " FINALS " AND (cn.server IS NULL OR (cn.server <> $2 AND "
+		"  NOT " LIVE("cn.server") "))) THEN (SELECT count(*) FROM servers s "
+		"  WHERE s.heartbeat > now() - $3::int * interval '1 second') ELSE 0 END)";
 	const char *v[3] = { id, f->me, f->deadline };
 	PGresult *r = query(f, "sharers", sql, 3, v);
 	uint32_t n = 1;
@@ -382,9 +389,21 @@ finish_if_done(struct fleet_camp *f, const char *id)
 		" ELSE state END, finished = now() WHERE id = $1::bigint AND finished IS NULL "
 		" AND NOT EXISTS (SELECT 1 FROM campaign_nodes WHERE campaign = $1::bigint "
 		" AND state NOT IN " FINALS ") RETURNING name, state";
+	/* asked first: an UPDATE statement NOTIFYs every agent even when it
+	 * changes no row (a statement trigger), and they would wake each
+	 * other round after round */
+	static const char ask[] =
+		"SELECT 1 FROM campaigns WHERE id = $1::bigint AND finished IS NULL AND NOT EXISTS "
+		" (SELECT 1 FROM campaign_nodes WHERE campaign = $1::bigint AND state NOT IN " FINALS
+		")";
 	const char *v[1] = { id };
-	PGresult *r = query(f, "finish", sql, 1, v);
+	PGresult *r = query(f, "finished?", ask, 1, v);
+	bool due = r && PQntuples(r) == 1;
 
+	PQclear(r);
+	if (!due)
+		return;
+	r = query(f, "finish", sql, 1, v);
 	if (r && PQntuples(r) == 1)
 		LOG_INFO("fleet", "campaign %s %s: no node left unfinished", PQgetvalue(r, 0, 0),
 			 PQgetvalue(r, 0, 1));
@@ -401,7 +420,10 @@ campaign_round(struct fleet_camp *f, const struct fc_row *w, const uint8_t *set)
 	bool have = camps_fleet_read(f->c, w->local, &loc, &nl) == 0, held = false, ok;
 
 	if (!w->running) { /* cancelled: the share stops, its stages go back */
-		if (have) {
+		for (uint32_t i = 0; have && i < nl && !unfinished; i++)
+			unfinished += loc[i].stage != CS_DONE && loc[i].stage != CS_FAILED &&
+				      loc[i].stage != CS_CANCELLED;
+		if (unfinished) {
 			camps_fleet_hold(f->c, w->local, false);
 			camps_cancel(f->c, w->local);
 			free(loc);

@@ -428,12 +428,13 @@ test_fleet_share(void **state)
 	assert_int_equal(camps_fleet_open(&ctl, "bad.id", &p, NULL, &held), -EINVAL);
 	uint32_t nheld = 9;
 
-	assert_int_equal(camps_fleet_ids(&ctl, ids, 4, &nheld), 1);
-	assert_int_equal(nheld, 0);
-	assert_string_equal(ids[0], "fleet-7");
+	assert_int_equal(camps_fleet_ids(&ctl, ids, 4, &nheld), 0); /* no node: finished */
 	const char *two[] = { "node01", "node02" };
 
 	assert_int_equal(camps_fleet_add(&ctl, "fleet-7", two, 2), 2);
+	assert_int_equal(camps_fleet_ids(&ctl, ids, 4, &nheld), 1);
+	assert_int_equal(nheld, 0);
+	assert_string_equal(ids[0], "fleet-7");
 	assert_int_equal(camps_fleet_add(&ctl, "fleet-7", two, 2), 0); /* running: left alone */
 	assert_int_equal(camps_fleet_add(&ctl, "nope", two, 2), -ENOENT);
 	assert_true(wait_stage("fleet-7", "node01", "waiting-dhcp"));
@@ -466,6 +467,8 @@ test_fleet_share(void **state)
 	/* restart: held until its claims were re-read */
 	camps_stop(&ctl);
 	start();
+	assert_int_equal(camps_fleet_ids(&ctl, ids, 4, &nheld), 1);
+	assert_int_equal(nheld, 1);
 	assert_int_equal(camps_fleet_open(&ctl, "fleet-7", &p, NULL, &held), 0);
 	assert_true(held);
 	const char *three[] = { "node03" };
