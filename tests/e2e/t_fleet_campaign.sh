@@ -175,7 +175,7 @@ grep -q '^nodes:' "$WORK/s1/bootstorm.yaml" && fail "config still has YAML nodes
 "$BS_BUILD/control/bootstorm" db init -c "$WORK/s1/bootstorm.yaml" >/dev/null || fail "db init"
 vals=""
 for i in "${!NODES[@]}"; do
-	vals+="${vals:+,}('${NODES[$i]}', '${MACS[$i]}', '10.77.2.$((i + 10))', 'lab', 'ipmi://$FO_MG_IP:$((PORT0 + i))')"
+	vals+="${vals:+,}('${NODES[$i]}', '${MACS[$i]}', '10.77.0.$((i + 30))', 'lab', 'ipmi://$FO_MG_IP:$((PORT0 + i))')"
 done
 pg_sql "INSERT INTO nodes (name, mac, ip, profile, bmc) VALUES $vals" >/dev/null || fail "insert nodes"
 for k in 1 2 3; do BOOTSTORM_IPMITOOL=$WORK/ipmitool-s$k fo_start "$k"; done
