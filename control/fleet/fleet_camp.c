@@ -423,9 +423,9 @@ campaign_round(struct fleet_camp *f, const struct fc_row *w, const uint8_t *set)
 		for (uint32_t i = 0; have && i < nl && !unfinished; i++)
 			unfinished += loc[i].stage != CS_DONE && loc[i].stage != CS_FAILED &&
 				      loc[i].stage != CS_CANCELLED;
-		if (unfinished) {
-			camps_fleet_hold(f->c, w->local, false);
+		if (unfinished) { /* cancelled before let go: no tick starts a node */
 			camps_cancel(f->c, w->local);
+			camps_fleet_hold(f->c, w->local, false);
 			free(loc);
 			camps_fleet_read(f->c, w->local, &loc, &nl);
 			ok = write_back(f, w->id, loc, nl);
@@ -536,9 +536,9 @@ round_all(struct fleet_camp *f)
 
 		for (size_t i = 0; i < n && !listed; i++)
 			listed = !strcmp(w[i].local, ids[k]);
-		if (!listed) {
-			camps_fleet_hold(f->c, ids[k], false);
+		if (!listed) { /* cancelled before let go: no tick starts a node */
 			camps_cancel(f->c, ids[k]);
+			camps_fleet_hold(f->c, ids[k], false);
 		}
 	}
 	free(w);

@@ -313,5 +313,23 @@ for b in bad:
 sys.exit(1 if bad else 0)
 PY
 [ "${PIPESTATUS[0]}" -eq 0 ] || fail "checks (see above); nodes: $(tr '\n' ';' <"$WORK/nodes.txt")"
+# ---- s2 returns with its campaign file (fc05-fc09 claimed, unfinished in
+# it): its share is held until its agent has read the database, where the
+# campaign is finished and those nodes belong to the survivors: it must
+# power none of them, and change no row
+before=$(md5sum <"$WORK/nodes.txt")
+restart_at=$(date +%s.%N)
+BOOTSTORM_IPMITOOL=$WORK/ipmitool-s2 fo_start 2
+grep -q 'fleet-1 resumed' "$WORK/s2/control.log" || fail "s2 did not load its share of fleet-1"
+s2_rounds() { [ "$(fc_status 2 | python3 -c "import ast,sys; s=ast.literal_eval(sys.stdin.read()); print(s['rounds'] >= 3 and s['held'] == 0)")" = True ]; }
+wait_for 30 "s2's agent: 3 rounds, no share held" s2_rounds
+log "s2 back: $(fc_status 2)"
+late=$(awk -v t="$restart_at" '$1 >= t && $2 == "s2" && / power /' "$WORK/ipmi.log")
+[ -z "$late" ] || fail "s2 powered nodes after its restart: $late"
+pg_sql "SELECT node, server, state, attempts FROM campaign_nodes ORDER BY node" >"$WORK/nodes2.txt"
+[ "$(md5sum <"$WORK/nodes2.txt")" = "$before" ] || fail "s2 changed campaign rows: $(diff "$WORK/nodes.txt" "$WORK/nodes2.txt")"
+grep -q 'fleet-1: node fc0[5-9] .* -> cancelled' "$WORK/s2/control.log" ||
+	fail "s2's stale local nodes not let go: $(grep fleet-1 "$WORK/s2/control.log" | tail -5)"
+log "s2 returned: its held share of fleet-1 re-read, stale nodes cancelled locally, nothing powered, no row changed"
 log "campaign finished in $(python3 -c "print(f'{$end - $start:.1f}')") s, s2 killed after $(python3 -c "print(f'{$kill_at - $start:.1f}')") s"
 pass
