@@ -580,6 +580,12 @@ camp_main(void *arg)
 
 	while (!stopping(f)) {
 		if (!f->db && !connect_db(f)) {
+			char ids[MAX_SHARES][32];
+			uint32_t held, n = camps_fleet_ids(f->c, ids, MAX_SHARES, &held);
+
+			/* the shares' status without a round: held ones wait */
+			atomic_store_explicit(&f->shares, n, memory_order_relaxed);
+			atomic_store_explicit(&f->held, held, memory_order_relaxed);
 			fleet_nap(&f->stop, ROUND_MS);
 			continue;
 		}

@@ -313,23 +313,33 @@ for b in bad:
 sys.exit(1 if bad else 0)
 PY
 [ "${PIPESTATUS[0]}" -eq 0 ] || fail "checks (see above); nodes: $(tr '\n' ';' <"$WORK/nodes.txt")"
-# ---- s2 returns with its campaign file (fc05-fc09 claimed, unfinished in
-# it): its share is held until its agent has read the database, where the
-# campaign is finished and those nodes belong to the survivors: it must
-# power none of them, and change no row
+# ---- s2 returns with its campaign file (its unfinished nodes claimed in
+# it) while PostgreSQL is down: its share stays held (it cannot know that
+# the survivors ran those nodes), nothing is powered; the database back,
+# its agent reads that the campaign is finished and lets the stale nodes
+# go (cancelled locally): still nothing powered, no row changed
 before=$(md5sum <"$WORK/nodes.txt")
+pg_down
 restart_at=$(date +%s.%N)
 BOOTSTORM_IPMITOOL=$WORK/ipmitool-s2 fo_start 2
 grep -q 'fleet-1 resumed' "$WORK/s2/control.log" || fail "s2 did not load its share of fleet-1"
-s2_rounds() { [ "$(fc_status 2 | python3 -c "import ast,sys; s=ast.literal_eval(sys.stdin.read()); print(s['rounds'] >= 3 and s['held'] == 0)")" = True ]; }
-wait_for 30 "s2's agent: 3 rounds, no share held" s2_rounds
-log "s2 back: $(fc_status 2)"
-late=$(awk -v t="$restart_at" '$1 >= t && $2 == "s2" && / power /' "$WORK/ipmi.log")
-[ -z "$late" ] || fail "s2 powered nodes after its restart: $late"
+sleep 4 # 40 campaign ticks
+fc_field() { fc_status "$1" | python3 -c "import ast,sys; s=ast.literal_eval(sys.stdin.read()); print($2)"; }
+[ "$(fc_field 2 's["held"], s["database"]')" = "1 False" ] ||
+	fail "s2 with the database down: share not held: $(fc_status 2)"
+s2_ops() { awk -v t="$restart_at" '$1 >= t && $2 == "s2"' "$WORK/ipmi.log"; }
+[ -z "$(s2_ops)" ] || fail "s2 sent BMC commands with its claims unread: $(s2_ops)"
+log "s2 back, database down: $(fc_status 2); no BMC command in 4 s"
+pg_up || fail "pg_up"
+s2_rounds() { [ "$(fc_field 2 's["database"] and s["held"] == 0 and s["last_round_ms"] > 0')" = True ]; }
+wait_for 40 "s2's agent: a round with the database, no share held" s2_rounds
+sleep 1
+[ -z "$(s2_ops)" ] || fail "s2 sent BMC commands after its restart: $(s2_ops)"
 pg_sql "SELECT node, server, state, attempts FROM campaign_nodes ORDER BY node" >"$WORK/nodes2.txt"
 [ "$(md5sum <"$WORK/nodes2.txt")" = "$before" ] || fail "s2 changed campaign rows: $(diff "$WORK/nodes.txt" "$WORK/nodes2.txt")"
-grep -q 'fleet-1: node fc0[5-9] .* -> cancelled' "$WORK/s2/control.log" ||
+[ "$(pg_sql "SELECT state FROM campaigns WHERE name = 'fleet-1'")" = finished ] || fail "campaign not finished after s2's return"
+grep -q 'fleet-1: node fc[0-9]* .* -> cancelled' "$WORK/s2/control.log" ||
 	fail "s2's stale local nodes not let go: $(grep fleet-1 "$WORK/s2/control.log" | tail -5)"
-log "s2 returned: its held share of fleet-1 re-read, stale nodes cancelled locally, nothing powered, no row changed"
+log "s2 with the database: $(fc_status 2); its stale nodes cancelled locally, nothing powered, no row changed"
 log "campaign finished in $(python3 -c "print(f'{$end - $start:.1f}')") s, s2 killed after $(python3 -c "print(f'{$kill_at - $start:.1f}')") s"
 pass
