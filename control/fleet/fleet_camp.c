@@ -427,11 +427,11 @@ campaign_round(struct fleet_camp *f, const struct fc_row *w, const uint8_t *set)
 			camps_cancel(f->c, w->local);
 			camps_fleet_hold(f->c, w->local, false);
 			free(loc);
-			camps_fleet_read(f->c, w->local, &loc, &nl);
-			ok = write_back(f, w->id, loc, nl);
-		} else {
-			ok = true;
+			loc = NULL;
+			have = camps_fleet_read(f->c, w->local, &loc, &nl) == 0;
 		}
+		/* its last stages (cancelled, or done/failed not yet written) */
+		ok = !have || write_back(f, w->id, loc, nl);
 		free(loc);
 		finish_if_done(f, w->id);
 		return ok;
