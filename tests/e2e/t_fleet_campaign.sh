@@ -341,5 +341,30 @@ pg_sql "SELECT node, server, state, attempts FROM campaign_nodes ORDER BY node" 
 grep -q 'fleet-1: node fc[0-9]* .* -> cancelled' "$WORK/s2/control.log" ||
 	fail "s2's stale local nodes not let go: $(grep fleet-1 "$WORK/s2/control.log" | tail -5)"
 log "s2 with the database: $(fc_status 2); its stale nodes cancelled locally, nothing powered, no row changed"
+# ---- cancel: fleet-2 over the same nodes, cancelled by the admin (the
+# creator's rows: state cancelled, gen + 1, queued rows cancelled) a few
+# seconds in: every server cancels its share, the rows end cancelled or
+# done, no BMC power command starts after the cancel (one round's grace)
+pg_sql "WITH s AS (SELECT nextval('campaigns_id_seq') AS id)
+INSERT INTO campaigns (id, name, server, state, profile, max_in_flight, power_on_rate, burst,
+ server_rate, server_in_flight, dhcp_deadline_ms, max_repower, install_deadline_ms,
+ verify_deadline_ms, power, created_by)
+SELECT id, 'fleet-' || id, NULL, 'running', 'lab', $INFLIGHT, $RATE, 1, NULL, NULL, 30000, 2,
+ 120000, 0, true, 'e2e' FROM s;
+INSERT INTO campaign_nodes (campaign, node, server, state)
+SELECT c.id, n.name, NULL, 'queued' FROM campaigns c, nodes n WHERE c.name = 'fleet-2'" ||
+	fail "create fleet-2"
+sleep 4
+cancel_at=$(date +%s.%N)
+pg_sql "UPDATE campaigns SET state = 'cancelled', gen = gen + 1 WHERE name = 'fleet-2';
+UPDATE campaign_nodes SET state = 'cancelled' WHERE campaign = (SELECT id FROM campaigns WHERE name = 'fleet-2') AND state = 'queued'" ||
+	fail "cancel fleet-2"
+stopped() { [ "$(pg_sql "SELECT count(*) FROM campaign_nodes cn JOIN campaigns c ON c.id = cn.campaign WHERE c.name = 'fleet-2' AND cn.state NOT IN ('done', 'cancelled')")" = 0 ] &&
+	[ "$(pg_sql "SELECT finished IS NOT NULL FROM campaigns WHERE name = 'fleet-2'")" = t ]; }
+wait_for 30 "fleet-2's rows cancelled or done, finished time set" stopped
+sleep 3
+late=$(awk -v t="$cancel_at" '$1 >= t + 3 && / power (on|cycle)/' "$WORK/ipmi.log")
+[ -z "$late" ] || fail "power commands after the cancel: $late"
+log "fleet-2 cancelled: $(pg_sql "SELECT string_agg(state || ' ' || n, ', ') FROM (SELECT cn.state, count(*) n FROM campaign_nodes cn JOIN campaigns c ON c.id = cn.campaign WHERE c.name = 'fleet-2' GROUP BY cn.state) x"); no power command after it"
 log "campaign finished in $(python3 -c "print(f'{$end - $start:.1f}')") s, s2 killed after $(python3 -c "print(f'{$kill_at - $start:.1f}')") s"
 pass
