@@ -271,45 +271,58 @@ follow_claims(struct fleet_camp *f, const struct fc_row *w, struct camps_fnode *
 	return true;
 }
 
-/* Nodes not yet seen on the network whose bucket this server no longer
- * serves (or that left its inventory) go back to the fleet. */
-static void
-release(struct fleet_camp *f, const struct fc_row *w, const uint8_t *set,
-	const struct camps_fnode *loc, uint32_t nl)
+/* Gives names back to the fleet (server NULL, queued) and drops from the
+ * share those the database let go; returns how many. */
+static size_t
+unclaim(struct fleet_camp *f, const struct fc_row *w, const char *const *names, size_t n)
 {
 	static const char sql[] =
 		"UPDATE campaign_nodes SET server = NULL, state = 'queued', attempts = 0, "
 		" reason = NULL, inst_stage = NULL, updated = now() WHERE campaign = $1::bigint "
 		" AND server = $2 AND node = ANY($3::text[]) RETURNING node";
-	struct names gone = { 0 }, done = { 0 };
+	struct names done = { 0 };
 	struct fleet_arr a = { 0 };
 	const char *v[3] = { w->id, f->me, NULL };
 	PGresult *r;
+	size_t k;
+
+	v[2] = names_arr(&a, names, n);
+	r = v[2] ? query(f, "release", sql, 3, v) : NULL;
+	fleet_arr_free(&a);
+	if (!r)
+		return 0;
+	for (int i = 0; i < PQntuples(r); i++)
+		names_push(&done, PQgetvalue(r, i, 0));
+	if (done.n)
+		camps_fleet_drop(f->c, w->local, done.v, (uint32_t)done.n);
+	k = done.n;
+	atomic_fetch_add_explicit(&f->released, k, memory_order_relaxed);
+	free(done.v);
+	PQclear(r);
+	return k;
+}
+
+/* Nodes not yet seen on the network whose bucket this server no longer
+ * serves (or that left its inventory) go back to the fleet.  A config
+ * without nodes (an inventory not loaded yet) releases nothing. */
+static void
+release(struct fleet_camp *f, const struct fc_row *w, const uint8_t *set,
+	const struct camps_fnode *loc, uint32_t nl)
+{
+	struct names gone = { 0 };
+	size_t k;
 
 	pthread_rwlock_rdlock(&f->c->cfg_lock);
-	for (uint32_t i = 0; i < nl; i++)
+	for (uint32_t i = 0; f->c->cfg->n_nodes && i < nl; i++)
 		if ((loc[i].stage == CS_QUEUED || loc[i].stage == CS_POWERING ||
 		     loc[i].stage == CS_WAIT_DHCP) &&
 		    !serves(f->c->cfg, loc[i].name, set))
 			names_push(&gone, loc[i].name);
 	pthread_rwlock_unlock(&f->c->cfg_lock);
-	if (!gone.n)
-		return;
-	v[2] = names_arr(&a, gone.v, gone.n);
-	free(gone.v);
-	r = v[2] ? query(f, "release", sql, 3, v) : NULL;
-	fleet_arr_free(&a);
-	if (!r)
-		return;
-	for (int i = 0; i < PQntuples(r); i++)
-		names_push(&done, PQgetvalue(r, i, 0));
-	if (done.n && camps_fleet_drop(f->c, w->local, done.v, (uint32_t)done.n) > 0) {
+	if (gone.n && (k = unclaim(f, w, gone.v, gone.n)))
 		LOG_INFO("fleet", "campaign %s: released %zu nodes (their bucket moved away)",
-			 w->local, done.n);
-		atomic_fetch_add_explicit(&f->released, done.n, memory_order_relaxed);
-	}
-	free(done.v);
-	PQclear(r);
+			 w->local, k);
+	free(gone.v);
 }
 
 /* The share's stages into the database: one UPDATE, changed rows only. */
@@ -449,11 +462,14 @@ campaign_round(struct fleet_camp *f, const struct fc_row *w, const uint8_t *set)
 
 		p.power_on_rate = s.rate;
 		p.max_in_flight = s.in_flight;
-		if (camps_fleet_open(f->c, w->local, &p, w->profile, &held) == 0) {
-			if (got.n)
-				camps_fleet_add(f->c, w->local, got.v, (uint32_t)got.n);
+		if (camps_fleet_open(f->c, w->local, &p, w->profile, &held) == 0 &&
+		    (!got.n || camps_fleet_add(f->c, w->local, got.v, (uint32_t)got.n) >= 0)) {
 			if (held) /* its claims were re-read above: resume it */
 				camps_fleet_hold(f->c, w->local, false);
+		} else if (got.n) { /* no share to run them in: the fleet's again */
+			LOG_WARN("fleet", "campaign %s: cannot host a share; %zu claims given back",
+				 w->local, got.n);
+			unclaim(f, w, got.v, got.n);
 		}
 	}
 	names_free(&got);
