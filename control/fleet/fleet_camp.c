@@ -262,7 +262,9 @@ follow_claims(struct fleet_camp *f, const struct fc_row *w, struct camps_fnode *
 			names_push(&add, PQgetvalue(r, k, 0));
 	}
 	if (drop.n && camps_fleet_drop(f->c, w->local, drop.v, (uint32_t)drop.n) > 0)
-		LOG_INFO("fleet", "campaign %s: %zu nodes run elsewhere now: left", w->local, drop.n);
+		LOG_INFO("fleet", "campaign %s: %zu nodes no longer claimed here (another "
+				  "server's, or re-queued by the admin): left",
+			 w->local, drop.n);
 	if (add.n)
 		camps_fleet_add(f->c, w->local, add.v, (uint32_t)add.n);
 	free(drop.v);

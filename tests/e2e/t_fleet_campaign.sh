@@ -108,6 +108,7 @@ cat >"$WORK/boot-node.sh" <<S
 #!/bin/bash
 i=\$1 name=\$2 ns=bsf-n\$1 out=$WORK/m/\$2
 sleep 1 # firmware
+[ -e \$out.broken ] && { echo "\$(date +%s.%N) broken \$name" >>$WORK/machines.log; exit 0; }
 ip netns exec \$ns ip addr flush dev cl0
 rm -f \$out.lease
 LEASE_OUT=\$out.lease timeout 25 ip netns exec \$ns busybox udhcpc -C -i cl0 -q -n -f -t 8 -T 1 \
@@ -366,5 +367,35 @@ sleep 3
 late=$(awk -v t="$cancel_at" '$1 >= t + 3 && / power (on|cycle)/' "$WORK/ipmi.log")
 [ -z "$late" ] || fail "power commands after the cancel: $late"
 log "fleet-2 cancelled: $(pg_sql "SELECT string_agg(state || ' ' || n, ', ') FROM (SELECT cn.state, count(*) n FROM campaign_nodes cn JOIN campaigns c ON c.id = cn.campaign WHERE c.name = 'fleet-2' GROUP BY cn.state) x"); no power command after it"
+# ---- retry-failed: fleet-3 over one node of each server, one of them a
+# machine that never DHCPs (DHCP deadline 4 s, no repower): it fails with
+# its reason and the campaign finishes; the admin's retry-failed (failed
+# rows back to queued and unclaimed, the campaign running again) with the
+# machine fixed: claimed again by the server answering it, done
+R3=("${NODES[0]}" "${NODES[$PER]}" "${NODES[$((2 * PER))]}")
+BROKEN=${NODES[$PER]}
+touch "$WORK/m/$BROKEN.broken"
+pg_sql "WITH s AS (SELECT nextval('campaigns_id_seq') AS id)
+INSERT INTO campaigns (id, name, server, state, profile, max_in_flight, power_on_rate, burst,
+ server_rate, server_in_flight, dhcp_deadline_ms, max_repower, install_deadline_ms,
+ verify_deadline_ms, power, created_by)
+SELECT id, 'fleet-' || id, NULL, 'running', 'lab', $INFLIGHT, $RATE, 1, NULL, NULL, 4000, 0,
+ 120000, 0, true, 'e2e' FROM s;
+INSERT INTO campaign_nodes (campaign, node, server, state)
+SELECT c.id, n.name, NULL, 'queued' FROM campaigns c, nodes n WHERE c.name = 'fleet-3'
+ AND n.name IN ('${R3[0]}', '${R3[1]}', '${R3[2]}')" || fail "create fleet-3"
+f3() { [ "$(pg_sql "SELECT state FROM campaigns WHERE name = 'fleet-3'")" = finished ]; }
+wait_for 60 "fleet-3 finished with a failed node" f3
+why=$(pg_sql "SELECT cn.state || ': ' || COALESCE(cn.reason, '') FROM campaign_nodes cn JOIN campaigns c ON c.id = cn.campaign WHERE c.name = 'fleet-3' AND cn.node = '$BROKEN'")
+[[ $why == "failed: no DHCP within 4 s after 1 power cycles"* ]] || fail "$BROKEN: $why"
+log "fleet-3: $BROKEN $why"
+rm -f "$WORK/m/$BROKEN.broken"
+pg_sql "UPDATE campaign_nodes SET state = 'queued', server = NULL, reason = NULL, attempts = 0
+ WHERE campaign = (SELECT id FROM campaigns WHERE name = 'fleet-3') AND state = 'failed';
+UPDATE campaigns SET state = 'running', finished = NULL, gen = gen + 1 WHERE name = 'fleet-3'" ||
+	fail "retry-failed fleet-3"
+f3done() { f3 && [ "$(pg_sql "SELECT count(*) FROM campaign_nodes cn JOIN campaigns c ON c.id = cn.campaign WHERE c.name = 'fleet-3' AND cn.state = 'done'")" = 3 ]; }
+wait_for 60 "fleet-3 done after retry-failed" f3done
+log "fleet-3 after retry-failed: $(pg_sql "SELECT string_agg(cn.node || ' ' || cn.state || ' by ' || cn.server, ', ' ORDER BY cn.node) FROM campaign_nodes cn JOIN campaigns c ON c.id = cn.campaign WHERE c.name = 'fleet-3'")"
 log "campaign finished in $(python3 -c "print(f'{$end - $start:.1f}')") s, s2 killed after $(python3 -c "print(f'{$kill_at - $start:.1f}')") s"
 pass
