@@ -397,5 +397,40 @@ UPDATE campaigns SET state = 'running', finished = NULL, gen = gen + 1 WHERE nam
 f3done() { f3 && [ "$(pg_sql "SELECT count(*) FROM campaign_nodes cn JOIN campaigns c ON c.id = cn.campaign WHERE c.name = 'fleet-3' AND cn.state = 'done'")" = 3 ]; }
 wait_for 60 "fleet-3 done after retry-failed" f3done
 log "fleet-3 after retry-failed: $(pg_sql "SELECT string_agg(cn.node || ' ' || cn.state || ' by ' || cn.server, ', ' ORDER BY cn.node) FROM campaign_nodes cn JOIN campaigns c ON c.id = cn.campaign WHERE c.name = 'fleet-3'")"
+# ---- local first: fleet-4 over two nodes of each server; PostgreSQL is
+# stopped once they are claimed: the shares go on (the machines report to
+# the servers, not to the database), all done while it is down; back, the
+# stages are written and the campaign finishes
+R4=("${NODES[1]}" "${NODES[2]}" "${NODES[$((PER + 1))]}" "${NODES[$((PER + 2))]}" "${NODES[$((2 * PER + 1))]}" "${NODES[$((2 * PER + 2))]}")
+pg_sql "WITH s AS (SELECT nextval('campaigns_id_seq') AS id)
+INSERT INTO campaigns (id, name, server, state, profile, max_in_flight, power_on_rate, burst,
+ server_rate, server_in_flight, dhcp_deadline_ms, max_repower, install_deadline_ms,
+ verify_deadline_ms, power, created_by)
+SELECT id, 'fleet-' || id, NULL, 'running', 'lab', $INFLIGHT, $RATE, 1, NULL, NULL, 30000, 2,
+ 120000, 0, true, 'e2e' FROM s;
+INSERT INTO campaign_nodes (campaign, node, server, state)
+SELECT c.id, n.name, NULL, 'queued' FROM campaigns c, nodes n WHERE c.name = 'fleet-4'
+ AND n.name IN ('${R4[0]}', '${R4[1]}', '${R4[2]}', '${R4[3]}', '${R4[4]}', '${R4[5]}')" || fail "create fleet-4"
+claimed4() { [ "$(pg_sql "SELECT count(*) FROM campaign_nodes cn JOIN campaigns c ON c.id = cn.campaign WHERE c.name = 'fleet-4' AND cn.server IS NOT NULL")" = 6 ]; }
+wait_for 20 "fleet-4 claimed" claimed4
+pg_down
+log "fleet-4 claimed by the three servers; PostgreSQL stopped"
+local_done() { # done nodes of fleet-4 in the three servers' shares
+	local k n=0 d
+	for k in 1 2 3; do
+		d=$(in_fo "$k" curl -s -m 3 "http://127.0.0.1/api/campaigns/fleet-4" |
+			python3 -c "import json,sys; print(json.load(sys.stdin)['stages']['done'])" 2>/dev/null)
+		n=$((n + ${d:-0}))
+	done
+	echo "$n"
+}
+all_local() { [ "$(local_done)" = 6 ]; }
+wait_for 60 "fleet-4's 6 nodes done with the database down" all_local
+[ "$(pg_sql "SELECT 1" 2>/dev/null)" = "" ] || fail "PostgreSQL was not down"
+log "fleet-4: 6 nodes done in the servers' shares with PostgreSQL down"
+pg_up || fail "pg_up"
+f4() { [ "$(pg_sql "SELECT state || ' ' || (SELECT count(*) FROM campaign_nodes WHERE campaign = c.id AND state = 'done') FROM campaigns c WHERE name = 'fleet-4'")" = "finished 6" ]; }
+wait_for 40 "fleet-4 written back and finished" f4
+log "fleet-4: written back after PostgreSQL returned, finished with 6 done"
 log "campaign finished in $(python3 -c "print(f'{$end - $start:.1f}')") s, s2 killed after $(python3 -c "print(f'{$kill_at - $start:.1f}')") s"
 pass
