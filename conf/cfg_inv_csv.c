@@ -9,11 +9,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include "conf/cfg_bmc.h"
 #include "conf/cfg_inv.h"
 
 /* ------------------------------------------------------------------ */
 /* CSV: name,mac,ip,profile[,key=value...]; '#' comments, blank lines, an
- * optional header row starting "name,".  No quoting: none of the columns
+ * optional header row starting "name,".  The key "bmc" is the node's BMC
+ * URL (conf/cfg_bmc.h), not a variable: fleet.inventory carries the
+ * database's nodes.bmc that way (control/fleet/fleet_inv.c).  No quoting: none of the columns
  * needs commas, and refusing quotes beats half-supporting them. */
 
 struct csv {
@@ -172,6 +175,17 @@ csv_row(struct csv *cv, const char *line, size_t len)
 		char val[256];
 		size_t kl = (size_t)(eq - f[i].b);
 		fcopy(&(struct field){ eq + 1, f[i].len - kl - 1, 0 }, val, sizeof(val));
+		if (kl == 3 && memcmp(f[i].b, "bmc", 3) == 0) {
+			struct bmc_addr a;
+			const char *why = NULL;
+			if (cfgp_bmc_url(val, &a, &why) < 0) {
+				csv_err(cv, f[i].col, "bad BMC URL: %s", why);
+			} else {
+				free(nd->bmc);
+				nd->bmc = strdup(val);
+			}
+			continue;
+		}
 		if (inv_var_push(&nd->vars, &nd->n_vars, f[i].b, kl, val) < 0)
 			csv_err(cv, f[i].col, "out of memory%s", "");
 	}

@@ -10,6 +10,7 @@
  *   bucket <tokens> <last_ms> <power_ons>
  *   meta <profile|-> <created_ms>            (optional: the host's labels)
  *   verify <verify_deadline_ms>              (optional: 0 when absent)
+ *   fleet 1                                  (optional: a fleet campaign's share)
  *   node <name> <stage> <attempts> <since_ms> <need_power> <op> <inst_stage|-> <reason...>
  *   end
  */
@@ -50,9 +51,13 @@ render(FILE *f, const struct campaign *c)
 	fprintf(f, "meta %s %llu\n", prof, (unsigned long long)c->created_ms);
 	if (c->p.verify_deadline_ms)
 		fprintf(f, "verify %llu\n", (unsigned long long)c->p.verify_deadline_ms);
+	if (c->fleet)
+		fprintf(f, "fleet 1\n");
 	for (uint32_t i = 0; i < c->n; i++) {
 		const struct camp_node *n = &c->nodes[i];
 		char st[32], why[200];
+		if (n->dropped)
+			continue; /* released: another server's now */
 		clean(st, sizeof(st), n->inst_stage, false);
 		clean(why, sizeof(why), n->reason, true);
 		fprintf(f, "node %s %u %u %llu %d %u %s %s\n", n->name, n->stage, n->attempts,
@@ -156,6 +161,10 @@ parse(struct campaign *c, FILE *f)
 				return -EBADMSG;
 			snprintf(c->profile, sizeof(c->profile), "%s", strcmp(prof, "-") ? prof : "");
 			c->created_ms = a;
+			continue;
+		}
+		if (!strcmp(line, "fleet 1\n")) {
+			c->fleet = true;
 			continue;
 		}
 		if (!strncmp(line, "verify ", 7)) {

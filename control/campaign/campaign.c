@@ -109,7 +109,104 @@ camp_find(const struct campaign *c, const char *name)
 bool
 camp_finished(const struct campaign *c)
 {
-	return c->n_stage[CS_DONE] + c->n_stage[CS_FAILED] + c->n_stage[CS_CANCELLED] == c->n;
+	return c->n_stage[CS_DONE] + c->n_stage[CS_FAILED] + c->n_stage[CS_CANCELLED] +
+		       c->n_dropped ==
+	       c->n;
+}
+
+/* Node i back to queued, from dropped or a final stage. */
+static void
+requeue(struct campaign *c, uint32_t i, uint64_t now_ms)
+{
+	struct camp_node *n = &c->nodes[i];
+
+	n->attempts = 0;
+	n->inst_stage[0] = 0;
+	n->op = CO_NONE;
+	n->need_power = false;
+	n->probing = false;
+	if (n->dropped) {
+		n->dropped = false;
+		c->n_dropped--;
+		n->stage = CS_QUEUED;
+		n->reason[0] = 0;
+		n->since_ms = now_ms;
+		c->n_stage[CS_QUEUED]++;
+		return;
+	}
+	set_stage(c, i, CS_QUEUED, now_ms, NULL);
+}
+
+long
+camp_add(struct campaign *c, const char *const *names, uint32_t n, uint64_t now_ms)
+{
+	struct camp_node *v;
+	uint32_t fresh = 0, k = c->n;
+	long queued = 0;
+
+	for (uint32_t j = 0; j < n; j++) {
+		if (strlen(names[j]) >= sizeof(v->name))
+			return -ENAMETOOLONG;
+		fresh += camp_find(c, names[j]) < 0;
+	}
+	v = realloc(c->nodes, ((size_t)c->n + fresh + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	c->nodes = v;
+	for (uint32_t j = 0; j < n; j++) {
+		int64_t i = camp_find(c, names[j]);
+
+		if (i >= 0) {
+			struct camp_node *o = &c->nodes[i];
+
+			if (o->dropped || final(o->stage)) {
+				requeue(c, (uint32_t)i, now_ms);
+				queued++;
+			}
+			continue;
+		}
+		memset(&v[k], 0, sizeof(v[k]));
+		snprintf(v[k].name, sizeof(v[k].name), "%s", names[j]);
+		v[k].since_ms = now_ms;
+		c->n_stage[CS_QUEUED]++;
+		c->n = ++k;
+		queued++;
+	}
+	return queued;
+}
+
+bool
+camp_drop(struct campaign *c, uint32_t i)
+{
+	struct camp_node *n;
+
+	if (i >= c->n || c->nodes[i].dropped)
+		return false;
+	n = &c->nodes[i];
+	BS_ASSERT(c->n_stage[n->stage] > 0);
+	c->n_stage[n->stage]--;
+	if (flying(n->stage))
+		c->in_flight--;
+	/* cancelled: final, so every input and the tick pass it by */
+	n->stage = CS_CANCELLED;
+	n->op = CO_NONE;
+	n->need_power = false;
+	n->probing = false;
+	n->dropped = true;
+	c->n_dropped++;
+	return true;
+}
+
+int
+camp_set_pace(struct campaign *c, double rate, uint32_t max_in_flight)
+{
+	if (!(rate > 0) || !max_in_flight)
+		return -EINVAL;
+	c->p.power_on_rate = rate;
+	c->p.max_in_flight = max_in_flight;
+	if (c->tokens > c->p.burst)
+		c->tokens = c->p.burst;
+	return 0;
 }
 
 /* The bucket holds burst tokens, plus one while a node waited for a token
@@ -237,6 +334,10 @@ probe(struct campaign *c, uint32_t i, uint64_t now_ms)
 void
 camp_tick(struct campaign *c, uint64_t now_ms)
 {
+	if (c->hold) {
+		c->last_ms = now_ms; /* no tokens pile up while held */
+		return;
+	}
 	refill(c, now_ms);
 	for (uint32_t i = 0; i < c->n; i++)
 		deadlines(c, i, now_ms);
@@ -351,7 +452,7 @@ camp_cancel(struct campaign *c, uint64_t now_ms)
 {
 	for (uint32_t i = 0; i < c->n; i++) {
 		struct camp_node *n = &c->nodes[i];
-		if (!final(n->stage)) {
+		if (!final(n->stage) && !n->dropped) {
 			n->op = CO_NONE;
 			n->need_power = false;
 			set_stage(c, i, CS_CANCELLED, now_ms, NULL);
@@ -365,7 +466,7 @@ camp_retry_failed(struct campaign *c, uint64_t now_ms)
 	uint32_t k = 0;
 	for (uint32_t i = 0; i < c->n; i++) {
 		struct camp_node *n = &c->nodes[i];
-		if (n->stage == CS_FAILED) {
+		if (n->stage == CS_FAILED && !n->dropped) {
 			n->attempts = 0;
 			n->inst_stage[0] = 0;
 			set_stage(c, i, CS_QUEUED, now_ms, NULL);

@@ -89,6 +89,8 @@ struct camp_node {
 	uint64_t since_ms;	/* entered this stage */
 	char inst_stage[24];	/* last install step reported (dhcp, tftp, kernel, ...) */
 	char reason[160];	/* why it failed */
+	bool dropped;		/* released (camp_drop): in no stage count, no
+				 * input or tick touches it, not saved */
 	bool probing;		/* a verify probe outstanding (not saved) */
 	uint64_t next_probe_ms;	/* verifying: when to probe again (not saved) */
 };
@@ -107,6 +109,10 @@ struct campaign {
 	uint32_t n;
 	uint64_t power_ons;	/* CO_BOOT ops started (for the pacing checks) */
 	bool starved;		/* the last tick left a node waiting for a token */
+	bool fleet;		/* a share of a fleet campaign (saved label) */
+	bool hold;		/* ticks do nothing (not saved): a fleet share
+				 * waits until its claims were re-read */
+	uint32_t n_dropped;	/* nodes with dropped set */
 };
 
 const char *camp_stage_name(enum camp_stage s);
@@ -139,7 +145,21 @@ void camp_on_verify(struct campaign *c, uint32_t i, bool ok, uint64_t now_ms);
 void camp_cancel(struct campaign *c, uint64_t now_ms);
 /* Failed nodes back to queued, attempts reset.  Returns how many. */
 uint32_t camp_retry_failed(struct campaign *c, uint64_t now_ms);
-/* Index of a node by name, or -1. */
+/* Adds n nodes as queued (a fleet campaign's newly claimed nodes).  A name
+ * the campaign has already: a dropped or final node starts again from
+ * queued (attempts 0), an unfinished one is left as it is.  Indices of
+ * existing nodes never change (the host's BMC ops and MAC index carry
+ * them).  Returns how many nodes were queued, or -errno (c unchanged). */
+long camp_add(struct campaign *c, const char *const *names, uint32_t n, uint64_t now_ms);
+/* Node i leaves the campaign (released to another server): its slot stays
+ * (indices are stable) but it counts in no stage, frees its in-flight slot,
+ * and an outstanding BMC answer for it is dropped as stale.  No event.
+ * false when i is out of range or already dropped. */
+bool camp_drop(struct campaign *c, uint32_t i);
+/* New pacing (a fleet share changed): rate > 0, in_flight >= 1; tokens
+ * above the new burst are cut.  -EINVAL (c unchanged). */
+int camp_set_pace(struct campaign *c, double rate, uint32_t max_in_flight);
+/* Index of a node by name, or -1 (a dropped node is still found). */
 int64_t camp_find(const struct campaign *c, const char *name);
 bool camp_finished(const struct campaign *c);
 

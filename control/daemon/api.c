@@ -19,6 +19,7 @@
 #include "control/daemon/kickstart.h"
 #include "control/daemon/storm.h"
 #include "control/fleet/fleet.h"
+#include "control/fleet/fleet_camp.h"
 #include "control/fleet/fleet_live.h"
 #include "control/log.h"
 
@@ -425,6 +426,7 @@ api_status(struct ctl *c, struct api_resp *r)
 	json_object_set_new(j, "http", http);
 	fleet_status_json(c, j);
 	fleet_live_status_json(c, j);
+	fleet_camp_status_json(c, j);
 	return api_reply_json(r, 200, j);
 }
 

@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control/daemon/api_console.h"
 #include "control/daemon/camp_host.h"
 #include "control/daemon/camp_json.h"
 #include "control/daemon/nodestate.h"
 #include "control/log.h"
+#include "control/power/sol.h"
 
 /* ---- admin operations --------------------------------------------------- */
 
@@ -176,6 +178,188 @@ int
 camps_retry(struct ctl *c, const char *id, uint32_t *n)
 {
 	return admin_op(c, id, true, n);
+}
+
+/* ---- fleet shares -------------------------------------------------------- */
+
+static int
+fleet_new(struct camp_host *h, const char *id, const struct camp_params *p, const char *profile,
+	  struct hosted **out)
+{
+	char path[4300];
+	struct hosted *x;
+	struct camp_env e;
+	int rc;
+
+	if (strchr(id, '.') || strchr(id, '/') || !id[0])
+		return -EINVAL;
+	if (h->n == MAX_CAMPS && !camps_retire_oldest(h))
+		return -ENOSPC;
+	if (!(x = calloc(1, sizeof(*x))))
+		return -ENOMEM;
+	x->h = h;
+	camps_env_of(x, &e);
+	if ((rc = camp_init(&x->c, id, p, &e, NULL, 0, ctl_now_ms())) < 0) {
+		free(x);
+		return rc;
+	}
+	x->c.fleet = true;
+	snprintf(x->c.profile, sizeof(x->c.profile), "%s", profile ? profile : "");
+	snprintf(path, sizeof(path), "%s/%s", h->dir, id);
+	if ((rc = camp_save(&x->c, path)) < 0) {
+		camp_free(&x->c);
+		free(x);
+		return rc;
+	}
+	camps_bmc_init(h, x, h->c->cfg);
+	x->done = true; /* no node yet: camps_set_done counts it once one joins */
+	h->v[h->n++] = x;
+	LOG_INFO("campaign", "%s: share of a fleet campaign created", id);
+	*out = x;
+	return 0;
+}
+
+int
+camps_fleet_open(struct ctl *c, const char *id, const struct camp_params *p, const char *profile,
+		 bool *held)
+{
+	struct camp_host *h = c->camps;
+	struct hosted *x;
+	int rc = 0;
+
+	if (!h)
+		return -ENOENT;
+	pthread_rwlock_rdlock(&c->cfg_lock);
+	pthread_mutex_lock(&h->mu);
+	x = camps_find(h, id);
+	if (!x)
+		rc = fleet_new(h, id, p, profile, &x);
+	else
+		rc = camp_set_pace(&x->c, p->power_on_rate, p->max_in_flight);
+	if (!rc) {
+		x->c.p.power = p->power;
+		*held = x->c.hold;
+	}
+	pthread_mutex_unlock(&h->mu);
+	pthread_rwlock_unlock(&c->cfg_lock);
+	return rc;
+}
+
+static long
+fleet_change(struct ctl *c, const char *id, const char *const *names, uint32_t n, bool add)
+{
+	struct camp_host *h = c->camps;
+	struct hosted *x;
+	long k = 0;
+
+	if (!h)
+		return -ENOENT;
+	pthread_rwlock_rdlock(&c->cfg_lock);
+	pthread_mutex_lock(&h->mu);
+	if (!(x = camps_find(h, id))) {
+		k = -ENOENT;
+	} else if (add) {
+		k = camp_add(&x->c, names, n, ctl_now_ms());
+	} else {
+		for (uint32_t j = 0; j < n; j++) {
+			int64_t i = camp_find(&x->c, names[j]);
+
+			if (i >= 0 && camp_drop(&x->c, (uint32_t)i)) {
+				console_stop(c, names[j], SOL_OWN_CAMPAIGN);
+				k++;
+			}
+		}
+	}
+	if (x && k > 0) {
+		camps_index_macs(x, c->cfg, atomic_load(&c->gen));
+		camps_set_done(h, x);
+		camps_save(h, x);
+	}
+	pthread_mutex_unlock(&h->mu);
+	pthread_rwlock_unlock(&c->cfg_lock);
+	return k;
+}
+
+long
+camps_fleet_add(struct ctl *c, const char *id, const char *const *names, uint32_t n)
+{
+	return fleet_change(c, id, names, n, true);
+}
+
+long
+camps_fleet_drop(struct ctl *c, const char *id, const char *const *names, uint32_t n)
+{
+	return fleet_change(c, id, names, n, false);
+}
+
+int
+camps_fleet_hold(struct ctl *c, const char *id, bool hold)
+{
+	struct camp_host *h = c->camps;
+	struct hosted *x;
+
+	if (!h)
+		return -ENOENT;
+	pthread_mutex_lock(&h->mu);
+	if ((x = camps_find(h, id)))
+		x->c.hold = hold;
+	pthread_mutex_unlock(&h->mu);
+	return x ? 0 : -ENOENT;
+}
+
+int
+camps_fleet_read(struct ctl *c, const char *id, struct camps_fnode **out, uint32_t *n)
+{
+	struct camp_host *h = c->camps;
+	struct hosted *x;
+	int rc = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!h)
+		return -ENOENT;
+	pthread_mutex_lock(&h->mu);
+	if (!(x = camps_find(h, id))) {
+		rc = -ENOENT;
+	} else if (!(*out = calloc(x->c.n ? x->c.n : 1, sizeof(**out)))) {
+		rc = -ENOMEM;
+	} else {
+		for (uint32_t i = 0; i < x->c.n; i++) {
+			const struct camp_node *s = &x->c.nodes[i];
+			struct camps_fnode *d = &(*out)[*n];
+
+			if (s->dropped)
+				continue;
+			memcpy(d->name, s->name, sizeof(d->name));
+			d->stage = s->stage;
+			d->attempts = s->attempts;
+			d->since_ms = s->since_ms;
+			memcpy(d->inst_stage, s->inst_stage, sizeof(d->inst_stage));
+			memcpy(d->reason, s->reason, sizeof(d->reason));
+			(*n)++;
+		}
+	}
+	pthread_mutex_unlock(&h->mu);
+	return rc;
+}
+
+uint32_t
+camps_fleet_ids(struct ctl *c, char (*ids)[32], uint32_t cap, uint32_t *held)
+{
+	struct camp_host *h = c->camps;
+	uint32_t k = 0;
+
+	*held = 0;
+	if (!h)
+		return 0;
+	pthread_mutex_lock(&h->mu);
+	for (uint32_t j = 0; j < h->n && k < cap; j++)
+		if (h->v[j]->c.fleet && (!h->v[j]->done || h->v[j]->c.hold)) {
+			*held += h->v[j]->c.hold;
+			memcpy(ids[k++], h->v[j]->c.id, 32);
+		}
+	pthread_mutex_unlock(&h->mu);
+	return k;
 }
 
 /* ---- views -------------------------------------------------------------- */

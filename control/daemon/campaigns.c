@@ -310,6 +310,9 @@ load_one(struct camp_host *h, const char *name)
 	camps_bmc_init(h, x, h->c->cfg);
 	camps_index_macs(x, h->c->cfg, atomic_load(&h->c->gen));
 	reconcile(h->c, x, ctl_now_ms());
+	/* a fleet share waits until the agent re-read its claims (a survivor
+	 * may have taken its nodes meanwhile: FLEETCAMP.md, resume rule) */
+	x->c.hold = x->c.fleet;
 	x->done = camp_finished(&x->c);
 	if (!x->done)
 		atomic_fetch_add(&h->active, 1);

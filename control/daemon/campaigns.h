@@ -60,6 +60,39 @@ int camps_retry(struct ctl *c, const char *id, uint32_t *n);
 json_t *camps_list_json(struct ctl *c);
 json_t *camps_one_json(struct ctl *c, const char *id);
 
+/* ---- shares of fleet campaigns (control/fleet/fleet_camp.c) -------------
+ * One hosted campaign per fleet campaign, id = the agent's local name for
+ * it, its nodes the ones this server claimed.  All return -ENOENT when the
+ * host or the campaign is missing. */
+struct camps_fnode {
+	char name[64];
+	uint8_t stage;		/* enum camp_stage */
+	uint32_t attempts;
+	uint64_t since_ms;
+	char inst_stage[24];
+	char reason[160];
+};
+
+/* The share id: created (no nodes, p, profile ""/NULL = the YAML's) when
+ * there is none, else its pace set to p's rate and in-flight.  *held: the
+ * share waits for its claims to be re-read (loaded from disk at start).
+ * 0 or -errno. */
+int camps_fleet_open(struct ctl *c, const char *id, const struct camp_params *p,
+		     const char *profile, bool *held);
+/* Claimed nodes join (camp_add) or dropped nodes leave (camp_drop); the
+ * MAC index is rebuilt and the file saved.  Returns how many changed. */
+long camps_fleet_add(struct ctl *c, const char *id, const char *const *names, uint32_t n);
+long camps_fleet_drop(struct ctl *c, const char *id, const char *const *names, uint32_t n);
+/* Held shares start nothing (camp.hold). */
+int camps_fleet_hold(struct ctl *c, const char *id, bool hold);
+/* A copy of the share's nodes (not the dropped ones): *out malloc'd, the
+ * caller frees it.  0 or -errno. */
+int camps_fleet_read(struct ctl *c, const char *id, struct camps_fnode **out, uint32_t *n);
+/* Ids of the hosted fleet shares that are unfinished or held (those
+ * loaded from disk included): up to cap, returns the count; *held: how
+ * many of them are held. */
+uint32_t camps_fleet_ids(struct ctl *c, char (*ids)[32], uint32_t cap, uint32_t *held);
+
 /* The campaign params of cfg's power: section (rate, in flight, deadlines). */
 void camps_default_params(const struct cfg *cfg, struct camp_params *p);
 

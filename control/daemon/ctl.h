@@ -79,6 +79,7 @@ struct ctl {
 	uint32_t commit_ms;
 	struct fleet *fleet;		/* fleet shipper (control/fleet), NULL = off */
 	struct fleet_live *live;	/* fleet failover (control/fleet/fleet_live.h), NULL = off */
+	struct fleet_camp *fcamp;	/* fleet campaign agent (control/fleet/fleet_camp.h) */
 	/* Set by fleet failover before its thread starts, read by every
 	 * snapshot build (reload.c): replaces a built snapshot by one with
 	 * the live bucket set and adopted leases (fleet_live_decorate). */

@@ -27,6 +27,7 @@
 #include "control/daemon/reload.h"
 #include "control/exit.h"
 #include "control/fleet/fleet.h"
+#include "control/fleet/fleet_camp.h"
 #include "control/fleet/fleet_live.h"
 #include "control/log.h"
 
@@ -212,7 +213,8 @@ start(struct ctl *c)
 		return -1;
 	if ((rc = console_init(c)) < 0) /* consoles are not worth failing a boot server for */
 		LOG_WARN("serve", "console capture: %s", strerror(-rc));
-	if ((rc = fleet_start(c)) < 0 || (rc = fleet_live_start(c)) < 0) {
+	if ((rc = fleet_start(c)) < 0 || (rc = fleet_live_start(c)) < 0 ||
+	    (rc = fleet_camp_start(c)) < 0) {
 		LOG_ERR("serve", "fleet: %s", strerror(-rc));
 		return -1;
 	}
@@ -227,6 +229,7 @@ stop(struct ctl *c)
 	atomic_store(&c->stop, true);
 	console_stop_all(c);
 	httpd_stop(c);
+	fleet_camp_stop(c);
 	fleet_live_stop(c);
 	fleet_stop(c);
 	jthread_stop(c);

@@ -157,11 +157,12 @@ sync_inventory(struct fleet_follow *f, bool full)
 {
 	static const char sql_full[] =
 		"SELECT name, mac::text, COALESCE(host(ip), ''), COALESCE(profile, ''), "
-		" COALESCE(server, ''), change_seq, false FROM nodes";
+		" COALESCE(server, ''), change_seq, false, COALESCE(bmc, '') FROM nodes";
 	static const char sql_inc[] =
 		"SELECT name, mac::text, COALESCE(host(ip), ''), COALESCE(profile, ''), "
-		" COALESCE(server, ''), change_seq, false FROM nodes WHERE change_seq > $1::bigint "
-		"UNION ALL SELECT name, '', '', '', COALESCE(server, ''), change_seq, true "
+		" COALESCE(server, ''), change_seq, false, COALESCE(bmc, '') FROM nodes "
+		" WHERE change_seq > $1::bigint "
+		"UNION ALL SELECT name, '', '', '', COALESCE(server, ''), change_seq, true, '' "
 		" FROM nodes_gone WHERE change_seq > $1::bigint";
 	char w[24];
 	const char *v[1] = { w };
@@ -195,6 +196,7 @@ sync_inventory(struct fleet_follow *f, bool full)
 		copy(o->mac, sizeof(o->mac), PQgetvalue(r, i, 1));
 		copy(o->ip, sizeof(o->ip), PQgetvalue(r, i, 2));
 		copy(o->profile, sizeof(o->profile), PQgetvalue(r, i, 3));
+		copy(o->bmc, sizeof(o->bmc), PQgetvalue(r, i, 7));
 		o->seq = u64(PQgetvalue(r, i, 5));
 		o->gone = PQgetvalue(r, i, 6)[0] == 't';
 		if (o->ip[0])

@@ -43,7 +43,7 @@ static bool
 same_row(const struct fleet_inv_row *a, const struct fleet_inv_row *b)
 {
 	return strcmp(a->mac, b->mac) == 0 && strcmp(a->ip, b->ip) == 0 &&
-	       strcmp(a->profile, b->profile) == 0;
+	       strcmp(a->profile, b->profile) == 0 && strcmp(a->bmc, b->bmc) == 0;
 }
 
 long
@@ -110,7 +110,7 @@ fleet_inv_free(struct fleet_inv *t)
 bool
 fleet_inv_csv(const struct fleet_inv *t, const char *server, struct fleet_str *out)
 {
-	char line[256];
+	char line[512];
 	int len;
 
 	len = snprintf(line, sizeof(line),
@@ -121,8 +121,10 @@ fleet_inv_csv(const struct fleet_inv *t, const char *server, struct fleet_str *o
 	for (size_t i = 0; i < t->n; i++) {
 		const struct fleet_inv_row *r = &t->r[i];
 
-		len = snprintf(line, sizeof(line), "%s,%s,%s,%s\n", r->name, r->mac, r->ip,
-			       r->profile);
+		bool bmc = r->bmc[0] && !strpbrk(r->bmc, ",\r\n");
+
+		len = snprintf(line, sizeof(line), "%s,%s,%s,%s%s%s\n", r->name, r->mac, r->ip,
+			       r->profile, bmc ? ",bmc=" : "", bmc ? r->bmc : "");
 		fleet_str_add(out, line, (size_t)len < sizeof(line) ? (size_t)len : sizeof(line) - 1);
 	}
 	fleet_str_add(out, "", 1); /* NUL, not counted below */

@@ -22,6 +22,7 @@ struct fleet_inv_row {
 	char mac[18];		/* "aa:bb:cc:dd:ee:ff" */
 	char ip[16];		/* "" = none */
 	char profile[64];	/* "" = the default profile */
+	char bmc[200];		/* nodes.bmc, "" = none (power needs one) */
 	bool gone;		/* a tombstone (nodes_gone): deleted */
 	bool mine;		/* owned by this server (fleet_owns) */
 	uint64_t seq;		/* change_seq */
@@ -50,7 +51,9 @@ long fleet_inv_merge(struct fleet_inv *t, struct fleet_inv_row *batch, size_t n,
 void fleet_inv_free(struct fleet_inv *t);
 
 /* The CSV of t for fleet.inventory: a comment line, the header, then
- * "name,mac,ip,profile" per row.  false when out of memory. */
+ * "name,mac,ip,profile" per row, ",bmc=URL" after it when the row has a
+ * BMC (conf/cfg_inv_csv.c reads it into cfg_node.bmc).  A BMC URL with a
+ * comma or newline (CSV has no quoting) is left out.  false when out of memory. */
 bool fleet_inv_csv(const struct fleet_inv *t, const char *server, struct fleet_str *out);
 
 /* A node set ("n1,n2", "node[0001-0100]", "rack1-[01-40]-a", mixed, comma

@@ -372,3 +372,16 @@ fleet_live_status_json(struct ctl *c, json_t *status)
 	pthread_mutex_unlock(&l->mu);
 	json_object_set_new(status, "fleet_lb", j);
 }
+
+bool
+fleet_live_buckets(struct ctl *c, uint8_t set[SNAP_LB_BUCKETS / 8])
+{
+	struct fleet_live *l = c->live;
+
+	if (!l)
+		return false;
+	pthread_mutex_lock(&l->mu);
+	memcpy(set, l->buckets, sizeof(l->buckets));
+	pthread_mutex_unlock(&l->mu);
+	return true;
+}

@@ -16,7 +16,9 @@
 #define BS_CONTROL_FLEET_LIVE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "shm/snap.h"
 
@@ -30,6 +32,11 @@ void fleet_live_stop(struct ctl *c);
  * replaces *s by a copy carrying the current bucket set and adopted
  * leases when the liveness thread changed them; 0 or -errno. */
 int fleet_live_decorate(struct ctl *c, struct snap_hdr **s, size_t *len);
+/* The RFC 3074 buckets this server serves now: its own and those it took
+ * over from dead peers (what the dataplane's split answers), into set.
+ * false: no split (no liveness thread: every client of its segments is
+ * this server's). */
+bool fleet_live_buckets(struct ctl *c, uint8_t set[SNAP_LB_BUCKETS / 8]);
 /* "fleet_lb": {peers: [{name, alive}], buckets, adopted} into a status. */
 void fleet_live_status_json(struct ctl *c, json_t *status);
 

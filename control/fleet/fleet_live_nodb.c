@@ -30,3 +30,10 @@ fleet_live_status_json(struct ctl *c, json_t *status)
 {
 	(void)c, (void)status;
 }
+
+bool
+fleet_live_buckets(struct ctl *c, uint8_t set[SNAP_LB_BUCKETS / 8])
+{
+	(void)c, (void)set;
+	return false;
+}

@@ -118,4 +118,31 @@ void fleet_lease_batch_free(struct fleet_lease_batch *b);
  * between COMMIT and saving the position) changes nothing. */
 extern const char fleet_lease_upsert_sql[];
 
+/* ---- fleet-wide campaigns (fleet_camp_pure.c) ---- */
+
+/* One server's share of a fleet campaign's pacing.  n = live servers that
+ * have unfinished claimed nodes in the campaign (this one included; 0 is
+ * taken as 1): rate = min(server_rate, fleet_rate / n), in_flight =
+ * max(1, min(server_in_flight, fleet_in_flight / n)); server_rate <= 0 and
+ * server_in_flight 0 mean no per-server cap.  While the servers agree on n
+ * the shares' sum never exceeds the fleet-wide figures (in flight: unless
+ * n > fleet_in_flight, where each server keeps one). */
+struct fleet_share {
+	double rate;
+	uint32_t in_flight;
+};
+
+struct fleet_share fleet_camp_share(double fleet_rate, uint32_t fleet_in_flight,
+				    double server_rate, uint32_t server_in_flight, uint32_t n);
+
+/* The id of a fleet campaign's local share (a hosted campaign's id and
+ * file name): its name when it fits (< 32 bytes of [A-Za-z0-9_-]), else
+ * "fleet-<id>". */
+void fleet_camp_local_id(const char *name, long long id, char out[32]);
+
+/* The RFC 3074 bucket (dhcp_lb_hash of the 6-byte chaddr, the key the
+ * dataplane's split uses for a client sending no client identifier) of a
+ * "aa:bb:cc:dd:ee:ff" MAC; -1 when s is no MAC. */
+int fleet_camp_bucket(const char *mac);
+
 #endif

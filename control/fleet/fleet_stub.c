@@ -4,6 +4,7 @@
  * asking for fleet mode says why it cannot be had.
  */
 #include "control/fleet/fleet.h"
+#include "control/fleet/fleet_camp.h"
 
 #include <errno.h>
 
@@ -150,4 +151,24 @@ fleet_api_campaign(struct ctl *c, const char *name, int *status, const char **er
 	*status = 503;
 	*err = NO_LIBPQ;
 	return NULL;
+}
+
+/* fleet_camp.h: no agent without libpq (fleet mode cannot start). */
+int
+fleet_camp_start(struct ctl *c)
+{
+	(void)c;
+	return 0;
+}
+
+void
+fleet_camp_stop(struct ctl *c)
+{
+	(void)c;
+}
+
+void
+fleet_camp_status_json(struct ctl *c, json_t *status)
+{
+	(void)c, (void)status;
 }

@@ -361,3 +361,34 @@ fo_vm_wait() { # N timeout_s: boot N done, else the serial's tail and fail
 	fo_vm_tail
 	fail "fvm: boot $1 not done within $2 s"
 }
+# ---- added for t_fleet_campaign.sh ----
+# A management network for BMCs: netns bsf-mg with bridge bsf-mbr
+# (10.79.0.100/24, where the test's ipmi_sim BMCs listen), and in each
+# server's namespace a veth bsf-mg0 with 10.79.0.K/24 on it, so every
+# server reaches every BMC whatever its dataplane does.
+FO_NS_MG=bsf-mg
+FO_MG_IP=10.79.0.100
+fo_mgmt_up() {
+	local k ns
+	ip netns del "$FO_NS_MG" 2>/dev/null
+	ip netns add "$FO_NS_MG" || fail "netns $FO_NS_MG"
+	ip -n "$FO_NS_MG" link add bsf-mbr type bridge || fail "mgmt bridge"
+	fo_quiet_if "$FO_NS_MG" bsf-mbr
+	ip -n "$FO_NS_MG" addr add "$FO_MG_IP/24" dev bsf-mbr
+	ip -n "$FO_NS_MG" link set bsf-mbr up
+	ip -n "$FO_NS_MG" link set lo up
+	for k in 1 2 3; do
+		ns=$(fo_ns "$k")
+		ip -n "$ns" link add bsf-mg0 type veth peer name "bsf-m${k}p" netns "$FO_NS_MG" || fail "mgmt veth $k"
+		fo_quiet_if "$ns" bsf-mg0
+		fo_quiet_if "$FO_NS_MG" "bsf-m${k}p"
+		ip -n "$ns" addr add "10.79.0.$k/24" dev bsf-mg0
+		ip -n "$ns" link set bsf-mg0 up
+		ip -n "$FO_NS_MG" link set "bsf-m${k}p" master bsf-mbr up
+	done
+}
+
+fo_mgmt_down() {
+	ip netns del "$FO_NS_MG" 2>/dev/null
+	return 0
+}

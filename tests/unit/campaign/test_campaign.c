@@ -496,6 +496,99 @@ test_resume(void **st)
 	rmdir(dir);
 }
 
+/* A fleet share: nodes claimed later are added, a node released to another
+ * server is dropped (its in-flight slot freed, its late BMC answer stale),
+ * the pace follows the share, a held campaign does nothing, and the file
+ * keeps the fleet label but not the dropped node. */
+static void
+test_add_drop(void **st)
+{
+	(void)st;
+	static struct fake f;
+	fake_reset(&f, 3000, 3000);
+	struct campaign c;
+	struct camp_params p = P;
+	p.max_in_flight = 4;
+	mk(&c, &f, 4, &p);
+	c.fleet = true;
+	camp_tick(&c, f.now);
+	for (int k = 0; k < 50; k++) /* 0.5 s: all four powering/waiting */
+		step(&f);
+	assert_int_equal(c.in_flight, 4);
+
+	const char *more[] = { "late1", "late2", "node0001" };
+	assert_int_equal(camp_add(&c, more, 3, f.now), 2); /* node0001 runs: left alone */
+	assert_int_equal(c.n, 6);
+	assert_int_equal(c.n_stage[CS_QUEUED], 2);
+	assert_int_equal(c.nodes[4].stage, CS_QUEUED);
+	assert_string_equal(c.nodes[5].name, "late2");
+	step(&f);
+	assert_int_equal(c.n_stage[CS_QUEUED], 2); /* no slot yet */
+
+	/* node0002 goes to another server: its slot frees, one late node starts */
+	assert_true(camp_drop(&c, 2));
+	assert_false(camp_drop(&c, 2));
+	assert_false(camp_drop(&c, 99));
+	assert_int_equal(c.in_flight, 3);
+	assert_int_equal(c.n_dropped, 1);
+	step(&f);
+	assert_int_equal(c.in_flight, 4);
+	assert_int_equal(c.n_stage[CS_QUEUED], 1);
+	/* its BMC answer or DHCP comes late: stale */
+	camp_on_power(&c, 2, CO_BOOT, true, NULL, f.now);
+	camp_on_dhcp(&c, 2, f.now);
+	assert_int_equal(c.nodes[2].stage, CS_CANCELLED);
+	assert_true(c.nodes[2].dropped);
+
+	/* the saved file: fleet label kept, dropped node left out */
+	char dir[] = "/tmp/bs-camp-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[64];
+	snprintf(path, sizeof(path), "%s/f.campaign", dir);
+	assert_int_equal(camp_save(&c, path), 0);
+	struct campaign g;
+	struct camp_env e = env_of(&f);
+	assert_int_equal(camp_load(&g, path, &e), 0);
+	assert_true(g.fleet);
+	assert_false(g.hold);
+	assert_int_equal(g.n, 5);
+	assert_int_equal(camp_find(&g, "node0002"), -1);
+	camp_free(&g);
+	unlink(path);
+	rmdir(dir);
+
+	/* held: no node starts (answers of running ops still come in) */
+	c.hold = true;
+	assert_int_equal(c.n_stage[CS_QUEUED], 1);
+	for (int k = 0; k < 300; k++)
+		step(&f);
+	assert_int_equal(c.n_stage[CS_QUEUED], 1);
+	c.hold = false;
+
+	/* pace: the share's figures; a bad one refused */
+	assert_int_equal(camp_set_pace(&c, 0, 1), -EINVAL);
+	assert_int_equal(camp_set_pace(&c, 5, 0), -EINVAL);
+	assert_int_equal(camp_set_pace(&c, 500, 2), 0);
+	assert_int_equal(c.p.max_in_flight, 2);
+	run(&f, 3600000);
+	assert_true(f.max_seen_in_flight <= 4);
+	assert_int_equal(c.n_stage[CS_DONE], 5);
+	assert_true(camp_finished(&c));
+
+	/* re-claimed after a release (the peer gave it back): queued again,
+	 * a done node claimed again (a fleet retry) likewise */
+	const char *back[] = { "node0002", "node0000" };
+	assert_int_equal(camp_add(&c, back, 2, f.now), 2);
+	assert_false(c.nodes[2].dropped);
+	assert_int_equal(c.n_dropped, 0);
+	assert_int_equal(c.nodes[0].attempts, 0);
+	assert_int_equal(c.n_stage[CS_QUEUED], 2);
+	assert_int_equal(c.n_stage[CS_DONE], 4);
+	run(&f, 3600000);
+	assert_int_equal(c.n_stage[CS_DONE], 6);
+	camp_free(&c);
+}
+
 int
 main(void)
 {
@@ -505,6 +598,7 @@ main(void)
 		cmocka_unit_test(test_repower_then_fail),
 		cmocka_unit_test(test_install_timeout_and_reasons),
 		cmocka_unit_test(test_resume),
+		cmocka_unit_test(test_add_drop),
 		cmocka_unit_test(test_verify),
 		cmocka_unit_test(test_token_wait),
 		cmocka_unit_test(test_late_host),

@@ -405,6 +405,85 @@ test_state_before_power(void **state)
 	rmdir(path);
 }
 
+/* A fleet campaign's share: created empty with the fleet campaign's id,
+ * claimed nodes added (MAC index rebuilt: DHCP drives them), a node
+ * released to another server dropped (not read back, not saved), the pace
+ * set again by a second open, and after a restart the share is held (no
+ * node starts) until the agent lets it go. */
+static void
+test_fleet_share(void **state)
+{
+	struct camp_params p;
+	struct camps_fnode *v;
+	uint32_t n;
+	bool held = true;
+	char ids[4][32];
+
+	(void)state;
+	camps_default_params(ctl.cfg, &p);
+	p.power = false;
+	p.power_on_rate = 1000;
+	assert_int_equal(camps_fleet_open(&ctl, "fleet-7", &p, NULL, &held), 0);
+	assert_false(held);
+	assert_int_equal(camps_fleet_open(&ctl, "bad.id", &p, NULL, &held), -EINVAL);
+	uint32_t nheld = 9;
+
+	assert_int_equal(camps_fleet_ids(&ctl, ids, 4, &nheld), 0); /* no node: finished */
+	const char *two[] = { "node01", "node02" };
+
+	assert_int_equal(camps_fleet_add(&ctl, "fleet-7", two, 2), 2);
+	assert_int_equal(camps_fleet_ids(&ctl, ids, 4, &nheld), 1);
+	assert_int_equal(nheld, 0);
+	assert_string_equal(ids[0], "fleet-7");
+	assert_int_equal(camps_fleet_add(&ctl, "fleet-7", two, 2), 0); /* running: left alone */
+	assert_int_equal(camps_fleet_add(&ctl, "nope", two, 2), -ENOENT);
+	assert_true(wait_stage("fleet-7", "node01", "waiting-dhcp"));
+	bv_set_stage(&ctl.bv, mac1, 0, BOOT_STAGE_DHCP_DISCOVER, NULL, 1);
+	assert_true(wait_stage("fleet-7", "node01", "installing"));
+	assert_int_equal(camps_fleet_drop(&ctl, "fleet-7", two + 1, 1), 1);
+	assert_int_equal(camps_fleet_read(&ctl, "fleet-7", &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].name, "node01");
+	assert_int_equal(v[0].stage, CS_INSTALLING);
+	assert_string_equal(v[0].inst_stage, "dhcp");
+	free(v);
+	char path[256], text[4096] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/state/campaigns/fleet-7", dir);
+	assert_non_null(f = fopen(path, "r"));
+	text[fread(text, 1, sizeof(text) - 1, f)] = 0;
+	fclose(f);
+	assert_null(strstr(text, "node node02 ")); /* not in the file */
+	assert_non_null(strstr(text, "\nfleet 1\n"));
+	p.max_in_flight = 3;
+	p.power_on_rate = 0.5;
+	assert_int_equal(camps_fleet_open(&ctl, "fleet-7", &p, NULL, &held), 0);
+	json_t *j = camps_one_json(&ctl, "fleet-7");
+
+	assert_int_equal(json_integer_value(json_object_get(j, "max_in_flight")), 3);
+	json_decref(j);
+
+	/* restart: held until its claims were re-read */
+	camps_stop(&ctl);
+	start();
+	assert_int_equal(camps_fleet_ids(&ctl, ids, 4, &nheld), 1);
+	assert_int_equal(nheld, 1);
+	assert_int_equal(camps_fleet_open(&ctl, "fleet-7", &p, NULL, &held), 0);
+	assert_true(held);
+	const char *three[] = { "node03" };
+
+	assert_int_equal(camps_fleet_add(&ctl, "fleet-7", three, 1), 1);
+	usleep(400000);
+	assert_string_equal(stage_of("fleet-7", "node03"), "queued");
+	assert_int_equal(camps_fleet_hold(&ctl, "fleet-7", false), 0);
+	assert_true(wait_stage("fleet-7", "node03", "waiting-dhcp"));
+	pthread_rwlock_rdlock(&ctl.cfg_lock);
+	camps_on_report(&ctl, "node01", true, NULL);
+	pthread_rwlock_unlock(&ctl.cfg_lock);
+	assert_string_equal(stage_of("fleet-7", "node01"), "done");
+}
+
 int
 main(void)
 {
@@ -414,6 +493,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_retire, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_console_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_before_power, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fleet_share, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -258,6 +258,69 @@ test_config(void **state)
 	cfg_free(c);
 }
 
+/* ---- fleet-wide campaigns: pacing shares ---- */
+
+static void
+test_camp_share(void **state)
+{
+	struct fleet_share s;
+
+	(void)state;
+	/* one server: the fleet's figures */
+	s = fleet_camp_share(6, 12, 0, 0, 1);
+	assert_true(s.rate == 6);
+	assert_int_equal(s.in_flight, 12);
+	/* 0 servers counted (about to claim): as one */
+	s = fleet_camp_share(6, 12, 0, 0, 0);
+	assert_int_equal(s.in_flight, 12);
+	/* three: a third each; the sum never exceeds the fleet's */
+	s = fleet_camp_share(6, 12, 0, 0, 3);
+	assert_true(s.rate == 2);
+	assert_int_equal(s.in_flight, 4);
+	s = fleet_camp_share(1, 10, 0, 0, 3); /* 10 / 3 = 3 (rounded down) */
+	assert_true(s.rate * 3 <= 1.0 + 1e-12);
+	assert_int_equal(s.in_flight, 3);
+	/* the per-server caps bind when lower, not when higher */
+	s = fleet_camp_share(6, 12, 0.5, 2, 3);
+	assert_true(s.rate == 0.5);
+	assert_int_equal(s.in_flight, 2);
+	s = fleet_camp_share(6, 12, 100, 100, 3);
+	assert_true(s.rate == 2);
+	assert_int_equal(s.in_flight, 4);
+	/* more servers than slots: one each (the fleet bound gives way to
+	 * progress: n - 1 over) */
+	s = fleet_camp_share(6, 2, 0, 0, 3);
+	assert_int_equal(s.in_flight, 1);
+	s = fleet_camp_share(6, 3, 0, 0, 3); /* n = max: exactly one each */
+	assert_int_equal(s.in_flight, 1);
+	s = fleet_camp_share(6, 4, 0, 0, 3); /* n - 1: still one each */
+	assert_int_equal(s.in_flight, 1);
+}
+
+static void
+test_camp_ids(void **state)
+{
+	char id[32];
+
+	(void)state;
+	fleet_camp_local_id("fleet-12", 12, id);
+	assert_string_equal(id, "fleet-12");
+	fleet_camp_local_id("rack.7", 9, id); /* a dot: not a file name we load */
+	assert_string_equal(id, "fleet-9");
+	fleet_camp_local_id("a23456789012345678901234567890b", 3, id); /* 31: fits */
+	assert_string_equal(id, "a23456789012345678901234567890b");
+	fleet_camp_local_id("a23456789012345678901234567890bc", 3, id); /* 32: not */
+	assert_string_equal(id, "fleet-3");
+	fleet_camp_local_id("", 4, id);
+	assert_string_equal(id, "fleet-4");
+	/* buckets: the RFC 3074 hash of the 6 MAC bytes */
+	assert_true(fleet_camp_bucket("52:54:00:00:00:01") >= 0);
+	assert_int_equal(fleet_camp_bucket("52:54:00:00:00:01"),
+			 fleet_camp_bucket("52:54:00:00:00:01"));
+	assert_int_equal(fleet_camp_bucket("52:54:00:00:00"), -1);
+	assert_int_equal(fleet_camp_bucket("52:54:00:00:00:01x"), -1);
+}
+
 int
 main(void)
 {
@@ -270,6 +333,8 @@ main(void)
 		cmocka_unit_test(test_array_literal),
 		cmocka_unit_test(test_lease_batch),
 		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_camp_share),
+		cmocka_unit_test(test_camp_ids),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

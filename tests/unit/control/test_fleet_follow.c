@@ -108,11 +108,17 @@ test_csv(void **state)
 
 	(void)state;
 	snprintf(b[1].profile, sizeof(b[1].profile), "lab");
+	snprintf(b[1].bmc, sizeof(b[1].bmc), "ipmi://10.9.0.1:9001");
 	assert_int_equal(fleet_inv_merge(&t, b, 2, true), 2);
 	assert_true(fleet_inv_csv(&t, "a", &s));
 	assert_non_null(strstr(s.p, "name,mac,ip,profile\n"
-				    "n1,00:00:00:00:00:01,10.0.0.1,lab\n"
+				    "n1,00:00:00:00:00:01,10.0.0.1,lab,bmc=ipmi://10.9.0.1:9001\n"
 				    "n2,00:00:00:00:00:02,,\n"));
+	/* a changed BMC alone is a change (the config must reload) */
+	struct fleet_inv_row b2[] = { b[1] };
+	snprintf(b2[0].bmc, sizeof(b2[0].bmc), "ipmi://10.9.0.2");
+	assert_int_equal(fleet_inv_merge(&t, b2, 1, false), 1);
+	assert_int_equal(fleet_inv_merge(&t, b2, 1, false), 0);
 	assert_int_equal(strlen(s.p), s.len);
 	assert_int_equal(s.p[0], '#');
 	fleet_str_free(&s);
