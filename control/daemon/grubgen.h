@@ -40,6 +40,10 @@ int grubgen_write(const struct cfg *c, struct nodestate *ns, const char *gen_roo
 int grubgen_write_node(const struct cfg *c, struct nodestate *ns, const char *gen_root,
 		       const struct cfg_node *n, struct pxegen_stats *st);
 
+/* The files of the n nodes v[] in one batch (pxegen_write_nodes). */
+int grubgen_write_nodes(const struct cfg *c, struct nodestate *ns, const char *gen_root,
+			const struct cfg_node *const *v, size_t n, struct pxegen_stats *st);
+
 /* The names GRUB's net search (grub_net_search_config_file) would find
  * node n under, in its order: grub.cfg-01-<mac>, then grub.cfg-<IP as
  * 8 upper-case hex digits> when n has a fixed address.  Returns how many. */

@@ -220,28 +220,35 @@ ctl_gen_files(struct ctl *c, const struct cfg *cfg)
 	rc = pxegen_write(cfg, &c->ns, cfg->tftp_gen_root, &st);
 	grc = grubgen_write(cfg, &c->ns, cfg->tftp_gen_root, &gst);
 	pthread_mutex_unlock(&c->ns.gen_mu);
-	LOG_INFO("pxegen", "%s/pxelinux.cfg: %zu written, %zu unchanged, %zu removed, %zu failed%s",
-		 cfg->tftp_gen_root, st.written, st.unchanged, st.removed, st.failed,
+	LOG_INFO("pxegen", "%s/pxelinux.cfg: %zu written (%zu of them links), %zu unchanged, %zu removed, %zu failed%s",
+		 cfg->tftp_gen_root, st.written, st.linked, st.unchanged, st.removed, st.failed,
 		 rc < 0 ? " (errors above)" : "");
-	LOG_INFO("pxegen", "%s/grub: %zu written, %zu unchanged, %zu removed, %zu failed%s",
-		 cfg->tftp_gen_root, gst.written, gst.unchanged, gst.removed, gst.failed,
+	LOG_INFO("pxegen", "%s/grub: %zu written (%zu of them links), %zu unchanged, %zu removed, %zu failed%s",
+		 cfg->tftp_gen_root, gst.written, gst.linked, gst.unchanged, gst.removed, gst.failed,
 		 grc < 0 ? " (errors above)" : "");
+}
+
+void
+ctl_gen_nodes(struct ctl *c, const struct cfg *cfg, const struct cfg_node *const *v, size_t n)
+{
+	struct pxegen_stats st, gst;
+	int rc, grc;
+
+	if (!cfg->tftp_gen_root || n == 0)
+		return;
+	pthread_mutex_lock(&c->ns.gen_mu);
+	rc = pxegen_write_nodes(cfg, &c->ns, cfg->tftp_gen_root, v, n, &st);
+	grc = grubgen_write_nodes(cfg, &c->ns, cfg->tftp_gen_root, v, n, &gst);
+	pthread_mutex_unlock(&c->ns.gen_mu);
+	if (rc < 0 || grc < 0)
+		LOG_ERR("pxegen", "boot files of %s%s: %s", v[0]->name, n > 1 ? " and others" : "",
+			strerror(-(rc < 0 ? rc : grc)));
 }
 
 void
 ctl_gen_node(struct ctl *c, const struct cfg *cfg, const struct cfg_node *n)
 {
-	struct pxegen_stats st, gst;
-	int rc, grc;
-
-	if (!cfg->tftp_gen_root)
-		return;
-	pthread_mutex_lock(&c->ns.gen_mu);
-	rc = pxegen_write_node(cfg, &c->ns, cfg->tftp_gen_root, n, &st);
-	grc = grubgen_write_node(cfg, &c->ns, cfg->tftp_gen_root, n, &gst);
-	pthread_mutex_unlock(&c->ns.gen_mu);
-	if (rc < 0 || grc < 0)
-		LOG_ERR("pxegen", "boot files of %s: %s", n->name, strerror(-(rc < 0 ? rc : grc)));
+	ctl_gen_nodes(c, cfg, &n, 1);
 }
 
 void
