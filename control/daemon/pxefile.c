@@ -12,27 +12,33 @@
 
 #include "util/bs_hash.h"
 
+/* name held buf when the file was this version (inode, size, mtime: the
+ * TFTP cache's own version rule, tftp_cache.c).  A file is never written
+ * in place, so a name still at that version still holds buf; an inode
+ * number reused by a later file has a later mtime. */
 struct pxefile_ent {
 	uint32_t h;
 	char name[PXEFILE_NAME_MAX]; /* "" = free slot */
 	char *buf;
 	size_t len;
+	ino_t ino;
+	struct timespec mtim;
 };
 
 enum { CONTENT_MISSING = -1, CONTENT_DIFFERS = 0, CONTENT_SAME = 1 };
 
+/* Whether dir_fd/name holds buf; *st its version when it does. */
 static int
-content_cmp(int dir_fd, const char *name, const char *buf, size_t len)
+content_cmp(int dir_fd, const char *name, const char *buf, size_t len, struct stat *st)
 {
 	char tmp[4096];
 	size_t off = 0;
-	struct stat st;
 	int same = CONTENT_DIFFERS;
 	int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return errno == ENOENT ? CONTENT_MISSING : CONTENT_DIFFERS;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == len) {
+	if (fstat(fd, st) == 0 && S_ISREG(st->st_mode) && (size_t)st->st_size == len) {
 		same = CONTENT_SAME;
 		while (same == CONTENT_SAME && off < len) {
 			ssize_t n = read(fd, tmp, sizeof(tmp));
@@ -53,9 +59,10 @@ tmp_name(const char *name, char out[PXEFILE_NAME_MAX + 32])
 	snprintf(out, PXEFILE_NAME_MAX + 32, ".%s.tmp.%d", name, (int)getpid());
 }
 
-/* buf into a new inode under a temp name, renamed over name. */
+/* buf into a new inode under a temp name, renamed over name; *st (when
+ * not NULL) the new file's version. */
 static int
-create_file(int dir_fd, const char *name, const char *buf, size_t len)
+create_file(int dir_fd, const char *name, const char *buf, size_t len, struct stat *st)
 {
 	char tmp[PXEFILE_NAME_MAX + 32];
 	size_t off = 0;
@@ -76,6 +83,8 @@ create_file(int dir_fd, const char *name, const char *buf, size_t len)
 		}
 		off += (size_t)n;
 	}
+	if (rc == 0 && st && fstat(fd, st) < 0)
+		rc = -errno;
 	if (close(fd) < 0 && rc == 0)
 		rc = -errno;
 	if (rc == 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)
@@ -88,11 +97,12 @@ create_file(int dir_fd, const char *name, const char *buf, size_t len)
 int
 write_file_atomic(int dir_fd, const char *name, const char *buf, size_t len)
 {
+	struct stat st;
 	int rc;
 
-	if (content_cmp(dir_fd, name, buf, len) == CONTENT_SAME)
+	if (content_cmp(dir_fd, name, buf, len, &st) == CONTENT_SAME)
 		return 0;
-	rc = create_file(dir_fd, name, buf, len);
+	rc = create_file(dir_fd, name, buf, len, NULL);
 	return rc < 0 ? rc : 1;
 }
 
@@ -178,7 +188,16 @@ grow(struct pxefile_dir *d)
 
 /* Remembers that name holds buf (a failure only loses a later link). */
 static void
-remember(struct pxefile_dir *d, uint32_t h, const char *name, const char *buf, size_t len)
+set_version(struct pxefile_ent *e, const char *name, const struct stat *st)
+{
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	e->ino = st->st_ino;
+	e->mtim = st->st_mtim;
+}
+
+static void
+remember(struct pxefile_dir *d, uint32_t h, const char *name, const char *buf, size_t len,
+	 const struct stat *st)
 {
 	struct pxefile_ent *e;
 	size_t k;
@@ -196,9 +215,21 @@ remember(struct pxefile_dir *d, uint32_t h, const char *name, const char *buf, s
 	memcpy(e->buf, buf, len);
 	e->h = h;
 	e->len = len;
-	snprintf(e->name, sizeof(e->name), "%s", name);
+	set_version(e, name, st);
 	d->n++;
 	d->kept += len;
+}
+
+/* Whether name (missing: -1) is e's version: e's content, no read. */
+static int
+is_version(int dir_fd, const char *name, const struct pxefile_ent *e)
+{
+	struct stat st;
+
+	if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? CONTENT_MISSING : CONTENT_DIFFERS;
+	return S_ISREG(st.st_mode) && st.st_ino == e->ino && (size_t)st.st_size == e->len &&
+	       st.st_mtim.tv_sec == e->mtim.tv_sec && st.st_mtim.tv_nsec == e->mtim.tv_nsec;
 }
 
 int
@@ -206,27 +237,32 @@ pxefile_put(struct pxefile_dir *d, const char *name, const char *buf, size_t len
 {
 	uint32_t h = bs_fnv1a32(buf, len);
 	struct pxefile_ent *e = lookup(d, h, buf, len);
-	int cur = content_cmp(d->fd, name, buf, len), rc;
+	struct stat st;
+	int cur = CONTENT_DIFFERS, rc;
 
+	/* a link of an equal file of the batch: one stat, no read */
+	if (e)
+		cur = is_version(d->fd, name, e);
+	if (cur == CONTENT_DIFFERS)
+		cur = content_cmp(d->fd, name, buf, len, &st);
 	if (cur == CONTENT_SAME) {
 		if (!e)
-			remember(d, h, name, buf, len);
+			remember(d, h, name, buf, len, &st);
 		return PXEFILE_UNCHANGED;
 	}
-	/* A put replaces a name's inode, never writes into it, so e's inode
-	 * keeps its content; e's name is read back all the same (it may have
-	 * been put again since, or removed): page-cache reads, no inode. */
-	if (e && content_cmp(d->fd, e->name, buf, len) == CONTENT_SAME &&
+	/* e's name is checked to be still at e's version (it may have been
+	 * put again since, or removed) before name becomes a link of it */
+	if (e && is_version(d->fd, e->name, e) == CONTENT_SAME &&
 	    link_file(d->fd, e->name, name, cur == CONTENT_DIFFERS) == 0)
 		return PXEFILE_LINKED;
 	/* EMLINK (ext4: 65,000 links an inode) or e's file gone: a new
 	 * inode, which the next ones of this content link to */
-	rc = create_file(d->fd, name, buf, len);
+	rc = create_file(d->fd, name, buf, len, &st);
 	if (rc < 0)
 		return rc;
 	if (e)
-		snprintf(e->name, sizeof(e->name), "%s", name);
+		set_version(e, name, &st);
 	else
-		remember(d, h, name, buf, len);
+		remember(d, h, name, buf, len, &st);
 	return PXEFILE_WRITTEN;
 }

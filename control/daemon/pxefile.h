@@ -55,6 +55,11 @@ void pxefile_close(struct pxefile_dir *d);
 /* Makes name hold exactly buf: nothing when it already does, else a link
  * to an equal file of the batch or a new file, either under a temp name
  * renamed over name (the TFTP engine never sees a half-written file).
+ * A name that is a link of an equal file of the batch is known unchanged
+ * from one stat (same inode, size and mtime), without reading it.
+ * Contract: a batch puts a name at most once (each node's names are its
+ * own), so no inode the batch remembers is freed and its number reused
+ * meanwhile; a name put again is still safe (its version changed).
  * Returns enum pxefile_res or -errno. */
 int pxefile_put(struct pxefile_dir *d, const char *name, const char *buf, size_t len);
 

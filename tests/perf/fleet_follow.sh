@@ -15,6 +15,9 @@
 #   - database round trips of the follower per flip, and per booted node
 #     (none: the dataplane never talks to the database).
 # Asserts only that the changes arrived (a benchmark, not a timed test).
+# APPEND= gives the profile a kernel append (e.g. 'ks=${base_url}/ks/${name}',
+# which makes every node's install file its own: no two are equal, so none
+# is shared, control/daemon/pxefile.h); the default has none.
 #   tests/perf/fleet_follow.sh [N] [F]      BS_BUILD=build dir, as root
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -70,6 +73,7 @@ profiles:
   - name: lab
     kernel: lab/vmlinuz
     initrd: lab/initrd.img
+${APPEND:+    append: '$APPEND'}
 fleet:
   enabled: true
   database: $WORK/conninfo
@@ -121,6 +125,7 @@ printf 'start: %d nodes read from the database, written to fleet.inventory, relo
 wait_until 900 "s['reloads'] >= 1"
 t2=$(now)
 printf '  ... and the reload'"'"'s boot files of %d nodes written: %.2f s (the normal reload path, not the follower)\n' "$N" "$(echo "$t2 - $t0" | bc -l)"
+grep -E 'INFO bootstorm.pxegen: .*(pxelinux.cfg|grub): [0-9]+ written' "$WORK/control.log" | sed 's/^\S* INFO bootstorm.pxegen: [^ ]*\//    /' || true
 
 q0=$(field "s['fleet']['follow']['queries']")
 gen0=$(field "s['config_gen']")
