@@ -148,6 +148,9 @@ pxefile_close(struct pxefile_dir *d)
 	for (size_t i = 0; i < d->cap; i++)
 		free(d->t[i].buf);
 	free(d->t);
+	if (d->last)
+		free(d->last->buf);
+	free(d->last);
 	if (d->fd >= 0)
 		close(d->fd);
 	memset(d, 0, sizeof(*d));
@@ -186,7 +189,6 @@ grow(struct pxefile_dir *d)
 	return 0;
 }
 
-/* Remembers that name holds buf (a failure only loses a later link). */
 static void
 set_version(struct pxefile_ent *e, const char *name, const struct stat *st)
 {
@@ -195,6 +197,28 @@ set_version(struct pxefile_ent *e, const char *name, const struct stat *st)
 	e->mtim = st->st_mtim;
 }
 
+/* Makes d->last say that name holds buf (a failure only loses a link). */
+static void
+remember_last(struct pxefile_dir *d, uint32_t h, const char *name, const char *buf, size_t len,
+	      const struct stat *st)
+{
+	char *copy = malloc(len ? len : 1);
+
+	if (!d->last)
+		d->last = calloc(1, sizeof(*d->last));
+	if (!d->last || !copy) {
+		free(copy);
+		return;
+	}
+	memcpy(copy, buf, len);
+	free(d->last->buf);
+	d->last->buf = copy;
+	d->last->h = h;
+	d->last->len = len;
+	set_version(d->last, name, st);
+}
+
+/* Remembers that name holds buf (a failure only loses a later link). */
 static void
 remember(struct pxefile_dir *d, uint32_t h, const char *name, const char *buf, size_t len,
 	 const struct stat *st)
@@ -202,8 +226,12 @@ remember(struct pxefile_dir *d, uint32_t h, const char *name, const char *buf, s
 	struct pxefile_ent *e;
 	size_t k;
 
-	if (strlen(name) >= PXEFILE_NAME_MAX || d->kept + len > PXEFILE_KEEP_MAX)
+	if (strlen(name) >= PXEFILE_NAME_MAX)
 		return;
+	if (d->kept + len > PXEFILE_KEEP_MAX) {
+		remember_last(d, h, name, buf, len, st);
+		return;
+	}
 	if ((d->n + 1) * 2 > d->cap && grow(d) < 0)
 		return;
 	for (k = h & (d->cap - 1); d->t[k].name[0]; k = (k + 1) & (d->cap - 1))
@@ -240,6 +268,9 @@ pxefile_put(struct pxefile_dir *d, const char *name, const char *buf, size_t len
 	struct stat st;
 	int cur = CONTENT_DIFFERS, rc;
 
+	if (!e && d->last && d->last->h == h && d->last->len == len &&
+	    memcmp(d->last->buf, buf, len) == 0)
+		e = d->last;
 	/* a link of an equal file of the batch: one stat, no read */
 	if (e)
 		cur = is_version(d->fd, name, e);

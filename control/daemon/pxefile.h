@@ -40,6 +40,9 @@ struct pxefile_dir {
 	int fd;
 	struct pxefile_ent *t;
 	size_t cap, n, kept;
+	/* the last file put whose content the table does not hold (past
+	 * PXEFILE_KEEP_MAX): GRUB's IP alias still links to its MAC file */
+	struct pxefile_ent *last;
 };
 
 enum pxefile_res {

@@ -148,12 +148,38 @@ test_equal_linked(void **state)
 	pxefile_close(&d);
 }
 
+/* Past PXEFILE_KEEP_MAX of unique content the table remembers no more,
+ * but a file equal to the one just put (GRUB's IP alias after its MAC
+ * file) is still a link of it. */
+static void
+test_keep_cap(void **state)
+{
+	static char big[4096];
+	struct pxefile_dir d;
+	char p[128], name[32];
+	size_t n = PXEFILE_KEEP_MAX / sizeof(big) + 8;
+
+	(void)state;
+	snprintf(p, sizeof(p), "%s/cap", dir);
+	assert_int_equal(pxefile_open(&d, p), 0);
+	memset(big, 'x', sizeof(big));
+	for (size_t i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "u%zu", i);
+		snprintf(big, 32, "%031zu", i); /* unique */
+		assert_int_equal(pxefile_put(&d, name, big, sizeof(big)), PXEFILE_WRITTEN);
+	}
+	assert_true(d.kept <= PXEFILE_KEEP_MAX);
+	assert_int_equal(pxefile_put(&d, "alias", big, sizeof(big)), PXEFILE_LINKED);
+	pxefile_close(&d);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unchanged_changed),
 		cmocka_unit_test(test_equal_linked),
+		cmocka_unit_test(test_keep_cap),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
