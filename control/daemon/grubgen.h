@@ -17,6 +17,8 @@
  *                                  unknown clients; only when tftp.root has no
  *                                  grub/grub.cfg of its own: an admin with one
  *                                  adds `source /grub/bootstorm.cfg` at its top
+ * The IP alias, and any file equal to another of the same batch (every node
+ * in state local), is a hard link of that file (pxefile.h).
  */
 #ifndef BS_CONTROL_GRUBGEN_H
 #define BS_CONTROL_GRUBGEN_H
