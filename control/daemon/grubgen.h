@@ -17,6 +17,8 @@
  *                                  unknown clients; only when tftp.root has no
  *                                  grub/grub.cfg of its own: an admin with one
  *                                  adds `source /grub/bootstorm.cfg` at its top
+ * The IP alias, and any file equal to another of the same batch (every node
+ * in state local), is a hard link of that file (pxefile.h).
  */
 #ifndef BS_CONTROL_GRUBGEN_H
 #define BS_CONTROL_GRUBGEN_H
@@ -39,6 +41,10 @@ int grubgen_write(const struct cfg *c, struct nodestate *ns, const char *gen_roo
 /* The file of node n alone. */
 int grubgen_write_node(const struct cfg *c, struct nodestate *ns, const char *gen_root,
 		       const struct cfg_node *n, struct pxegen_stats *st);
+
+/* The files of the n nodes v[] in one batch (pxegen_write_nodes). */
+int grubgen_write_nodes(const struct cfg *c, struct nodestate *ns, const char *gen_root,
+			const struct cfg_node *const *v, size_t n, struct pxegen_stats *st);
 
 /* The names GRUB's net search (grub_net_search_config_file) would find
  * node n under, in its order: grub.cfg-01-<mac>, then grub.cfg-<IP as

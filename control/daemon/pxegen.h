@@ -14,7 +14,9 @@
  * Templates: <templates>/pxelinux-node.cfg and pxelinux-default.cfg when
  * present, else the built-in ones below.  Every file is written to a temp
  * name and renamed, so the TFTP engine never serves a half-written one, and
- * only when its content changed.  Files of nodes no longer in the
+ * only when its content changed; within one batch, files with equal
+ * content are hard links of one inode (pxefile.h: every node in state
+ * local shares one).  Files of nodes no longer in the
  * inventory are removed.
  */
 #ifndef BS_CONTROL_PXEGEN_H
@@ -24,9 +26,12 @@
 
 #include "conf/cfg.h"
 #include "control/daemon/nodestate.h"
+#include "control/daemon/pxefile.h"
 
+/* written counts every file changed, linked those of them that became a
+ * hard link to an equal file of the batch (pxefile.h). */
 struct pxegen_stats {
-	size_t written, unchanged, removed, failed;
+	size_t written, unchanged, removed, failed, linked;
 };
 
 extern const char pxegen_node_tmpl[];
@@ -44,6 +49,11 @@ int pxegen_write(const struct cfg *c, struct nodestate *ns, const char *gen_root
 int pxegen_write_node(const struct cfg *c, struct nodestate *ns, const char *gen_root,
 		      const struct cfg_node *n, struct pxegen_stats *st);
 
+/* The files of the n nodes v[] (a batch of state changes) in one batch:
+ * O(n), equal files linked (pxefile.h).  v holds nodes of c. */
+int pxegen_write_nodes(const struct cfg *c, struct nodestate *ns, const char *gen_root,
+		       const struct cfg_node *const *v, size_t n, struct pxegen_stats *st);
+
 /* A kernel command line is public on the LAN: pxelinux.cfg files go out
  * over TFTP to anyone, /boot/ and /ipxe/ over HTTP.  Returns the word of
  * append that looks like a secret (password, token, key...: matched
@@ -52,9 +62,6 @@ int pxegen_write_node(const struct cfg *c, struct nodestate *ns, const char *gen
  * belong in the per-node kickstart, which is authorised (kickstart.h). */
 const char *pxegen_append_secret(const char *append);
 
-/* Writes buf to dir_fd/name atomically (temp + rename) unless the file
- * already holds exactly buf.  Returns 1 written, 0 unchanged, -errno. */
-int write_file_atomic(int dir_fd, const char *name, const char *buf, size_t len);
 
 /* Unlinks each entry of dir_fd for which stale(name, arg) holds, counted
  * in st->removed: the one walk over a directory of generated files. */

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
@@ -214,40 +215,64 @@ ctl_publish_nodes(struct ctl *c, const char *const *names, size_t n)
 	return n ? republish_states(c, names, n) : 0;
 }
 
-void
-ctl_gen_files(struct ctl *c, const struct cfg *cfg)
+/* Generations of boot files so far, any thread (under gen_mu): tells a
+ * reload whether someone wrote files between its pass and its install. */
+static _Atomic uint64_t gen_passes;
+
+/* ctl_gen_files; returns gen_passes after this pass. */
+static uint64_t
+gen_files(struct ctl *c, const struct cfg *cfg)
 {
 	struct pxegen_stats st, gst = { 0 };
+	uint64_t pass;
 	int rc, grc;
 
 	if (!cfg->tftp_gen_root)
-		return;
+		return atomic_load_explicit(&gen_passes, memory_order_relaxed);
 	pthread_mutex_lock(&c->ns.gen_mu);
 	rc = pxegen_write(cfg, &c->ns, cfg->tftp_gen_root, &st);
 	grc = grubgen_write(cfg, &c->ns, cfg->tftp_gen_root, &gst);
+	/* relaxed: a pass by another thread holds cfg_lock (read), so the
+	 * install's write lock orders it before the reload's check */
+	pass = atomic_fetch_add_explicit(&gen_passes, 1, memory_order_relaxed) + 1;
 	pthread_mutex_unlock(&c->ns.gen_mu);
-	LOG_INFO("pxegen", "%s/pxelinux.cfg: %zu written, %zu unchanged, %zu removed, %zu failed%s",
-		 cfg->tftp_gen_root, st.written, st.unchanged, st.removed, st.failed,
+	LOG_INFO("pxegen", "%s/pxelinux.cfg: %zu written (%zu of them links), %zu unchanged, %zu removed, %zu failed%s",
+		 cfg->tftp_gen_root, st.written, st.linked, st.unchanged, st.removed, st.failed,
 		 rc < 0 ? " (errors above)" : "");
-	LOG_INFO("pxegen", "%s/grub: %zu written, %zu unchanged, %zu removed, %zu failed%s",
-		 cfg->tftp_gen_root, gst.written, gst.unchanged, gst.removed, gst.failed,
+	LOG_INFO("pxegen", "%s/grub: %zu written (%zu of them links), %zu unchanged, %zu removed, %zu failed%s",
+		 cfg->tftp_gen_root, gst.written, gst.linked, gst.unchanged, gst.removed, gst.failed,
 		 grc < 0 ? " (errors above)" : "");
+	return pass;
+}
+
+void
+ctl_gen_files(struct ctl *c, const struct cfg *cfg)
+{
+	gen_files(c, cfg);
+}
+
+void
+ctl_gen_nodes(struct ctl *c, const struct cfg *cfg, const struct cfg_node *const *v, size_t n)
+{
+	struct pxegen_stats st, gst;
+	int rc, grc;
+
+	if (!cfg->tftp_gen_root || n == 0)
+		return;
+	pthread_mutex_lock(&c->ns.gen_mu);
+	rc = pxegen_write_nodes(cfg, &c->ns, cfg->tftp_gen_root, v, n, &st);
+	grc = grubgen_write_nodes(cfg, &c->ns, cfg->tftp_gen_root, v, n, &gst);
+	atomic_fetch_add_explicit(&gen_passes, 1, memory_order_relaxed); /* under gen_mu */
+	pthread_mutex_unlock(&c->ns.gen_mu);
+	if (rc < 0 || grc < 0)
+		LOG_ERR("pxegen", "boot files of %s%s: %s", v[0]->name, n > 1 ? " and others" : "",
+			strerror(-(rc < 0 ? rc : grc)));
 }
 
 void
 ctl_gen_node(struct ctl *c, const struct cfg *cfg, const struct cfg_node *n)
 {
-	struct pxegen_stats st, gst;
-	int rc, grc;
-
-	if (!cfg->tftp_gen_root)
-		return;
-	pthread_mutex_lock(&c->ns.gen_mu);
-	rc = pxegen_write_node(cfg, &c->ns, cfg->tftp_gen_root, n, &st);
-	grc = grubgen_write_node(cfg, &c->ns, cfg->tftp_gen_root, n, &gst);
-	pthread_mutex_unlock(&c->ns.gen_mu);
-	if (rc < 0 || grc < 0)
-		LOG_ERR("pxegen", "boot files of %s: %s", n->name, strerror(-(rc < 0 ? rc : grc)));
+	ctl_gen_nodes(c, cfg, &n, 1);
 }
 
 void
@@ -294,6 +319,7 @@ ctl_reload(struct ctl *c, const char *why)
 {
 	struct cfg_errs errs = { 0 };
 	struct cfg *cfg;
+	uint64_t pass;
 
 	LOG_INFO("config", "reloading %s (%s)", c->cfg_path, why);
 	cfg = cfg_load(c->cfg_path, &errs);
@@ -316,13 +342,16 @@ ctl_reload(struct ctl *c, const char *why)
 		cfg_free(cfg);
 		return;
 	}
-	ctl_gen_files(c, cfg);
+	pass = gen_files(c, cfg);
 	ctl_install_cfg(c, cfg);
 	/* A boot-state change between the two saw the old config (it held
-	 * cfg_lock): generate again from the installed one; unchanged files
-	 * are not rewritten. */
+	 * cfg_lock) and wrote its node's files from it: generate again from
+	 * the installed one, only then (a pass over 100,000 nodes' files is
+	 * seconds; a state change with no files written yet writes them from
+	 * the installed config). */
 	pthread_rwlock_rdlock(&c->cfg_lock);
-	ctl_gen_files(c, c->cfg);
+	if (atomic_load_explicit(&gen_passes, memory_order_relaxed) != pass)
+		ctl_gen_files(c, c->cfg);
 	/* discovered MACs the inventory now has: hidden already, free their slots */
 	disc_forget_known(&c->disc, c->cfg);
 	pthread_rwlock_unlock(&c->cfg_lock);

@@ -36,6 +36,8 @@ void ctl_gen_files(struct ctl *c, const struct cfg *cfg);
 /* The same for node n alone (a report changed its state only): a storm of
  * `done` reports rewrites one node's files each, not the inventory's. */
 void ctl_gen_node(struct ctl *c, const struct cfg *cfg, const struct cfg_node *n);
+/* The same for the n nodes v[] (of cfg) in one batch: a flip's slice. */
+void ctl_gen_nodes(struct ctl *c, const struct cfg *cfg, const struct cfg_node *const *v, size_t n);
 /* Installs cfg (already published) as the current config: takes ownership,
  * frees the previous one, reopens the root directories. */
 void ctl_install_cfg(struct ctl *c, struct cfg *cfg);

@@ -277,14 +277,18 @@ publish_states(struct fleet_follow *f, const struct ns_rec *recs, const bool *ap
 	 * thousands of fsync'd files; a stop does not wait for them at all
 	 * (the next start generates every file) */
 	for (size_t i = 0; i < n && !stopping(f);) {
+		const struct cfg_node *v[GEN_SLICE];
+		size_t nv = 0;
+
 		pthread_rwlock_rdlock(&c->cfg_lock);
 		for (size_t end = i + GEN_SLICE; i < n && i < end; i++) {
 			const struct cfg_node *nd =
 				applied[i] ? cfg_node_by_name(c->cfg, recs[i].name) : NULL;
 
 			if (nd)
-				ctl_gen_node(c, c->cfg, nd);
+				v[nv++] = nd;
 		}
+		ctl_gen_nodes(c, c->cfg, v, nv); /* one batch: equal files linked */
 		pthread_rwlock_unlock(&c->cfg_lock);
 	}
 	atomic_store_explicit(&f->last_publish_us, (t1 - t0) / 1000, memory_order_relaxed);

@@ -15,6 +15,9 @@
 #   - database round trips of the follower per flip, and per booted node
 #     (none: the dataplane never talks to the database).
 # Asserts only that the changes arrived (a benchmark, not a timed test).
+# APPEND= gives the profile a kernel append (e.g. 'ks=${base_url}/ks/${name}',
+# which makes every node's install file its own: no two are equal, so none
+# is shared, control/daemon/pxefile.h); the default has none.
 #   tests/perf/fleet_follow.sh [N] [F]      BS_BUILD=build dir, as root
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -70,6 +73,7 @@ profiles:
   - name: lab
     kernel: lab/vmlinuz
     initrd: lab/initrd.img
+${APPEND:+    append: '$APPEND'}
 fleet:
   enabled: true
   database: $WORK/conninfo
@@ -121,6 +125,7 @@ printf 'start: %d nodes read from the database, written to fleet.inventory, relo
 wait_until 900 "s['reloads'] >= 1"
 t2=$(now)
 printf '  ... and the reload'"'"'s boot files of %d nodes written: %.2f s (the normal reload path, not the follower)\n' "$N" "$(echo "$t2 - $t0" | bc -l)"
+grep -E 'INFO bootstorm.pxegen: .*(pxelinux.cfg|grub): [0-9]+ written' "$WORK/control.log" | sed 's/^\S* INFO bootstorm.pxegen: [^ ]*\//    /' || true
 
 q0=$(field "s['fleet']['follow']['queries']")
 gen0=$(field "s['config_gen']")
@@ -171,3 +176,15 @@ printf 'peer 2: the local admin API, localboot of %d nodes (a node-state file re
 printf 'node states per second until published: database flip %.0f (%d nodes, from the command start), local admin API %.0f (%d nodes): %.1fx\n' \
 	"$(echo "$F / $flip" | bc -l)" "$F" "$(echo "$PF / $api" | bc -l)" "$PF" "$(echo "($F / $flip) / ($PF / $api)" | bc -l)"
 echo "database round trips of the follower for the flip: $((q1 - q0)) (queries, whatever the number of nodes); per booted node: 0 (the dataplane answers from the snapshot; control's lease shipping is batched, bootstorm_fleet_transactions_total)"
+# Restart (same state_dir, files all there): the start's pass compares every
+# node's boot files and writes none (control/daemon/pxefile.h); HTTP
+# answers once that pass is done (serve.c), so "answered" bounds it.
+kill "$CTL"
+wait "$CTL" 2>/dev/null || true
+t0=$(now)
+"$BS" serve -c "$WORK/fleet.yaml" --foreground >"$WORK/control2.log" 2>&1 &
+CTL=$!
+wait_until 300 "s['fleet']['follow']['nodes'] == $N"
+t1=$(now)
+printf 'restart with %d nodes'"'"' boot files in place: answering in %.2f s; its start pass:\n' "$N" "$(echo "$t1 - $t0" | bc -l)"
+grep -E 'INFO bootstorm.pxegen: .*(pxelinux.cfg|grub): [0-9]+ written' "$WORK/control2.log" | sed 's/^\S* INFO bootstorm.pxegen: [^ ]*\//    /' || true

@@ -363,6 +363,65 @@ test_grub_ip_alias(void **state)
 	ns_close(&ns);
 }
 
+/* A flip's batch (pxegen/grubgen_write_nodes): the listed nodes' files
+ * only, and every node in state local shares one inode per loader (GRUB's
+ * IP alias too) instead of a new file each (the inode allocation was what
+ * a 10,000-node flip spent its time in).  Fails on the old writers: one
+ * file per name, the node's name in each. */
+static void
+test_batch_shared(void **state)
+{
+	const struct cfg_node *v[3];
+	struct pxegen_stats st, gst;
+	struct nodestate ns;
+	struct stat a, b;
+	char p[512], q[512];
+
+	(void)state;
+	assert_int_equal(ns_open(&ns, NULL), 0);
+	snprintf(p, sizeof(p), "%s/gen4", dir);
+	assert_int_equal(pxegen_write(cfg, &ns, p, &st), 0);
+	assert_int_equal(grubgen_write(cfg, &ns, p, &gst), 0);
+	for (int i = 0; i < 3; i++) {
+		snprintf(q, sizeof(q), "node0%d", i + 1);
+		assert_int_equal(ns_set(&ns, q, NS_LOCAL, NULL, NULL, 1), 1);
+		v[i] = cfg_node_by_name(cfg, q);
+	}
+	assert_int_equal(ns_set(&ns, "node04", NS_LOCAL, NULL, NULL, 1), 1); /* not listed */
+	assert_int_equal(pxegen_write_nodes(cfg, &ns, p, v, 3, &st), 0);
+	assert_int_equal(grubgen_write_nodes(cfg, &ns, p, v, 3, &gst), 0);
+	assert_int_equal(st.written, 3);
+	assert_int_equal(st.linked, 2);
+	assert_int_equal(gst.written, 6); /* 3 MAC names, 3 IP aliases */
+	assert_int_equal(gst.linked, 5);
+	snprintf(q, sizeof(q), "%s/gen4/pxelinux.cfg/01-52-54-00-00-00-01", dir);
+	assert_int_equal(stat(q, &a), 0);
+	assert_int_equal(a.st_nlink, 3);
+	snprintf(q, sizeof(q), "%s/gen4/pxelinux.cfg/01-52-54-00-00-00-03", dir);
+	assert_int_equal(stat(q, &b), 0);
+	assert_int_equal(a.st_ino, b.st_ino);
+	assert_null(strstr(slurp("gen4/pxelinux.cfg/01-52-54-00-00-00-03"), "node0"));
+	snprintf(q, sizeof(q), "%s/gen4/grub/grub.cfg-01-52-54-00-00-00-02", dir);
+	assert_int_equal(stat(q, &a), 0);
+	snprintf(q, sizeof(q), "%s/gen4/grub/grub.cfg-0A00000B", dir);
+	assert_int_equal(stat(q, &b), 0);
+	assert_int_equal(a.st_ino, b.st_ino);
+	assert_int_equal(a.st_nlink, 6);
+	assert_non_null(strstr(slurp("gen4/grub/grub.cfg-0A00000D"), "chainloader"));
+	/* node04 was not in the batch: its install file stays */
+	assert_non_null(strstr(slurp("gen4/pxelinux.cfg/01-52-54-00-00-00-04"), "ks=http://10.0.0.1:8080/ks/node04"));
+	/* one node back to install: its own file again, the others keep
+	 * the shared one untouched */
+	assert_int_equal(ns_set(&ns, "node02", NS_INSTALL, NULL, NULL, 2), 1);
+	assert_int_equal(pxegen_write_nodes(cfg, &ns, p, &v[1], 1, &st), 0);
+	assert_non_null(strstr(slurp("gen4/pxelinux.cfg/01-52-54-00-00-00-02"), "/ks/node02"));
+	assert_non_null(strstr(slurp("gen4/pxelinux.cfg/01-52-54-00-00-00-01"), "LOCALBOOT 0\n"));
+	snprintf(q, sizeof(q), "%s/gen4/pxelinux.cfg/01-52-54-00-00-00-01", dir);
+	assert_int_equal(stat(q, &a), 0);
+	assert_int_equal(a.st_nlink, 2);
+	ns_close(&ns);
+}
+
 int
 main(void)
 {
@@ -374,6 +433,7 @@ main(void)
 		cmocka_unit_test(test_remove_stale),
 		cmocka_unit_test(test_grub_names),
 		cmocka_unit_test(test_grub_ip_alias),
+		cmocka_unit_test(test_batch_shared),
 	};
 	return cmocka_run_group_tests(tests, setup_cfg, teardown_cfg);
 }
