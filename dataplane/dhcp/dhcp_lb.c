@@ -109,16 +109,24 @@ dhcp_lb_adopted(const struct snap_hdr *s, const uint8_t mac[6])
 /* ---- engine hooks ---- */
 
 /* RFC 3074 section 5: "the client identifier option if present, else the
- * chaddr field" (hlen bytes of it) is the hash key. */
+ * chaddr field" (hlen bytes of it) is the hash key.  One exception: a
+ * client identifier that is only the hardware type and chaddr (RFC 2132
+ * section 9.14's usual form, type 1 + MAC: iPXE and udhcpc send it, PXE
+ * ROMs and dhclient send none) names the same client as chaddr, and
+ * bootstorm keys leases by chaddr; it is hashed as chaddr, so one
+ * machine's boot stages (ROM, iPXE, installer) land in one bucket (one
+ * server, one address) and the fleet campaign agent's claim, the MAC's
+ * bucket, names the server that answers it.  Every peer is a bootstorm
+ * server, so all of them agree. */
 static uint8_t
 client_bucket(const struct dhcp_msg *m)
 {
-	size_t len = 0;
+	size_t len = 0, hl = m->hlen < 16 ? m->hlen : 16;
 	const uint8_t *cid = dhcp_opt_get(m->o, DHCP_OPT_CLIENT_ID, &len);
 
-	if (cid)
+	if (cid && !(len == hl + 1 && cid[0] == m->htype && memcmp(cid + 1, m->chaddr, hl) == 0))
 		return dhcp_lb_hash(cid, len);
-	return dhcp_lb_hash(m->chaddr, m->hlen < 16 ? m->hlen : 16);
+	return dhcp_lb_hash(m->chaddr, hl);
 }
 
 static bool

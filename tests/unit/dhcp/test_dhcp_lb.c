@@ -259,6 +259,52 @@ storm(struct th *a, struct th *b, struct run *r)
 	assert_true(th_ctr(b, BS_CTR_DROP_DHCP_LB_NOT_OURS) > 10);
 }
 
+/* A DISCOVER with a client identifier option (61). */
+static int
+discover_cid(struct th *h, const uint8_t mac[6], const uint8_t *cid, size_t len)
+{
+	struct pk p;
+	pk_start(&p, DHCP_MT_DISCOVER, mac, 0x79);
+	pk_opt(&p, 61, cid, len);
+	pk_end(&p);
+	return th_send(h, &p, 0, BCAST, 67);
+}
+
+/* A client identifier that is type 1 + chaddr is hashed as chaddr (one
+ * machine's PXE ROM, without option 61, and its iPXE, with 01+MAC, land on
+ * one server); any other identifier is the key, as RFC 3074 section 5 says. */
+static void
+test_cid_of_chaddr_is_chaddr(void **st)
+{
+	(void)st;
+	struct th *a = server(0, SRV_A), *b = server(1, SRV_B);
+	unsigned differ = 0, duid_moved = 0;
+
+	/* 30 clients: two offers each, within each server's 50-address slice */
+	for (unsigned i = 0; i < 30; i++) {
+		uint8_t mac[6], cid[7] = { 1 }, duid[7] = { 255 };
+		mac_of(i, mac);
+		memcpy(cid + 1, mac, 6);
+		memcpy(duid + 1, mac, 6);
+		bool mac_a = dhcp_lb_bucket_in(a->snap->lb_buckets, dhcp_lb_hash(mac, 6));
+		bool cid_a = dhcp_lb_bucket_in(a->snap->lb_buckets, dhcp_lb_hash(cid, 7));
+		bool duid_a = dhcp_lb_bucket_in(a->snap->lb_buckets, dhcp_lb_hash(duid, 7));
+		differ += mac_a != cid_a;
+		int ra = discover_cid(a, mac, cid, 7), rb = discover_cid(b, mac, cid, 7);
+		assert_int_equal(ra == DHCP_REPLY, mac_a); /* chaddr's bucket decides */
+		assert_int_equal(rb == DHCP_REPLY, !mac_a);
+		ra = discover_cid(a, mac, duid, 7);
+		rb = discover_cid(b, mac, duid, 7);
+		assert_int_equal(ra == DHCP_REPLY, duid_a); /* another identifier: its own */
+		assert_int_equal(rb == DHCP_REPLY, !duid_a);
+		duid_moved += duid_a != mac_a;
+	}
+	assert_true(differ > 5); /* the case is real: 01+MAC and MAC hash apart */
+	assert_true(duid_moved > 5);
+	done(a);
+	done(b);
+}
+
 /* B after A died: every bucket, and A's shipped leases but the last. */
 static void
 take_over(struct th *b, const struct th *a, const struct run *r, unsigned *unshipped)
@@ -529,6 +575,7 @@ main(void)
 		cmocka_unit_test(test_peers_config),
 		cmocka_unit_test(test_two_servers_failover_and_return),
 		cmocka_unit_test(test_adopted_offer),
+		cmocka_unit_test(test_cid_of_chaddr_is_chaddr),
 		cmocka_unit_test(test_secs_override),
 		cmocka_unit_test(test_secs_override_own_slice_only),
 		cmocka_unit_test(test_secs_override_config),
