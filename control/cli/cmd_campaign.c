@@ -59,6 +59,10 @@ cli_campaign_failed(json_t *k, FILE *f)
 		fprintf(f, "  FAILED %s (attempt %lld): %s\n", jstr(n, "name"), jint(n, "attempts"),
 			jstr(n, "reason"));
 		json_t *con = json_object_get(n, "console");
+		json_t *cap = json_object_get(n, "console_capture");
+
+		if (!strcmp(jstr(cap, "state"), "refused"))
+			fprintf(f, "    console capture: %s\n", jstr(cap, "why"));
 
 		if (!json_array_size(con)) {
 			fprintf(f, "    (no console log)\n");

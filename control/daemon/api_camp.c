@@ -16,6 +16,7 @@
 #include "control/daemon/campaigns.h"
 #include "control/daemon/kickstart.h"
 #include "control/log.h"
+#include "control/power/sol.h"
 
 #define TAIL_BYTES 8192
 #define TAIL_LINES_MAX 256
@@ -205,8 +206,15 @@ add_consoles(struct ctl *c, json_t *j)
 		const char *st = json_string_value(json_object_get(n, "stage"));
 		const char *name = json_string_value(json_object_get(n, "name"));
 
+		char why[200] = "";
+		enum sol_state ss = name ? sol_status(name, why, sizeof(why)) : SOL_ST_NONE;
+
 		if (st && name && !strcmp(st, "failed"))
 			json_object_set_new(n, "console", api_console_tail(dir, name, CONSOLE_LINES));
+		/* the capture's own state: a BMC that refuses SOL says why */
+		if (ss != SOL_ST_NONE)
+			json_object_set_new(n, "console_capture",
+					    json_pack("{s:s, s:s}", "state", sol_state_name(ss), "why", why));
 	}
 }
 
