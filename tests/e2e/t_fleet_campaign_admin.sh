@@ -24,7 +24,8 @@
 #      campaign node, a stale claimant, the DHCP answerer with fleet.peers,
 #      an unknown node: exit 2, a BMC password never printed), `fleet
 #      nodes` filters and totals, GET /api/fleet/nodes[/KEY];
-#   7. the web page (headless Chromium, when installed) shows them;
+#   7. the web page (headless Chromium, when installed) shows them, and its
+#      fleet node lookup n04's leases, state and stale claimant;
 #   8. a 10,000-node campaign: one transaction (its time printed), owners
 #      counted, its nodes busy for another.
 source "$(dirname "$0")/lib.sh"
@@ -334,7 +335,7 @@ CHROME=$(command -v chromium || command -v chromium-browser || command -v google
 if [ -z "$CHROME" ]; then
 	log "web page not checked: no Chromium"
 else
-	PYTHONPATH="$E2E_DIR" python3 - "$CHROME" "$WORK/profile" "http://127.0.0.1:$PORT/" <<'PY' || fail "web page"
+	PYTHONPATH="$E2E_DIR" python3 - "$CHROME" "$WORK/profile" "http://127.0.0.1:$PORT/" "$SECRET" <<'PY' || fail "web page"
 import sys
 from cdp import Browser
 b = Browser(sys.argv[1], sys.argv[2])
@@ -348,9 +349,29 @@ try:
         if not t or want not in t:
             print("web page campaigns: no %r in %r" % (want, t))
             sys.exit(1)
+    # the fleet node lookup (GET /api/fleet/nodes/KEY)
+    if not b.eval("!document.getElementById('fleetnode').hidden"):
+        print("web page: no fleet node lookup in fleet mode")
+        sys.exit(1)
+    b.eval("document.getElementById('fn-key').value = 'n04'; document.getElementById('fn-go').click(); 1")
+    FN = "(document.getElementById('fn-table') || {}).textContent"
+    t = b.wait(FN + " && " + FN + ".includes('e2e-dead STALE') && " + FN, 10)
+    for want in ("ipmi://127.0.0.1:10004", "10.77.0.24 on e2e: bound (active)", "10.77.0.124 on e2e-dead: bound",
+                 "camp-a (running): installing, 1 attempt(s), on e2e-dead STALE", "install (fleet campaign camp-a), shipped by e2e-b"):
+        if not t or want not in t:
+            print("web page fleet node: no %r in %r" % (want, t))
+            sys.exit(1)
+    if sys.argv[4] in t:
+        print("web page fleet node: the BMC password is shown")
+        sys.exit(1)
+    b.eval("document.getElementById('fn-key').value = 'nosuch'; document.getElementById('fn-go').click(); 1")
+    t = b.wait("document.getElementById('fn-out').textContent.includes('no node nosuch') && document.getElementById('fn-out').textContent", 10)
+    if not t:
+        print("web page fleet node: unknown node not said")
+        sys.exit(1)
 finally:
     b.close()
-print("web page: fleet campaigns shown with per-server counts and the stale node")
+print("web page: fleet campaigns shown with per-server counts and the stale node; fleet node lookup")
 PY
 fi
 
