@@ -390,4 +390,13 @@ grep -q '^nodes by server: e2e 5000, e2e-b 5000$' <<<"$out" || fail "bulk owners
 	WHERE c.name = 'bulk' AND cn.state = 'queued' AND cn.server IS NULL")" = 10000 ] || fail "bulk rows"
 out=$(bsf reimage 'bulk[09990-10000]' --fleet --no-power 2>&1)
 [ $? = 2 ] && grep -q "node bulk09990 is busy in running campaign bulk (and others)" <<<"$out" || fail "bulk busy: $out"
+# per node over 10,008 nodes: the list's total, one node's campaigns (time printed, not asserted)
+t0=$(date +%s.%N)
+json=$(bsf fleet nodes --json --server e2e-b --campaign bulk --limit 3) || fail "fleet nodes at 10,000: $json"
+t1=$(date +%s.%N)
+python3 -c "$LIST_PY" "$json" bulk00002,bulk00004,bulk00006 5000 || fail "fleet nodes at 10,000: $json"
+out=$(bsf fleet node bulk09990) || fail "fleet node bulk09990: $out"
+t2=$(date +%s.%N)
+grep -q '^  campaign  bulk (running): queued, 0 attempt(s), on (unclaimed)$' <<<"$out" || fail "bulk node: $out"
+log "10,008 nodes: fleet nodes --server --campaign $(echo "$t1 - $t0" | bc) s, fleet node $(echo "$t2 - $t1" | bc) s (each a process + connection)"
 pass
