@@ -14,6 +14,7 @@
 #include "control/cli/cli.h"
 #include "control/exit.h"
 #include "control/fleet/fleet.h"
+#include "control/fleet/fleet_node.h"
 #include "util/bs_time.h"
 
 #define DEFAULT_CFG "/etc/bootstorm/bootstorm.yaml"
@@ -25,9 +26,15 @@ static const char fleet_usage[] =
 	"usage: bootstorm fleet [-c FILE] [--json]\n"
 	"       bootstorm fleet campaigns [-c FILE] [--json]\n"
 	"       bootstorm fleet campaign NAME [-c FILE] [--json]\n"
-	"       bootstorm fleet campaign NAME cancel|retry-failed [-c FILE]\n";
+	"       bootstorm fleet campaign NAME cancel|retry-failed [-c FILE]\n"
+	"       bootstorm fleet node NAME|MAC [-c FILE] [--json]\n"
+	"       bootstorm fleet nodes [--server S] [--state X] [--campaign C] [--limit N]\n"
+	"                             [-c FILE] [--json]\n";
 
 static const char *opt_profile; /* db set-state --profile */
+/* fleet nodes: --server, --state, --campaign, --limit */
+static const char *opt_filter[FNP_MAX];
+static bool opt_filtered;
 
 /* Options shared by both commands; 0, or an exit code. */
 static int
@@ -38,13 +45,21 @@ opts(int argc, char **argv, const char **path, bool *json, const char *usage)
 		{ "json", no_argument, NULL, 'j' },
 		{ "profile", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "server", required_argument, NULL, 'S' },
+		{ "state", required_argument, NULL, 'T' },
+		{ "campaign", required_argument, NULL, 'C' },
+		{ "limit", required_argument, NULL, 'L' },
 		{ 0 },
 	};
 	int o;
 
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "c:jp:h", lo, NULL)) != -1) {
-		if (o == 'c')
+		if ((o == 'S' || o == 'T' || o == 'C' || o == 'L') && json) {
+			opt_filter[o == 'S' ? FNP_SERVER : o == 'T' ? FNP_STATE : o == 'C' ? FNP_CAMPAIGN
+											   : FNP_LIMIT] = optarg;
+			opt_filtered = true;
+		} else if (o == 'c')
 			*path = optarg;
 		else if (o == 'j' && json)
 			*json = true;
@@ -107,15 +122,40 @@ cmd_fleet(int argc, char **argv)
 	const char *path = DEFAULT_CFG;
 	bool json = false;
 	struct cfg *c;
-	int rc = opts(argc, argv, &path, &json, fleet_usage);
+	int rc;
+
+	memset(opt_filter, 0, sizeof(opt_filter)); /* a second call (tests) starts clean */
+	opt_filtered = false;
+	rc = opts(argc, argv, &path, &json, fleet_usage);
 
 	int npos = argc - optind;
 	char **pos = argv + optind; /* getopt_long put the operands last */
 
+	/* fleet | fleet campaigns | fleet campaign NAME [cancel|retry-failed] |
+	 * fleet node KEY | fleet nodes [filters]; the filters are the list's */
+	bool nodes = npos > 0 && strcmp(pos[0], "nodes") == 0;
+	bool node = npos > 0 && strcmp(pos[0], "node") == 0;
+	struct fleet_nodes_q q;
+	char err[256];
+
 	if (rc)
 		return rc < 0 ? EXIT_OK : rc;
-	/* fleet | fleet campaigns | fleet campaign NAME [cancel|retry-failed] */
-	if (npos > 0 && strcmp(pos[0], "campaigns") == 0 ? npos != 1
+	if (opt_filtered && !nodes) {
+		fputs(fleet_usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (nodes && (npos != 1 || fleet_nodes_q_fill(&q, opt_filter[FNP_SERVER], opt_filter[FNP_STATE],
+						      opt_filter[FNP_CAMPAIGN], opt_filter[FNP_LIMIT],
+						      err, sizeof(err)) < 0)) {
+		if (npos == 1)
+			fprintf(stderr, "bootstorm fleet nodes: %s\n", err);
+		else
+			fputs(fleet_usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (node ? npos != 2
+	    : nodes ? false
+	    : npos > 0 && strcmp(pos[0], "campaigns") == 0 ? npos != 1
 	    : npos > 0 && strcmp(pos[0], "campaign") == 0
 		    ? npos < 2 || npos > 3 ||
 			      (npos == 3 && (json || (strcmp(pos[2], "cancel") != 0 &&
@@ -129,6 +169,10 @@ cmd_fleet(int argc, char **argv)
 	if (!c->fleet_database) {
 		fprintf(stderr, "bootstorm fleet: %s: no fleet.database\n", path);
 		rc = EXIT_USAGE;
+	} else if (nodes) {
+		rc = fleet_nodes_print(c, &q, json, stdout);
+	} else if (node) {
+		rc = fleet_node_print(c, pos[1], json, stdout);
 	} else if (npos == 0) {
 		rc = fleet_view_print(c, json, stdout);
 	} else if (npos == 1) {

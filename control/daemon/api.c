@@ -652,6 +652,15 @@ api_handle(struct ctl *c, const char *method, const char *path, const struct api
 
 		return j ? api_reply_json(r, 200, j) : api_reply_error(r, st, err);
 	}
+	if (strncmp(path, "fleet/nodes", 11) == 0 && (!path[11] || (path[11] == '/' && path[12]))) {
+		const char *err = NULL;
+		int st = 503;
+		json_t *j = path[11] ? fleet_api_node(c, path + 12, &st, &err)
+				     : fleet_api_nodes(c, r->q_arg(r, "server"), r->q_arg(r, "state"),
+						       r->q_arg(r, "campaign"), r->q_arg(r, "limit"), &st, &err);
+
+		return j ? api_reply_json(r, 200, j) : api_reply_error(r, st, err);
+	}
 	if (strcmp(path, "storm") == 0) {
 		json_t *j = storm_json(c);
 

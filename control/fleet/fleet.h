@@ -84,4 +84,20 @@ int fleet_camp_admin(const struct cfg *cfg, const char *name, const char *action
  * 503) and *err. */
 json_t *fleet_api_campaign(struct ctl *c, const char *name, int *status, const char **err);
 
+/* ---- per node (fleet_node_db.c; pure parts fleet_node.h) ---- */
+
+struct fleet_nodes_q; /* fleet_node.h */
+
+/* `bootstorm fleet node NAME|MAC`: one statement; EXIT_USAGE for a node
+ * not in `nodes`. */
+int fleet_node_print(const struct cfg *cfg, const char *key, bool json, FILE *out);
+/* `bootstorm fleet nodes [--server S] [--state X] [--campaign C]`. */
+int fleet_nodes_print(const struct cfg *cfg, const struct fleet_nodes_q *q, bool json, FILE *out);
+/* GET /api/fleet/nodes/KEY and GET /api/fleet/nodes?server=&state=&
+ * campaign=&limit=: the JSON of the commands, or NULL with *status (400,
+ * 404, 503) and *err. */
+json_t *fleet_api_node(struct ctl *c, const char *key, int *status, const char **err);
+json_t *fleet_api_nodes(struct ctl *c, const char *server, const char *state, const char *campaign,
+			const char *limit, int *status, const char **err);
+
 #endif

@@ -172,3 +172,37 @@ fleet_camp_status_json(struct ctl *c, json_t *status)
 {
 	(void)c, (void)status;
 }
+
+/* fleet.h, per node: the view needs the database. */
+int
+fleet_node_print(const struct cfg *cfg, const char *key, bool json, FILE *out)
+{
+	(void)cfg, (void)key, (void)json, (void)out;
+	return no_libpq();
+}
+
+int
+fleet_nodes_print(const struct cfg *cfg, const struct fleet_nodes_q *q, bool json, FILE *out)
+{
+	(void)cfg, (void)q, (void)json, (void)out;
+	return no_libpq();
+}
+
+json_t *
+fleet_api_node(struct ctl *c, const char *key, int *status, const char **err)
+{
+	(void)c, (void)key;
+	*status = 503;
+	*err = NO_LIBPQ;
+	return NULL;
+}
+
+json_t *
+fleet_api_nodes(struct ctl *c, const char *server, const char *state, const char *campaign,
+		const char *limit, int *status, const char **err)
+{
+	(void)c, (void)server, (void)state, (void)campaign, (void)limit;
+	*status = 503;
+	*err = NO_LIBPQ;
+	return NULL;
+}

@@ -20,7 +20,12 @@
 #      a refused one);
 #   6. GET /api/fleet lists the campaigns, GET /api/fleet/campaigns/NAME has
 #      the detail (404 for an unknown one);
-#   7. the web page (headless Chromium, when installed) shows them;
+#   6b. per node: `fleet node NAME|MAC` (leases on two servers, a failed
+#      campaign node, a stale claimant, the DHCP answerer with fleet.peers,
+#      an unknown node: exit 2, a BMC password never printed), `fleet
+#      nodes` filters and totals, GET /api/fleet/nodes[/KEY];
+#   7. the web page (headless Chromium, when installed) shows them, and its
+#      fleet node lookup n04's leases, state and stale claimant;
 #   8. a 10,000-node campaign: one transaction (its time printed), owners
 #      counted, its nodes busy for another.
 source "$(dirname "$0")/lib.sh"
@@ -216,12 +221,121 @@ assert j["name"]=="camp-a" and j["gen"]==2 and j["failed"]==[] and [x["node"] fo
 code=$(curl -s -o /dev/null -w '%{http_code}' -m 10 "http://127.0.0.1:$PORT/api/fleet/campaigns/nosuch")
 [ "$code" = 404 ] || fail "GET /api/fleet/campaigns/nosuch: HTTP $code"
 
+# ---- 6b. per node: `fleet node NAME|MAC`, `fleet nodes [filters]`, GET /api/fleet/nodes[/KEY]
+# n04: a lease on two servers (it moved from e2e-dead to e2e), a BMC URL with
+# a password, claimed in camp-a by e2e-dead (stale); n07 failed in fleet-N
+# (not camp-a: step 7 counts camp-a's nodes).
+# A second config with fleet.peers: who answers each node's DHCP now.
+SECRET=Sup3rS3cretPw
+pg_sql "UPDATE servers SET heartbeat = now() WHERE name IN ('e2e', 'e2e-b');
+	INSERT INTO leases (server, ip, mac, state, expires, seq) VALUES
+	 ('e2e-dead', '10.77.0.124', '52:54:00:88:00:04', 'bound', now() - interval '10 minutes', 7),
+	 ('e2e', '10.77.0.24', '52:54:00:88:00:04', 'bound', now() + interval '1 hour', 9);
+	UPDATE nodes SET bmc = 'ipmi://admin:$SECRET@127.0.0.1:10004' WHERE name = 'n04';
+	INSERT INTO node_state (name, state, profile, reason, since_ms, server)
+	 VALUES ('n04', 'install', 'lab', 'fleet campaign camp-a', 1700000000000, 'e2e-b');
+	UPDATE campaign_nodes cn SET state = 'failed', server = 'e2e-b', reason = 'BMC: timeout',
+	 attempts = 3 FROM campaigns c WHERE c.id = cn.campaign AND c.name ~ '^fleet-' AND cn.node = 'n07'" ||
+	fail "per-node rows"
+sed "s|^fleet: {enabled: true, |fleet: {enabled: true, peers: [e2e, e2e-b, e2e-dead], |" "$CONF" >"$WORK/peers.yaml"
+grep -q 'peers: \[e2e, e2e-b, e2e-dead\]' "$WORK/peers.yaml" || fail "peers config"
+NODE_PY='
+import json, sys
+j = json.loads(sys.argv[1])
+assert j["name"] == "n04" and j["mac"] == "52:54:00:88:00:04" and j["ip"] == "10.77.0.24", j
+assert j["owner"] == "e2e" and j["owner_by"] in ("nodes.server", "segment"), j
+assert j["bmc"] == "ipmi://127.0.0.1:10004" and j["bmc_credentials_hidden"] is True, j["bmc"]
+l = {x["server"]: x for x in j["leases"]}
+assert set(l) == {"e2e", "e2e-dead"}, j["leases"]
+assert l["e2e"]["active"] is True and l["e2e"]["ip"] == "10.77.0.24", l
+assert l["e2e-dead"]["active"] is False and l["e2e-dead"]["ip"] == "10.77.0.124", l
+c = {x["campaign"]: x for x in j["campaigns"]}
+assert c["camp-a"]["stage"] == "installing" and c["camp-a"]["server"] == "e2e-dead", c
+assert c["camp-a"]["server_alive"] is False and c["camp-a"]["campaign_state"] == "running", c
+assert 0 <= j["dhcp"]["bucket"] < 256, j["dhcp"]
+s = j["node_state"]
+assert s["state"] == "install" and s["server"] == "e2e-b" and s["reason"] == "fleet campaign camp-a", s
+'
+json=$(bsf fleet node n04 --json) || fail "fleet node n04 --json: $json"
+grep -q "$SECRET" <<<"$json" && fail "fleet node --json printed the BMC password"
+python3 -c "$NODE_PY"'
+assert j["dhcp"]["server"] is None and j["dhcp"]["peers"] == [], j["dhcp"]' "$json" || fail "fleet node n04: $json"
+# by MAC (any case, - or :), with fleet.peers: the answerer is a live peer,
+# the bucket's owner when alive, else the survivor the servers deal it to
+json=$("$BS_BIN" fleet node 52-54-00-88-00-04 --json -c "$WORK/peers.yaml") || fail "fleet node MAC: $json"
+python3 -c "$NODE_PY"'
+d = j["dhcp"]; b = d["bucket"]; p = d["peers"]
+assert [x["name"] for x in p] == ["e2e", "e2e-b", "e2e-dead"], p
+assert [x["alive"] for x in p] == [True, True, False], p
+live = [x["name"] for x in p if x["alive"]]
+own = p[b % 3]["name"]
+want = own if p[b % 3]["alive"] else live[(b // 3) % len(live)]
+assert d["static_owner"] == own and d["server"] == want, d' "$json" || fail "fleet node by MAC, peers: $json"
+out=$(bsf fleet node n04) || fail "fleet node n04: $out"
+echo "$out"
+grep -q "$SECRET" <<<"$out" && fail "fleet node printed the BMC password"
+grep -q '^  bmc       ipmi://127.0.0.1:10004 (credentials hidden)$' <<<"$out" || fail "text bmc: $out"
+grep -q '^  state     install, profile lab, reason fleet campaign camp-a, since_ms 1700000000000, shipped by e2e-b at ' <<<"$out" ||
+	fail "text state: $out"
+grep -q '^  lease     10.77.0.24 on e2e: bound (active), expires ' <<<"$out" || fail "text lease e2e: $out"
+grep -q '^  lease     10.77.0.124 on e2e-dead: bound, expires ' <<<"$out" || fail "text lease e2e-dead: $out"
+grep -q '^  campaign  camp-a (running): installing, 1 attempt(s), on e2e-dead (STALE heartbeat)$' <<<"$out" ||
+	fail "text campaign: $out"
+out=$(bsf fleet node n07) || fail "fleet node n07: $out"
+grep -qE '^  campaign  fleet-[0-9]+ \(running\): failed, 3 attempt\(s\), on e2e-b: BMC: timeout$' <<<"$out" || fail "n07: $out"
+grep -q '^  bmc       (none)$' <<<"$out" || fail "n07 without a BMC: $out"
+out=$(bsf fleet node nosuch 2>&1)
+[ $? = 2 ] && grep -q "no node 'nosuch' in the fleet inventory" <<<"$out" || fail "unknown node: $out"
+out=$(bsf fleet node 52:54:00:88:00:99 2>&1)
+[ $? = 2 ] || fail "unknown MAC: $out"
+# the list: which nodes failed, whose rack, which campaign; bounded, with the total
+LIST_PY='
+import json, sys
+j = json.loads(sys.argv[1]); want = sys.argv[2].split(",") if sys.argv[2] else []
+got = [x["name"] for x in j["nodes"]]
+assert got == want and j["total"] == int(sys.argv[3]), (got, j["total"], j)
+'
+nodes_is() { # want total args...
+	local want=$1 total=$2
+	shift 2
+	json=$(bsf fleet nodes --json "$@") || fail "fleet nodes $*: $json"
+	python3 -c "$LIST_PY" "$json" "$want" "$total" || fail "fleet nodes $*: $json"
+}
+nodes_is n07 1 --state failed
+nodes_is n04 1 --state install
+nodes_is n07 1 --server e2e --state failed
+nodes_is "" 0 --server e2e-b --state failed
+nodes_is n05 1 --server e2e-b
+nodes_is n02,n03,n05,n06 4 --campaign camp-a --state queued
+nodes_is n01,n02 6 --campaign camp-a --limit 2
+json=$(bsf fleet nodes --json --state failed)
+python3 -c 'import json,sys; x=json.loads(sys.argv[1])["nodes"][0]
+assert x["name"]=="n07" and x["campaign"].startswith("fleet-") and x["claimant"]=="e2e-b" and x["claimant_alive"] is True and x["reason"]=="BMC: timeout", x' "$json" ||
+	fail "fleet nodes row: $json"
+out=$(bsf fleet nodes --campaign camp-a) || fail "fleet nodes text: $out"
+echo "$out"
+grep -qE '^n04 .* camp-a +installing +e2e-dead STALE$' <<<"$out" || fail "text list stale: $out"
+grep -q '^6 of 6 node(s) shown (--limit 100)$' <<<"$out" || fail "text list total: $out"
+out=$(bsf fleet nodes --limit 0 2>&1)
+[ $? = 2 ] && grep -q -- "--limit wants 1-10000" <<<"$out" || fail "bad limit: $out"
+# the API: the same JSON (the running control has no fleet.peers)
+json=$(curl -s -m 10 "http://127.0.0.1:$PORT/api/fleet/nodes/n04")
+grep -q "$SECRET" <<<"$json" && fail "GET /api/fleet/nodes/n04 gave the BMC password"
+python3 -c "$NODE_PY" "$json" || fail "GET /api/fleet/nodes/n04: $json"
+code=$(curl -s -o /dev/null -w '%{http_code}' -m 10 "http://127.0.0.1:$PORT/api/fleet/nodes/nosuch")
+[ "$code" = 404 ] || fail "GET /api/fleet/nodes/nosuch: HTTP $code"
+json=$(curl -s -m 10 "http://127.0.0.1:$PORT/api/fleet/nodes?campaign=camp-a&state=queued&limit=2")
+python3 -c "$LIST_PY" "$json" n02,n03 4 || fail "GET /api/fleet/nodes?campaign=camp-a&state=queued: $json"
+code=$(curl -s -o /dev/null -w '%{http_code}' -m 10 "http://127.0.0.1:$PORT/api/fleet/nodes?limit=0")
+[ "$code" = 400 ] || fail "GET /api/fleet/nodes?limit=0: HTTP $code"
+log "per node: fleet node/nodes and /api/fleet/nodes agree; BMC password never shown"
+
 # ---- 7. the web page shows them (headless Chromium, when installed)
 CHROME=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
 if [ -z "$CHROME" ]; then
 	log "web page not checked: no Chromium"
 else
-	PYTHONPATH="$E2E_DIR" python3 - "$CHROME" "$WORK/profile" "http://127.0.0.1:$PORT/" <<'PY' || fail "web page"
+	PYTHONPATH="$E2E_DIR" python3 - "$CHROME" "$WORK/profile" "http://127.0.0.1:$PORT/" "$SECRET" <<'PY' || fail "web page"
 import sys
 from cdp import Browser
 b = Browser(sys.argv[1], sys.argv[2])
@@ -235,9 +349,29 @@ try:
         if not t or want not in t:
             print("web page campaigns: no %r in %r" % (want, t))
             sys.exit(1)
+    # the fleet node lookup (GET /api/fleet/nodes/KEY)
+    if not b.eval("!document.getElementById('fleetnode').hidden"):
+        print("web page: no fleet node lookup in fleet mode")
+        sys.exit(1)
+    b.eval("document.getElementById('fn-key').value = 'n04'; document.getElementById('fn-go').click(); 1")
+    FN = "(document.getElementById('fn-table') || {}).textContent"
+    t = b.wait(FN + " && " + FN + ".includes('e2e-dead STALE') && " + FN, 10)
+    for want in ("ipmi://127.0.0.1:10004", "10.77.0.24 on e2e: bound (active)", "10.77.0.124 on e2e-dead: bound",
+                 "camp-a (running): installing, 1 attempt(s), on e2e-dead STALE", "install (fleet campaign camp-a), shipped by e2e-b"):
+        if not t or want not in t:
+            print("web page fleet node: no %r in %r" % (want, t))
+            sys.exit(1)
+    if sys.argv[4] in t:
+        print("web page fleet node: the BMC password is shown")
+        sys.exit(1)
+    b.eval("document.getElementById('fn-key').value = 'nosuch'; document.getElementById('fn-go').click(); 1")
+    t = b.wait("document.getElementById('fn-out').textContent.includes('no node nosuch') && document.getElementById('fn-out').textContent", 10)
+    if not t:
+        print("web page fleet node: unknown node not said")
+        sys.exit(1)
 finally:
     b.close()
-print("web page: fleet campaigns shown with per-server counts and the stale node")
+print("web page: fleet campaigns shown with per-server counts and the stale node; fleet node lookup")
 PY
 fi
 
@@ -256,4 +390,13 @@ grep -q '^nodes by server: e2e 5000, e2e-b 5000$' <<<"$out" || fail "bulk owners
 	WHERE c.name = 'bulk' AND cn.state = 'queued' AND cn.server IS NULL")" = 10000 ] || fail "bulk rows"
 out=$(bsf reimage 'bulk[09990-10000]' --fleet --no-power 2>&1)
 [ $? = 2 ] && grep -q "node bulk09990 is busy in running campaign bulk (and others)" <<<"$out" || fail "bulk busy: $out"
+# per node over 10,008 nodes: the list's total, one node's campaigns (time printed, not asserted)
+t0=$(date +%s.%N)
+json=$(bsf fleet nodes --json --server e2e-b --campaign bulk --limit 3) || fail "fleet nodes at 10,000: $json"
+t1=$(date +%s.%N)
+python3 -c "$LIST_PY" "$json" bulk00002,bulk00004,bulk00006 5000 || fail "fleet nodes at 10,000: $json"
+out=$(bsf fleet node bulk09990) || fail "fleet node bulk09990: $out"
+t2=$(date +%s.%N)
+grep -q '^  campaign  bulk (running): queued, 0 attempt(s), on (unclaimed)$' <<<"$out" || fail "bulk node: $out"
+log "10,008 nodes: fleet nodes --server --campaign $(echo "$t1 - $t0" | bc) s, fleet node $(echo "$t2 - $t1" | bc) s (each a process + connection)"
 pass
