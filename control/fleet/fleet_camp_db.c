@@ -432,17 +432,9 @@ fleet_api_campaign(struct ctl *c, const char *name, int *status, const char **er
 	static _Thread_local char msg[512];
 	unsigned deadline;
 	bool missing = false;
-	PGconn *db;
+	PGconn *db = fleet_api_connect(c, &deadline, msg, sizeof(msg));
 	json_t *j;
-	char *ci;
 
-	pthread_rwlock_rdlock(&c->cfg_lock);
-	ci = c->cfg->fleet_database ? fleet_conninfo(c->cfg, msg, sizeof(msg)) : NULL;
-	if (!c->cfg->fleet_database)
-		snprintf(msg, sizeof(msg), "fleet mode is not configured (fleet.database)");
-	deadline = c->cfg->fleet_deadline_s;
-	pthread_rwlock_unlock(&c->cfg_lock);
-	db = ci ? fleet_connect_ci(ci, msg, sizeof(msg)) : NULL;
 	j = db ? fleet_camp_json(db, name, deadline, &missing, msg, sizeof(msg)) : NULL;
 	if (db)
 		PQfinish(db);

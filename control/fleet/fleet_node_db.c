@@ -364,15 +364,10 @@ fleet_nodes_print(const struct cfg *cfg, const struct fleet_nodes_q *q, bool jso
 static PGconn *
 api_db(struct ctl *c, struct node_args *a, char *msg, size_t cap)
 {
-	char *ci;
-
 	pthread_rwlock_rdlock(&c->cfg_lock);
-	ci = c->cfg->fleet_database ? fleet_conninfo(c->cfg, msg, cap) : NULL;
-	if (!c->cfg->fleet_database)
-		snprintf(msg, cap, "fleet mode is not configured (fleet.database)");
 	args_of(c->cfg, a);
 	pthread_rwlock_unlock(&c->cfg_lock);
-	return ci ? fleet_connect_ci(ci, msg, cap) : NULL;
+	return fleet_api_connect(c, NULL, msg, cap);
 }
 
 json_t *

@@ -19,6 +19,11 @@
 PGconn *fleet_connect(const struct cfg *cfg, char *err, size_t err_cap);
 /* The same from a conninfo of fleet_conninfo(), which it wipes and frees. */
 PGconn *fleet_connect_ci(char *ci, char *err, size_t err_cap);
+/* The API's own short connection (the fleet threads' sessions are theirs
+ * alone): cfg's database read under cfg_lock, its heartbeat deadline into
+ * *deadline_s (may be NULL).  NULL with the reason in msg (fleet_status.c). */
+struct ctl;
+PGconn *fleet_api_connect(struct ctl *c, unsigned *deadline_s, char *msg, size_t cap);
 /* Sleeps ms in 50 ms steps, returning early once *stop is set (the fleet
  * threads' waits between rounds and reconnections). */
 void fleet_nap(_Atomic bool *stop, uint32_t ms);

@@ -149,24 +149,29 @@ fleet_metrics(struct ctl *c, char *buf, size_t cap)
 	return (size_t)n >= cap ? cap - 1 : (size_t)n;
 }
 
+PGconn *
+fleet_api_connect(struct ctl *c, unsigned *deadline_s, char *msg, size_t cap)
+{
+	char *ci;
+
+	pthread_rwlock_rdlock(&c->cfg_lock);
+	ci = c->cfg->fleet_database ? fleet_conninfo(c->cfg, msg, cap) : NULL;
+	if (!c->cfg->fleet_database)
+		snprintf(msg, cap, "fleet mode is not configured (fleet.database)");
+	if (deadline_s)
+		*deadline_s = c->cfg->fleet_deadline_s;
+	pthread_rwlock_unlock(&c->cfg_lock);
+	return ci ? fleet_connect_ci(ci, msg, cap) : NULL;
+}
+
 json_t *
 fleet_api_view(struct ctl *c, const char **err)
 {
 	static _Thread_local char msg[512];
 	unsigned deadline;
-	PGconn *db;
-	json_t *j;
-	char *ci;
+	PGconn *db = fleet_api_connect(c, &deadline, msg, sizeof(msg));
+	json_t *j = db ? fleet_view_json(db, deadline, msg, sizeof(msg)) : NULL;
 
-	pthread_rwlock_rdlock(&c->cfg_lock);
-	ci = c->cfg->fleet_database ? fleet_conninfo(c->cfg, msg, sizeof(msg)) : NULL;
-	if (!c->cfg->fleet_database)
-		snprintf(msg, sizeof(msg), "fleet mode is not configured (fleet.database)");
-	deadline = c->cfg->fleet_deadline_s;
-	pthread_rwlock_unlock(&c->cfg_lock);
-	/* its own short connection: the shipper's is its thread's alone */
-	db = ci ? fleet_connect_ci(ci, msg, sizeof(msg)) : NULL;
-	j = db ? fleet_view_json(db, deadline, msg, sizeof(msg)) : NULL;
 	if (db)
 		PQfinish(db);
 	*err = msg;
