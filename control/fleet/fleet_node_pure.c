@@ -10,38 +10,19 @@
 #include <string.h>
 
 #include "conf/cfg.h"
+#include "conf/cfg_parse.h"
 #include "shm/snap.h"
-
-static int
-hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
 
 bool
 fleet_node_key_mac(const char *key, char mac[18])
 {
-	static const char hex[] = "0123456789abcdef";
-	char sep = key && strlen(key) == 17 ? key[2] : '\0';
+	uint8_t m[6];
 
 	mac[0] = '\0';
-	if (sep != ':' && sep != '-')
+	/* the 17-character form only: a node name is never taken for a MAC */
+	if (!key || strlen(key) != 17 || cfgp_mac(key, m) != 0)
 		return false;
-	for (int i = 0; i < 6; i++) {
-		int hi = hexval(key[i * 3]), lo = hexval(key[i * 3 + 1]);
-
-		if (hi < 0 || lo < 0 || (i < 5 && key[i * 3 + 2] != sep))
-			return false;
-	}
-	for (int i = 0; i < 17; i++)
-		mac[i] = i % 3 == 2 ? ':' : hex[hexval(key[i])];
-	mac[17] = '\0';
+	snprintf(mac, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 	return true;
 }
 
