@@ -460,7 +460,8 @@ wait_for 60 "fleet-4 written back, the rest powered, finished" f4
 [ "$(powered "$t4" | wc -l)" = 6 ] || fail "fleet-4: not every node powered: $(powered "$t4")"
 log "fleet-4: PostgreSQL back: fences lifted, the $((6 - P4)) waiting nodes powered, finished with 6 done"
 # ---- one server cut off from the database alone (its role NOLOGIN, its
-# sessions terminated) mid-campaign: fleet-5 (0.9/s, 0.3/s a server) over three nodes of s3 and one
+# sessions terminated) mid-campaign: fleet-5 (server_rate 0.25/s: 4 s between a server's
+# power-ons) over three nodes of s3 and one
 # of s1 and s2.  s3 is fenced within 1 s and sends no BMC command after it;
 # the peers find its heartbeat stale after 2 s, take its buckets and claim
 # its unfinished nodes, which start again (power through the peers); no
@@ -475,7 +476,7 @@ pg_sql "WITH s AS (SELECT nextval('campaigns_id_seq') AS id)
 INSERT INTO campaigns (id, name, server, state, profile, max_in_flight, power_on_rate, burst,
  server_rate, server_in_flight, dhcp_deadline_ms, max_repower, install_deadline_ms,
  verify_deadline_ms, power, created_by)
-SELECT id, 'fleet-' || id, NULL, 'running', 'lab', $INFLIGHT, 0.9, 1, NULL, NULL, 10000, 1,
+SELECT id, 'fleet-' || id, NULL, 'running', 'lab', $INFLIGHT, $RATE, 1, 0.25, NULL, 10000, 1,
  12000, 0, true, 'e2e' FROM s;
 INSERT INTO campaign_nodes (campaign, node, server, state)
 SELECT c.id, n.name, NULL, 'queued' FROM campaigns c, nodes n WHERE c.name = 'fleet-5'
