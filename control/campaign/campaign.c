@@ -378,7 +378,10 @@ camp_on_power(struct campaign *c, uint32_t i, enum camp_op op, bool ok, const ch
 		set_stage(c, i, CS_FAILED, now_ms, why);
 		return;
 	}
-	if (op == CO_PXE_ONCE)
+	if (op == CO_PXE_ONCE && c->hold)
+		n->need_power = true; /* held (a fenced fleet share): no new BMC op;
+				       * the sequence restarts after the hold */
+	else if (op == CO_PXE_ONCE)
 		issue(c, i, CO_BOOT, now_ms);
 	else
 		set_stage(c, i, CS_WAIT_DHCP, now_ms, NULL);

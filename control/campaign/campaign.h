@@ -110,8 +110,9 @@ struct campaign {
 	uint64_t power_ons;	/* CO_BOOT ops started (for the pacing checks) */
 	bool starved;		/* the last tick left a node waiting for a token */
 	bool fleet;		/* a share of a fleet campaign (saved label) */
-	bool hold;		/* ticks do nothing (not saved): a fleet share
-				 * waits until its claims were re-read */
+	bool hold;		/* ticks do nothing (not saved), and a PXE-once
+				 * answer starts no power-on: a fleet share waits
+				 * until its claims were re-read, or is fenced */
 	uint32_t n_dropped;	/* nodes with dropped set */
 };
 

@@ -19,6 +19,7 @@
 #include "control/daemon/campaigns.h"
 #include "control/daemon/ctl.h"
 #include "control/fleet/fleet.h"
+#include "control/fleet/fleet_camp_fence.h"
 #include "control/fleet/fleet_live.h"
 #include "control/fleet/fleet_pg.h"
 #include "control/fleet/fleet_pure.h"
@@ -41,6 +42,8 @@ struct fleet_camp {
 	char me[64];
 	char deadline[16];
 	PGconn *db;	/* thread only */
+	struct fleet_fence *fence;
+	bool fenced;	/* thread only: this round claims nothing, holds stay */
 	/* status (relaxed: counters read by the API) */
 	_Atomic uint64_t claimed, released, written, rounds, last_round_ms;
 	_Atomic uint32_t running, held, shares;
@@ -440,7 +443,7 @@ campaign_round(struct fleet_camp *f, const struct fc_row *w, const uint8_t *set)
 				      loc[i].stage != CS_CANCELLED;
 		if (unfinished) { /* cancelled before let go: no tick starts a node */
 			camps_cancel(f->c, w->local);
-			camps_fleet_hold(f->c, w->local, false);
+			fleet_fence_release(f->fence, w->local);
 			free(loc);
 			loc = NULL;
 			have = camps_fleet_read(f->c, w->local, &loc, &nl) == 0;
@@ -451,7 +454,7 @@ campaign_round(struct fleet_camp *f, const struct fc_row *w, const uint8_t *set)
 		finish_if_done(f, w->id);
 		return ok;
 	}
-	if ((have && !follow_claims(f, w, loc, nl)) || !claim(f, w, set, &got)) {
+	if ((have && !follow_claims(f, w, loc, nl)) || (!f->fenced && !claim(f, w, set, &got))) {
 		free(loc);
 		names_free(&got);
 		return false;
@@ -467,7 +470,7 @@ campaign_round(struct fleet_camp *f, const struct fc_row *w, const uint8_t *set)
 		if (camps_fleet_open(f->c, w->local, &p, w->profile, &held) == 0 &&
 		    (!got.n || camps_fleet_add(f->c, w->local, got.v, (uint32_t)got.n) >= 0)) {
 			if (held) /* its claims were re-read above: resume it */
-				camps_fleet_hold(f->c, w->local, false);
+				fleet_fence_release(f->fence, w->local);
 		} else if (got.n) { /* no share to run them in: the fleet's again */
 			LOG_WARN("fleet", "campaign %s: cannot host a share; %zu claims given back",
 				 w->local, got.n);
@@ -543,6 +546,9 @@ round_all(struct fleet_camp *f)
 	uint32_t ns, held = 0;
 	bool ok = n != (size_t)-1;
 
+	enum fleet_fence_state fs = fleet_fence_state(f->fence);
+
+	f->fenced = fs != FENCE_OPEN; /* liftable: claims re-read first, then lifted */
 	atomic_store_explicit(&f->running, 0, memory_order_relaxed);
 	for (size_t i = 0; ok && i < n && !stopping(f); i++)
 		ok = campaign_round(f, &w[i], set);
@@ -556,10 +562,12 @@ round_all(struct fleet_camp *f)
 			listed = !strcmp(w[i].local, ids[k]);
 		if (!listed) { /* cancelled before let go: no tick starts a node */
 			camps_cancel(f->c, ids[k]);
-			camps_fleet_hold(f->c, ids[k], false);
+			fleet_fence_release(f->fence, ids[k]);
 		}
 	}
 	free(w);
+	if (ok && fs == FENCE_LIFTABLE)
+		fleet_fence_lift(f->fence);
 	ns = camps_fleet_ids(f->c, ids, MAX_SHARES, &held);
 	atomic_store_explicit(&f->shares, ns, memory_order_relaxed);
 	atomic_store_explicit(&f->held, held, memory_order_relaxed);
@@ -627,8 +635,13 @@ fleet_camp_start(struct ctl *c)
 	f->c = c;
 	snprintf(f->me, sizeof(f->me), "%s", fleet_server_name(c->cfg));
 	snprintf(f->deadline, sizeof(f->deadline), "%u", c->cfg->fleet_deadline_s);
+	if (!(f->fence = fleet_fence_start(c, c->cfg->fleet_deadline_s))) {
+		free(f);
+		return -ENOMEM;
+	}
 	rc = -pthread_create(&f->thr, NULL, camp_main, f);
 	if (rc) {
+		fleet_fence_stop(f->fence);
 		free(f);
 		return rc;
 	}
@@ -646,6 +659,7 @@ fleet_camp_stop(struct ctl *c)
 		return;
 	atomic_store_explicit(&f->stop, true, memory_order_release);
 	pthread_join(f->thr, NULL);
+	fleet_fence_stop(f->fence);
 	c->fcamp = NULL;
 	free(f);
 }
@@ -654,12 +668,11 @@ void
 fleet_camp_status_json(struct ctl *c, json_t *status)
 {
 	struct fleet_camp *f = c->fcamp;
+	json_t *o;
 
 	if (!f)
 		return;
-	json_object_set_new(
-		status, "fleet_campaigns",
-		json_pack("{s:b,s:I,s:I,s:i,s:i,s:i,s:I,s:I,s:I}", "database",
+	o = json_pack("{s:b,s:I,s:I,s:i,s:i,s:i,s:I,s:I,s:I}", "database",
 			  atomic_load_explicit(&f->db_ok, memory_order_relaxed), "claimed",
 			  (json_int_t)atomic_load_explicit(&f->claimed, memory_order_relaxed),
 			  "released",
@@ -671,5 +684,9 @@ fleet_camp_status_json(struct ctl *c, json_t *status)
 			  (json_int_t)atomic_load_explicit(&f->written, memory_order_relaxed),
 			  "rounds", (json_int_t)atomic_load_explicit(&f->rounds, memory_order_relaxed),
 			  "last_round_ms",
-			  (json_int_t)atomic_load_explicit(&f->last_round_ms, memory_order_relaxed)));
+			  (json_int_t)atomic_load_explicit(&f->last_round_ms, memory_order_relaxed));
+	if (!o)
+		return;
+	fleet_fence_json(f->fence, o);
+	json_object_set_new(status, "fleet_campaigns", o);
 }

@@ -24,8 +24,13 @@
  *             marked finished.
  *   pace      rate and in-flight per server from fleet_camp_share(), n =
  *             live servers with unfinished claimed nodes, every round.
- *   local     with the database down the shares go on (their files are
- *   first     the durability point) and are written back when it returns.
+ *   local     with the database down the nodes in flight go on (their
+ *   first     files are the durability point) and are written back when it
+ *             returns; queued ones wait (the fence).
+ *   fence     a server whose last successful heartbeat write was sent
+ *             heartbeat_deadline / 2 ago holds its shares: no BMC operation
+ *             (fleet_camp_fence.h); lifted after a round that re-read its
+ *             claims with the heartbeat fresh again.
  *   resume    a share loaded from disk at start is held until its claims
  *             were re-read once: nodes a survivor took meanwhile are
  *             dropped first.
@@ -42,7 +47,8 @@ struct ctl;
 int fleet_camp_start(struct ctl *c);
 void fleet_camp_stop(struct ctl *c);
 /* "fleet_campaigns": {claimed, released, running, written_back, rounds,
- * last_round_ms, database, held} into a status object. */
+ * last_round_ms, database, held, fenced, fence_reason, fences,
+ * heartbeat_age_ms} into a status object. */
 void fleet_camp_status_json(struct ctl *c, json_t *status);
 
 #endif

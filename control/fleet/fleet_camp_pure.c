@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  *
  * The pure parts of running fleet-wide campaigns (fleet_pure.h): pacing
- * shares, local share ids, a node's RFC 3074 bucket.
+ * shares, local share ids, a node's RFC 3074 bucket, the fence.
  */
 #include <stdio.h>
 #include <string.h>
@@ -59,4 +59,29 @@ fleet_camp_bucket(const char *mac)
 	for (int i = 0; i < 6; i++)
 		m[i] = (uint8_t)b[i];
 	return dhcp_lb_hash(m, 6);
+}
+
+enum fleet_fence_why
+fleet_camp_fence(uint64_t now_ms, uint64_t hb_sent_ms, uint32_t deadline_ms)
+{
+	if (!hb_sent_ms)
+		return FLEET_FENCE_NO_HEARTBEAT;
+	if (now_ms > hb_sent_ms && now_ms - hb_sent_ms >= deadline_ms / 2)
+		return FLEET_FENCE_STALE;
+	return FLEET_FENCE_NONE;
+}
+
+const char *
+fleet_fence_reason(enum fleet_fence_why f)
+{
+	switch (f) {
+	case FLEET_FENCE_NONE:
+		return NULL;
+	case FLEET_FENCE_NO_HEARTBEAT:
+		return "no heartbeat written to the database yet";
+	case FLEET_FENCE_STALE:
+		return "last heartbeat write older than heartbeat_deadline / 2: peers may "
+		       "take this server's nodes";
+	}
+	return "?";
 }

@@ -42,6 +42,7 @@ struct fleet_live {
 	uint32_t deadline_s, every_ms;
 	PGconn *db;		/* thread only */
 	uint64_t connected_ms;	/* thread only: monotonic ms of the connect */
+	_Atomic uint64_t hb_ok_ms; /* monotonic ms the last good heartbeat was sent */
 	char peer_arr[CFG_MAX_PEERS * (PEER_NAME_MAX + 3) + 3]; /* text[] literal */
 
 	pthread_mutex_t mu;	/* guards what follows (thread writes, the
@@ -102,11 +103,20 @@ heartbeat(struct fleet_live *l)
 {
 	static const char sql[] = "UPDATE servers SET heartbeat = now() WHERE name = $1";
 	const char *v[1] = { l->peers[l->self] };
+	uint64_t sent = bs_mono_ms(); /* now() in the database is no earlier */
 	PGresult *r = PQexecParams(l->db, sql, 1, NULL, v, NULL, NULL, 0);
 	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 
 	PQclear(r);
+	if (ok)
+		atomic_store_explicit(&l->hb_ok_ms, sent, memory_order_release);
 	return ok;
+}
+
+uint64_t
+fleet_live_heartbeat_ms(struct ctl *c)
+{
+	return c->live ? atomic_load_explicit(&c->live->hb_ok_ms, memory_order_acquire) : 0;
 }
 
 /* alive[i]: peer i's heartbeat is younger than the deadline (self: always). */

@@ -39,5 +39,8 @@ int fleet_live_decorate(struct ctl *c, struct snap_hdr **s, size_t *len);
 bool fleet_live_buckets(struct ctl *c, uint8_t set[SNAP_LB_BUCKETS / 8]);
 /* "fleet_lb": {peers: [{name, alive}], buckets, adopted} into a status. */
 void fleet_live_status_json(struct ctl *c, json_t *status);
+/* Monotonic ms at which this thread's last successful heartbeat write was
+ * sent (0: none yet, or no failover): the campaign fence reads it. */
+uint64_t fleet_live_heartbeat_ms(struct ctl *c);
 
 #endif

@@ -140,6 +140,23 @@ struct fleet_share fleet_camp_share(double fleet_rate, uint32_t fleet_in_flight,
  * "fleet-<id>". */
 void fleet_camp_local_id(const char *name, long long id, char out[32]);
 
+/* The fence (README "Fleet-wide campaigns: the agent"): peers take a
+ * server's campaign nodes once its heartbeat is older than the deadline,
+ * so a server whose last SUCCESSFUL heartbeat write was sent deadline / 2
+ * ago or more (or that has written none yet) must start no BMC operation
+ * for its fleet campaign nodes: it cannot tell "the database is down for
+ * all" from "I alone am cut off".  now_ms and hb_sent_ms on one monotonic
+ * clock (hb_sent_ms: when the write was sent, 0: never).  A clock that
+ * went back (now < sent) is not fenced: the write was just made. */
+enum fleet_fence_why {
+	FLEET_FENCE_NONE,
+	FLEET_FENCE_NO_HEARTBEAT,	/* no heartbeat written since start */
+	FLEET_FENCE_STALE,		/* the last one is deadline / 2 old */
+};
+
+enum fleet_fence_why fleet_camp_fence(uint64_t now_ms, uint64_t hb_sent_ms, uint32_t deadline_ms);
+const char *fleet_fence_reason(enum fleet_fence_why f);
+
 /* The RFC 3074 bucket (dhcp_lb_hash of the 6-byte chaddr, the key the
  * dataplane's split uses for a client sending no client identifier) of a
  * "aa:bb:cc:dd:ee:ff" MAC; -1 when s is no MAC. */

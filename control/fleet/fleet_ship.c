@@ -109,8 +109,13 @@ heartbeat(struct fleet *f)
 	const char *v[4] = { f->server, started, BS_VERSION, pid };
 
 	snprintf(started, sizeof(started), "%" PRIu64, f->c->start_wall_ms);
+	uint64_t sent = bs_mono_ms(); /* now() in the database is no earlier */
+
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	return exec_params(f, "heartbeat", sql, 4, v);
+	if (!exec_params(f, "heartbeat", sql, 4, v))
+		return false;
+	atomic_store_explicit(&f->hb_ok_ms, sent, memory_order_release);
+	return true;
 }
 
 /* This server's subnets, set-based: the segments table says exactly them. */

@@ -47,6 +47,8 @@ struct fleet {
 	_Atomic uint64_t errors;
 	_Atomic uint64_t last_ship_ms;	/* wall clock of the last shipped batch */
 	_Atomic uint64_t last_ok_ms;	/* wall clock of the last good cycle */
+	_Atomic uint64_t hb_ok_ms;	/* monotonic ms at which the last successful
+					   heartbeat write was sent (fleet_camp_fence) */
 	pthread_mutex_t mu;
 	char last_error[256];		/* under mu */
 

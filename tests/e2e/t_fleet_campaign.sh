@@ -90,6 +90,12 @@ pg_setup "$WORK" || fail "pg_setup"
 pg_up || fail "pg_up"
 printf '%s\n' "$PG_CONNINFO" >"$WORK/fleet.conninfo"
 chmod 600 "$WORK/fleet.conninfo"
+# each server its own role, so that one can be cut off alone (fleet-5)
+pg_sql "CREATE ROLE bss1 LOGIN SUPERUSER; CREATE ROLE bss2 LOGIN SUPERUSER; CREATE ROLE bss3 LOGIN SUPERUSER" >/dev/null || fail "roles"
+for k in 1 2 3; do
+	printf '%s\n' "${PG_CONNINFO/user=postgres/user=bss$k}" >"$WORK/s$k.conninfo"
+	chmod 600 "$WORK/s$k.conninfo"
+done
 printf '%s bsadmin s3cr3t-pw\n' "$FO_MG_IP" >"$WORK/creds"
 chmod 600 "$WORK/creds"
 fo_net_up
@@ -162,6 +168,8 @@ path, work, k = sys.argv[1:]
 t = open(path).read()
 t = re.sub(r"\nnodes:\n(  .*\n|    .*\n)*", "\n", t, count=1)
 t = t.replace("  peers: [s1, s2, s3]\n", f"  peers: [s1, s2, s3]\n  follow: true\n  inventory: {work}/s{k}/inventory.csv\n")
+assert f"database: {work}/fleet.conninfo\n" in t
+t = t.replace(f"database: {work}/fleet.conninfo\n", f"database: {work}/s{k}.conninfo\n")
 t += f"power: {{credentials_file: {work}/creds, timeout: 8s, retries: 1, ipmi_cipher_suite: 3}}\n"
 open(path, "w").write(t)
 PY
@@ -397,16 +405,21 @@ UPDATE campaigns SET state = 'running', finished = NULL, gen = gen + 1 WHERE nam
 f3done() { f3 && [ "$(pg_sql "SELECT count(*) FROM campaign_nodes cn JOIN campaigns c ON c.id = cn.campaign WHERE c.name = 'fleet-3' AND cn.state = 'done'")" = 3 ]; }
 wait_for 60 "fleet-3 done after retry-failed" f3done
 log "fleet-3 after retry-failed: $(pg_sql "SELECT string_agg(cn.node || ' ' || cn.state || ' by ' || cn.server, ', ' ORDER BY cn.node) FROM campaign_nodes cn JOIN campaigns c ON c.id = cn.campaign WHERE c.name = 'fleet-3'")"
-# ---- local first: fleet-4 over two nodes of each server; PostgreSQL is
-# stopped once they are claimed: the shares go on (the machines report to
-# the servers, not to the database), all done while it is down; back, the
-# stages are written and the campaign finishes
+# ---- local first, fenced: fleet-4 over two nodes of each server (0.6/s
+# fleet-wide: 0.2/s a server, so each powers one node at once and the next
+# 5 s later); PostgreSQL is stopped once they are claimed: every server is
+# fenced within heartbeat_deadline / 2 (1 s) of its last heartbeat write.
+# The nodes powered before go on and are done in the servers' shares (the
+# machines report to the servers, not to the database); no BMC command
+# while fenced (a server cannot tell "the database is down for all" from
+# "I alone am cut off"); back, the rest are powered and it finishes.
 R4=("${NODES[1]}" "${NODES[2]}" "${NODES[$((PER + 1))]}" "${NODES[$((PER + 2))]}" "${NODES[$((2 * PER + 1))]}" "${NODES[$((2 * PER + 2))]}")
+t4=$(date +%s.%N)
 pg_sql "WITH s AS (SELECT nextval('campaigns_id_seq') AS id)
 INSERT INTO campaigns (id, name, server, state, profile, max_in_flight, power_on_rate, burst,
  server_rate, server_in_flight, dhcp_deadline_ms, max_repower, install_deadline_ms,
  verify_deadline_ms, power, created_by)
-SELECT id, 'fleet-' || id, NULL, 'running', 'lab', $INFLIGHT, $RATE, 1, NULL, NULL, 30000, 2,
+SELECT id, 'fleet-' || id, NULL, 'running', 'lab', $INFLIGHT, 0.6, 1, NULL, NULL, 30000, 2,
  120000, 0, true, 'e2e' FROM s;
 INSERT INTO campaign_nodes (campaign, node, server, state)
 SELECT c.id, n.name, NULL, 'queued' FROM campaigns c, nodes n WHERE c.name = 'fleet-4'
@@ -414,7 +427,14 @@ SELECT c.id, n.name, NULL, 'queued' FROM campaigns c, nodes n WHERE c.name = 'fl
 claimed4() { [ "$(pg_sql "SELECT count(*) FROM campaign_nodes cn JOIN campaigns c ON c.id = cn.campaign WHERE c.name = 'fleet-4' AND cn.server IS NOT NULL")" = 6 ]; }
 wait_for 20 "fleet-4 claimed" claimed4
 pg_down
+stop_at=$(date +%s.%N)
 log "fleet-4 claimed by the three servers; PostgreSQL stopped"
+# bmc_after T0 [T1]: BMC commands (any) sent in [T0, T1)
+bmc_after() { awk -v a="$1" -v b="${2:-9e18}" '$1 >= a && $1 < b' "$WORK/ipmi.log"; }
+# powered T0: the BMC ports of the nodes powered on/cycled since T0
+powered() { awk -v a="$1" '$1 >= a && / power (on|cycle|reset)/ { for (i = 1; i < NF; i++) if ($i == "-p") print $(i + 1) }' "$WORK/ipmi.log" | sort -u; }
+fenced_all() { local k; for k in 1 2 3; do [ "$(fc_field "$k" 's["fenced"] and s["fence_reason"] is not None')" = True ] || return 1; done; }
+wait_for 5 "every server fenced" fenced_all
 local_done() { # done nodes of fleet-4 in the three servers' shares
 	local k n=0 d
 	for k in 1 2 3; do
@@ -424,13 +444,102 @@ local_done() { # done nodes of fleet-4 in the three servers' shares
 	done
 	echo "$n"
 }
-all_local() { [ "$(local_done)" = 6 ]; }
-wait_for 60 "fleet-4's 6 nodes done with the database down" all_local
+P4=$(powered "$t4" | wc -l)
+[ "$P4" -ge 1 ] && [ "$P4" -lt 6 ] || fail "fleet-4: $P4 nodes powered before the stop (want 1..5: some in flight, some queued)"
+done_p4() { [ "$(local_done)" = "$P4" ]; }
+wait_for 30 "fleet-4's $P4 powered nodes done with the database down" done_p4
+sleep 3 # a queued node's turn (5 s a server) comes and goes meanwhile
 [ "$(pg_sql "SELECT 1" 2>/dev/null)" = "" ] || fail "PostgreSQL was not down"
-log "fleet-4: 6 nodes done in the servers' shares with PostgreSQL down"
+late=$(bmc_after "$(python3 -c "print($stop_at + 1.5)")")
+[ -z "$late" ] || fail "BMC commands while fenced (PostgreSQL down): $late"
+[ "$(powered "$t4" | wc -l)" = "$P4" ] && [ "$(local_done)" = "$P4" ] || fail "fleet-4 moved while fenced"
+log "fleet-4, PostgreSQL down: every server fenced ($(fc_field 1 's["fence_reason"]')); the $P4 nodes powered before done, $((6 - P4)) queued ones wait, no BMC command"
 pg_up || fail "pg_up"
 f4() { [ "$(pg_sql "SELECT state || ' ' || (SELECT count(*) FROM campaign_nodes WHERE campaign = c.id AND state = 'done') FROM campaigns c WHERE name = 'fleet-4'")" = "finished 6" ]; }
-wait_for 40 "fleet-4 written back and finished" f4
-log "fleet-4: written back after PostgreSQL returned, finished with 6 done"
+wait_for 60 "fleet-4 written back, the rest powered, finished" f4
+[ "$(powered "$t4" | wc -l)" = 6 ] || fail "fleet-4: not every node powered: $(powered "$t4")"
+log "fleet-4: PostgreSQL back: fences lifted, the $((6 - P4)) waiting nodes powered, finished with 6 done"
+# ---- one server cut off from the database alone (its role NOLOGIN, its
+# sessions terminated) mid-campaign: fleet-5 (server_rate 0.25/s: 4 s between a server's
+# power-ons) over three nodes of s3 and one
+# of s1 and s2.  s3 is fenced within 1 s and sends no BMC command after it;
+# the peers find its heartbeat stale after 2 s, take its buckets and claim
+# its unfinished nodes, which start again (power through the peers); no
+# node is powered by two servers; let back in, s3 drops the nodes taken
+# and fleet-5 finishes.  While s3 is cut off both it and a peer answer its
+# buckets' DHCP (fleet_live keeps its last split), so a taken node's
+# report can reach s3: the peer's deadlines (10 s DHCP, 12 s install here)
+# then fail it (README "Known limits"); every node ends final either way.
+R5=("${NODES[$((2 * PER))]}" "${NODES[$((2 * PER + 3))]}" "${NODES[$((2 * PER + 4))]}" "${NODES[3]}" "${NODES[$((PER + 3))]}")
+t5=$(date +%s.%N)
+pg_sql "WITH s AS (SELECT nextval('campaigns_id_seq') AS id)
+INSERT INTO campaigns (id, name, server, state, profile, max_in_flight, power_on_rate, burst,
+ server_rate, server_in_flight, dhcp_deadline_ms, max_repower, install_deadline_ms,
+ verify_deadline_ms, power, created_by)
+SELECT id, 'fleet-' || id, NULL, 'running', 'lab', $INFLIGHT, $RATE, 1, 0.25, NULL, 10000, 1,
+ 12000, 0, true, 'e2e' FROM s;
+INSERT INTO campaign_nodes (campaign, node, server, state)
+SELECT c.id, n.name, NULL, 'queued' FROM campaigns c, nodes n WHERE c.name = 'fleet-5'
+ AND n.name IN ('${R5[0]}', '${R5[1]}', '${R5[2]}', '${R5[3]}', '${R5[4]}')" || fail "create fleet-5"
+c5() { pg_sql "SELECT count(*) FROM campaign_nodes cn JOIN campaigns c ON c.id = cn.campaign WHERE c.name = 'fleet-5' AND $1"; }
+s3_midway() { [ "$(c5 "cn.server = 's3' AND cn.state <> 'queued'")" -ge 1 ] &&
+	[ "$(c5 "cn.server = 's3' AND cn.state = 'queued'")" -ge 1 ]; }
+wait_for 30 "s3 mid-fleet-5 (a node powered, one queued)" s3_midway
+pg_sql "ALTER ROLE bss3 NOLOGIN; SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = 'bss3'" >/dev/null || fail "cut s3 off"
+cut_at=$(date +%s.%N)
+L5=$(pg_sql "SELECT string_agg(cn.node, ' ' ORDER BY cn.node) FROM campaign_nodes cn JOIN campaigns c ON c.id = cn.campaign WHERE c.name = 'fleet-5' AND cn.server = 's3' AND cn.state NOT IN ('done', 'failed', 'cancelled')")
+log "s3 cut off from PostgreSQL with unfinished nodes: $L5"
+s3_fenced() { [ "$(fc_field 3 's["fenced"]')" = True ]; }
+wait_for 5 "s3 fenced" s3_fenced
+taken5() { local n; for n in $L5; do [[ $(pg_sql "SELECT cn.server FROM campaign_nodes cn JOIN campaigns c ON c.id = cn.campaign WHERE c.name = 'fleet-5' AND cn.node = '$n'") == s[12] ]] || return 1; done; }
+wait_for 20 "the peers claimed s3's unfinished nodes" taken5
+claim_at=$(date +%s.%N)
+peer_powered() { local n i; for n in $L5; do
+	i=$((10#${n#fc})); bmc_after "$cut_at" | grep -Eq " s[12] .* -p $((PORT0 + i)) .*power (on|cycle|reset)" || return 1; done; }
+wait_for 20 "the peers powered s3's unfinished nodes" peer_powered
+sleep 6 # their machines boot and report
+pg_sql "ALTER ROLE bss3 LOGIN" >/dev/null || fail "let s3 back in"
+back_at=$(date +%s.%N)
+log "peers claimed s3's nodes $(python3 -c "print(f'{$claim_at - $cut_at:.1f}')") s after the cut and powered them; s3 let back in"
+f5() { [ "$(pg_sql "SELECT state FROM campaigns WHERE name = 'fleet-5'")" = finished ]; }
+wait_for 60 "fleet-5 finished in the database" f5
+s3_open() { [ "$(fc_field 3 's["database"] and not s["fenced"] and s["held"] == 0')" = True ]; }
+wait_for 20 "s3's fence lifted" s3_open
+grep -q 'campaign fleet-5: [0-9]* nodes no longer claimed here' "$WORK/s3/control.log" ||
+	fail "s3 did not drop the nodes taken: $(grep fleet-5 "$WORK/s3/control.log" | tail -5)"
+pg_sql "SELECT cn.node || ' ' || cn.server || ' ' || cn.state || ' ' || COALESCE(cn.reason, '') FROM campaign_nodes cn JOIN campaigns c ON c.id = cn.campaign WHERE c.name = 'fleet-5' ORDER BY cn.node" >"$WORK/nodes5.txt"
+python3 - "$WORK/ipmi.log" "$WORK/nodes5.txt" "$t5" "$cut_at" "$back_at" "$PORT0" "$L5" "${NODES[@]}" <<'PY' || fail "fleet-5 checks (see above)"
+import collections, sys
+ipmi, rows, t5, cut, back, port0, left = sys.argv[1:8]
+nodes = sys.argv[8:]
+t5, cut, back, port0, left = float(t5), float(cut), float(back), int(port0), left.split()
+fence = cut + 1.5  # heartbeat_deadline / 2 after its last write (<= the cut), with slack
+bad, seq = [], collections.defaultdict(list)
+for line in open(ipmi):
+    w = line.split()
+    t, srv, args = float(w[0]), w[1], w[2:]
+    if t < t5 or t >= back or "-p" not in args:
+        continue
+    if srv == "s3" and t >= fence:
+        bad.append(f"s3 sent a BMC command {t - cut:.1f} s after the cut: {' '.join(args)}")
+    if "power" in args and args[args.index("power") + 1:][:1] in (["on"], ["cycle"], ["reset"]):
+        seq[nodes[int(args[args.index("-p") + 1]) - port0]].append((t, srv))
+for node, ev in seq.items():
+    order = [s for i, (t, s) in enumerate(ev) if i == 0 or ev[i - 1][1] != s]
+    if len(order) > 2 or (len(order) == 2 and order[0] != "s3"):
+        bad.append(f"{node} powered by two servers while s3 was cut off: {ev}")
+st = {l.split()[0]: l.split()[1:] for l in open(rows) if l.strip()}
+for n, (srv, state, *why) in st.items():
+    if state not in ("done", "failed"):
+        bad.append(f"{n} {srv} {state}: not final")
+    elif n not in left and state != "done":
+        bad.append(f"{n} not taken over, yet {state}: {' '.join(why)}")
+print(f"fleet-5: taken from s3: {left}; final rows: " + "; ".join(f"{n} {' '.join(v)}" for n, v in st.items()))
+for b in bad:
+    print("FAIL:", b)
+sys.exit(1 if bad else 0)
+PY
+for n in $L5; do log "  $n: $(grep -E " $n " "$WORK/machines.log" | awk -v t="$cut_at" '$1 >= t { printf "%s %s; ", $2, $NF }')"; done
+log "fleet-5: s3 fenced, silent on its BMCs after the cut, its nodes run by the peers to a final state, dropped by s3 on its return"
 log "campaign finished in $(python3 -c "print(f'{$end - $start:.1f}')") s, s2 killed after $(python3 -c "print(f'{$kill_at - $start:.1f}')") s"
 pass

@@ -589,11 +589,38 @@ test_add_drop(void **st)
 	camp_free(&c);
 }
 
+/* A fenced share (hold set between the PXE-once and its answer): the
+ * answer starts no power-on; the node waits, and powers once released. */
+static void
+test_hold_mid_sequence(void **st)
+{
+	(void)st;
+	static struct fake f;
+	fake_reset(&f, 100, 100);
+	struct campaign c;
+	mk(&c, &f, 1, &P);
+	camp_tick(&c, f.now);
+	assert_int_equal(f.pxe[0], 1); /* PXE-once sent, not answered yet */
+	assert_int_equal(f.boots[0], 0);
+	c.hold = true;
+	for (int k = 0; k < 500; k++) /* 5 s held: its answer comes in */
+		step(&f);
+	assert_int_equal(f.boots[0], 0);
+	assert_int_equal(f.pxe[0], 1);
+	assert_int_equal(c.nodes[0].stage, CS_POWERING);
+	c.hold = false;
+	run(&f, 60000);
+	assert_int_equal(f.boots[0], 1);
+	assert_int_equal(c.n_stage[CS_DONE], 1);
+	camp_free(&c);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_in_flight_cap),
+		cmocka_unit_test(test_hold_mid_sequence),
 		cmocka_unit_test(test_rate_1000),
 		cmocka_unit_test(test_repower_then_fail),
 		cmocka_unit_test(test_install_timeout_and_reasons),

@@ -321,6 +321,28 @@ test_camp_ids(void **state)
 	assert_int_equal(fleet_camp_bucket("52:54:00:00:00:01x"), -1);
 }
 
+/* The fence: deadline 2000 ms, so held from 1000 ms after the last good
+ * heartbeat write was sent (peers take over at 2000 ms) */
+static void
+test_camp_fence(void **state)
+{
+	(void)state;
+	assert_int_equal(fleet_camp_fence(5000, 0, 2000), FLEET_FENCE_NO_HEARTBEAT);
+	assert_int_equal(fleet_camp_fence(5000, 5000, 2000), FLEET_FENCE_NONE);
+	assert_int_equal(fleet_camp_fence(5999, 5000, 2000), FLEET_FENCE_NONE);
+	assert_int_equal(fleet_camp_fence(6000, 5000, 2000), FLEET_FENCE_STALE);
+	assert_int_equal(fleet_camp_fence(9000, 5000, 2000), FLEET_FENCE_STALE);
+	/* a heartbeat written again lifts it (the caller re-reads claims first) */
+	assert_int_equal(fleet_camp_fence(9000, 8500, 2000), FLEET_FENCE_NONE);
+	/* sent after now was read (another thread): fresh, not stale */
+	assert_int_equal(fleet_camp_fence(5000, 5001, 2000), FLEET_FENCE_NONE);
+	/* an odd deadline rounds the half down: never later than half */
+	assert_int_equal(fleet_camp_fence(1001, 1, 2001), FLEET_FENCE_STALE);
+	assert_null(fleet_fence_reason(FLEET_FENCE_NONE));
+	assert_non_null(fleet_fence_reason(FLEET_FENCE_STALE));
+	assert_non_null(fleet_fence_reason(FLEET_FENCE_NO_HEARTBEAT));
+}
+
 int
 main(void)
 {
@@ -335,6 +357,7 @@ main(void)
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_camp_share),
 		cmocka_unit_test(test_camp_ids),
+		cmocka_unit_test(test_camp_fence),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
