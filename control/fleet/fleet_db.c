@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "control/exit.h"
+#include "control/daemon/ctl.h"
 #include "control/fleet/fleet_pg.h"
 #include "control/fleet/fleet_pure.h"
 #include "util/bs_secret.h"
@@ -343,4 +344,19 @@ fleet_db_import(const struct cfg *cfg, FILE *out)
 		fleet_arr_free(&col[c]);
 	PQfinish(db);
 	return ok ? EXIT_OK : EXIT_RUNTIME;
+}
+
+PGconn *
+fleet_api_connect(struct ctl *c, unsigned *deadline_s, char *msg, size_t cap)
+{
+	char *ci;
+
+	pthread_rwlock_rdlock(&c->cfg_lock);
+	ci = c->cfg->fleet_database ? fleet_conninfo(c->cfg, msg, cap) : NULL;
+	if (!c->cfg->fleet_database)
+		snprintf(msg, cap, "fleet mode is not configured (fleet.database)");
+	if (deadline_s)
+		*deadline_s = c->cfg->fleet_deadline_s;
+	pthread_rwlock_unlock(&c->cfg_lock);
+	return ci ? fleet_connect_ci(ci, msg, cap) : NULL;
 }

@@ -21,7 +21,7 @@ PGconn *fleet_connect(const struct cfg *cfg, char *err, size_t err_cap);
 PGconn *fleet_connect_ci(char *ci, char *err, size_t err_cap);
 /* The API's own short connection (the fleet threads' sessions are theirs
  * alone): cfg's database read under cfg_lock, its heartbeat deadline into
- * *deadline_s (may be NULL).  NULL with the reason in msg (fleet_status.c). */
+ * *deadline_s (may be NULL).  NULL with the reason in msg (fleet_db.c). */
 struct ctl;
 PGconn *fleet_api_connect(struct ctl *c, unsigned *deadline_s, char *msg, size_t cap);
 /* Sleeps ms in 50 ms steps, returning early once *stop is set (the fleet

@@ -149,21 +149,6 @@ fleet_metrics(struct ctl *c, char *buf, size_t cap)
 	return (size_t)n >= cap ? cap - 1 : (size_t)n;
 }
 
-PGconn *
-fleet_api_connect(struct ctl *c, unsigned *deadline_s, char *msg, size_t cap)
-{
-	char *ci;
-
-	pthread_rwlock_rdlock(&c->cfg_lock);
-	ci = c->cfg->fleet_database ? fleet_conninfo(c->cfg, msg, cap) : NULL;
-	if (!c->cfg->fleet_database)
-		snprintf(msg, cap, "fleet mode is not configured (fleet.database)");
-	if (deadline_s)
-		*deadline_s = c->cfg->fleet_deadline_s;
-	pthread_rwlock_unlock(&c->cfg_lock);
-	return ci ? fleet_connect_ci(ci, msg, cap) : NULL;
-}
-
 json_t *
 fleet_api_view(struct ctl *c, const char **err)
 {
