@@ -53,20 +53,6 @@ static const char grubgen_unknown[] =
 	"  chainloader /EFI/BOOT/BOOTX64.EFI\n"
 	"}\n";
 
-static void
-count(struct pxegen_stats *st, int rc, const char *name)
-{
-	if (rc == PXEFILE_UNCHANGED) {
-		st->unchanged++;
-	} else if (rc > 0) {
-		st->written++;
-		st->linked += rc == PXEFILE_LINKED;
-	} else {
-		st->failed++;
-		LOG_ERR("pxegen", "writing grub/%s: %s", name, strerror(-rc));
-	}
-}
-
 size_t
 grubgen_names(const struct cfg_node *n, char names[GRUBGEN_MAX_NAMES][GRUBGEN_NAME_MAX])
 {
@@ -134,7 +120,7 @@ render_node(const struct cfg *c, const struct cfg_node *n, const struct ns_boot 
 			}
 			/* the IP alias: a link of the MAC file */
 			w = pxefile_put(d, names[i], out, len);
-			count(st, w, names[i]);
+			pxegen_count(st, w, "grub", names[i]);
 			if (w < 0 && rc == 0)
 				rc = w;
 		}
@@ -155,7 +141,7 @@ write_dispatch(const struct cfg *c, int dir_fd, struct pxegen_stats *st)
 	int rc;
 
 	rc = write_file_atomic(dir_fd, "bootstorm.cfg", grubgen_dispatch, strlen(grubgen_dispatch));
-	count(st, rc, "bootstorm.cfg");
+	pxegen_count(st, rc, "grub", "bootstorm.cfg");
 	/* the admin's own grub.cfg in tftp.root is never shadowed */
 	snprintf(path, sizeof(path), "%s/grub/grub.cfg", c->tftp_root ? c->tftp_root : "");
 	if (c->tftp_root && stat(path, &sb) == 0) {
@@ -169,7 +155,7 @@ write_dispatch(const struct cfg *c, int dir_fd, struct pxegen_stats *st)
 		return -ENOMEM;
 	snprintf(buf, len + 1, "%s%s", grubgen_dispatch, grubgen_unknown);
 	rc = write_file_atomic(dir_fd, "grub.cfg", buf, len);
-	count(st, rc, "grub.cfg");
+	pxegen_count(st, rc, "grub", "grub.cfg");
 	free(buf);
 	return rc < 0 ? rc : 0;
 }

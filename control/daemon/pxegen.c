@@ -98,8 +98,8 @@ mac_file(const uint8_t m[6], char out[32])
 	snprintf(out, 32, "01-%02x-%02x-%02x-%02x-%02x-%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 }
 
-static void
-count(struct pxegen_stats *st, int rc, const char *dir, const char *name)
+void
+pxegen_count(struct pxegen_stats *st, int rc, const char *dir, const char *name)
 {
 	if (rc == PXEFILE_UNCHANGED) {
 		st->unchanged++;
@@ -134,7 +134,7 @@ render_node(const struct cfg *c, const struct cfg_node *n, const struct ns_boot 
 	if (rc == 0) {
 		mac_file(n->mac, fname);
 		rc = pxefile_put(d, fname, out, len);
-		count(st, rc, "pxelinux.cfg", fname);
+		pxegen_count(st, rc, "pxelinux.cfg", fname);
 	} else {
 		st->failed++;
 	}

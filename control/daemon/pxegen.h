@@ -42,6 +42,9 @@ extern const char ipxe_local_tmpl[];
 
 /* Writes every node's files from its boot state (ns NULL: the YAML alone).
  * Returns 0 or -errno (first failure; the others are still attempted). */
+/* Counts one boot-file write's result (pxefile.h: PXEFILE_UNCHANGED,
+ * written, linked, or -errno logged as dir/name) into st; grubgen too. */
+void pxegen_count(struct pxegen_stats *st, int rc, const char *dir, const char *name);
 int pxegen_write(const struct cfg *c, struct nodestate *ns, const char *gen_root,
 		 struct pxegen_stats *st);
 
