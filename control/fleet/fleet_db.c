@@ -360,3 +360,11 @@ fleet_api_connect(struct ctl *c, unsigned *deadline_s, char *msg, size_t cap)
 	pthread_rwlock_unlock(&c->cfg_lock);
 	return ci ? fleet_connect_ci(ci, msg, cap) : NULL;
 }
+
+const char *
+fleet_jstr_or(json_t *o, const char *k, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : dflt;
+}

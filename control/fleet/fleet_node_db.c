@@ -232,55 +232,47 @@ nodes_json(PGconn *db, const struct fleet_nodes_q *q, unsigned deadline_s, char 
 
 /* ---- text ---- */
 
-static const char *
-s_or(json_t *o, const char *k, const char *dflt)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s ? s : dflt;
-}
-
 static void
 print_node(json_t *o, FILE *out)
 {
 	json_t *st = json_object_get(o, "node_state"), *d = json_object_get(o, "dhcp"), *x;
 	size_t i;
 
-	fprintf(out, "node %s  mac %s  ip %s  profile %s\n", s_or(o, "name", "?"), s_or(o, "mac", "?"),
-		s_or(o, "ip", "-"), s_or(o, "profile", "-"));
-	fprintf(out, "  owner     %s (by %s)\n", s_or(o, "owner", "(none)"), s_or(o, "owner_by", "?"));
-	fprintf(out, "  bmc       %s%s\n", s_or(o, "bmc", "(none)"),
+	fprintf(out, "node %s  mac %s  ip %s  profile %s\n", fleet_jstr_or(o, "name", "?"), fleet_jstr_or(o, "mac", "?"),
+		fleet_jstr_or(o, "ip", "-"), fleet_jstr_or(o, "profile", "-"));
+	fprintf(out, "  owner     %s (by %s)\n", fleet_jstr_or(o, "owner", "(none)"), fleet_jstr_or(o, "owner_by", "?"));
+	fprintf(out, "  bmc       %s%s\n", fleet_jstr_or(o, "bmc", "(none)"),
 		json_is_true(json_object_get(o, "bmc_credentials_hidden")) ? " (credentials hidden)" : "");
 	if (json_is_object(st))
 		fprintf(out, "  state     %s, profile %s, reason %s, since_ms %lld, shipped by %s at %s\n",
-			s_or(st, "state", "?"), s_or(st, "profile", "-"), s_or(st, "reason", "-"),
+			fleet_jstr_or(st, "state", "?"), fleet_jstr_or(st, "profile", "-"), fleet_jstr_or(st, "reason", "-"),
 			(long long)json_integer_value(json_object_get(st, "since_ms")),
-			s_or(st, "server", "?"), s_or(st, "shipped", "?"));
+			fleet_jstr_or(st, "server", "?"), fleet_jstr_or(st, "shipped", "?"));
 	else
 		fprintf(out, "  state     (none shipped)\n");
 	if (json_integer_value(json_object_get(d, "bucket")) >= 0 &&
 	    json_array_size(json_object_get(d, "peers")))
 		fprintf(out, "  dhcp      bucket %lld: answered now by %s (static owner %s)\n",
 			(long long)json_integer_value(json_object_get(d, "bucket")),
-			s_or(d, "server", "NOBODY (no peer alive)"), s_or(d, "static_owner", "?"));
+			fleet_jstr_or(d, "server", "NOBODY (no peer alive)"), fleet_jstr_or(d, "static_owner", "?"));
 	else
 		fprintf(out, "  dhcp      bucket %lld (fleet.peers not set: its owner answers)\n",
 			(long long)json_integer_value(json_object_get(d, "bucket")));
 	json_array_foreach(json_object_get(o, "leases"), i, x)
-		fprintf(out, "  lease     %s on %s: %s%s, expires %s\n", s_or(x, "ip", "?"),
-			s_or(x, "server", "?"), s_or(x, "state", "?"),
+		fprintf(out, "  lease     %s on %s: %s%s, expires %s\n", fleet_jstr_or(x, "ip", "?"),
+			fleet_jstr_or(x, "server", "?"), fleet_jstr_or(x, "state", "?"),
 			json_is_true(json_object_get(x, "active")) ? " (active)" : "",
-			s_or(x, "expires", "never"));
+			fleet_jstr_or(x, "expires", "never"));
 	json_array_foreach(json_object_get(o, "campaigns"), i, x) {
 		json_t *alive = json_object_get(x, "server_alive");
 
 		fprintf(out, "  campaign  %s (%s): %s, %lld attempt(s), on %s%s%s%s\n",
-			s_or(x, "campaign", "?"), s_or(x, "campaign_state", "?"), s_or(x, "stage", "?"),
+			fleet_jstr_or(x, "campaign", "?"), fleet_jstr_or(x, "campaign_state", "?"), fleet_jstr_or(x, "stage", "?"),
 			(long long)json_integer_value(json_object_get(x, "attempts")),
-			s_or(x, "server", "(unclaimed)"),
+			fleet_jstr_or(x, "server", "(unclaimed)"),
 			json_is_false(alive) ? " (STALE heartbeat)" : "",
 			json_string_value(json_object_get(x, "reason")) ? ": " : "",
-			s_or(x, "reason", ""));
+			fleet_jstr_or(x, "reason", ""));
 	}
 }
 
@@ -294,11 +286,11 @@ print_nodes(json_t *j, FILE *out)
 		"state", "campaign", "stage", "on (reason)");
 	json_array_foreach(json_object_get(j, "nodes"), i, x)
 		fprintf(out, "%-16s %-17s %-15s %-12s %-8s %-16s %-12s %s%s%s%s\n",
-			s_or(x, "name", "?"), s_or(x, "mac", "?"), s_or(x, "ip", "-"),
-			s_or(x, "owner", "-"), s_or(x, "node_state", "-"), s_or(x, "campaign", "-"),
-			s_or(x, "stage", "-"), s_or(x, "claimant", "-"),
+			fleet_jstr_or(x, "name", "?"), fleet_jstr_or(x, "mac", "?"), fleet_jstr_or(x, "ip", "-"),
+			fleet_jstr_or(x, "owner", "-"), fleet_jstr_or(x, "node_state", "-"), fleet_jstr_or(x, "campaign", "-"),
+			fleet_jstr_or(x, "stage", "-"), fleet_jstr_or(x, "claimant", "-"),
 			json_is_false(json_object_get(x, "claimant_alive")) ? " STALE" : "",
-			json_string_value(json_object_get(x, "reason")) ? ": " : "", s_or(x, "reason", ""));
+			json_string_value(json_object_get(x, "reason")) ? ": " : "", fleet_jstr_or(x, "reason", ""));
 	fprintf(out, "%zu of %lld node(s) shown (--limit %lld)\n",
 		json_array_size(json_object_get(j, "nodes")),
 		(long long)json_integer_value(json_object_get(j, "total")),

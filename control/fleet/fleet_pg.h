@@ -24,6 +24,9 @@ PGconn *fleet_connect_ci(char *ci, char *err, size_t err_cap);
  * *deadline_s (may be NULL).  NULL with the reason in msg (fleet_db.c). */
 struct ctl;
 PGconn *fleet_api_connect(struct ctl *c, unsigned *deadline_s, char *msg, size_t cap);
+/* o[k] when it is a string, else dflt (the text views of fleet_view.c and
+ * fleet_node_db.c). */
+const char *fleet_jstr_or(json_t *o, const char *k, const char *dflt);
 /* Sleeps ms in 50 ms steps, returning early once *stop is set (the fleet
  * threads' waits between rounds and reconnections). */
 void fleet_nap(_Atomic bool *stop, uint32_t ms);

@@ -289,14 +289,6 @@ fleet_camps_print(const struct cfg *cfg, bool json, FILE *out)
 	return EXIT_OK;
 }
 
-static const char *
-str_or(json_t *o, const char *k, const char *dflt)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s ? s : dflt;
-}
-
 static void
 print_camp(json_t *c, FILE *out)
 {
@@ -310,12 +302,12 @@ print_camp(json_t *c, FILE *out)
 	rate_text(json_object_get(c, "max_in_flight"), f1, sizeof(f1));
 	rate_text(json_object_get(c, "server_in_flight"), f2, sizeof(f2));
 	fprintf(out, "fleet campaign %s: %s, %lld nodes (%s); gen %lld, created %s by %s\n",
-		str_or(c, "name", "?"), str_or(c, "state", "?"),
+		fleet_jstr_or(c, "name", "?"), fleet_jstr_or(c, "state", "?"),
 		(long long)json_integer_value(json_object_get(c, "nodes")), st,
-		(long long)json_integer_value(json_object_get(c, "gen")), str_or(c, "created", "?"),
-		str_or(c, "created_by", "?"));
+		(long long)json_integer_value(json_object_get(c, "gen")), fleet_jstr_or(c, "created", "?"),
+		fleet_jstr_or(c, "created_by", "?"));
 	fprintf(out, "  profile %s, power %s; fleet-wide %s/s, %s in flight; per server %s/s, %s in flight\n",
-		str_or(c, "profile", "(each node's)"),
+		fleet_jstr_or(c, "profile", "(each node's)"),
 		json_is_true(json_object_get(c, "power")) ? "on" : "off", r1, f1, r2, f2);
 	fprintf(out, "%-20s %-5s %8s %6s  %s\n", "server", "alive", "hb age", "nodes", "by state");
 	json_array_foreach(json_object_get(c, "servers"), i, x) {
@@ -327,19 +319,19 @@ print_camp(json_t *c, FILE *out)
 			snprintf(a, sizeof(a), "%.1fs", json_number_value(age));
 		else
 			snprintf(a, sizeof(a), "-");
-		fprintf(out, "%-20s %-5s %8s %6lld  %s\n", str_or(x, "server", "(unclaimed)"),
+		fprintf(out, "%-20s %-5s %8s %6lld  %s\n", fleet_jstr_or(x, "server", "(unclaimed)"),
 			json_is_null(json_object_get(x, "alive")) ? "-"
 			: json_is_true(json_object_get(x, "alive")) ? "yes" : "DOWN",
 			a, (long long)json_integer_value(json_object_get(x, "nodes")), st);
 	}
 	json_array_foreach(json_object_get(c, "failed"), i, x)
-		fprintf(out, "failed %s on %s after %lld attempt(s): %s\n", str_or(x, "node", "?"),
-			str_or(x, "server", "(none)"),
+		fprintf(out, "failed %s on %s after %lld attempt(s): %s\n", fleet_jstr_or(x, "node", "?"),
+			fleet_jstr_or(x, "server", "(none)"),
 			(long long)json_integer_value(json_object_get(x, "attempts")),
-			str_or(x, "reason", ""));
+			fleet_jstr_or(x, "reason", ""));
 	json_array_foreach(json_object_get(c, "stale"), i, x)
 		fprintf(out, "STALE %s (%s) on %s: heartbeat older than %llds; a survivor takes it over\n",
-			str_or(x, "node", "?"), str_or(x, "state", "?"), str_or(x, "server", "?"),
+			fleet_jstr_or(x, "node", "?"), fleet_jstr_or(x, "state", "?"), fleet_jstr_or(x, "server", "?"),
 			(long long)json_integer_value(json_object_get(c, "deadline_s")));
 }
 
