@@ -248,22 +248,26 @@ follow_claims(struct fleet_camp *f, const struct fc_row *w, struct camps_fnode *
 	if (!r)
 		return false;
 	n = PQntuples(r);
-	for (uint32_t i = 0; i < nl; i++) {
-		bool mine = false;
+	const char **db = malloc(((size_t)n + 1) * sizeof(*db)), **ln = malloc((nl + 1u) * sizeof(*ln));
 
-		for (int k = 0; k < n && !mine; k++)
-			mine = !strcmp(loc[i].name, PQgetvalue(r, k, 0));
-		if (!mine)
+	if (!db || !ln) {
+		free(db), free(ln), PQclear(r);
+		return false;
+	}
+	for (int k = 0; k < n; k++)
+		db[k] = PQgetvalue(r, k, 0);
+	for (uint32_t i = 0; i < nl; i++)
+		ln[i] = loc[i].name;
+	fleet_names_sort(db, (size_t)n);
+	fleet_names_sort(ln, nl);
+	for (uint32_t i = 0; i < nl; i++)
+		if (!fleet_names_has(db, (size_t)n, loc[i].name))
 			names_push(&drop, loc[i].name);
-	}
-	for (int k = 0; k < n; k++) {
-		bool here = false;
-
-		for (uint32_t i = 0; i < nl && !here; i++)
-			here = !strcmp(loc[i].name, PQgetvalue(r, k, 0));
-		if (!here && !is_final(PQgetvalue(r, k, 1)))
+	for (int k = 0; k < n; k++)
+		if (!fleet_names_has(ln, nl, PQgetvalue(r, k, 0)) && !is_final(PQgetvalue(r, k, 1)))
 			names_push(&add, PQgetvalue(r, k, 0));
-	}
+	free(db);
+	free(ln);
 	if (drop.n && camps_fleet_drop(f->c, w->local, drop.v, (uint32_t)drop.n) > 0)
 		LOG_INFO("fleet", "campaign %s: %zu nodes no longer claimed here (another "
 				  "server's, or re-queued by the admin): left",

@@ -4,6 +4,7 @@
  * shares, local share ids, a node's RFC 3074 bucket, the fence.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "control/fleet/fleet_pure.h"
@@ -84,4 +85,23 @@ fleet_fence_reason(enum fleet_fence_why f)
 		       "take this server's nodes";
 	}
 	return "?";
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void
+fleet_names_sort(const char **v, size_t n)
+{
+	if (n > 1)
+		qsort(v, n, sizeof(*v), name_cmp);
+}
+
+bool
+fleet_names_has(const char *const *v, size_t n, const char *name)
+{
+	return n && bsearch(&name, v, n, sizeof(*v), name_cmp);
 }

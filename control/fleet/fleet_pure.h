@@ -162,4 +162,9 @@ const char *fleet_fence_reason(enum fleet_fence_why f);
  * "aa:bb:cc:dd:ee:ff" MAC; -1 when s is no MAC. */
 int fleet_camp_bucket(const char *mac);
 
+/* A sorted set of names (the agent's share against its claims in the
+ * database: O(n log n) a round, not a comparison per pair). */
+void fleet_names_sort(const char **v, size_t n);
+bool fleet_names_has(const char *const *v, size_t n, const char *name);
+
 #endif

@@ -323,6 +323,23 @@ test_camp_ids(void **state)
 
 /* The fence: deadline 2000 ms, so held from 1000 ms after the last good
  * heartbeat write was sent (peers take over at 2000 ms) */
+/* The agent's share vs its claims: a sorted name set. */
+static void
+test_names_set(void **state)
+{
+	(void)state;
+	const char *v[] = { "n10", "n2", "rack1-n001", "n1" };
+
+	fleet_names_sort(v, 4);
+	assert_string_equal(v[0], "n1");
+	assert_string_equal(v[3], "rack1-n001");
+	for (int i = 0; i < 4; i++)
+		assert_true(fleet_names_has(v, 4, v[i]));
+	assert_false(fleet_names_has(v, 4, "n3"));
+	assert_false(fleet_names_has(v, 4, "n"));
+	assert_false(fleet_names_has(v, 0, "n1"));
+}
+
 static void
 test_camp_fence(void **state)
 {
@@ -358,6 +375,7 @@ main(void)
 		cmocka_unit_test(test_camp_share),
 		cmocka_unit_test(test_camp_ids),
 		cmocka_unit_test(test_camp_fence),
+		cmocka_unit_test(test_names_set),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
